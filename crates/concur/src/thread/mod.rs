@@ -1,0 +1,5 @@
+//! Threads.
+
+mod ident;
+
+pub(crate) use ident::current_ident;
