@@ -3,3 +3,4 @@
 mod deadline;
 mod loom;
 pub mod thread;
+pub mod sync;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static NEXT_IDENT: AtomicU64 = AtomicU64::new(1);
 
 crate::loom::thread_local! {
-    static IDENT: Cell<u64> = const { Cell::new(0) };
+    static IDENT: Cell<u64> = Cell::new(0);
 }
 
 /// The calling thread's identifier: never 0, never shared with another thread.
