@@ -2,5 +2,5 @@
 
 mod deadline;
 mod loom;
-pub mod thread;
 pub mod sync;
+pub mod thread;

@@ -554,10 +554,7 @@ impl<L: ConditionLock> Condition<L> {
 
 impl<L: ConditionLock + fmt::Debug> fmt::Debug for Condition<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Condition")
-            .field("lock", &self.lock)
-            .field("waiters", &self.waiters.lock().len())
-            .finish()
+        f.debug_struct("Condition").field("lock", &self.lock).field("waiters", &self.waiters.lock().len()).finish()
     }
 }
 

@@ -333,4 +333,3 @@ impl fmt::Debug for LockGuard<'_> {
         f.debug_struct("LockGuard").field("lock", self.lock).finish()
     }
 }
-
