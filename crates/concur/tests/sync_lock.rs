@@ -1,0 +1,371 @@
+//! `Lock` against CPython's `Lib/test/lock_tests.py` (`BaseLockTests`,
+//! `LockTests`) and the `Lock` cases of `Lib/test/test_threading.py`.
+//!
+//! Tests named `test_*` mirror the CPython case named in the comment above
+//! them; the others cover what concur adds (error values, guards and panics,
+//! huge timeouts).
+//!
+//! Skipped, because they cannot apply in Rust:
+//! - `BaseLockTests.test_constructor_noargs`: `Lock::new` takes no
+//!   arguments; passing some does not compile.
+//! - `BaseLockTests.test_timeout`, its `ValueError`/`OverflowError` half:
+//!   `try_acquire` has no timeout to reject, a `Duration` cannot be negative,
+//!   and a timeout too large for the clock waits for ever instead of raising
+//!   (see `huge_timeouts_*`). The rest of the case is mirrored.
+//! - `BaseLockTests.test_weakref_exists`, `test_weakref_deleted`: Rust has
+//!   no weak references to plain values; an `Arc<Lock>`'s `Weak` is std's.
+//! - `BaseLockTests.test_thread_leak`, its `threading.enumerate()` count:
+//!   no registry of foreign threads exists to leak into. The 15 foreign
+//!   threads still run.
+//! - `LockTests.test_at_fork_reinit`: no `fork` support and no
+//!   `_at_fork_reinit`.
+//!
+//! `test_repr` and `test_locked_repr` are mirrored with `Debug`, Rust's repr.
+
+mod common;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{assert_waited, spawn, wait_threads_blocked, wait_until, Bunch, HUGE, LONG};
+use concur::sync::{Lock, ReleaseError};
+
+// lock_tests.BaseLockTests.test_constructor
+#[test]
+fn test_constructor() {
+    let lock = Lock::new();
+    assert!(!lock.is_locked());
+    drop(lock);
+    assert!(!Lock::default().is_locked());
+}
+
+// lock_tests.BaseLockTests.test_repr
+#[test]
+fn test_repr() {
+    let lock = Lock::new();
+    let repr = format!("{lock:?}");
+    assert!(repr.starts_with("Lock {"), "{repr}");
+    assert!(repr.contains("locked: false"), "{repr}");
+}
+
+// lock_tests.BaseLockTests.test_locked_repr
+#[test]
+fn test_locked_repr() {
+    let lock = Lock::new().with_name("repr");
+    lock.acquire();
+    let repr = format!("{lock:?}");
+    assert!(repr.contains("locked: true"), "{repr}");
+    assert!(repr.contains("\"repr\""), "{repr}");
+}
+
+// lock_tests.BaseLockTests.test_acquire_destroy
+#[test]
+fn test_acquire_destroy() {
+    let lock = Lock::new();
+    lock.acquire();
+    drop(lock);
+}
+
+// lock_tests.BaseLockTests.test_acquire_release
+#[test]
+fn test_acquire_release() {
+    let lock = Lock::new();
+    lock.acquire();
+    lock.release().unwrap();
+    assert!(!lock.is_locked());
+}
+
+// lock_tests.BaseLockTests.test_try_acquire
+#[test]
+fn test_try_acquire() {
+    let lock = Lock::new();
+    assert!(lock.try_acquire());
+    lock.release().unwrap();
+}
+
+// lock_tests.BaseLockTests.test_try_acquire_contended
+#[test]
+fn test_try_acquire_contended() {
+    let lock = Arc::new(Lock::new());
+    lock.acquire();
+    let other = lock.clone();
+    assert!(!spawn(move || other.try_acquire()).join());
+    lock.release().unwrap();
+}
+
+// lock_tests.BaseLockTests.test_acquire_contended
+#[test]
+fn test_acquire_contended() {
+    const N: usize = 5;
+    let lock = Arc::new(Lock::new());
+    lock.acquire();
+    let other = lock.clone();
+    let bunch = Bunch::new(N, move |_| {
+        other.acquire();
+        other.release().unwrap();
+    });
+    // Threads blocked on acquire().
+    wait_threads_blocked(N as u32);
+    assert_eq!(bunch.finished(), 0);
+    // Threads unblocked.
+    lock.release().unwrap();
+    bunch.join();
+    assert!(!lock.is_locked());
+}
+
+// lock_tests.BaseLockTests.test_with
+#[test]
+fn test_with() {
+    let lock = Arc::new(Lock::new());
+    let check_unacquired = || {
+        let other = lock.clone();
+        spawn(move || {
+            other.acquire();
+            other.release().unwrap();
+        })
+        .join();
+    };
+
+    // Take the lock, do nothing; the guard releases it.
+    {
+        let _held = lock.guard();
+        assert!(lock.is_locked());
+    }
+    check_unacquired();
+
+    // Take the lock and panic (Python: raise TypeError); the guard still
+    // releases it.
+    let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _held = lock.guard();
+        panic!("raised inside the guarded block");
+    }));
+    assert!(unwound.is_err());
+    check_unacquired();
+}
+
+// lock_tests.BaseLockTests.test_thread_leak (the threads; see the header)
+#[test]
+fn test_thread_leak() {
+    let lock = Arc::new(Lock::new());
+    let other = lock.clone();
+    Bunch::new(15, move |_| {
+        other.acquire();
+        other.release().unwrap();
+    })
+    .join();
+    assert!(!lock.is_locked());
+}
+
+// lock_tests.BaseLockTests.test_timeout (the part that applies; see the header)
+#[test]
+fn test_timeout() {
+    let lock = Arc::new(Lock::new());
+    // TIMEOUT_MAX is ok.
+    assert!(lock.acquire_timeout(Duration::MAX));
+    lock.release().unwrap();
+    // A free lock is taken at once, whatever the timeout.
+    assert!(lock.acquire_timeout(Duration::from_secs(5)));
+
+    let timeout = Duration::from_millis(100);
+    let other = lock.clone();
+    let (taken, elapsed) = spawn(move || {
+        let start = Instant::now();
+        (other.acquire_timeout(timeout), start.elapsed())
+    })
+    .join();
+    assert!(!taken);
+    assert_waited(elapsed, timeout);
+    lock.release().unwrap();
+}
+
+// lock_tests.LockTests.test_reacquire
+#[test]
+fn test_reacquire() {
+    // A Lock must be released before it can be acquired again, even by the
+    // thread that holds it.
+    let lock = Arc::new(Lock::new());
+    let phase = Arc::new(AtomicUsize::new(0));
+    let (other, p) = (lock.clone(), phase.clone());
+    let thread = spawn(move || {
+        other.acquire();
+        p.store(1, Ordering::SeqCst);
+        other.acquire();
+        p.store(2, Ordering::SeqCst);
+    });
+    wait_until("the thread holds the lock", || phase.load(Ordering::SeqCst) >= 1);
+    // Thread blocked on its second acquire().
+    wait_threads_blocked(1);
+    assert_eq!(phase.load(Ordering::SeqCst), 1);
+    // Thread unblocked.
+    lock.release().unwrap();
+    thread.join();
+    assert_eq!(phase.load(Ordering::SeqCst), 2);
+    assert!(lock.is_locked());
+}
+
+// lock_tests.LockTests.test_different_thread
+#[test]
+fn test_different_thread() {
+    // A Lock can be released by a thread that did not acquire it.
+    let lock = Arc::new(Lock::new());
+    lock.acquire();
+    let other = lock.clone();
+    spawn(move || other.release()).join().unwrap();
+    assert!(!lock.is_locked());
+    lock.acquire();
+    lock.release().unwrap();
+}
+
+// lock_tests.LockTests.test_state_after_timeout
+#[test]
+fn test_state_after_timeout() {
+    // Issue #11618: the lock is in a proper state after a (non-zero) timeout.
+    let lock = Lock::new();
+    lock.acquire();
+    assert!(!lock.acquire_timeout(Duration::from_millis(10)));
+    lock.release().unwrap();
+    assert!(!lock.is_locked());
+    assert!(lock.try_acquire());
+}
+
+// test_threading.ThreadingExceptionTests.test_releasing_unacquired_lock
+#[test]
+fn test_releasing_unacquired_lock() {
+    let lock = Lock::new();
+    assert!(matches!(lock.release(), Err(ReleaseError::NotLocked { .. })));
+}
+
+// concur: the error names the call and the lock, by name or by number.
+#[test]
+fn release_unlocked_error_names_call_and_lock() {
+    let named = Lock::new().with_name("counter");
+    let err = named.release().unwrap_err();
+    assert_eq!(err, ReleaseError::NotLocked { call: "Lock::release", object: "Lock \"counter\"".into() });
+    assert_eq!(err.to_string(), "Lock::release: Lock \"counter\" is not locked");
+
+    let unnamed = Lock::new();
+    let err = unnamed.release().unwrap_err();
+    assert_eq!(err.to_string(), format!("Lock::release: Lock #{} is not locked", unnamed.order()));
+}
+
+// concur: a refused release changes nothing.
+#[test]
+fn release_error_changes_nothing() {
+    let lock = Lock::new();
+    lock.acquire();
+    lock.release().unwrap();
+    assert!(lock.release().is_err());
+    assert!(!lock.is_locked());
+    // The lock still works, and one release per acquire is still right.
+    assert!(lock.try_acquire());
+    assert!(lock.is_locked());
+    lock.release().unwrap();
+    assert!(lock.release().is_err());
+}
+
+// concur: a guard dropped while a thread unwinds releases the lock.
+#[test]
+fn guard_released_when_its_thread_panics() {
+    let lock = Arc::new(Lock::new());
+    let other = lock.clone();
+    let outcome = spawn(move || {
+        let _held = other.guard();
+        panic!("the holder panics");
+    })
+    .join_result();
+    let payload = outcome.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the holder panics"));
+    assert!(!lock.is_locked());
+    assert!(lock.acquire_timeout(LONG));
+    lock.release().unwrap();
+}
+
+// concur: a thread blocked on the lock gets it when the holder panics.
+#[test]
+fn waiter_gets_lock_when_holder_panics() {
+    let lock = Arc::new(Lock::new());
+    let (holding_tx, holding) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel::<()>();
+    let other = lock.clone();
+    let holder = spawn(move || {
+        let _held = other.guard();
+        holding_tx.send(()).unwrap();
+        let _ = go.recv_timeout(LONG);
+        panic!("the holder panics");
+    });
+    holding.recv_timeout(LONG).unwrap();
+    let other = lock.clone();
+    let waiter = spawn(move || {
+        let taken = other.acquire_timeout(LONG);
+        if taken {
+            other.release().unwrap();
+        }
+        taken
+    });
+    wait_threads_blocked(1);
+    go_tx.send(()).unwrap();
+    assert!(holder.join_result().is_err());
+    assert!(waiter.join());
+}
+
+// concur: timeouts too large for the clock wait for ever, without panicking;
+// here the lock is free, or freed soon, so the wait ends.
+#[test]
+fn huge_timeouts_do_not_panic() {
+    let lock = Arc::new(Lock::new());
+    for timeout in HUGE {
+        assert!(lock.acquire_timeout(timeout), "{timeout:?}");
+        // Now contended: another thread frees it after a moment.
+        let other = lock.clone();
+        let releaser = spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            other.release().unwrap();
+        });
+        assert!(lock.acquire_timeout(timeout), "{timeout:?}");
+        releaser.join();
+        lock.release().unwrap();
+    }
+}
+
+// concur: a zero timeout is a try.
+#[test]
+fn zero_timeout_is_a_try() {
+    let lock = Lock::new();
+    assert!(lock.acquire_timeout(Duration::ZERO));
+    assert!(!lock.acquire_timeout(Duration::ZERO));
+    lock.release().unwrap();
+}
+
+// concur: many threads, exact count (nothing lost under the lock).
+#[test]
+fn excludes_under_contention() {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 2_000;
+    let lock = Arc::new(Lock::new());
+    let total = Arc::new(AtomicUsize::new(0));
+    let (other, sum) = (lock.clone(), total.clone());
+    Bunch::new(THREADS, move |i| {
+        for round in 0..ROUNDS {
+            // Mix the three ways in; a load and a store, so only the lock
+            // keeps two threads from losing an update.
+            match (i + round) % 3 {
+                0 => other.acquire(),
+                1 => {
+                    while !other.try_acquire() {
+                        thread::yield_now();
+                    }
+                }
+                _ => assert!(other.acquire_timeout(LONG)),
+            }
+            let seen = sum.load(Ordering::Relaxed);
+            sum.store(seen + 1, Ordering::Relaxed);
+            other.release().unwrap();
+        }
+    })
+    .join();
+    assert_eq!(total.load(Ordering::Relaxed), THREADS * ROUNDS);
+    assert!(!lock.is_locked());
+}
