@@ -41,8 +41,8 @@ use crate::loom::sync::{Condvar, Mutex};
 /// Python, a waiter woken by `set` reports success even if the flag was
 /// cleared again before it ran.
 pub struct Event {
-    /// Mirrors the flag for the lock-free `is_set` and fast-path `wait`;
-    /// written only while `generation` is locked.
+    /// The flag. Set only while `generation` is locked; read and cleared
+    /// without the lock.
     flag: AtomicBool,
     /// Counts the times the flag went from cleared to set, so a waiter can
     /// tell a `set` happened even when a `clear` followed it.
@@ -73,6 +73,9 @@ impl Event {
     /// event.wait(); // returns at once
     /// ```
     pub fn set(&self) {
+        if self.is_set() {
+            return;
+        }
         let mut generation = self.generation.lock();
         if !self.flag.load(Ordering::Relaxed) {
             self.flag.store(true, Ordering::Release);
@@ -92,7 +95,9 @@ impl Event {
     /// assert!(!event.is_set());
     /// ```
     pub fn clear(&self) {
-        let _generation = self.generation.lock();
+        // No lock needed: a waiter learns of a `set` from the generation, which
+        // only `set` changes, so a racing `clear` can at worst be ordered
+        // before or after that `set`, both of which are correct outcomes.
         self.flag.store(false, Ordering::Release);
     }
 

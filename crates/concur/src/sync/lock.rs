@@ -218,13 +218,19 @@ impl Lock {
     /// assert_eq!(lock.release(), Ok(()));
     /// assert!(matches!(lock.release(), Err(ReleaseError::NotLocked { .. })));
     /// ```
+    #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
         self.tracker.released();
         if self.raw.release() {
             Ok(())
         } else {
-            Err(ReleaseError::NotLocked { call: "Lock::release", object: self.describe() })
+            Err(self.not_locked())
         }
+    }
+
+    #[cold]
+    fn not_locked(&self) -> ReleaseError {
+        ReleaseError::NotLocked { call: "Lock::release", object: self.describe() }
     }
 
     /// Whether some thread holds the lock now.

@@ -195,9 +195,10 @@ impl RLock {
     /// let lock = RLock::new();
     /// assert!(matches!(lock.release(), Err(ReleaseError::NotOwner(_))));
     /// ```
+    #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
         if !self.is_owned() {
-            return Err(NotOwner { call: "RLock::release", object: self.describe() }.into());
+            return Err(self.not_owner());
         }
         let depth = self.depth.load(Ordering::Relaxed) - 1;
         if depth > 0 {
@@ -259,6 +260,11 @@ impl RLock {
     pub fn guard(&self) -> RLockGuard<'_> {
         self.acquire();
         RLockGuard { lock: self, _not_send: PhantomData }
+    }
+
+    #[cold]
+    fn not_owner(&self) -> ReleaseError {
+        NotOwner { call: "RLock::release", object: self.describe() }.into()
     }
 
     pub(crate) fn describe(&self) -> String {

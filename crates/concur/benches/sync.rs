@@ -1,0 +1,130 @@
+//! The sync primitives beside the crates they are measured against.
+//!
+//! - uncontended acquire + release: `Lock` vs `parking_lot::Mutex<()>` and
+//!   `std::sync::Mutex<()>`; `RLock` vs `parking_lot::ReentrantMutex<()>`;
+//! - `Event` ping-pong between two threads vs the same protocol on a pair of
+//!   `parking_lot` Mutex + Condvar.
+//!
+//! Run twice to see the lock-order checker's cost: `cargo bench --bench sync`
+//! (checker off) and `cargo bench --bench sync --features lock-order`; the
+//! group names say which. `bench/python/primitives.py` runs the same loops in
+//! Python. Results are in `docs/BENCHMARKS.md`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+use concur::sync::{lock_order, Event, Lock, RLock};
+
+fn checker() -> &'static str {
+    if lock_order::is_enabled() {
+        "checker on"
+    } else {
+        "checker off"
+    }
+}
+
+fn uncontended(c: &mut Criterion) {
+    let mut group = c.benchmark_group(format!("acquire+release ({})", checker()));
+
+    let lock = Lock::new();
+    group.bench_function("concur::Lock guard", |b| b.iter(|| drop(black_box(&lock).guard())));
+    group.bench_function("concur::Lock acquire/release", |b| {
+        b.iter(|| {
+            let lock = black_box(&lock);
+            lock.acquire();
+            lock.release()
+        })
+    });
+    let mutex = parking_lot::Mutex::new(());
+    group.bench_function("parking_lot::Mutex", |b| b.iter(|| drop(black_box(&mutex).lock())));
+    let std_mutex = std::sync::Mutex::new(());
+    group.bench_function("std::sync::Mutex", |b| b.iter(|| drop(black_box(&std_mutex).lock())));
+
+    let rlock = RLock::new();
+    group.bench_function("concur::RLock guard", |b| b.iter(|| drop(black_box(&rlock).guard())));
+    let reentrant = parking_lot::ReentrantMutex::new(());
+    group.bench_function("parking_lot::ReentrantMutex", |b| b.iter(|| drop(black_box(&reentrant).lock())));
+    group.finish();
+}
+
+/// One side of a ping-pong: `set` wakes the other side, `wait_and_clear`
+/// sleeps until this side is woken.
+trait Signal: Send + Sync + 'static {
+    fn new() -> Self;
+    fn set(&self);
+    fn wait_and_clear(&self);
+}
+
+impl Signal for Event {
+    fn new() -> Self {
+        Event::new()
+    }
+    fn set(&self) {
+        Event::set(self);
+    }
+    fn wait_and_clear(&self) {
+        self.wait();
+        self.clear();
+    }
+}
+
+/// The hand-made peer: a flag under a parking_lot mutex plus a condvar.
+struct CondvarPair {
+    flag: parking_lot::Mutex<bool>,
+    changed: parking_lot::Condvar,
+}
+
+impl Signal for CondvarPair {
+    fn new() -> Self {
+        CondvarPair { flag: parking_lot::Mutex::new(false), changed: parking_lot::Condvar::new() }
+    }
+    fn set(&self) {
+        *self.flag.lock() = true;
+        self.changed.notify_all();
+    }
+    fn wait_and_clear(&self) {
+        let mut flag = self.flag.lock();
+        while !*flag {
+            self.changed.wait(&mut flag);
+        }
+        *flag = false;
+    }
+}
+
+/// Times `rounds` round trips: this thread sets `ping` and waits for `pong`,
+/// a partner thread waits for `ping` and sets `pong`.
+fn ping_pong<S: Signal>(rounds: u64) -> Duration {
+    let ping = Arc::new(S::new());
+    let pong = Arc::new(S::new());
+    let partner = {
+        let (ping, pong) = (ping.clone(), pong.clone());
+        std::thread::spawn(move || {
+            for _ in 0..rounds {
+                ping.wait_and_clear();
+                pong.set();
+            }
+        })
+    };
+    let start = Instant::now();
+    for _ in 0..rounds {
+        ping.set();
+        pong.wait_and_clear();
+    }
+    let elapsed = start.elapsed();
+    partner.join().unwrap();
+    elapsed
+}
+
+fn event_ping_pong(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ping-pong round trip");
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("concur::Event", |b| b.iter_custom(ping_pong::<Event>));
+    group.bench_function("parking_lot Mutex+Condvar pair", |b| b.iter_custom(ping_pong::<CondvarPair>));
+    group.finish();
+}
+
+criterion_group!(benches, uncontended, event_ping_pong);
+criterion_main!(benches);
