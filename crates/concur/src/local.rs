@@ -29,23 +29,29 @@
 //! # Example
 //!
 //! Each worker keeps its own tally in the same `ThreadLocal`; the tallies
-//! never mix, and the owner adds them up at the end:
+//! never mix, and the owner adds them up at the end. The workers are all
+//! alive at once (the barrier sees to it), since a thread that starts after
+//! another has exited may inherit its value (see *Python* below):
 //!
 //! ```
 //! use std::cell::Cell;
-//! use std::sync::Arc;
+//! use std::sync::{Arc, Barrier};
 //! use concur::local::ThreadLocal;
 //! use concur::thread;
 //!
 //! let tally = Arc::new(ThreadLocal::new(|| Cell::new(0_u32)));
+//! // The main thread has not made a value, and never will in this example.
+//! assert!(tally.try_get().is_none());
+//! let all_counted = Arc::new(Barrier::new(4));
 //! let handles: Vec<_> = (1..=4)
 //!     .map(|n| {
-//!         let tally = Arc::clone(&tally);
+//!         let (tally, all_counted) = (Arc::clone(&tally), Arc::clone(&all_counted));
 //!         thread::spawn(move || {
 //!             for _ in 0..n {
 //!                 let mine = tally.get();
 //!                 mine.set(mine.get() + 1);
 //!             }
+//!             all_counted.wait();
 //!             // Only this thread's increments are here.
 //!             tally.get().get()
 //!         })
@@ -53,9 +59,8 @@
 //!     .collect();
 //! let seen: Vec<u32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
 //! assert_eq!(seen, [1, 2, 3, 4]);
-//!
-//! // The main thread never touched its value, so it has none.
 //! assert!(tally.try_get().is_none());
+//!
 //! let tally = Arc::into_inner(tally).unwrap();
 //! assert_eq!(tally.into_iter().map(Cell::into_inner).sum::<u32>(), 10);
 //! ```
@@ -72,11 +77,15 @@
 //!   thread's attributes when the thread ends; here the value of an exited
 //!   thread stays in the table (and shows up in `iter`) until the owner goes.
 //! - **A new thread may be handed the value of a thread that has exited.** The
-//!   crate recycles the numbers of exited threads, and a value is found by
-//!   that number, so a thread started after another ended can find the old
-//!   value already there instead of a fresh one from `init`. It is never the
-//!   value of a thread that is still alive. Reset the value at the start of
-//!   a thread's work if a fresh one matters.
+//!   crate numbers threads with small integers that it recycles when a thread
+//!   exits, and finds a value by that number. A thread started after another
+//!   ended can therefore find the old value already there, and `init` does
+//!   not run for it. This is the usual case, not a rare one: two threads run
+//!   one after the other share a value. It is never the value of a thread
+//!   that is still alive, so threads that overlap never see each other's.
+//!   Where a fresh value matters, reset it when a thread starts its work, or
+//!   keep [`current().ident()`](crate::thread::Thread::ident) beside the value
+//!   and compare: concur's identifiers are never reused.
 
 use std::fmt;
 use std::iter::FusedIterator;
@@ -90,27 +99,37 @@ use std::iter::FusedIterator;
 /// # Examples
 ///
 /// The reference's example: the main thread and two workers each store a
-/// name in the same object, and none sees another's.
+/// name in the same object, and none sees another's. The workers overlap
+/// (both are alive when they check), because a worker started after the
+/// other had exited could inherit its value; see the [module
+/// documentation](self).
 ///
 /// ```
 /// use std::cell::RefCell;
-/// use std::sync::Arc;
+/// use std::sync::{Arc, Barrier};
 /// use concur::local::ThreadLocal;
 /// use concur::thread;
 ///
 /// let local_data = Arc::new(ThreadLocal::new(|| RefCell::new(None::<String>)));
 /// *local_data.get().borrow_mut() = Some("local_data".to_owned());
 ///
-/// for _ in 0..2 {
-///     let local_data = Arc::clone(&local_data);
-///     thread::spawn(move || {
-///         // Nothing from the main thread leaks in.
-///         assert_eq!(*local_data.get().borrow(), None);
-///         *local_data.get().borrow_mut() = Some(thread::current().name().to_owned());
-///         assert!(local_data.get().borrow().as_deref().unwrap().starts_with("Thread-"));
+/// let both_named = Arc::new(Barrier::new(2));
+/// let workers: Vec<_> = (0..2)
+///     .map(|_| {
+///         let (local_data, both_named) = (Arc::clone(&local_data), Arc::clone(&both_named));
+///         thread::spawn(move || {
+///             // Nothing from the main thread leaks in.
+///             assert_eq!(*local_data.get().borrow(), None);
+///             let me = thread::current().name().to_owned();
+///             *local_data.get().borrow_mut() = Some(me.clone());
+///             both_named.wait();
+///             // Nor from the other worker, which has set its own by now.
+///             assert_eq!(local_data.get().borrow().as_deref(), Some(me.as_str()));
+///         })
 ///     })
-///     .join()
-///     .unwrap();
+///     .collect();
+/// for worker in workers {
+///     worker.join().unwrap();
 /// }
 ///
 /// // Nor does anything from the workers leak out.
@@ -145,10 +164,7 @@ impl<T: Send> ThreadLocal<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        ThreadLocal {
-            values: thread_local::ThreadLocal::new(),
-            init: Box::new(init),
-        }
+        ThreadLocal { values: thread_local::ThreadLocal::new(), init: Box::new(init) }
     }
 
     /// The calling thread's value, made with `init` if this thread has none
@@ -229,9 +245,7 @@ impl<T: Send> ThreadLocal<T> {
     where
         T: Sync,
     {
-        Iter {
-            inner: self.values.iter(),
-        }
+        Iter { inner: self.values.iter() }
     }
 
     /// Visits every thread's value mutably. Holding `&mut self` proves no
@@ -255,9 +269,7 @@ impl<T: Send> ThreadLocal<T> {
     /// assert_eq!(counts.iter_mut().map(|count| count.get()).sum::<i32>(), 0);
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, T> {
-        IterMut {
-            inner: self.values.iter_mut(),
-        }
+        IterMut { inner: self.values.iter_mut() }
     }
 }
 
@@ -282,9 +294,7 @@ impl<T: Send + fmt::Debug> fmt::Debug for ThreadLocal<T> {
     /// Shows the calling thread's value, if it has one; other threads' values
     /// may be in use and are not read.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ThreadLocal")
-            .field("current_thread", &self.try_get())
-            .finish_non_exhaustive()
+        f.debug_struct("ThreadLocal").field("current_thread", &self.try_get()).finish_non_exhaustive()
     }
 }
 
@@ -305,9 +315,7 @@ impl<T: Send> IntoIterator for ThreadLocal<T> {
     /// assert_eq!(all.len(), 1);
     /// ```
     fn into_iter(self) -> IntoIter<T> {
-        IntoIter {
-            inner: self.values.into_iter(),
-        }
+        IntoIter { inner: self.values.into_iter() }
     }
 }
 
@@ -469,8 +477,6 @@ impl<T: Send> FusedIterator for IntoIter<T> {}
 
 impl<T: Send> fmt::Debug for IntoIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter")
-            .field("remaining", &self.inner.len())
-            .finish()
+        f.debug_struct("IntoIter").field("remaining", &self.inner.len()).finish()
     }
 }

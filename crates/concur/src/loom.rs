@@ -84,10 +84,8 @@ pub(crate) mod sync {
         /// return early, which every caller already treats as a spurious wake.
         pub(crate) fn wait_until<T>(&self, guard: &mut MutexGuard<'_, T>, _deadline: Instant) -> WaitTimeoutResult {
             let inner = guard.0.take().expect("guard lent twice");
-            let (inner, result) = self
-                .0
-                .wait_timeout(inner, std::time::Duration::from_secs(0))
-                .unwrap_or_else(|e| e.into_inner());
+            let (inner, result) =
+                self.0.wait_timeout(inner, std::time::Duration::from_secs(0)).unwrap_or_else(|e| e.into_inner());
             guard.0 = Some(inner);
             WaitTimeoutResult(result.timed_out())
         }

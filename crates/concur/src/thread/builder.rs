@@ -108,9 +108,9 @@ impl Builder {
     /// Names the thread. The operating system sees the name too (cut to what
     /// it allows, 15 bytes on Linux), so a panic message shows it.
     ///
-    /// Without a name the thread is called `Thread-N`, with `N` from a
-    /// process-wide counter that starts at 1 and that dummy threads' names
-    /// share; only unnamed threads take a number.
+    /// Without a name, or with an empty one, the thread is called
+    /// `Thread-N`, with `N` from a process-wide counter that starts at 1 and
+    /// that dummy threads' names share; only unnamed threads take a number.
     ///
     /// # Examples
     ///
@@ -219,7 +219,8 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let name = self.name.unwrap_or_else(|| registry::next_name("Thread"));
+        // An empty name counts as none, as in Python's `Thread(name="")`.
+        let name = self.name.filter(|name| !name.is_empty()).unwrap_or_else(|| registry::next_name("Thread"));
         let stack_size = match self.stack_size {
             Some(requested) if requested != 0 && requested < MIN_STACK_SIZE => {
                 return Err(SpawnError::StackTooSmall { name, requested });
@@ -246,10 +247,7 @@ impl Builder {
             Ok(native) => Ok(JoinHandle::new(thread, native)),
             Err(error) => {
                 thread.finish();
-                Err(SpawnError::Os {
-                    name: thread.name().to_owned(),
-                    error,
-                })
+                Err(SpawnError::Os { name: thread.name().to_owned(), error })
             }
         }
     }
@@ -405,9 +403,7 @@ pub fn spawn_run<R>(object: R) -> JoinHandle<R>
 where
     R: Run + Send + 'static,
 {
-    Builder::new()
-        .spawn_run(object)
-        .unwrap_or_else(|error| panic!("{error}"))
+    Builder::new().spawn_run(object).unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// Marks the thread finished however its body ends, a panic in dropping a

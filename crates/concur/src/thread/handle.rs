@@ -111,10 +111,7 @@ impl Panicked {
                 Err(_) => "non-string panic payload".to_owned(),
             },
         };
-        Panicked {
-            thread_name: thread_name.to_owned(),
-            message,
-        }
+        Panicked { thread_name: thread_name.to_owned(), message }
     }
 
     /// The name of the thread that panicked.
@@ -322,8 +319,6 @@ impl<T> JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("thread", &self.thread)
-            .finish_non_exhaustive()
+        f.debug_struct("JoinHandle").field("thread", &self.thread).finish_non_exhaustive()
     }
 }

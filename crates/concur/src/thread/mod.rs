@@ -110,9 +110,7 @@ mod tests {
         let expected = handle.ident();
         assert_eq!(handle.join().unwrap(), (expected, expected));
 
-        let (dummy, raw) = std::thread::spawn(|| (current().ident(), current_ident()))
-            .join()
-            .unwrap();
+        let (dummy, raw) = std::thread::spawn(|| (current().ident(), current_ident())).join().unwrap();
         assert_eq!(dummy, raw);
 
         assert_eq!(current().ident(), current_ident());
