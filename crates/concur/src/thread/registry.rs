@@ -319,20 +319,23 @@ pub(super) fn current_is_daemon() -> bool {
 ///
 /// `threading.current_thread()`, dummy threads included.
 pub fn current() -> Thread {
-    let found = CURRENT.try_with(|slot| slot.0.get_or_init(identify_caller).clone());
-    // Only while this thread's thread-locals are being destroyed is the slot
-    // gone; a handle that is not kept is the best that can be given then.
-    found.unwrap_or_else(|_| identify_caller())
+    let found = CURRENT.try_with(|slot| slot.0.get_or_init(|| identify_caller(true)).clone());
+    // The slot is gone only while this thread's thread-locals are being
+    // destroyed. A dummy registered then would never be taken out again, so
+    // the handle given is left out of the registry.
+    found.unwrap_or_else(|_| identify_caller(false))
 }
 
 /// The handle of a thread that has none yet: the main thread, or a new dummy.
-fn identify_caller() -> Thread {
+fn identify_caller(register_dummy: bool) -> Thread {
     let ident = current_ident();
     if ident == MAIN_IDENT {
         return main_thread();
     }
     let dummy = Thread::new(next_name("Dummy"), ident, true, Kind::Dummy);
-    register(dummy.clone());
+    if register_dummy {
+        register(dummy.clone());
+    }
     dummy
 }
 
