@@ -32,11 +32,6 @@ impl Deadline {
         self.0.is_some_and(|at| Instant::now() >= at)
     }
 
-    /// Time left before the deadline; `None` for a deadline that never comes.
-    pub(crate) fn remaining(self) -> Option<Duration> {
-        self.0.map(|at| at.saturating_duration_since(Instant::now()))
-    }
-
     /// Blocks on `condvar` until notified or the deadline passes. Returns
     /// `false` when it returned because the deadline passed.
     pub(crate) fn wait<T>(self, condvar: &Condvar, guard: &mut MutexGuard<'_, T>) -> bool {

@@ -101,9 +101,3 @@ pub(crate) mod sync {
         }
     }
 }
-
-#[cfg(not(loom))]
-pub(crate) use std::thread_local;
-
-#[cfg(loom)]
-pub(crate) use loom::thread_local;
