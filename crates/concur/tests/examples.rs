@@ -1,0 +1,126 @@
+//! Runs every example and checks what it prints, so the examples stay true.
+//!
+//! `cargo test` builds the examples next to the tests; when a narrower command
+//! did not, the first test builds them.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// `target/<profile>/examples`, found from this test binary's own path
+/// (`target/<profile>/deps/examples-<hash>`).
+fn examples_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps").join("examples")
+}
+
+fn build_examples() {
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        if examples_dir().join("threads_basic").exists() {
+            return;
+        }
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--package", "concur", "--examples"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the examples failed");
+    });
+}
+
+/// Runs an example to the end (bounded) and returns its standard output.
+fn run(name: &str) -> String {
+    build_examples();
+    let path = examples_dir().join(name);
+    let mut child = Command::new(&path)
+        .env_remove("RUST_BACKTRACE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("the example can be polled").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("example {name} did not finish in 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("the example's output");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
+    assert!(
+        output.status.success(),
+        "example {name} failed: {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn assert_has(output: &str, expected: &str) {
+    assert!(output.contains(expected), "expected {expected:?} in:\n{output}");
+}
+
+#[test]
+fn threads_basic() {
+    let out = run("threads_basic");
+    assert_has(&out, "'squares' returned 385");
+    assert_has(&out, "join() reported: thread 'fragile' panicked: the disk is full");
+    assert_has(&out, "concur::run waited for it");
+    assert_has(&out, "(the daemon is left running)");
+}
+
+#[test]
+fn lock_counter() {
+    let out = run("lock_counter");
+    assert_has(&out, "with a Lock:    1000000 of 1000000 (0 additions lost)");
+}
+
+#[test]
+fn rlock_nested() {
+    let out = run("rlock_nested");
+    assert_has(&out, "try_acquire says false");
+    assert_has(&out, "checking 0, savings 1000, total 1000");
+    assert_has(&out, "refused: RLock::release: RLock \"accounts\" is not held by the calling thread");
+    assert_has(&out, "locked now: false");
+}
+
+#[test]
+fn lock_order() {
+    let out = run("lock_order");
+    assert_has(&out, "thread-1 took (x, y) 10000 times");
+    assert_has(&out, "thread-2 took (y, x) 10000 times");
+    assert_has(&out, "y inside x: fine");
+    assert_has(&out, "x inside y: refused, lock order violation: Lock \"x\" is being acquired at");
+    if cfg!(debug_assertions) {
+        assert_has(&out, "reported before any deadlock:\n  lock order violation: Lock \"a\" is being acquired at");
+        assert_has(&out, "1 violation(s) on record");
+    }
+}
+
+#[test]
+fn event_start() {
+    let out = run("event_start");
+    for lane in 1..=5 {
+        assert_has(&out, &format!("runner-{lane} started "));
+    }
+    assert_has(&out, "a late runner did not wait");
+    assert_has(&out, "wait_timeout(50 ms) returned false");
+}
+
+#[test]
+fn hide_and_seek() {
+    let out = run("hide_and_seek");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 7, "{out}");
+    let speakers: Vec<&str> = lines[..6].iter().map(|l| l.split(':').next().unwrap().trim()).collect();
+    assert_eq!(speakers, ["seeker", "hider", "seeker", "hider", "seeker", "hider"]);
+    assert_eq!(lines[6], "game over after 6 turns");
+}
+
+#[test]
+fn thread_local_conn() {
+    let out = run("thread_local_conn");
+    assert_has(&out, "the server saw exactly one connection per thread");
+}
