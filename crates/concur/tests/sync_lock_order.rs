@@ -112,8 +112,7 @@ fn a_three_lock_cycle_shows_the_whole_path() {
     }
     let found = reported_for("tri-a");
     assert_eq!(found.len(), 1);
-    let path: Vec<(&str, &str)> =
-        found[0].earlier().iter().map(|e| (e.held().lock(), e.acquired().lock())).collect();
+    let path: Vec<(&str, &str)> = found[0].earlier().iter().map(|e| (e.held().lock(), e.acquired().lock())).collect();
     assert_eq!(path, [("Lock \"tri-a\"", "Lock \"tri-b\""), ("Lock \"tri-b\"", "Lock \"tri-c\"")]);
 }
 
