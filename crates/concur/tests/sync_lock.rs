@@ -312,21 +312,24 @@ fn waiter_gets_lock_when_holder_panics() {
 }
 
 // concur: timeouts too large for the clock wait for ever, without panicking;
-// here the lock is free, or freed soon, so the wait ends.
+// here the lock is free, or freed soon, so the wait ends. The contended wait
+// runs in a thread, so a bug fails the join instead of hanging.
 #[test]
 fn huge_timeouts_do_not_panic() {
     let lock = Arc::new(Lock::new());
     for timeout in HUGE {
         assert!(lock.acquire_timeout(timeout), "{timeout:?}");
-        // Now contended: another thread frees it after a moment.
         let other = lock.clone();
-        let releaser = spawn(move || {
-            thread::sleep(Duration::from_millis(20));
-            other.release().unwrap();
+        let waiter = spawn(move || {
+            let taken = other.acquire_timeout(timeout);
+            if taken {
+                other.release().unwrap();
+            }
+            taken
         });
-        assert!(lock.acquire_timeout(timeout), "{timeout:?}");
-        releaser.join();
+        wait_threads_blocked(2);
         lock.release().unwrap();
+        assert!(waiter.join(), "{timeout:?} (contended)");
     }
 }
 

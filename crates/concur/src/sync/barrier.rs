@@ -6,7 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use super::error::BrokenBarrier;
-use super::name::Name;
+use super::name::{self, Name};
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
 
@@ -78,6 +78,7 @@ pub struct Barrier {
     timeout: Option<Duration>,
     state: Mutex<State>,
     changed: Condvar,
+    id: u64,
     name: Name,
 }
 
@@ -101,6 +102,7 @@ impl Barrier {
             timeout: None,
             state: Mutex::new(State { phase: Phase::Filling, count: 0, action: None }),
             changed: Condvar::new(),
+            id: name::next_id(),
             name: Name::default(),
         }
     }
@@ -267,7 +269,7 @@ impl Barrier {
     }
 
     fn broken(&self, call: &'static str) -> BrokenBarrier {
-        BrokenBarrier { call, object: self.name.describe_at("Barrier", self) }
+        BrokenBarrier { call, object: self.name.describe_id("Barrier", self.id) }
     }
 
     /// Returns the barrier to its empty, unbroken state. Threads waiting now

@@ -6,8 +6,8 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::error::ReleaseError;
-use super::lock_order::{self, Tracker};
-use super::name::Name;
+use super::lock_order::Tracker;
+use super::name::{self, Name};
 use super::raw::RawLock;
 use crate::deadline::Deadline;
 
@@ -80,7 +80,7 @@ impl Lock {
     /// assert!(!lock.is_locked());
     /// ```
     pub fn new() -> Lock {
-        let order = lock_order::next_order();
+        let order = name::next_id();
         Lock { raw: RawLock::new(), order, name: Name::default(), tracker: Tracker::new("Lock", order) }
     }
 
@@ -188,17 +188,7 @@ impl Lock {
     /// ```
     #[cfg_attr(concur_lock_order, track_caller)]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        let site = Location::caller();
-        if self.raw.try_acquire() {
-            self.tracker.acquired(site);
-            return true;
-        }
-        self.tracker.check(site);
-        let taken = self.raw.acquire_until(Deadline::after(timeout));
-        if taken {
-            self.tracker.acquired(site);
-        }
-        taken
+        self.tracker.acquire(Location::caller(), || self.raw.acquire_until(Deadline::after(timeout)))
     }
 
     /// Releases the lock. Any thread may release it, not only the one that
@@ -271,9 +261,10 @@ impl Lock {
 
     #[inline]
     pub(crate) fn acquire_at(&self, site: &'static Location<'static>) {
-        self.tracker.check(site);
-        self.raw.acquire();
-        self.tracker.acquired(site);
+        self.tracker.acquire(site, || {
+            self.raw.acquire();
+            true
+        });
     }
 
     pub(crate) fn describe(&self) -> String {

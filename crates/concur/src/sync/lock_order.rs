@@ -15,8 +15,9 @@
 //! The checker is compiled into every build with debug assertions, and into
 //! release builds that enable the `lock-order` cargo feature. Otherwise it is
 //! not compiled at all and costs nothing; [`is_enabled`] says which build this
-//! is. Only blocking acquisitions are checked (`acquire`, `acquire_timeout`,
-//! `guard`): `try_acquire` cannot deadlock, as lockdep also reasons.
+//! is. Only acquisitions that can block are checked (`acquire`,
+//! `acquire_timeout`, `guard`), whether or not they had to wait:
+//! `try_acquire` cannot deadlock, as lockdep also reasons.
 //!
 //! # What happens on a violation
 //!
@@ -59,7 +60,6 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -369,15 +369,6 @@ fn report(violation: LockOrderViolation) {
     }
 }
 
-/// The order `acquire_all` sorts by: each lock takes the next number when it
-/// is created, so the order never changes as locks move in memory (Python's
-/// recipe sorts by `id()`, an address, which Rust values do not keep).
-static NEXT_ORDER: AtomicU64 = AtomicU64::new(1);
-
-pub(crate) fn next_order() -> u64 {
-    NEXT_ORDER.fetch_add(1, Ordering::Relaxed)
-}
-
 #[cfg(not(concur_lock_order))]
 mod disabled {
     use std::panic::Location;
@@ -398,7 +389,9 @@ mod disabled {
         pub(crate) fn rename(&self, _name: &Name) {}
 
         #[inline(always)]
-        pub(crate) fn check(&self, _site: &'static Location<'static>) {}
+        pub(crate) fn acquire(&self, _site: &'static Location<'static>, take: impl FnOnce() -> bool) -> bool {
+            take()
+        }
 
         #[inline(always)]
         pub(crate) fn acquired(&self, _site: &'static Location<'static>) {}
@@ -410,11 +403,23 @@ mod disabled {
 
 #[cfg(concur_lock_order)]
 mod checker {
+    //! The graph and the per-thread lists of held locks.
+    //!
+    //! The hot path (an acquisition with nothing else held, and its release)
+    //! touches only the thread's own list and the lock's own fields, with no
+    //! read-modify-write atomics: the checker's price is a few plain loads
+    //! and stores. Held entries therefore name locks by their order number,
+    //! not by pointer; names live in a side table, and an entry left behind
+    //! by a `Lock` that another thread released is found through a shared
+    //! list of such releases.
+
     use std::cell::RefCell;
+    use std::collections::hash_map::DefaultHasher;
     use std::collections::{HashMap, HashSet, VecDeque};
+    use std::hash::BuildHasherDefault;
     use std::panic::Location;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    use std::sync::{Arc, LazyLock};
+    use std::sync::LazyLock;
 
     use parking_lot::Mutex;
 
@@ -422,52 +427,46 @@ mod checker {
     use crate::sync::name::Name;
     use crate::thread::current_ident;
 
-    /// A lock as the graph knows it. Shared with the held-lock lists of the
-    /// threads that hold it, so that a `Lock` released by another thread can be
-    /// told apart from one still held.
-    #[derive(Debug)]
-    struct Node {
-        order: u64,
-        kind: &'static str,
-        name: Mutex<Name>,
-        /// The ident of the thread holding the lock, 0 when none does.
-        holder: AtomicU64,
-        in_graph: AtomicBool,
-    }
-
-    impl Node {
-        fn describe(&self) -> String {
-            self.name.lock().describe_id(self.kind, self.order)
-        }
-    }
-
-    impl Drop for Node {
-        fn drop(&mut self) {
-            // A dropped lock can never be taken again: forget its edges so the
-            // graph does not grow with every lock a program creates.
-            if self.in_graph.load(Ordering::Relaxed) {
-                GRAPH.lock().remove(self.order);
-            }
-        }
-    }
-
     /// The checker's part of a `Lock` or `RLock`.
     #[derive(Debug)]
     pub(crate) struct Tracker {
-        node: Arc<Node>,
+        order: u64,
+        kind: &'static str,
+        /// The ident of the thread holding the lock, 0 when none does. Only
+        /// the thread that holds the lock writes it, so plain loads and
+        /// stores suffice.
+        holder: AtomicU64,
+        /// Counts acquisitions, telling an entry made stale by another
+        /// thread's release from a newer entry for the same lock.
+        acquisitions: AtomicU64,
+        named: AtomicBool,
     }
 
+    /// A lock the thread holds, and where it took it.
     struct Held {
-        node: Arc<Node>,
+        order: u64,
+        kind: &'static str,
+        acquisition: u64,
         site: &'static Location<'static>,
     }
 
-    #[derive(Default)]
+    type EdgeSet = HashSet<(u64, u64), BuildHasherDefault<DefaultHasher>>;
+
     struct ThreadLocks {
         held: Vec<Held>,
         /// Edges this thread has already put in the graph, so taking the same
         /// locks in the same order again never touches the global mutex.
-        known: HashSet<(u64, u64)>,
+        known: EdgeSet,
+        /// The value of `STALE_EPOCH` when this thread last read `STALE`.
+        stale_seen: u64,
+    }
+
+    impl Drop for ThreadLocks {
+        fn drop(&mut self) {
+            // The thread is ending: its stale entries go with it.
+            let me = current_ident();
+            STALE.lock().retain(|stale| stale.holder != me);
+        }
     }
 
     /// A thread that takes ever new locks would grow its cache for ever; past
@@ -475,77 +474,199 @@ mod checker {
     const KNOWN_LIMIT: usize = 4096;
 
     thread_local! {
-        static THREAD_LOCKS: RefCell<ThreadLocks> = RefCell::new(ThreadLocks::default());
+        // Const-initialised so each access is a plain load of the thread
+        // pointer: this runs on every acquire and release.
+        static THREAD_LOCKS: RefCell<ThreadLocks> = const {
+            RefCell::new(ThreadLocks {
+                held: Vec::new(),
+                known: HashSet::with_hasher(BuildHasherDefault::new()),
+                stale_seen: 0,
+            })
+        };
+    }
+
+    /// An entry some thread still has for a lock another thread released.
+    struct Stale {
+        holder: u64,
+        order: u64,
+        acquisition: u64,
+    }
+
+    static STALE: Mutex<Vec<Stale>> = Mutex::new(Vec::new());
+    /// Bumped whenever `STALE` grows, so threads look at it only then.
+    static STALE_EPOCH: AtomicU64 = AtomicU64::new(0);
+    /// Names of named locks, by order; unnamed ones are described by order.
+    static NAMES: LazyLock<Mutex<HashMap<u64, Name>>> = LazyLock::new(Default::default);
+    /// Set once the graph has its first edge; until then a dropped lock has
+    /// nothing to remove from it.
+    static GRAPH_USED: AtomicBool = AtomicBool::new(false);
+
+    fn describe(kind: &'static str, order: u64) -> String {
+        match NAMES.lock().get(&order) {
+            Some(name) => name.describe_id(kind, order),
+            None => Name::default().describe_id(kind, order),
+        }
     }
 
     impl Tracker {
         pub(crate) fn new(kind: &'static str, order: u64) -> Tracker {
             Tracker {
-                node: Arc::new(Node {
-                    order,
-                    kind,
-                    name: Mutex::new(Name::default()),
-                    holder: AtomicU64::new(0),
-                    in_graph: AtomicBool::new(false),
-                }),
+                order,
+                kind,
+                holder: AtomicU64::new(0),
+                acquisitions: AtomicU64::new(0),
+                named: AtomicBool::new(false),
             }
         }
 
         pub(crate) fn rename(&self, name: &Name) {
-            *self.node.name.lock() = name.clone();
+            NAMES.lock().insert(self.order, name.clone());
+            self.named.store(true, Ordering::Relaxed);
         }
 
-        /// Called before a blocking acquisition: adds `held → this` for every
-        /// lock the thread holds and reports the first cycle each one closes.
-        pub(crate) fn check(&self, site: &'static Location<'static>) {
+        /// Takes the lock with `take` (which says whether it did), checking the
+        /// order first: adds `held → this` for every lock the thread holds and
+        /// reports the first cycle each one closes, before `take` can block.
+        #[inline]
+        pub(crate) fn acquire(&self, site: &'static Location<'static>, take: impl FnOnce() -> bool) -> bool {
+            let mut take = Some(take);
+            let mut taken = false;
             let found = THREAD_LOCKS
                 .try_with(|locks| {
                     let mut locks = locks.borrow_mut();
-                    let me = current_ident();
-                    let locks = &mut *locks;
-                    locks.held.retain(|h| h.node.holder.load(Ordering::Relaxed) == me);
-                    if locks.known.len() > KNOWN_LIMIT {
-                        locks.known.clear();
+                    if !locks.held.is_empty() {
+                        return self.record(&mut locks, site);
                     }
-                    let mut found = Vec::new();
-                    for held in &locks.held {
-                        let edge = (held.node.order, self.node.order);
-                        if edge.0 == edge.1 || !locks.known.insert(edge) {
-                            continue;
+                    // Nothing held, so no order to check: take the lock and
+                    // note it under this one borrow. Blocking while borrowed is
+                    // fine: nothing else runs on this thread meanwhile.
+                    if let Some(take) = take.take() {
+                        taken = take();
+                        if taken {
+                            self.note(&mut locks, site);
                         }
-                        found.extend(GRAPH.lock().add(held, &self.node, site));
                     }
-                    found
+                    Vec::new()
                 })
                 .unwrap_or_default();
+            let Some(take) = take else { return taken };
             // Outside every borrow and mutex: the handler may take locks.
             found.into_iter().for_each(report);
+            let taken = take();
+            if taken {
+                self.acquired(site);
+            }
+            taken
         }
 
+        #[cold]
+        fn record(&self, locks: &mut ThreadLocks, site: &'static Location<'static>) -> Vec<LockOrderViolation> {
+            locks.forget_stale();
+            if locks.known.len() > KNOWN_LIMIT {
+                locks.known.clear();
+            }
+            let mut found = Vec::new();
+            for held in &locks.held {
+                let edge = (held.order, self.order);
+                if edge.0 == edge.1 || !locks.known.insert(edge) {
+                    continue;
+                }
+                found.extend(GRAPH.lock().add(held, self, site));
+            }
+            found
+        }
+
+        /// Records an acquisition made without an order check (`try_acquire`,
+        /// which cannot deadlock).
+        #[inline]
         pub(crate) fn acquired(&self, site: &'static Location<'static>) {
-            let me = current_ident();
-            self.node.holder.store(me, Ordering::Relaxed);
             let _ = THREAD_LOCKS.try_with(|locks| {
                 let mut locks = locks.borrow_mut();
                 // A stale entry for this lock (released by another thread) goes.
-                locks.held.retain(|h| !Arc::ptr_eq(&h.node, &self.node));
-                locks.held.push(Held { node: Arc::clone(&self.node), site });
+                locks.held.retain(|h| h.order != self.order);
+                self.note(&mut locks, site);
             });
         }
 
+        #[inline]
+        fn note(&self, locks: &mut ThreadLocks, site: &'static Location<'static>) {
+            self.holder.store(current_ident(), Ordering::Relaxed);
+            // Only the holder writes the count, and it holds the lock now.
+            let acquisition = self.acquisitions.load(Ordering::Relaxed) + 1;
+            self.acquisitions.store(acquisition, Ordering::Relaxed);
+            locks.held.push(Held { order: self.order, kind: self.kind, acquisition, site });
+        }
+
+        #[inline]
         pub(crate) fn released(&self) {
-            let me = current_ident();
-            if self.node.holder.swap(0, Ordering::Relaxed) != me {
+            let holder = self.holder.load(Ordering::Relaxed);
+            self.holder.store(0, Ordering::Relaxed);
+            if holder == current_ident() {
+                let _ = THREAD_LOCKS.try_with(|locks| locks.borrow_mut().forget(self.order));
+            } else if holder != 0 {
                 // Released by a thread that did not take it (allowed for a
-                // `Lock`): the taker's entry is now stale and is dropped when
-                // that thread next checks.
+                // `Lock`): the taker's entry is stale; tell it.
+                self.leave_stale(holder);
+            }
+        }
+
+        #[cold]
+        fn leave_stale(&self, holder: u64) {
+            let acquisition = self.acquisitions.load(Ordering::Relaxed);
+            STALE.lock().push(Stale { holder, order: self.order, acquisition });
+            STALE_EPOCH.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    impl Drop for Tracker {
+        fn drop(&mut self) {
+            // A lock dropped while held leaves no entry behind.
+            let holder = *self.holder.get_mut();
+            if holder == current_ident() {
+                let _ = THREAD_LOCKS.try_with(|locks| locks.borrow_mut().forget(self.order));
+            } else if holder != 0 {
+                self.leave_stale(holder);
+            }
+            // It can never be taken again: forget its edges and name, so the
+            // graph does not grow with every lock a program creates.
+            if GRAPH_USED.load(Ordering::Relaxed) {
+                GRAPH.lock().remove(self.order);
+            }
+            if *self.named.get_mut() {
+                NAMES.lock().remove(&self.order);
+            }
+        }
+    }
+
+    impl ThreadLocks {
+        fn forget(&mut self, order: u64) {
+            match self.held.last() {
+                Some(last) if last.order == order => {
+                    self.held.pop();
+                }
+                _ => {
+                    if let Some(i) = self.held.iter().rposition(|h| h.order == order) {
+                        self.held.remove(i);
+                    }
+                }
+            }
+        }
+
+        /// Drops the entries other threads have reported stale.
+        fn forget_stale(&mut self) {
+            let epoch = STALE_EPOCH.load(Ordering::Acquire);
+            if epoch == self.stale_seen {
                 return;
             }
-            let _ = THREAD_LOCKS.try_with(|locks| {
-                let mut locks = locks.borrow_mut();
-                if let Some(i) = locks.held.iter().rposition(|h| Arc::ptr_eq(&h.node, &self.node)) {
-                    locks.held.remove(i);
+            self.stale_seen = epoch;
+            let me = current_ident();
+            let held = &mut self.held;
+            STALE.lock().retain(|stale| {
+                if stale.holder != me {
+                    return true;
                 }
+                held.retain(|h| !(h.order == stale.order && h.acquisition == stale.acquisition));
+                false
             });
         }
     }
@@ -562,18 +683,17 @@ mod checker {
     impl Graph {
         /// Adds `held → node`. Returns the violation when the edge is new and
         /// `node` already reaches `held`.
-        fn add(&mut self, held: &Held, node: &Node, site: &'static Location<'static>) -> Option<LockOrderViolation> {
-            let (from, to) = (held.node.order, node.order);
+        fn add(&mut self, held: &Held, node: &Tracker, site: &'static Location<'static>) -> Option<LockOrderViolation> {
+            let (from, to) = (held.order, node.order);
             if self.out.get(&from).is_some_and(|edges| edges.contains_key(&to)) {
                 return None;
             }
             let edge = OrderEdge {
-                held: LockSite::new(held.node.describe(), held.site),
-                acquired: LockSite::new(node.describe(), site),
+                held: LockSite::new(describe(held.kind, from), held.site),
+                acquired: LockSite::new(describe(node.kind, to), site),
             };
             let earlier = self.path(to, from);
-            held.node.in_graph.store(true, Ordering::Relaxed);
-            node.in_graph.store(true, Ordering::Relaxed);
+            GRAPH_USED.store(true, Ordering::Relaxed);
             self.out.entry(from).or_default().insert(to, edge.clone());
             self.into.entry(to).or_default().insert(from);
             earlier.map(|earlier| LockOrderViolation { acquiring: edge.acquired, held: edge.held, earlier })

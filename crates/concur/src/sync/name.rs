@@ -6,7 +6,18 @@
 //! described by its address.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A number for a new primitive, unique in the process and larger for later
+/// ones. For locks it is also the order `acquire_all` sorts by, which, unlike
+/// the address Python's recipe sorts by (`id()`), stays put as values move.
+pub(crate) fn next_id() -> u64 {
+    // Relaxed: the counter only has to hand out distinct, growing values.
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
 
 #[derive(Clone, Default)]
 pub(crate) struct Name(Option<Arc<str>>);
@@ -20,16 +31,8 @@ impl Name {
         self.0.as_deref()
     }
 
-    /// `Semaphore "pool"`, or `Semaphore@0x7ffc…` for an unnamed one.
-    pub(crate) fn describe_at<T>(&self, kind: &str, object: &T) -> String {
-        match &self.0 {
-            Some(name) => format!("{kind} {name:?}"),
-            None => format!("{kind}@{:p}", object as *const T),
-        }
-    }
-
-    /// `Lock "counter"`, or `Lock #7` for an unnamed one. Locks have stable
-    /// ids, which name them better than an address that changes as they move.
+    /// `Lock "counter"`, or `Lock #7` for an unnamed one: the id from
+    /// [`next_id`] names it better than an address, which changes as it moves.
     pub(crate) fn describe_id(&self, kind: &str, id: u64) -> String {
         match &self.0 {
             Some(name) => format!("{kind} {name:?}"),

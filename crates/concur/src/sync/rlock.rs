@@ -6,8 +6,8 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::error::{NotOwner, ReleaseError};
-use super::lock_order::{self, Tracker};
-use super::name::Name;
+use super::lock_order::Tracker;
+use super::name::{self, Name};
 use super::raw::RawLock;
 use crate::deadline::Deadline;
 use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -62,7 +62,7 @@ impl RLock {
     /// assert!(!lock.is_locked());
     /// ```
     pub fn new() -> RLock {
-        let order = lock_order::next_order();
+        let order = name::next_id();
         RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
@@ -116,10 +116,7 @@ impl RLock {
         if self.reenter() {
             return;
         }
-        let site = Location::caller();
-        self.tracker.check(site);
-        self.raw.acquire();
-        self.own(1, site);
+        self.take(Location::caller(), 1);
     }
 
     /// Takes the lock if it is free or already the caller's, without
@@ -142,7 +139,8 @@ impl RLock {
         }
         let taken = self.raw.try_acquire();
         if taken {
-            self.own(1, Location::caller());
+            self.own(1);
+            self.tracker.acquired(Location::caller());
         }
         taken
     }
@@ -168,15 +166,11 @@ impl RLock {
         if self.reenter() {
             return true;
         }
-        let site = Location::caller();
-        if !self.raw.try_acquire() {
-            self.tracker.check(site);
-            if !self.raw.acquire_until(Deadline::after(timeout)) {
-                return false;
-            }
+        let taken = self.tracker.acquire(Location::caller(), || self.raw.acquire_until(Deadline::after(timeout)));
+        if taken {
+            self.own(1);
         }
-        self.own(1, site);
-        true
+        taken
     }
 
     /// Releases one level. The lock is free for others once the owner has
@@ -281,11 +275,20 @@ impl RLock {
         }
     }
 
+    /// Blocks for the lock, checking the order first, and owns it at `depth`.
     #[inline]
-    fn own(&self, depth: usize, site: &'static Location<'static>) {
+    fn take(&self, site: &'static Location<'static>, depth: usize) {
+        self.tracker.acquire(site, || {
+            self.raw.acquire();
+            true
+        });
+        self.own(depth);
+    }
+
+    #[inline]
+    fn own(&self, depth: usize) {
         self.owner.store(current_ident(), Ordering::Relaxed);
         self.depth.store(depth, Ordering::Relaxed);
-        self.tracker.acquired(site);
     }
 
     #[inline]
@@ -310,10 +313,7 @@ impl RLock {
     /// Takes the lock back at the depth `release_all` returned.
     #[cfg_attr(concur_lock_order, track_caller)]
     pub(crate) fn acquire_restore(&self, depth: usize) {
-        let site = Location::caller();
-        self.tracker.check(site);
-        self.raw.acquire();
-        self.own(depth, site);
+        self.take(Location::caller(), depth);
     }
 }
 

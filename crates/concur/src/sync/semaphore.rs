@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::error::ReleaseError;
-use super::name::Name;
+use super::name::{self, Name};
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
 
@@ -161,18 +161,21 @@ impl Semaphore {
     /// assert_eq!(sem.value(), 3);
     /// ```
     pub fn release_n(&self, n: usize) {
-        let added = self.add(n, None);
-        debug_assert!(added, "an unbounded semaphore accepts every release");
+        self.add(n, None);
     }
 
     /// Adds `n` permits unless that would pass `limit`; returns whether it
-    /// added them.
+    /// added them. Without a limit the count saturates at `usize::MAX`, a
+    /// number of permits no program can take.
     fn add(&self, n: usize, limit: Option<usize>) -> bool {
         let mut permits = self.permits.lock();
-        let Some(new) = permits.value.checked_add(n).filter(|&new| limit.is_none_or(|limit| new <= limit)) else {
-            return false;
+        permits.value = match limit {
+            None => permits.value.saturating_add(n),
+            Some(limit) => match permits.value.checked_add(n) {
+                Some(new) if new <= limit => new,
+                _ => return false,
+            },
         };
-        permits.value = new;
         for _ in 0..n.min(permits.waiting) {
             self.available.notify_one();
         }
@@ -211,6 +214,19 @@ impl Semaphore {
     }
 }
 
+impl Default for Semaphore {
+    /// One permit, as Python's `Semaphore()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur::sync::Semaphore::default().value(), 1);
+    /// ```
+    fn default() -> Semaphore {
+        Semaphore::new(1)
+    }
+}
+
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Semaphore").field("value", &self.value()).finish()
@@ -242,6 +258,7 @@ impl fmt::Debug for Semaphore {
 pub struct BoundedSemaphore {
     semaphore: Semaphore,
     initial: usize,
+    id: u64,
     name: Name,
 }
 
@@ -254,7 +271,7 @@ impl BoundedSemaphore {
     /// assert_eq!(concur::sync::BoundedSemaphore::new(4).value(), 4);
     /// ```
     pub fn new(value: usize) -> BoundedSemaphore {
-        BoundedSemaphore { semaphore: Semaphore::new(value), initial: value, name: Name::default() }
+        BoundedSemaphore { semaphore: Semaphore::new(value), initial: value, id: name::next_id(), name: Name::default() }
     }
 
     /// Gives the semaphore a name for error messages.
@@ -323,7 +340,7 @@ impl BoundedSemaphore {
     /// assert!(sem.release().is_err());
     /// ```
     pub fn release(&self) -> Result<(), ReleaseError> {
-        self.release_n(1)
+        self.add(1, "BoundedSemaphore::release")
     }
 
     /// Gives `n` permits back, all or none.
@@ -344,12 +361,17 @@ impl BoundedSemaphore {
     /// sem.release_n(2).unwrap();
     /// ```
     pub fn release_n(&self, n: usize) -> Result<(), ReleaseError> {
+        self.add(n, "BoundedSemaphore::release_n")
+    }
+
+    /// Adds `n` permits within the bound; `call` names the caller in the error.
+    fn add(&self, n: usize, call: &'static str) -> Result<(), ReleaseError> {
         if self.semaphore.add(n, Some(self.initial)) {
             Ok(())
         } else {
             Err(ReleaseError::OverRelease {
-                call: "BoundedSemaphore::release",
-                object: self.name.describe_at("BoundedSemaphore", self),
+                call,
+                object: self.name.describe_id("BoundedSemaphore", self.id),
                 initial: self.initial,
             })
         }
