@@ -271,7 +271,12 @@ impl BoundedSemaphore {
     /// assert_eq!(concur::sync::BoundedSemaphore::new(4).value(), 4);
     /// ```
     pub fn new(value: usize) -> BoundedSemaphore {
-        BoundedSemaphore { semaphore: Semaphore::new(value), initial: value, id: name::next_id(), name: Name::default() }
+        BoundedSemaphore {
+            semaphore: Semaphore::new(value),
+            initial: value,
+            id: name::next_id(),
+            name: Name::default(),
+        }
     }
 
     /// Gives the semaphore a name for error messages.
