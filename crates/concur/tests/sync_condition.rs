@@ -4,23 +4,25 @@
 //!
 //! Every `ConditionTests` case runs twice, as a module named after the case
 //! with two tests: `rlock` (over an `RLock`, Python's default) and `lock`
-//! (over a plain `Lock`, Python's `Condition(Lock())`). Tests named `test_*`
-//! mirror the CPython case in the comment above them; the others cover what
-//! concur adds (error values, guards and panics, huge timeouts, wake order).
+//! (over a plain `Lock`, Python's `Condition(Lock())`). The `BaseLockTests`
+//! cases `ConditionAsRLockTests` inherits, shared with `Lock` and `RLock`, are
+//! written once in `common::base_lock` and run here as
+//! `base::condition::test_*`. Tests named `test_*` mirror the CPython case in
+//! the comment above them; the others cover what concur adds (error values,
+//! guards and panics, huge timeouts, wake order).
 //!
 //! Skipped, because they cannot apply in Rust:
 //! - `ConditionAsRLockTests.test_constructor_noargs`, `test_recursion_count`:
 //!   CPython skips them for `Condition` too.
-//! - `ConditionAsRLockTests`'s inherited `test_weakref_*`, `test_repr*`,
-//!   `test_constructor`, `test_thread_leak`: covered for the `RLock` itself in
-//!   `sync_rlock.rs`; a `Condition` adds nothing to them (and Rust has no
-//!   weak references to plain values).
+//! - `ConditionAsRLockTests`'s inherited `test_weakref_*`: Rust has no weak
+//!   references to plain values.
 //! - `BaseLockTests.test_timeout`'s `ValueError`/`OverflowError` half, as in
 //!   `sync_lock.rs`: no negative `Duration`, and huge timeouts wait for ever.
+//! - `BaseLockTests.test_thread_leak`'s `threading.enumerate()` count, as in
+//!   `sync_lock.rs`: no registry of foreign threads exists to leak into.
 
 mod common;
 
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -28,6 +30,8 @@ use std::time::{Duration, Instant};
 
 use common::{assert_waited, spawn, wait_threads_blocked, wait_until, Bunch, HUGE, LONG};
 use concur::sync::{Condition, ConditionLock, Lock, RLock, ReleaseError};
+
+common::base_lock_tests!(condition: concur::sync::Condition);
 
 /// Runs a generic case once over each kind of lock: `mod case { rlock, lock }`.
 macro_rules! over_both_locks {
@@ -310,67 +314,6 @@ fn as_rlock_test_locked() {
     assert!(cond.lock().is_locked());
     cond.release().unwrap();
     assert!(!cond.lock().is_locked());
-}
-
-// test_threading.ConditionAsRLockTests.test_try_acquire_contended
-#[test]
-fn as_rlock_test_try_acquire_contended() {
-    let cond = Arc::new(Condition::new());
-    cond.acquire();
-    assert!(cond.try_acquire()); // re-entry
-    let other = cond.clone();
-    assert!(!spawn(move || other.try_acquire()).join());
-    cond.release().unwrap();
-    cond.release().unwrap();
-}
-
-// test_threading.ConditionAsRLockTests.test_acquire_contended
-#[test]
-fn as_rlock_test_acquire_contended() {
-    const N: usize = 5;
-    let cond = Arc::new(Condition::new());
-    cond.acquire();
-    let other = cond.clone();
-    let bunch = Bunch::new(N, move |_| {
-        other.acquire();
-        other.release().unwrap();
-    });
-    wait_threads_blocked(N as u32);
-    assert_eq!(bunch.finished(), 0);
-    cond.release().unwrap();
-    bunch.join();
-}
-
-// test_threading.ConditionAsRLockTests.test_with
-#[test]
-fn as_rlock_test_with() {
-    let cond = Condition::new();
-    let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
-        let _outer = cond.guard();
-        let _inner = cond.guard();
-        panic!("raised inside the guarded block");
-    }));
-    assert!(unwound.is_err());
-    assert!(!cond.lock().is_locked());
-}
-
-// test_threading.ConditionAsRLockTests.test_timeout
-#[test]
-fn as_rlock_test_timeout() {
-    let timeout = Duration::from_millis(100);
-    let cond = Arc::new(Condition::new());
-    assert!(cond.acquire_timeout(Duration::MAX));
-    assert!(cond.acquire_timeout(timeout)); // re-entry
-    let other = cond.clone();
-    let (taken, elapsed) = spawn(move || {
-        let start = Instant::now();
-        (other.acquire_timeout(timeout), start.elapsed())
-    })
-    .join();
-    assert!(!taken);
-    assert_waited(elapsed, timeout);
-    cond.release().unwrap();
-    cond.release().unwrap();
 }
 
 // test_threading.ConditionAsRLockTests.test_different_thread

@@ -1,9 +1,11 @@
 //! `Lock` against CPython's `Lib/test/lock_tests.py` (`BaseLockTests`,
 //! `LockTests`) and the `Lock` cases of `Lib/test/test_threading.py`.
 //!
-//! Tests named `test_*` mirror the CPython case named in the comment above
-//! them; the others cover what concur adds (error values, guards and panics,
-//! huge timeouts).
+//! The `BaseLockTests` cases, shared with `RLock` and `Condition`, are written
+//! once in `common::base_lock` and run here as `base::lock::test_*`; the
+//! `LockTests` cases are here. Tests named `test_*` mirror the CPython case
+//! named in the comment above them; the others cover what concur adds (error
+//! values, guards and panics, huge timeouts).
 //!
 //! Skipped, because they cannot apply in Rust:
 //! - `BaseLockTests.test_constructor_noargs`: `Lock::new` takes no
@@ -24,162 +26,15 @@
 
 mod common;
 
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{assert_waited, spawn, wait_threads_blocked, wait_until, Bunch, HUGE, LONG};
+use common::{spawn, wait_threads_blocked, wait_until, Bunch, LONG};
 use concur::sync::{Lock, ReleaseError};
 
-// lock_tests.BaseLockTests.test_constructor
-#[test]
-fn test_constructor() {
-    let lock = Lock::new();
-    assert!(!lock.is_locked());
-    drop(lock);
-    assert!(!Lock::default().is_locked());
-}
-
-// lock_tests.BaseLockTests.test_repr
-#[test]
-fn test_repr() {
-    let lock = Lock::new();
-    let repr = format!("{lock:?}");
-    assert!(repr.starts_with("Lock {"), "{repr}");
-    assert!(repr.contains("locked: false"), "{repr}");
-}
-
-// lock_tests.BaseLockTests.test_locked_repr
-#[test]
-fn test_locked_repr() {
-    let lock = Lock::new().with_name("repr");
-    lock.acquire();
-    let repr = format!("{lock:?}");
-    assert!(repr.contains("locked: true"), "{repr}");
-    assert!(repr.contains("\"repr\""), "{repr}");
-}
-
-// lock_tests.BaseLockTests.test_acquire_destroy
-#[test]
-fn test_acquire_destroy() {
-    let lock = Lock::new();
-    lock.acquire();
-    drop(lock);
-}
-
-// lock_tests.BaseLockTests.test_acquire_release
-#[test]
-fn test_acquire_release() {
-    let lock = Lock::new();
-    lock.acquire();
-    lock.release().unwrap();
-    assert!(!lock.is_locked());
-}
-
-// lock_tests.BaseLockTests.test_try_acquire
-#[test]
-fn test_try_acquire() {
-    let lock = Lock::new();
-    assert!(lock.try_acquire());
-    lock.release().unwrap();
-}
-
-// lock_tests.BaseLockTests.test_try_acquire_contended
-#[test]
-fn test_try_acquire_contended() {
-    let lock = Arc::new(Lock::new());
-    lock.acquire();
-    let other = lock.clone();
-    assert!(!spawn(move || other.try_acquire()).join());
-    lock.release().unwrap();
-}
-
-// lock_tests.BaseLockTests.test_acquire_contended
-#[test]
-fn test_acquire_contended() {
-    const N: usize = 5;
-    let lock = Arc::new(Lock::new());
-    lock.acquire();
-    let other = lock.clone();
-    let bunch = Bunch::new(N, move |_| {
-        other.acquire();
-        other.release().unwrap();
-    });
-    // Threads blocked on acquire().
-    wait_threads_blocked(N as u32);
-    assert_eq!(bunch.finished(), 0);
-    // Threads unblocked.
-    lock.release().unwrap();
-    bunch.join();
-    assert!(!lock.is_locked());
-}
-
-// lock_tests.BaseLockTests.test_with
-#[test]
-fn test_with() {
-    let lock = Arc::new(Lock::new());
-    let check_unacquired = || {
-        let other = lock.clone();
-        spawn(move || {
-            other.acquire();
-            other.release().unwrap();
-        })
-        .join();
-    };
-
-    // Take the lock, do nothing; the guard releases it.
-    {
-        let _held = lock.guard();
-        assert!(lock.is_locked());
-    }
-    check_unacquired();
-
-    // Take the lock and panic (Python: raise TypeError); the guard still
-    // releases it.
-    let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
-        let _held = lock.guard();
-        panic!("raised inside the guarded block");
-    }));
-    assert!(unwound.is_err());
-    check_unacquired();
-}
-
-// lock_tests.BaseLockTests.test_thread_leak (the threads; see the header)
-#[test]
-fn test_thread_leak() {
-    let lock = Arc::new(Lock::new());
-    let other = lock.clone();
-    Bunch::new(15, move |_| {
-        other.acquire();
-        other.release().unwrap();
-    })
-    .join();
-    assert!(!lock.is_locked());
-}
-
-// lock_tests.BaseLockTests.test_timeout (the part that applies; see the header)
-#[test]
-fn test_timeout() {
-    let lock = Arc::new(Lock::new());
-    // TIMEOUT_MAX is ok.
-    assert!(lock.acquire_timeout(Duration::MAX));
-    lock.release().unwrap();
-    // A free lock is taken at once, whatever the timeout.
-    assert!(lock.acquire_timeout(Duration::from_secs(5)));
-
-    let timeout = Duration::from_millis(100);
-    let other = lock.clone();
-    let (taken, elapsed) = spawn(move || {
-        let start = Instant::now();
-        (other.acquire_timeout(timeout), start.elapsed())
-    })
-    .join();
-    assert!(!taken);
-    assert_waited(elapsed, timeout);
-    lock.release().unwrap();
-}
+common::base_lock_tests!(lock: concur::sync::Lock);
 
 // lock_tests.LockTests.test_reacquire
 #[test]
@@ -266,23 +121,6 @@ fn release_error_changes_nothing() {
     assert!(lock.release().is_err());
 }
 
-// concur: a guard dropped while a thread unwinds releases the lock.
-#[test]
-fn guard_released_when_its_thread_panics() {
-    let lock = Arc::new(Lock::new());
-    let other = lock.clone();
-    let outcome = spawn(move || {
-        let _held = other.guard();
-        panic!("the holder panics");
-    })
-    .join_result();
-    let payload = outcome.unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the holder panics"));
-    assert!(!lock.is_locked());
-    assert!(lock.acquire_timeout(LONG));
-    lock.release().unwrap();
-}
-
 // concur: a thread blocked on the lock gets it when the holder panics.
 #[test]
 fn waiter_gets_lock_when_holder_panics() {
@@ -309,28 +147,6 @@ fn waiter_gets_lock_when_holder_panics() {
     go_tx.send(()).unwrap();
     assert!(holder.join_result().is_err());
     assert!(waiter.join());
-}
-
-// concur: timeouts too large for the clock wait for ever, without panicking;
-// here the lock is free, or freed soon, so the wait ends. The contended wait
-// runs in a thread, so a bug fails the join instead of hanging.
-#[test]
-fn huge_timeouts_do_not_panic() {
-    let lock = Arc::new(Lock::new());
-    for timeout in HUGE {
-        assert!(lock.acquire_timeout(timeout), "{timeout:?}");
-        let other = lock.clone();
-        let waiter = spawn(move || {
-            let taken = other.acquire_timeout(timeout);
-            if taken {
-                other.release().unwrap();
-            }
-            taken
-        });
-        wait_threads_blocked(2);
-        lock.release().unwrap();
-        assert!(waiter.join(), "{timeout:?} (contended)");
-    }
 }
 
 // concur: a zero timeout is a try.

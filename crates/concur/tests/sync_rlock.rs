@@ -2,9 +2,11 @@
 //! `RLockTests`), which `Lib/test/test_threading.py` runs as `PyRLockTests`
 //! and `CRLockTests`.
 //!
-//! Tests named `test_*` mirror the CPython case named in the comment above
-//! them; the others cover what concur adds (error values, guards and panics,
-//! huge timeouts).
+//! The `BaseLockTests` cases, shared with `Lock` and `Condition`, are written
+//! once in `common::base_lock` and run here as `base::rlock::test_*`; the
+//! `RLockTests` cases are here. Tests named `test_*` mirror the CPython case
+//! named in the comment above them; the others cover what concur adds (error
+//! values, guards and panics, huge timeouts).
 //!
 //! Skipped, because they cannot apply in Rust:
 //! - `BaseLockTests.test_constructor_noargs`, `CRLockTests.test_signature`:
@@ -29,163 +31,14 @@
 
 mod common;
 
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{assert_waited, spawn, wait_threads_blocked, wait_until, Bunch, HUGE, LONG};
+use common::{spawn, wait_until, Bunch, LONG};
 use concur::sync::{Condition, RLock, ReleaseError};
 
-// lock_tests.BaseLockTests.test_constructor
-#[test]
-fn test_constructor() {
-    let lock = RLock::new();
-    assert!(!lock.is_locked());
-    assert!(!lock.is_owned());
-    drop(lock);
-    assert!(!RLock::default().is_locked());
-}
-
-// lock_tests.BaseLockTests.test_repr
-#[test]
-fn test_repr() {
-    let repr = format!("{:?}", RLock::new());
-    assert!(repr.starts_with("RLock {"), "{repr}");
-    assert!(repr.contains("locked: false"), "{repr}");
-}
-
-// lock_tests.BaseLockTests.test_locked_repr
-#[test]
-fn test_locked_repr() {
-    let lock = RLock::new().with_name("repr");
-    lock.acquire();
-    let repr = format!("{lock:?}");
-    assert!(repr.contains("locked: true"), "{repr}");
-    assert!(repr.contains("owned: true"), "{repr}");
-    assert!(repr.contains("\"repr\""), "{repr}");
-}
-
-// lock_tests.BaseLockTests.test_acquire_destroy
-#[test]
-fn test_acquire_destroy() {
-    let lock = RLock::new();
-    lock.acquire();
-    drop(lock);
-}
-
-// lock_tests.BaseLockTests.test_acquire_release
-#[test]
-fn test_acquire_release() {
-    let lock = RLock::new();
-    lock.acquire();
-    lock.release().unwrap();
-    assert!(!lock.is_locked());
-}
-
-// lock_tests.BaseLockTests.test_try_acquire
-#[test]
-fn test_try_acquire() {
-    let lock = RLock::new();
-    assert!(lock.try_acquire());
-    lock.release().unwrap();
-}
-
-// lock_tests.BaseLockTests.test_try_acquire_contended
-#[test]
-fn test_try_acquire_contended() {
-    let lock = Arc::new(RLock::new());
-    lock.acquire();
-    let other = lock.clone();
-    assert!(!spawn(move || other.try_acquire()).join());
-    lock.release().unwrap();
-}
-
-// lock_tests.BaseLockTests.test_acquire_contended
-#[test]
-fn test_acquire_contended() {
-    const N: usize = 5;
-    let lock = Arc::new(RLock::new());
-    lock.acquire();
-    let other = lock.clone();
-    let bunch = Bunch::new(N, move |_| {
-        other.acquire();
-        other.release().unwrap();
-    });
-    // Threads blocked on acquire().
-    wait_threads_blocked(N as u32);
-    assert_eq!(bunch.finished(), 0);
-    // Threads unblocked.
-    lock.release().unwrap();
-    bunch.join();
-    assert!(!lock.is_locked());
-}
-
-// lock_tests.BaseLockTests.test_with
-#[test]
-fn test_with() {
-    let lock = Arc::new(RLock::new());
-    let check_unacquired = || {
-        let other = lock.clone();
-        spawn(move || {
-            other.acquire();
-            other.release().unwrap();
-        })
-        .join();
-    };
-
-    {
-        let _held = lock.guard();
-        assert!(lock.is_owned());
-    }
-    check_unacquired();
-
-    // Raise inside nested `with` blocks: every level is released.
-    let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
-        let _outer = lock.guard();
-        let _inner = lock.guard();
-        panic!("raised inside the guarded block");
-    }));
-    assert!(unwound.is_err());
-    assert!(!lock.is_locked());
-    check_unacquired();
-}
-
-// lock_tests.BaseLockTests.test_thread_leak (the threads; see the header)
-#[test]
-fn test_thread_leak() {
-    let lock = Arc::new(RLock::new());
-    let other = lock.clone();
-    Bunch::new(15, move |_| {
-        other.acquire();
-        other.acquire();
-        other.release().unwrap();
-        other.release().unwrap();
-    })
-    .join();
-    assert!(!lock.is_locked());
-}
-
-// lock_tests.BaseLockTests.test_timeout (the part that applies; see the header)
-#[test]
-fn test_timeout() {
-    let lock = Arc::new(RLock::new());
-    // TIMEOUT_MAX is ok.
-    assert!(lock.acquire_timeout(Duration::MAX));
-    lock.release().unwrap();
-    assert!(lock.acquire_timeout(Duration::from_secs(5)));
-
-    let timeout = Duration::from_millis(100);
-    let other = lock.clone();
-    let (taken, elapsed) = spawn(move || {
-        let start = Instant::now();
-        (other.acquire_timeout(timeout), start.elapsed())
-    })
-    .join();
-    assert!(!taken);
-    assert_waited(elapsed, timeout);
-    lock.release().unwrap();
-}
+common::base_lock_tests!(rlock: concur::sync::RLock);
 
 // lock_tests.RLockTests.test_reacquire
 #[test]
@@ -383,47 +236,6 @@ fn owner_reenters_every_way() {
     }
     assert!(!lock.is_locked());
     assert!(lock.release().is_err());
-}
-
-// concur: guards dropped while a thread unwinds release every level.
-#[test]
-fn guards_released_when_their_thread_panics() {
-    let lock = Arc::new(RLock::new());
-    let other = lock.clone();
-    let outcome = spawn(move || {
-        let _outer = other.guard();
-        let _inner = other.guard();
-        panic!("the owner panics");
-    })
-    .join_result();
-    assert_eq!(outcome.unwrap_err().downcast_ref::<&str>(), Some(&"the owner panics"));
-    assert!(!lock.is_locked());
-    assert!(lock.acquire_timeout(LONG));
-    lock.release().unwrap();
-}
-
-// concur: timeouts too large for the clock wait for ever, without panicking;
-// here the lock is free, or freed soon, so the wait ends. The contended wait
-// runs in a thread, so a bug fails the join instead of hanging.
-#[test]
-fn huge_timeouts_do_not_panic() {
-    let lock = Arc::new(RLock::new());
-    for timeout in HUGE {
-        assert!(lock.acquire_timeout(timeout), "{timeout:?}");
-        assert!(lock.acquire_timeout(timeout), "{timeout:?} (re-entry)");
-        let other = lock.clone();
-        let waiter = spawn(move || {
-            let taken = other.acquire_timeout(timeout);
-            if taken {
-                other.release().unwrap();
-            }
-            taken
-        });
-        wait_threads_blocked(2);
-        lock.release().unwrap();
-        lock.release().unwrap();
-        assert!(waiter.join(), "{timeout:?} (contended)");
-    }
 }
 
 // concur: many threads nesting, exact count.

@@ -1,5 +1,7 @@
 //! What the `sync_*` semantics tests share: threads whose every wait has a
-//! deadline, so a bug fails the test instead of hanging CI.
+//! deadline, so a bug fails the test instead of hanging CI; and the cases of
+//! CPython's `lock_tests.BaseLockTests`, written once over [`BaseLock`] and
+//! run per lock type by [`base_lock_tests!`].
 //!
 //! Coordination here uses only `std` (channels, atomics, sleeps), never the
 //! primitives under test, so a broken primitive cannot break its own harness.
@@ -7,12 +9,15 @@
 // Each test file is its own crate and uses a different part of this module.
 #![allow(dead_code)]
 
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+use concur::sync::{Condition, Lock, RLock, ReleaseError};
 
 /// How long any test waits for something that should happen at once: long
 /// enough for a slow CI machine, short enough that a hang fails the test.
@@ -133,4 +138,402 @@ pub(crate) fn wait_threads_blocked(n: u32) {
 pub(crate) fn assert_waited(elapsed: Duration, timeout: Duration) {
     let epsilon = Duration::from_millis(1);
     assert!(elapsed + epsilon >= timeout, "gave up after {elapsed:?}, before its timeout of {timeout:?}");
+}
+
+/// A lock as `lock_tests.BaseLockTests` uses it: the calls `Lock`, `RLock`
+/// and `Condition` (over its default `RLock`) all have. CPython shares those
+/// cases by inheritance (`LockTests(BaseLockTests)`,
+/// `RLockTests(BaseLockTests)`, `ConditionAsRLockTests(RLockTests)`); here
+/// [`base_lock`] writes each case once over this trait.
+pub(crate) trait BaseLock: fmt::Debug + Default + Send + Sync + 'static {
+    /// How its `Debug` output begins: the type's name.
+    const REPR: &'static str;
+    /// What its `Debug` output shows while the calling thread holds it.
+    const HELD_REPR: &'static [&'static str];
+    /// Whether the thread holding it may acquire it again (an `RLock`). The
+    /// cases then take a second level, as CPython's `RLock` cases nest their
+    /// `with` blocks, and release both.
+    const REENTRANT: bool;
+
+    fn new() -> Self;
+    fn named(name: &str) -> Self;
+    fn acquire(&self);
+    fn try_acquire(&self) -> bool;
+    fn acquire_timeout(&self, timeout: Duration) -> bool;
+    fn release(&self) -> Result<(), ReleaseError>;
+    fn is_locked(&self) -> bool;
+    /// Whether the calling thread holds it. A `Lock` has no owner: as in
+    /// CPython's `Condition._is_owned` fallback, it counts as owned while
+    /// anyone holds it.
+    fn is_owned(&self) -> bool;
+    /// Holds it until dropped: Python's `with lock:`.
+    fn guard(&self) -> impl Sized + '_;
+}
+
+impl BaseLock for Lock {
+    const REPR: &'static str = "Lock";
+    const HELD_REPR: &'static [&'static str] = &["locked: true"];
+    const REENTRANT: bool = false;
+
+    fn new() -> Lock {
+        Lock::new()
+    }
+    fn named(name: &str) -> Lock {
+        Lock::new().with_name(name)
+    }
+    fn acquire(&self) {
+        Lock::acquire(self);
+    }
+    fn try_acquire(&self) -> bool {
+        Lock::try_acquire(self)
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        Lock::acquire_timeout(self, timeout)
+    }
+    fn release(&self) -> Result<(), ReleaseError> {
+        Lock::release(self)
+    }
+    fn is_locked(&self) -> bool {
+        Lock::is_locked(self)
+    }
+    fn is_owned(&self) -> bool {
+        Lock::is_locked(self)
+    }
+    fn guard(&self) -> impl Sized + '_ {
+        Lock::guard(self)
+    }
+}
+
+impl BaseLock for RLock {
+    const REPR: &'static str = "RLock";
+    const HELD_REPR: &'static [&'static str] = &["locked: true", "owned: true"];
+    const REENTRANT: bool = true;
+
+    fn new() -> RLock {
+        RLock::new()
+    }
+    fn named(name: &str) -> RLock {
+        RLock::new().with_name(name)
+    }
+    fn acquire(&self) {
+        RLock::acquire(self);
+    }
+    fn try_acquire(&self) -> bool {
+        RLock::try_acquire(self)
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        RLock::acquire_timeout(self, timeout)
+    }
+    fn release(&self) -> Result<(), ReleaseError> {
+        RLock::release(self)
+    }
+    fn is_locked(&self) -> bool {
+        RLock::is_locked(self)
+    }
+    fn is_owned(&self) -> bool {
+        RLock::is_owned(self)
+    }
+    fn guard(&self) -> impl Sized + '_ {
+        RLock::guard(self)
+    }
+}
+
+/// `test_threading.ConditionAsRLockTests`: a `Condition` exports its
+/// `RLock`'s API.
+impl BaseLock for Condition {
+    const REPR: &'static str = "Condition";
+    const HELD_REPR: &'static [&'static str] = <RLock as BaseLock>::HELD_REPR;
+    const REENTRANT: bool = true;
+
+    fn new() -> Condition {
+        Condition::new()
+    }
+    fn named(name: &str) -> Condition {
+        Condition::with_lock(RLock::new().with_name(name))
+    }
+    fn acquire(&self) {
+        Condition::acquire(self);
+    }
+    fn try_acquire(&self) -> bool {
+        Condition::try_acquire(self)
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        Condition::acquire_timeout(self, timeout)
+    }
+    fn release(&self) -> Result<(), ReleaseError> {
+        Condition::release(self)
+    }
+    fn is_locked(&self) -> bool {
+        self.lock().is_locked()
+    }
+    fn is_owned(&self) -> bool {
+        self.lock().is_owned()
+    }
+    fn guard(&self) -> impl Sized + '_ {
+        Condition::guard(self)
+    }
+}
+
+/// Runs every case of [`base_lock`] over one [`BaseLock`] type, as tests
+/// named `base::$name::$case` (`base::lock::test_with`): the test class
+/// CPython derives from `BaseLockTests` for that type.
+#[allow(unused_macros)] // as `dead_code` above: only the lock test files use it
+macro_rules! base_lock_tests {
+    ($name:ident: $lock:ty) => {
+        $crate::common::base_lock_tests!(
+            $name: $lock;
+            test_constructor,
+            test_repr,
+            test_locked_repr,
+            test_acquire_destroy,
+            test_acquire_release,
+            test_try_acquire,
+            test_try_acquire_contended,
+            test_acquire_contended,
+            test_with,
+            test_thread_leak,
+            test_timeout,
+            guard_released_when_its_thread_panics,
+            huge_timeouts_do_not_panic,
+        );
+    };
+    ($name:ident: $lock:ty; $($case:ident),* $(,)?) => {
+        mod base {
+            mod $name {
+                $(
+                    #[test]
+                    fn $case() {
+                        $crate::common::base_lock::$case::<$lock>();
+                    }
+                )*
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use base_lock_tests;
+
+/// The cases of `lock_tests.BaseLockTests`, and what concur adds for every
+/// lock, each generic over [`BaseLock`].
+pub(crate) mod base_lock {
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::{assert_waited, spawn, wait_threads_blocked, BaseLock, Bunch, HUGE, LONG};
+
+    /// How many levels a thread holding `L` takes: two where it may acquire
+    /// again, one otherwise.
+    fn levels<L: BaseLock>() -> usize {
+        if L::REENTRANT {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Releases the levels the holding thread took.
+    #[track_caller]
+    fn release_levels<L: BaseLock>(lock: &L) {
+        for _ in 0..levels::<L>() {
+            lock.release().unwrap();
+        }
+    }
+
+    // lock_tests.BaseLockTests.test_constructor
+    pub(crate) fn test_constructor<L: BaseLock>() {
+        let lock = L::new();
+        assert!(!lock.is_locked());
+        assert!(!lock.is_owned());
+        drop(lock);
+        assert!(!L::default().is_locked());
+    }
+
+    // lock_tests.BaseLockTests.test_repr
+    pub(crate) fn test_repr<L: BaseLock>() {
+        let lock = L::new();
+        let repr = format!("{lock:?}");
+        assert!(repr.starts_with(&format!("{} {{", L::REPR)), "{repr}");
+        assert!(repr.contains("locked: false"), "{repr}");
+    }
+
+    // lock_tests.BaseLockTests.test_locked_repr
+    pub(crate) fn test_locked_repr<L: BaseLock>() {
+        let lock = L::named("repr");
+        lock.acquire();
+        let repr = format!("{lock:?}");
+        for field in L::HELD_REPR {
+            assert!(repr.contains(field), "{repr}");
+        }
+        assert!(repr.contains("\"repr\""), "{repr}");
+    }
+
+    // lock_tests.BaseLockTests.test_acquire_destroy
+    pub(crate) fn test_acquire_destroy<L: BaseLock>() {
+        let lock = L::new();
+        lock.acquire();
+        drop(lock);
+    }
+
+    // lock_tests.BaseLockTests.test_acquire_release
+    pub(crate) fn test_acquire_release<L: BaseLock>() {
+        let lock = L::new();
+        lock.acquire();
+        lock.release().unwrap();
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.BaseLockTests.test_try_acquire
+    pub(crate) fn test_try_acquire<L: BaseLock>() {
+        let lock = L::new();
+        assert!(lock.try_acquire());
+        lock.release().unwrap();
+    }
+
+    // lock_tests.BaseLockTests.test_try_acquire_contended
+    pub(crate) fn test_try_acquire_contended<L: BaseLock>() {
+        let lock = Arc::new(L::new());
+        lock.acquire();
+        if L::REENTRANT {
+            assert!(lock.try_acquire()); // re-entry
+        }
+        let other = lock.clone();
+        assert!(!spawn(move || other.try_acquire()).join());
+        release_levels(&*lock);
+    }
+
+    // lock_tests.BaseLockTests.test_acquire_contended
+    pub(crate) fn test_acquire_contended<L: BaseLock>() {
+        const N: usize = 5;
+        let lock = Arc::new(L::new());
+        lock.acquire();
+        let other = lock.clone();
+        let bunch = Bunch::new(N, move |_| {
+            other.acquire();
+            other.release().unwrap();
+        });
+        // Threads blocked on acquire().
+        wait_threads_blocked(N as u32);
+        assert_eq!(bunch.finished(), 0);
+        // Threads unblocked.
+        lock.release().unwrap();
+        bunch.join();
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.BaseLockTests.test_with
+    pub(crate) fn test_with<L: BaseLock>() {
+        let lock = Arc::new(L::new());
+        let check_unacquired = || {
+            let other = lock.clone();
+            spawn(move || {
+                other.acquire();
+                other.release().unwrap();
+            })
+            .join();
+        };
+
+        // Take the lock, do nothing; the guard releases it.
+        {
+            let _held = lock.guard();
+            assert!(lock.is_locked());
+            assert!(lock.is_owned());
+        }
+        check_unacquired();
+
+        // Take the lock and panic (Python: raise TypeError), inside nested
+        // `with` blocks where the type allows; the guards still release
+        // every level.
+        let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
+            let _outer = lock.guard();
+            let _inner = L::REENTRANT.then(|| lock.guard());
+            panic!("raised inside the guarded block");
+        }));
+        assert!(unwound.is_err());
+        assert!(!lock.is_locked());
+        check_unacquired();
+    }
+
+    // lock_tests.BaseLockTests.test_thread_leak (the threads; each test file's
+    // header says why)
+    pub(crate) fn test_thread_leak<L: BaseLock>() {
+        let lock = Arc::new(L::new());
+        let other = lock.clone();
+        Bunch::new(15, move |_| {
+            for _ in 0..levels::<L>() {
+                other.acquire();
+            }
+            release_levels(&*other);
+        })
+        .join();
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.BaseLockTests.test_timeout (the part that applies; each test
+    // file's header says why)
+    pub(crate) fn test_timeout<L: BaseLock>() {
+        let timeout = Duration::from_millis(100);
+        let lock = Arc::new(L::new());
+        // TIMEOUT_MAX is ok.
+        assert!(lock.acquire_timeout(Duration::MAX));
+        lock.release().unwrap();
+        // A free lock is taken at once, whatever the timeout.
+        assert!(lock.acquire_timeout(Duration::from_secs(5)));
+        if L::REENTRANT {
+            assert!(lock.acquire_timeout(timeout)); // re-entry
+        }
+
+        let other = lock.clone();
+        let (taken, elapsed) = spawn(move || {
+            let start = Instant::now();
+            (other.acquire_timeout(timeout), start.elapsed())
+        })
+        .join();
+        assert!(!taken);
+        assert_waited(elapsed, timeout);
+        release_levels(&*lock);
+    }
+
+    // concur: guards dropped while their thread unwinds release the lock,
+    // every level of it.
+    pub(crate) fn guard_released_when_its_thread_panics<L: BaseLock>() {
+        let lock = Arc::new(L::new());
+        let other = lock.clone();
+        let outcome = spawn(move || {
+            let _outer = other.guard();
+            let _inner = L::REENTRANT.then(|| other.guard());
+            panic!("the holder panics");
+        })
+        .join_result();
+        let payload = outcome.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"the holder panics"));
+        assert!(!lock.is_locked());
+        assert!(lock.acquire_timeout(LONG));
+        lock.release().unwrap();
+    }
+
+    // concur: timeouts too large for the clock wait for ever, without
+    // panicking; here the lock is free, or freed soon, so the wait ends. The
+    // contended wait runs in a thread, so a bug fails the join instead of
+    // hanging.
+    pub(crate) fn huge_timeouts_do_not_panic<L: BaseLock>() {
+        let lock = Arc::new(L::new());
+        for timeout in HUGE {
+            assert!(lock.acquire_timeout(timeout), "{timeout:?}");
+            if L::REENTRANT {
+                assert!(lock.acquire_timeout(timeout), "{timeout:?} (re-entry)");
+            }
+            let other = lock.clone();
+            let waiter = spawn(move || {
+                let taken = other.acquire_timeout(timeout);
+                if taken {
+                    other.release().unwrap();
+                }
+                taken
+            });
+            wait_threads_blocked(2);
+            release_levels(&*lock);
+            assert!(waiter.join(), "{timeout:?} (contended)");
+        }
+    }
 }
