@@ -111,9 +111,8 @@ fn main() -> io::Result<()> {
     println!("server listening on {address}");
 
     let connection = Arc::new(LazyConnection::new(address));
-    // Every worker stays alive until all have finished talking. The
-    // thread_local crate may hand a thread the value of a thread that has
-    // already exited, connection included; overlapping workers never share.
+    // Every worker stays alive until all have finished talking, so the
+    // workers truly overlap, each over its own connection.
     let all_done = Arc::new(Barrier::new(WORKERS));
     let workers: Vec<JoinHandle<io::Result<u16>>> = (1..=WORKERS)
         .map(|n| {
