@@ -453,6 +453,9 @@ mod checker {
     type EdgeSet = HashSet<(u64, u64), BuildHasherDefault<DefaultHasher>>;
 
     struct ThreadLocks {
+        /// The thread's ident, 0 until first needed: kept here so the hot
+        /// path reads one thread-local, not two.
+        ident: u64,
         held: Vec<Held>,
         /// Edges this thread has already put in the graph, so taking the same
         /// locks in the same order again never touches the global mutex.
@@ -478,6 +481,7 @@ mod checker {
         // pointer: this runs on every acquire and release.
         static THREAD_LOCKS: RefCell<ThreadLocks> = const {
             RefCell::new(ThreadLocks {
+                ident: 0,
                 held: Vec::new(),
                 known: HashSet::with_hasher(BuildHasherDefault::new()),
                 stale_seen: 0,
@@ -530,26 +534,30 @@ mod checker {
         #[inline]
         pub(crate) fn acquire(&self, site: &'static Location<'static>, take: impl FnOnce() -> bool) -> bool {
             let mut take = Some(take);
-            let mut taken = false;
-            let found = THREAD_LOCKS
-                .try_with(|locks| {
-                    let mut locks = locks.borrow_mut();
-                    if !locks.held.is_empty() {
-                        return self.record(&mut locks, site);
-                    }
-                    // Nothing held, so no order to check: take the lock and
-                    // note it under this one borrow. Blocking while borrowed is
-                    // fine: nothing else runs on this thread meanwhile.
-                    if let Some(take) = take.take() {
-                        taken = take();
-                        if taken {
-                            self.note(&mut locks, site);
-                        }
-                    }
-                    Vec::new()
-                })
-                .unwrap_or_default();
-            let Some(take) = take else { return taken };
+            // The common case, nothing else held: no order to check, so take
+            // the lock and note it under one borrow. Blocking while borrowed
+            // is fine, as nothing else runs on this thread meanwhile.
+            let fast = THREAD_LOCKS.try_with(|locks| {
+                let mut locks = locks.borrow_mut();
+                if !locks.held.is_empty() {
+                    return None;
+                }
+                let taken = take.take().is_some_and(|take| take());
+                if taken {
+                    self.note(&mut locks, site);
+                }
+                Some(taken)
+            });
+            match (fast, take) {
+                (Ok(Some(taken)), _) => taken,
+                (_, Some(take)) => self.acquire_checked(site, take),
+                // `take` is only consumed on the path that returns `Some`.
+                (_, None) => false,
+            }
+        }
+
+        fn acquire_checked(&self, site: &'static Location<'static>, take: impl FnOnce() -> bool) -> bool {
+            let found = THREAD_LOCKS.try_with(|locks| self.record(&mut locks.borrow_mut(), site)).unwrap_or_default();
             // Outside every borrow and mutex: the handler may take locks.
             found.into_iter().for_each(report);
             let taken = take();
@@ -590,7 +598,7 @@ mod checker {
 
         #[inline]
         fn note(&self, locks: &mut ThreadLocks, site: &'static Location<'static>) {
-            self.holder.store(current_ident(), Ordering::Relaxed);
+            self.holder.store(locks.ident(), Ordering::Relaxed);
             // Only the holder writes the count, and it holds the lock now.
             let acquisition = self.acquisitions.load(Ordering::Relaxed) + 1;
             self.acquisitions.store(acquisition, Ordering::Relaxed);
@@ -601,9 +609,20 @@ mod checker {
         pub(crate) fn released(&self) {
             let holder = self.holder.load(Ordering::Relaxed);
             self.holder.store(0, Ordering::Relaxed);
-            if holder == current_ident() {
-                let _ = THREAD_LOCKS.try_with(|locks| locks.borrow_mut().forget(self.order));
-            } else if holder != 0 {
+            if holder == 0 {
+                return;
+            }
+            let mine = THREAD_LOCKS
+                .try_with(|locks| {
+                    let mut locks = locks.borrow_mut();
+                    let mine = holder == locks.ident();
+                    if mine {
+                        locks.forget(self.order);
+                    }
+                    mine
+                })
+                .unwrap_or(holder == current_ident());
+            if !mine {
                 // Released by a thread that did not take it (allowed for a
                 // `Lock`): the taker's entry is stale; tell it.
                 self.leave_stale(holder);
@@ -639,6 +658,15 @@ mod checker {
     }
 
     impl ThreadLocks {
+        #[inline]
+        fn ident(&mut self) -> u64 {
+            if self.ident == 0 {
+                self.ident = current_ident();
+            }
+            self.ident
+        }
+
+        #[inline]
         fn forget(&mut self, order: u64) {
             match self.held.last() {
                 Some(last) if last.order == order => {
@@ -659,7 +687,7 @@ mod checker {
                 return;
             }
             self.stale_seen = epoch;
-            let me = current_ident();
+            let me = self.ident();
             let held = &mut self.held;
             STALE.lock().retain(|stale| {
                 if stale.holder != me {
