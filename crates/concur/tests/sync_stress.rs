@@ -124,34 +124,38 @@ fn condition_bounded_buffer_delivers_every_item_once() {
     const CAPACITY: usize = 16;
     let cond = Arc::new(Condition::with_lock(Lock::new()));
     let buffer = Arc::new(parking_lot::Mutex::new(Vec::<usize>::new()));
-    let produced = Arc::new(AtomicUsize::new(0));
+    // `claimed` hands out item numbers; `pushed` counts items in the buffer's
+    // history, and only it may tell consumers that the work is over.
+    let claimed = Arc::new(AtomicUsize::new(0));
+    let pushed = Arc::new(AtomicUsize::new(0));
     let seen = Arc::new(parking_lot::Mutex::new(vec![0u8; ITEMS]));
-    let (c, b, p, s) = (cond.clone(), buffer.clone(), produced.clone(), seen.clone());
+    let (c, b, s) = (cond.clone(), buffer.clone(), seen.clone());
     // Half the threads produce, half consume.
     run_all(THREADS, move |i| {
         if i % 2 == 0 {
             loop {
-                let item = p.fetch_add(1, Ordering::Relaxed);
+                let item = claimed.fetch_add(1, Ordering::Relaxed);
                 if item >= ITEMS {
                     break;
                 }
                 let _held = c.guard();
                 c.wait_for(|| b.lock().len() < CAPACITY).unwrap();
                 b.lock().push(item);
+                pushed.fetch_add(1, Ordering::Relaxed);
                 c.notify_all().unwrap();
             }
         } else {
             loop {
                 let _held = c.guard();
-                let all_made = || p.load(Ordering::Relaxed) >= ITEMS;
+                let all_pushed = || pushed.load(Ordering::Relaxed) == ITEMS;
                 // Bounded: a consumer re-checks at least every 50 ms, so the
                 // last ones notice the end even without a notification.
-                let ready = c.wait_for_timeout(|| !b.lock().is_empty() || all_made(), Duration::from_millis(50));
+                let ready = c.wait_for_timeout(|| !b.lock().is_empty() || all_pushed(), Duration::from_millis(50));
                 if !ready.unwrap() {
                     continue;
                 }
                 let Some(item) = b.lock().pop() else {
-                    if all_made() {
+                    if all_pushed() {
                         break;
                     }
                     continue;
