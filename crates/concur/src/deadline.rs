@@ -27,6 +27,11 @@ impl Deadline {
         timeout.map_or(Deadline::NEVER, Deadline::after)
     }
 
+    /// The instant, or `None` for a deadline that never comes.
+    pub(crate) fn instant(self) -> Option<Instant> {
+        self.0
+    }
+
     /// Whether the deadline has passed.
     pub(crate) fn has_passed(self) -> bool {
         self.0.is_some_and(|at| Instant::now() >= at)

@@ -3,6 +3,7 @@
 mod deadline;
 pub mod local;
 mod loom;
+pub mod queue;
 pub mod sync;
 pub mod thread;
 

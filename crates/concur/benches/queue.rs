@@ -1,0 +1,209 @@
+//! Queue throughput beside the channels of the Rust ecosystem.
+//!
+//! - `Queue` (capacity 1024) moving 1,000,000 items from P producers to C
+//!   consumers, 1P/1C and 2P/2C, beside `crossbeam_channel::bounded`,
+//!   `flume::bounded` and `std::sync::mpsc::sync_channel` at the same
+//!   capacity;
+//! - `PriorityQueue` put + get beside a `BinaryHeap` under a
+//!   `parking_lot::Mutex`.
+//!
+//! `bench/python/queues.py` runs the same in Python. Results are in
+//! `docs/BENCHMARKS.md`.
+
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use concur::queue::{PriorityQueue, Queue};
+
+const ITEMS: u64 = 1_000_000;
+const CAPACITY: usize = 1024;
+
+/// A bounded channel as the benchmark sees it: a cloneable sending and
+/// receiving side.
+trait Channel: Send + Sync + 'static {
+    type Tx: Send + 'static;
+    type Rx: Send + 'static;
+    fn make() -> (Self::Tx, Self::Rx);
+    fn tx_clone(tx: &Self::Tx) -> Self::Tx;
+    fn rx_clone(rx: &Self::Rx) -> Self::Rx;
+    fn send(tx: &Self::Tx, item: u64);
+    fn recv(rx: &Self::Rx) -> u64;
+}
+
+struct ConcurQueue;
+impl Channel for ConcurQueue {
+    type Tx = Arc<Queue<u64>>;
+    type Rx = Arc<Queue<u64>>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        let q = Arc::new(Queue::new(CAPACITY));
+        (q.clone(), q)
+    }
+    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.put(item).unwrap();
+    }
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.get().unwrap()
+    }
+}
+
+struct Crossbeam;
+impl Channel for Crossbeam {
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        crossbeam_channel::bounded(CAPACITY)
+    }
+    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).unwrap();
+    }
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+struct Flume;
+impl Channel for Flume {
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        flume::bounded(CAPACITY)
+    }
+    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).unwrap();
+    }
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+/// std's receiver cannot be cloned; consumers share it behind a mutex, as
+/// they must.
+struct StdSync;
+impl Channel for StdSync {
+    type Tx = std::sync::mpsc::SyncSender<u64>;
+    type Rx = Arc<parking_lot::Mutex<std::sync::mpsc::Receiver<u64>>>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(CAPACITY);
+        (tx, Arc::new(parking_lot::Mutex::new(rx)))
+    }
+    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).unwrap();
+    }
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.lock().recv().unwrap()
+    }
+}
+
+/// Moves `ITEMS` items from `producers` threads to `consumers` threads,
+/// `rounds` times; returns the time taken and checks the sum.
+fn transfer<C: Channel>(producers: u64, consumers: u64, rounds: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..rounds {
+        let (tx, rx) = C::make();
+        let start = Instant::now();
+        let senders: Vec<_> = (0..producers)
+            .map(|p| {
+                let tx = C::tx_clone(&tx);
+                std::thread::spawn(move || {
+                    for i in (p..ITEMS).step_by(producers as usize) {
+                        C::send(&tx, i);
+                    }
+                })
+            })
+            .collect();
+        let receivers: Vec<_> = (0..consumers)
+            .map(|c| {
+                let rx = C::rx_clone(&rx);
+                let share = ITEMS / consumers + u64::from(c < ITEMS % consumers);
+                std::thread::spawn(move || (0..share).map(|_| C::recv(&rx)).sum::<u64>())
+            })
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        let sum: u64 = receivers.into_iter().map(|r| r.join().unwrap()).sum();
+        total += start.elapsed();
+        assert_eq!(sum, ITEMS * (ITEMS - 1) / 2);
+    }
+    total
+}
+
+fn throughput(c: &mut Criterion) {
+    for (producers, consumers) in [(1, 1), (2, 2)] {
+        let mut group = c.benchmark_group(format!("{producers}P/{consumers}C, capacity {CAPACITY}"));
+        group.throughput(Throughput::Elements(ITEMS));
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(8));
+        group.bench_function("concur::Queue", |b| b.iter_custom(|n| transfer::<ConcurQueue>(producers, consumers, n)));
+        group.bench_function("crossbeam_channel::bounded", |b| {
+            b.iter_custom(|n| transfer::<Crossbeam>(producers, consumers, n))
+        });
+        group.bench_function("flume::bounded", |b| b.iter_custom(|n| transfer::<Flume>(producers, consumers, n)));
+        group.bench_function("std::sync::mpsc::sync_channel", |b| {
+            b.iter_custom(|n| transfer::<StdSync>(producers, consumers, n))
+        });
+        group.finish();
+    }
+}
+
+fn priority(c: &mut Criterion) {
+    const BATCH: u64 = 1000;
+    let mut group = c.benchmark_group("priority put+get (1000 items, one thread)");
+    group.throughput(Throughput::Elements(BATCH));
+    // A fixed scramble so both sides sort the same keys.
+    let keys: Vec<u64> = (0..BATCH).map(|i| (i * 7919) % BATCH).collect();
+    let queue = PriorityQueue::new(0);
+    group.bench_function("concur::PriorityQueue", |b| {
+        b.iter(|| {
+            for &k in &keys {
+                queue.put(k).unwrap();
+            }
+            for _ in 0..BATCH {
+                black_box(queue.try_get().unwrap());
+            }
+        })
+    });
+    let heap = parking_lot::Mutex::new(BinaryHeap::new());
+    group.bench_function("BinaryHeap under parking_lot::Mutex", |b| {
+        b.iter(|| {
+            for &k in &keys {
+                heap.lock().push(std::cmp::Reverse(k));
+            }
+            for _ in 0..BATCH {
+                black_box(heap.lock().pop().unwrap());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, throughput, priority);
+criterion_main!(benches);

@@ -1,0 +1,142 @@
+//! What a queue call reports when it cannot do what was asked. Every error
+//! for a rejected item hands the item back: nothing given to a queue is lost.
+
+use std::fmt;
+
+use thiserror::Error;
+
+/// A `put` that could not place its item, with the item handed back.
+///
+/// Returned by `try_put` and `put_timeout`.
+///
+/// # Examples
+///
+/// ```
+/// use concur::queue::{PutError, Queue};
+///
+/// let q = Queue::new(1);
+/// q.try_put("first").unwrap();
+/// match q.try_put("second") {
+///     Err(PutError::Full(item)) => assert_eq!(item, "second"),
+///     other => panic!("{other:?}"),
+/// }
+/// q.shutdown(false);
+/// assert_eq!(q.try_put("third"), Err(PutError::ShutDown("third")));
+/// ```
+///
+/// # Python
+///
+/// `queue.Full` and, since Python 3.13, `queue.ShutDown`, raised by `put`.
+#[derive(Clone, Copy, PartialEq, Eq, Error)]
+pub enum PutError<T> {
+    /// The queue was full (for `put_timeout`: for the whole timeout).
+    #[error("cannot put: the queue is full")]
+    Full(T),
+    /// The queue was shut down; it takes no more items.
+    #[error("cannot put: the queue is shut down")]
+    ShutDown(T),
+}
+
+impl<T> PutError<T> {
+    /// The item that was not put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = concur::queue::Queue::new(1);
+    /// q.put(1).unwrap();
+    /// assert_eq!(q.try_put(2).unwrap_err().into_inner(), 2);
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full(item) | PutError::ShutDown(item) => item,
+        }
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Like crossbeam's `TrySendError`: the item need not be `Debug`.
+        match self {
+            PutError::Full(_) => f.write_str("Full(..)"),
+            PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
+}
+
+/// Why a `get` returned no item.
+///
+/// Returned by `try_get` and `get_timeout`.
+///
+/// # Examples
+///
+/// ```
+/// use concur::queue::{GetError, Queue};
+///
+/// let q: Queue<u8> = Queue::new(0);
+/// assert_eq!(q.try_get(), Err(GetError::Empty));
+/// q.shutdown(false);
+/// assert_eq!(q.try_get(), Err(GetError::ShutDown));
+/// ```
+///
+/// # Python
+///
+/// `queue.Empty` and, since Python 3.13, `queue.ShutDown`, raised by `get`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum GetError {
+    /// The queue was empty (for `get_timeout`: for the whole timeout).
+    #[error("cannot get: the queue is empty")]
+    Empty,
+    /// The queue was shut down and has no item left to give.
+    #[error("cannot get: the queue is shut down and empty")]
+    ShutDown,
+}
+
+/// The queue was shut down. For a `put`, it carries the item back; for a
+/// `get`, it carries nothing (`ShutDown<()>`).
+///
+/// Returned by the blocking and async `put` and `get`, which wait for as long
+/// as it takes, so the only way they fail is a shutdown.
+///
+/// # Examples
+///
+/// ```
+/// use concur::queue::{Queue, ShutDown};
+///
+/// let q = Queue::new(0);
+/// q.put("kept").unwrap();
+/// q.shutdown(false);
+/// assert_eq!(q.put("refused"), Err(ShutDown("refused")));
+/// assert_eq!(q.get(), Ok("kept")); // what was in the queue still comes out
+/// assert_eq!(q.get(), Err(ShutDown(())));
+/// ```
+///
+/// # Python
+///
+/// `queue.ShutDown` (Python 3.13).
+#[derive(Clone, Copy, PartialEq, Eq, Error)]
+#[error("the queue is shut down")]
+pub struct ShutDown<T = ()>(pub T);
+
+impl<T> fmt::Debug for ShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ShutDown(..)")
+    }
+}
+
+/// `task_done` was called more times than items were put.
+///
+/// # Examples
+///
+/// ```
+/// let q: concur::queue::Queue<i32> = concur::queue::Queue::new(0);
+/// let err = q.task_done().unwrap_err();
+/// assert_eq!(err.to_string(), "task_done() called more times than there were items put");
+/// ```
+///
+/// # Python
+///
+/// `ValueError: task_done() called too many times`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("task_done() called more times than there were items put")]
+pub struct TaskDoneError;

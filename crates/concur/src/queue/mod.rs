@@ -1,0 +1,98 @@
+//! Queues: the safe way to hand work and results between threads — and
+//! between threads and async tasks.
+//!
+//! A queue turns shared state into messages. Producers `put` items, consumers
+//! `get` them; the queue does all the locking, so neither side touches the
+//! other's data. A bounded queue (`maxsize > 0`) also applies back-pressure:
+//! a producer that runs ahead waits for room. And every item counts as a
+//! *task* until a consumer calls `task_done`, so `join` can wait until all the
+//! work is finished, not merely taken.
+//!
+//! | kind | order | Python |
+//! |---|---|---|
+//! | [`Queue`] | first in, first out | `queue.Queue` |
+//! | [`LifoQueue`] | last in, first out | `queue.LifoQueue` |
+//! | [`PriorityQueue`] | lowest first, ties in arrival order | `queue.PriorityQueue` |
+//! | [`SimpleQueue`] | first in, first out; unbounded, no task tracking | `queue.SimpleQueue` |
+//!
+//! All four are one engine with a different store, so they behave alike in
+//! everything but order.
+//!
+//! # Threads and async tasks on one queue
+//!
+//! Python's `queue.Queue` blocks threads and `asyncio.Queue` serves
+//! coroutines, and neither can stand in for the other. Here every queue has
+//! both: `put` / `get` / `join` block the calling thread, and `put_async` /
+//! `get_async` / `join_async` wait inside an async task, on any executor. A
+//! thread pool can feed an event loop through one queue, or the other way
+//! round.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use concur::queue::Queue;
+//!
+//! let jobs = Arc::new(Queue::new(4));
+//! let results = Arc::new(Queue::new(0));
+//!
+//! // An async worker on a tokio runtime...
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let (j, r) = (jobs.clone(), results.clone());
+//! let worker = std::thread::spawn(move || {
+//!     rt.block_on(async {
+//!         while let Ok(n) = j.get_async().await {
+//!             r.put_async(n * 10).await.unwrap();
+//!             j.task_done().unwrap();
+//!         }
+//!     })
+//! });
+//!
+//! // ...fed by plain threads.
+//! for n in 1..=5 {
+//!     jobs.put(n).unwrap();
+//! }
+//! jobs.join(); // every job handled
+//! jobs.shutdown(false); // ends the worker's loop
+//! worker.join().unwrap();
+//! assert_eq!(results.drain().sum::<i32>(), 150);
+//! ```
+//!
+//! # Shutting down
+//!
+//! [`Queue::shutdown`] follows Python 3.13: afterwards every `put` fails with
+//! [`ShutDown`] (the item handed back), `get` hands out what is left and then
+//! fails, and every blocked caller wakes. `shutdown(true)` also throws the
+//! items left away and marks them done, so `join` can return. Iterating over
+//! a queue (`for item in &queue`) calls `get` until the shutdown.
+//!
+//! # Errors carry the item back
+//!
+//! A `put` that cannot place its item returns it inside the error
+//! ([`PutError::Full`], [`PutError::ShutDown`], [`ShutDown`]), as
+//! crossbeam's channels do: nothing given to a queue is lost.
+//!
+//! # Python
+//!
+//! | Python `queue` | concur |
+//! |---|---|
+//! | `put(item)`, `get()` | `put`, `get` (`Err` only after a shutdown) |
+//! | `put(item, timeout=t)`, `get(timeout=t)` | `put_timeout`, `get_timeout` |
+//! | `put_nowait`, `get_nowait` | `try_put`, `try_get` |
+//! | `Full`, `Empty`, `ShutDown` | [`PutError`], [`GetError`], [`ShutDown`] |
+//! | `task_done()`, `join()` | `task_done` ([`TaskDoneError`] when called too often), `join`, `join_timeout` |
+//! | `qsize()`, `empty()`, `full()`, `maxsize` | `len`, `is_empty`, `is_full`, `maxsize` |
+//! | `shutdown(immediate)` | `shutdown(immediate)` |
+//! | `asyncio.Queue` | the `_async` methods of the same queue |
+
+mod engine;
+mod error;
+mod iter;
+mod kinds;
+mod signal;
+mod simple;
+mod store;
+
+pub use error::{GetError, PutError, ShutDown, TaskDoneError};
+pub use iter::Iter;
+pub use kinds::{LifoQueue, PriorityQueue, Queue};
+pub use simple::SimpleQueue;
+pub use store::Prioritized;

@@ -1,0 +1,273 @@
+//! Where a queue keeps its items, which decides the order they leave in:
+//! first in first out, last in first out, or lowest first.
+//!
+//! The first-in-first-out store is `concurrent_queue::ConcurrentQueue`, a
+//! lock-free ring (bounded) or block list (unbounded) from the smol project,
+//! whose `close` is atomic with `push`: no item can slip in after a shutdown.
+//! The other two orders have no lock-free form worth its complexity, so they
+//! keep a sequence under a mutex, with the closed flag under the same mutex
+//! for the same guarantee.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+
+use super::error::{GetError, PutError};
+use crate::loom::sync::atomic::{fence, Ordering as MemoryOrder};
+use crate::loom::sync::Mutex;
+
+/// A queue's items. Every call is atomic on its own; `push` after `close`
+/// fails, and `pop` reports `ShutDown` only when closed *and* empty.
+///
+/// Every change a store makes (a successful `push` or `pop`, a `close`) must
+/// be sequentially consistent: a `SeqCst` read-modify-write, or followed by
+/// a `SeqCst` fence. The engine's wake-ups rely on it in place of a fence of
+/// their own (see `signal.rs`).
+pub(crate) trait Store<T> {
+    /// A store for at most `maxsize` items; 0 means unbounded.
+    fn with_maxsize(maxsize: usize) -> Self;
+    fn push(&self, item: T) -> Result<(), PutError<T>>;
+    fn pop(&self) -> Result<T, GetError>;
+    /// Refuses every later `push`. Returns whether this call closed it.
+    fn close(&self) -> bool;
+    fn is_closed(&self) -> bool;
+    fn len(&self) -> usize;
+    fn is_full(&self) -> bool;
+}
+
+/// First in, first out (`queue.Queue`). `ConcurrentQueue` makes every push,
+/// pop and close a `SeqCst` read-modify-write of its head, tail or state.
+#[derive(Debug)]
+pub(crate) struct Fifo<T>(ConcurrentQueue<T>);
+
+impl<T> Store<T> for Fifo<T> {
+    fn with_maxsize(maxsize: usize) -> Self {
+        Fifo(if maxsize == 0 { ConcurrentQueue::unbounded() } else { ConcurrentQueue::bounded(maxsize) })
+    }
+    #[inline]
+    fn push(&self, item: T) -> Result<(), PutError<T>> {
+        self.0.push(item).map_err(|e| match e {
+            PushError::Full(item) => PutError::Full(item),
+            PushError::Closed(item) => PutError::ShutDown(item),
+        })
+    }
+    #[inline]
+    fn pop(&self) -> Result<T, GetError> {
+        self.0.pop().map_err(|e| match e {
+            PopError::Empty => GetError::Empty,
+            PopError::Closed => GetError::ShutDown,
+        })
+    }
+    fn close(&self) -> bool {
+        self.0.close()
+    }
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn is_full(&self) -> bool {
+        self.0.is_full()
+    }
+}
+
+/// A plain sequence that a [`Locked`] store guards.
+pub(crate) trait Sequence<T>: Default {
+    fn push(&mut self, item: T);
+    fn pop(&mut self) -> Option<T>;
+    fn len(&self) -> usize;
+}
+
+/// A sequence and its closed flag under one mutex.
+#[derive(Debug)]
+pub(crate) struct Locked<S> {
+    state: Mutex<(S, bool)>,
+    maxsize: usize,
+}
+
+impl<T, S: Sequence<T>> Store<T> for Locked<S> {
+    fn with_maxsize(maxsize: usize) -> Self {
+        Locked { state: Mutex::new((S::default(), false)), maxsize }
+    }
+    #[inline]
+    fn push(&self, item: T) -> Result<(), PutError<T>> {
+        let mut state = self.state.lock();
+        let (items, closed) = &mut *state;
+        if *closed {
+            return Err(PutError::ShutDown(item));
+        }
+        if self.maxsize != 0 && items.len() >= self.maxsize {
+            return Err(PutError::Full(item));
+        }
+        items.push(item);
+        drop(state);
+        // The mutex orders by acquire and release only; the store contract
+        // asks for sequential consistency.
+        fence(MemoryOrder::SeqCst);
+        Ok(())
+    }
+    #[inline]
+    fn pop(&self) -> Result<T, GetError> {
+        let mut state = self.state.lock();
+        let (items, closed) = &mut *state;
+        match items.pop() {
+            Some(item) => {
+                drop(state);
+                fence(MemoryOrder::SeqCst);
+                Ok(item)
+            }
+            None if *closed => Err(GetError::ShutDown),
+            None => Err(GetError::Empty),
+        }
+    }
+    fn close(&self) -> bool {
+        let closed_now = !std::mem::replace(&mut self.state.lock().1, true);
+        fence(MemoryOrder::SeqCst);
+        closed_now
+    }
+    fn is_closed(&self) -> bool {
+        self.state.lock().1
+    }
+    fn len(&self) -> usize {
+        self.state.lock().0.len()
+    }
+    fn is_full(&self) -> bool {
+        self.maxsize != 0 && self.state.lock().0.len() >= self.maxsize
+    }
+}
+
+/// Last in, first out (`queue.LifoQueue`).
+pub(crate) type Lifo<T> = Locked<Vec<T>>;
+
+impl<T> Sequence<T> for Vec<T> {
+    #[inline]
+    fn push(&mut self, item: T) {
+        Vec::push(self, item);
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        Vec::pop(self)
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
+
+/// Lowest first; equal items leave in the order they came
+/// (`queue.PriorityQueue`, made stable).
+pub(crate) type Lowest<T> = Locked<Ranking<T>>;
+
+#[derive(Debug)]
+pub(crate) struct Ranking<T: Ord> {
+    heap: BinaryHeap<Ranked<T>>,
+    /// Arrival number of the next item, the tie-breaker.
+    next: u64,
+}
+
+impl<T: Ord> Default for Ranking<T> {
+    fn default() -> Self {
+        Ranking { heap: BinaryHeap::new(), next: 0 }
+    }
+}
+
+impl<T: Ord> Sequence<T> for Ranking<T> {
+    #[inline]
+    fn push(&mut self, item: T) {
+        let arrival = self.next;
+        self.next += 1;
+        self.heap.push(Ranked { item, arrival });
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.heap.pop().map(|ranked| ranked.item)
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+/// An item with its arrival number. `BinaryHeap` pops the greatest, so the
+/// order is reversed: the smallest item, then the earliest arrival, is
+/// "greatest".
+#[derive(Debug)]
+struct Ranked<T> {
+    item: T,
+    arrival: u64,
+}
+
+impl<T: Ord> Ord for Ranked<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.item.cmp(&self.item).then_with(|| other.arrival.cmp(&self.arrival))
+    }
+}
+
+impl<T: Ord> PartialOrd for Ranked<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: Ord> PartialEq for Ranked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<T: Ord> Eq for Ranked<T> {}
+
+/// An item with a priority, ordered by the priority alone: for a
+/// [`PriorityQueue`](super::PriorityQueue) of items that cannot be compared,
+/// or should not be.
+///
+/// Lower priorities leave first; equal priorities leave in the order they
+/// were put.
+///
+/// # Examples
+///
+/// ```
+/// use concur::queue::{Prioritized, PriorityQueue};
+///
+/// // A closure cannot be compared, so it rides with a priority.
+/// let jobs: PriorityQueue<Prioritized<u8, Box<dyn FnOnce() -> &'static str + Send>>> = PriorityQueue::new(0);
+/// jobs.put_with_priority(Box::new(|| "backup"), 5).unwrap();
+/// jobs.put_with_priority(Box::new(|| "page the on-call"), 0).unwrap();
+/// let first = jobs.get().unwrap();
+/// assert_eq!(first.priority, 0);
+/// assert_eq!((first.item)(), "page the on-call");
+/// ```
+///
+/// # Python
+///
+/// The `@dataclass(order=True)` with `field(compare=False)` recipe from the
+/// `queue` module's documentation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prioritized<P, T> {
+    /// The rank: lower leaves first.
+    pub priority: P,
+    /// The payload, never compared.
+    pub item: T,
+}
+
+impl<P: Ord, T> Ord for Prioritized<P, T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority.cmp(&other.priority)
+    }
+}
+
+impl<P: Ord, T> PartialOrd for Prioritized<P, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<P: Ord, T> PartialEq for Prioritized<P, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.priority == other.priority
+    }
+}
+
+impl<P: Ord, T> Eq for Prioritized<P, T> {}
