@@ -47,6 +47,11 @@ impl Signal {
     }
 
     fn has_listeners(&self) -> bool {
+        // loom models `SeqCst` reads and writes as acquire/release only, so
+        // under loom the argument above is spelled with a fence, which it
+        // models in full.
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
         self.listeners.load(Ordering::SeqCst) != 0
     }
 
