@@ -32,7 +32,7 @@
 //! let threads: Vec<_> = (0..10)
 //!     .map(|_| {
 //!         let (lock, total) = (lock.clone(), total.clone());
-//!         std::thread::spawn(move || {
+//!         concur::thread::spawn(move || {
 //!             for _ in 0..10_000 {
 //!                 let _turn = lock.guard();
 //!                 let seen = total.load(Ordering::Relaxed);
