@@ -124,3 +124,52 @@ fn thread_local_conn() {
     let out = run("thread_local_conn");
     assert_has(&out, "the server saw exactly one connection per thread");
 }
+
+#[test]
+fn roll_call() {
+    let out = run("roll_call");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "roll call begins",
+            "teacher: Ines?",
+            "manager: Ines is present",
+            "teacher: Tomas?",
+            "manager: Tomas is absent",
+            "teacher: Wen?",
+            "manager: Wen is present",
+            "teacher: Priya?",
+            "manager: Priya is absent",
+            "teacher: Oskar?",
+            "manager: Oskar is present",
+            "teacher: exit",
+            "manager answered 5 names and left at 'exit'",
+            "3 present, 2 absent; the lesson starts",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn queue_orders() {
+    let out = run("queue_orders");
+    assert_has(&out, "Queue:                   water plants, pay rent, buy bread, call mum, fix bike, read");
+    assert_has(&out, "LifoQueue:               read, fix bike, call mum, buy bread, pay rent, water plants");
+    assert_has(&out, "PriorityQueue (name):    buy bread, call mum, fix bike, pay rent, read, water plants");
+    assert_has(
+        &out,
+        "PriorityQueue (urgency): 1:pay rent, 1:call mum, 2:water plants, 2:fix bike, 3:buy bread, 3:read",
+    );
+    assert_has(&out, "SimpleQueue:             water plants, pay rent, buy bread, call mum, fix bike, read");
+}
+
+#[test]
+fn task_done_join() {
+    let out = run("task_done_join");
+    assert_has(&out, "3 producers put 6000 parcels");
+    assert_has(&out, "join() returned with 6000 of 6000 parcels handled, 0 left in the queue");
+    assert_has(&out, "put after shutdown refused, parcel 6000 handed back");
+    assert_has(&out, "3 consumer threads and 1 async consumer stopped after taking 6000 parcels");
+    assert_has(&out, "sum of parcel numbers: 17997000 (expected 17997000)");
+}

@@ -257,7 +257,7 @@ fn cancelled_async_gets_lose_no_item() {
     let steady = {
         let (q, t) = (queue.clone(), tally.clone());
         std::thread::spawn(move || {
-            while let Some(item) = q.get_timeout(LIMIT).ok() {
+            while let Ok(item) = q.get_timeout(LIMIT) {
                 t.see(item);
             }
         })
