@@ -9,7 +9,7 @@
 //! for the same guarantee.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 
@@ -36,40 +36,90 @@ pub(crate) trait Store<T> {
     fn is_full(&self) -> bool;
 }
 
-/// First in, first out (`queue.Queue`). `ConcurrentQueue` makes every push,
-/// pop and close a `SeqCst` read-modify-write of its head, tail or state.
+/// First in, first out (`queue.Queue`).
+///
+/// Up to [`RING_LIMIT`] items, and without a limit, the items live in a
+/// `ConcurrentQueue`, which makes every push, pop and close a `SeqCst`
+/// read-modify-write of its head, tail or state. A bounded `ConcurrentQueue`
+/// allocates every slot up front, though, so a queue with a larger limit —
+/// `Queue::new(10_000_000)`, or an absurd one — keeps its items in a
+/// `VecDeque` under a mutex instead, which grows as items come, as Python's
+/// deque does.
 #[derive(Debug)]
-pub(crate) struct Fifo<T>(ConcurrentQueue<T>);
+pub(crate) enum Fifo<T> {
+    Lockless(ConcurrentQueue<T>),
+    Locked(Locked<VecDeque<T>>),
+}
+
+/// The largest limit served by a ring allocated up front.
+pub(crate) const RING_LIMIT: usize = 1 << 16;
 
 impl<T> Store<T> for Fifo<T> {
     fn with_maxsize(maxsize: usize) -> Self {
-        Fifo(if maxsize == 0 { ConcurrentQueue::unbounded() } else { ConcurrentQueue::bounded(maxsize) })
+        match maxsize {
+            0 => Fifo::Lockless(ConcurrentQueue::unbounded()),
+            1..=RING_LIMIT => Fifo::Lockless(ConcurrentQueue::bounded(maxsize)),
+            _ => Fifo::Locked(Locked::with_maxsize(maxsize)),
+        }
     }
     #[inline]
     fn push(&self, item: T) -> Result<(), PutError<T>> {
-        self.0.push(item).map_err(|e| match e {
-            PushError::Full(item) => PutError::Full(item),
-            PushError::Closed(item) => PutError::ShutDown(item),
-        })
+        match self {
+            Fifo::Lockless(queue) => queue.push(item).map_err(|e| match e {
+                PushError::Full(item) => PutError::Full(item),
+                PushError::Closed(item) => PutError::ShutDown(item),
+            }),
+            Fifo::Locked(store) => store.push(item),
+        }
     }
     #[inline]
     fn pop(&self) -> Result<T, GetError> {
-        self.0.pop().map_err(|e| match e {
-            PopError::Empty => GetError::Empty,
-            PopError::Closed => GetError::ShutDown,
-        })
+        match self {
+            Fifo::Lockless(queue) => queue.pop().map_err(|e| match e {
+                PopError::Empty => GetError::Empty,
+                PopError::Closed => GetError::ShutDown,
+            }),
+            Fifo::Locked(store) => store.pop(),
+        }
     }
     fn close(&self) -> bool {
-        self.0.close()
+        match self {
+            Fifo::Lockless(queue) => queue.close(),
+            Fifo::Locked(store) => store.close(),
+        }
     }
     fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        match self {
+            Fifo::Lockless(queue) => queue.is_closed(),
+            Fifo::Locked(store) => store.is_closed(),
+        }
     }
     fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            Fifo::Lockless(queue) => queue.len(),
+            Fifo::Locked(store) => store.len(),
+        }
     }
     fn is_full(&self) -> bool {
-        self.0.is_full()
+        match self {
+            Fifo::Lockless(queue) => queue.is_full(),
+            Fifo::Locked(store) => store.is_full(),
+        }
+    }
+}
+
+impl<T> Sequence<T> for VecDeque<T> {
+    #[inline]
+    fn push(&mut self, item: T) {
+        self.push_back(item);
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.pop_front()
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        VecDeque::len(self)
     }
 }
 
