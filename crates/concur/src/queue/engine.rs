@@ -265,7 +265,11 @@ impl<T, S: Store<T>> Engine<T, S> {
     }
 
     fn all_done(&self) -> bool {
-        self.unfinished.load(Ordering::Acquire) == 0
+        self.unfinished_tasks() == 0
+    }
+
+    pub(crate) fn unfinished_tasks(&self) -> usize {
+        self.unfinished.load(Ordering::Acquire)
     }
 
     /// Waits until every item put has been marked done, or the deadline
@@ -343,13 +347,18 @@ impl<T, S: Store<T>> Engine<T, S> {
     }
 }
 
-impl<T, S: Store<T>> fmt::Debug for Engine<T, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Queue")
-            .field("len", &self.items.len())
-            .field("maxsize", &self.maxsize)
-            .field("unfinished", &self.unfinished.load(Ordering::Relaxed))
-            .field("shut_down", &self.items.is_closed())
-            .finish()
+impl<T, S: Store<T>> Engine<T, S> {
+    /// `Debug` for the public types, which name themselves; a queue without
+    /// task tracking leaves the count out.
+    pub(crate) fn debug(&self, name: &str, tasks: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct(name);
+        out.field("len", &self.items.len());
+        if self.maxsize != 0 {
+            out.field("maxsize", &self.maxsize);
+        }
+        if tasks {
+            out.field("unfinished", &self.unfinished_tasks());
+        }
+        out.field("shut_down", &self.items.is_closed()).finish()
     }
 }

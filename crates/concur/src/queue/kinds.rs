@@ -306,6 +306,28 @@ macro_rules! queue_kind {
                 self.engine.join_until(Deadline::NEVER);
             }
 
+            /// How many items have been put and not yet marked with
+            /// [`task_done`](Self::task_done): [`join`](Self::join) waits for
+            /// this to reach 0.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            /// q.put(1).unwrap();
+            /// q.get().unwrap(); // taken, not yet done
+            /// assert_eq!(q.unfinished_tasks(), 1);
+            /// q.task_done().unwrap();
+            /// assert_eq!(q.unfinished_tasks(), 0);
+            /// ```
+            ///
+            /// # Python
+            ///
+            /// The `unfinished_tasks` attribute.
+            pub fn unfinished_tasks(&self) -> usize {
+                self.engine.unfinished_tasks()
+            }
+
             /// As [`join`](Self::join), giving up after `timeout`. Returns
             /// whether every item was marked done.
             ///
@@ -494,8 +516,7 @@ macro_rules! queue_kind {
 
         impl<T $($bound)*> fmt::Debug for $name<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}", stringify!($name))?;
-                fmt::Debug::fmt(&self.engine, f)
+                self.engine.debug(stringify!($name), true, f)
             }
         }
     };

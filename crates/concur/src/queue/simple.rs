@@ -247,7 +247,6 @@ impl<T> Default for SimpleQueue<T> {
 
 impl<T> fmt::Debug for SimpleQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SimpleQueue")?;
-        fmt::Debug::fmt(&self.engine, f)
+        self.engine.debug("SimpleQueue", false, f)
     }
 }

@@ -9,7 +9,7 @@
 //! for the same guarantee.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 
@@ -46,6 +46,9 @@ pub(crate) trait Store<T> {
 /// `VecDeque` under a mutex instead, which grows as items come, as Python's
 /// deque does.
 #[derive(Debug)]
+// The large variant is the common one: boxing it would add a pointer chase
+// to every put and get.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Fifo<T> {
     Lockless(ConcurrentQueue<T>),
     Locked(Locked<VecDeque<T>>),
@@ -210,16 +213,35 @@ impl<T> Sequence<T> for Vec<T> {
 /// (`queue.PriorityQueue`, made stable).
 pub(crate) type Lowest<T> = Locked<Ranking<T>>;
 
+/// A binary heap, written out rather than `std::collections::BinaryHeap`,
+/// for one property std's lacks: a comparison that panics (a faulty `Ord`)
+/// loses no item. std's `pop` has already moved the top item out when it
+/// compares, and drops it while unwinding; here every item stays in the
+/// heap, which may be out of order afterwards, as Python's `heapq` may.
 #[derive(Debug)]
 pub(crate) struct Ranking<T: Ord> {
-    heap: BinaryHeap<Ranked<T>>,
+    heap: Vec<Ranked<T>>,
     /// Arrival number of the next item, the tie-breaker.
     next: u64,
 }
 
 impl<T: Ord> Default for Ranking<T> {
     fn default() -> Self {
-        Ranking { heap: BinaryHeap::new(), next: 0 }
+        Ranking { heap: Vec::new(), next: 0 }
+    }
+}
+
+/// Puts an item taken out of the heap back if the code between panics.
+struct PutBack<'a, T: Ord> {
+    heap: &'a mut Vec<Ranked<T>>,
+    item: Option<Ranked<T>>,
+}
+
+impl<T: Ord> Drop for PutBack<'_, T> {
+    fn drop(&mut self) {
+        if let Some(item) = self.item.take() {
+            self.heap.push(item);
+        }
     }
 }
 
@@ -229,19 +251,55 @@ impl<T: Ord> Sequence<T> for Ranking<T> {
         let arrival = self.next;
         self.next += 1;
         self.heap.push(Ranked { item, arrival });
+        // Sift up. Only swaps move items, so a panicking comparison leaves
+        // them all in place.
+        let mut at = self.heap.len() - 1;
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if self.heap[at] <= self.heap[parent] {
+                break;
+            }
+            self.heap.swap(at, parent);
+            at = parent;
+        }
     }
+
     #[inline]
     fn pop(&mut self) -> Option<T> {
-        self.heap.pop().map(|ranked| ranked.item)
+        let last = self.heap.pop()?;
+        if self.heap.is_empty() {
+            return Some(last.item);
+        }
+        let top = std::mem::replace(&mut self.heap[0], last);
+        let guard = PutBack { heap: &mut self.heap, item: Some(top) };
+        // Sift the new root down; swaps only, as above.
+        let heap = &mut *guard.heap;
+        let mut at = 0;
+        loop {
+            let left = 2 * at + 1;
+            if left >= heap.len() {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < heap.len() && heap[right] > heap[left] { right } else { left };
+            if heap[child] <= heap[at] {
+                break;
+            }
+            heap.swap(child, at);
+            at = child;
+        }
+        let mut guard = guard;
+        guard.item.take().map(|ranked| ranked.item)
     }
+
     #[inline]
     fn len(&self) -> usize {
         self.heap.len()
     }
 }
 
-/// An item with its arrival number. `BinaryHeap` pops the greatest, so the
-/// order is reversed: the smallest item, then the earliest arrival, is
+/// An item with its arrival number. The heap keeps the greatest on top, so
+/// the order is reversed: the smallest item, then the earliest arrival, is
 /// "greatest".
 #[derive(Debug)]
 struct Ranked<T> {
