@@ -64,6 +64,10 @@
 //! items left away and marks them done, so `join` can return. Iterating over
 //! a queue (`for item in &queue`) calls `get` until the shutdown.
 //!
+//! A queue cannot be dropped while a thread or task waits on it: every wait
+//! borrows the queue, so the compiler rules it out, and a shared queue lives
+//! in an `Arc` until its last user is gone.
+//!
 //! # Errors carry the item back
 //!
 //! A `put` that cannot place its item returns it inside the error
