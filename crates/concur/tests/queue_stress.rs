@@ -5,12 +5,14 @@
 //! hanging CI.
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 
 use concur::queue::{LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue};
 
-const LIMIT: Duration = Duration::from_secs(120);
+mod common;
+
+use common::{run_all, STRESS_LIMIT as LIMIT};
 
 /// The blocking calls every kind has, so one stress routine serves all four.
 trait Kind: Send + Sync + 'static {
@@ -43,23 +45,6 @@ kind!(Queue<u32>, Queue::new(1024));
 kind!(LifoQueue<u32>, LifoQueue::new(1024));
 kind!(PriorityQueue<u32>, PriorityQueue::new(1024));
 kind!(SimpleQueue<u32>, SimpleQueue::new());
-
-/// Runs `work(i)` on `n` threads; fails the test if any is not done within
-/// `LIMIT`.
-fn run_all(n: usize, work: impl Fn(usize) + Send + Sync + 'static) {
-    let work = Arc::new(work);
-    let (done, finished) = mpsc::channel();
-    for i in 0..n {
-        let (work, done) = (work.clone(), done.clone());
-        std::thread::spawn(move || {
-            work(i);
-            done.send(()).unwrap();
-        });
-    }
-    for _ in 0..n {
-        finished.recv_timeout(LIMIT).expect("a thread did not finish in time: lost wake-up or deadlock");
-    }
-}
 
 /// A tally of which items came out, and how often.
 struct Tally(Vec<AtomicU8>);

@@ -3,34 +3,15 @@
 //! so a lost wake-up fails the test instead of hanging CI.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use concur::sync::{acquire_all, Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 
 const THREADS: usize = 8;
-const LIMIT: Duration = Duration::from_secs(120);
+mod common;
 
-/// Runs `work(i)` on `n` threads and waits for all of them, failing the test
-/// if any has not finished within `LIMIT`.
-fn run_all<F>(n: usize, work: F)
-where
-    F: Fn(usize) + Send + Sync + 'static,
-{
-    let work = Arc::new(work);
-    let (done, finished) = mpsc::channel();
-    for i in 0..n {
-        let (work, done) = (work.clone(), done.clone());
-        std::thread::spawn(move || {
-            work(i);
-            done.send(i).unwrap();
-        });
-    }
-    for _ in 0..n {
-        finished.recv_timeout(LIMIT).expect("a thread did not finish in time: lost wake-up or deadlock");
-    }
-}
+use common::{run_all, STRESS_LIMIT as LIMIT};
 
 /// The lost-update pattern: a separate load and store.
 fn bump(counter: &AtomicUsize) {

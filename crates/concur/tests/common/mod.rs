@@ -28,6 +28,29 @@ pub(crate) const LONG: Duration = Duration::from_secs(10);
 /// each must wait as long as needed and never panic.
 pub(crate) const HUGE: [Duration; 3] = [Duration::MAX, Duration::from_secs(u64::MAX / 4), Duration::from_secs(1 << 40)];
 
+/// How long a stress test waits for all its threads: they move a million
+/// items on a loaded 2-core machine, but a lost wake-up must still fail.
+pub(crate) const STRESS_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `work(i)` for `i` in `0..n`, each on its own thread, and waits for
+/// all of them; fails the test if any has not finished within
+/// [`STRESS_LIMIT`].
+pub(crate) fn run_all(n: usize, work: impl Fn(usize) + Send + Sync + 'static) {
+    let work = Arc::new(work);
+    let (done, finished) = mpsc::channel();
+    for i in 0..n {
+        let (work, done) = (work.clone(), done.clone());
+        thread::spawn(move || {
+            work(i);
+            // The receiver is gone only if the test already failed.
+            let _ = done.send(());
+        });
+    }
+    for _ in 0..n {
+        finished.recv_timeout(STRESS_LIMIT).expect("a thread did not finish in time: lost wake-up or deadlock");
+    }
+}
+
 /// A thread whose result is awaited with a deadline.
 pub(crate) struct Joiner<T> {
     result: Receiver<thread::Result<T>>,
