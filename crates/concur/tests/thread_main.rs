@@ -12,9 +12,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use concur::thread::{self, Builder, Thread};
+
+mod common;
+
+use common::wait_until;
 
 /// Far longer than anything here should take, even on a loaded machine.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -68,18 +72,6 @@ fn main() -> ExitCode {
 
 /// The code of one case, which panics if the case fails.
 type Case = Box<dyn FnOnce()>;
-
-/// Polls `condition` until it holds or `PATIENCE` runs out.
-fn eventually(mut condition: impl FnMut() -> bool) -> bool {
-    let give_up = Instant::now() + PATIENCE;
-    while Instant::now() < give_up {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    condition()
-}
 
 /// `main_thread()` names the process's first thread even when another
 /// thread asks before the main thread has done anything with concur.
@@ -235,5 +227,5 @@ fn run_on_another_thread_does_not_wait_for_itself() {
     assert!(outer.join_timeout(PATIENCE).unwrap());
     let inner = outer.join().unwrap();
     assert!(!inner.is_alive());
-    assert!(eventually(|| thread::active_count() == 1));
+    wait_until("only the main thread is left", || thread::active_count() == 1);
 }

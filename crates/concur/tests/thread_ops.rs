@@ -8,20 +8,12 @@ use std::time::{Duration, Instant};
 
 use concur::thread::{self, Builder, JoinError, Run, SpawnError, Thread};
 
+mod common;
+
+use common::wait_until;
+
 /// Far longer than anything here should take, even on a loaded 2-core machine.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Polls `condition` until it holds or `PATIENCE` runs out.
-fn eventually(mut condition: impl FnMut() -> bool) -> bool {
-    let give_up = Instant::now() + PATIENCE;
-    while Instant::now() < give_up {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    condition()
-}
 
 /// A thread object in the manner of CPython's `TestThread`: it records who
 /// it ran as, then waits for the test to let it go.
@@ -191,7 +183,7 @@ fn test_repr_stopped() {
     let thread = handle.thread().clone();
     assert!(format!("{thread:?}").contains("alive: true"));
     finish_tx.send(()).unwrap();
-    assert!(eventually(|| format!("{thread:?}").contains("alive: false")));
+    wait_until("the Debug output shows the thread finished", || format!("{thread:?}").contains("alive: false"));
     handle.join().unwrap();
 }
 
@@ -206,7 +198,7 @@ fn is_alive_turns_false_when_the_function_returns() {
     });
     assert!(handle.is_alive());
     finish_tx.send(()).unwrap();
-    assert!(eventually(|| !handle.is_alive()));
+    wait_until("the thread has finished", || !handle.is_alive());
     assert!(!thread::enumerate().contains(handle.thread()));
     assert_eq!(handle.join().unwrap(), "done");
 }
@@ -335,7 +327,7 @@ fn test_joining_current_thread() {
         "JoinHandle::join was called on thread 'self-joiner' from that thread itself, \
          and a thread cannot wait for its own end"
     );
-    assert!(eventually(|| !thread.is_alive()));
+    wait_until("the thread has finished", || !thread.is_alive());
 }
 
 /// CPython `ExceptHookTests` / `test_print_exception`: the exception of a
