@@ -56,47 +56,35 @@ impl Channel for ConcurQueue {
     }
 }
 
-struct Crossbeam;
-impl Channel for Crossbeam {
-    type Tx = crossbeam_channel::Sender<u64>;
-    type Rx = crossbeam_channel::Receiver<u64>;
-    fn make() -> (Self::Tx, Self::Rx) {
-        crossbeam_channel::bounded(CAPACITY)
-    }
-    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-    fn send(tx: &Self::Tx, item: u64) {
-        tx.send(item).unwrap();
-    }
-    fn recv(rx: &Self::Rx) -> u64 {
-        rx.recv().unwrap()
-    }
+/// crossbeam-channel and flume share one API shape: `bounded`, `send`,
+/// `recv`, cloneable ends.
+macro_rules! channel_crate {
+    ($name:ident, $krate:ident) => {
+        struct $name;
+        impl Channel for $name {
+            type Tx = $krate::Sender<u64>;
+            type Rx = $krate::Receiver<u64>;
+            fn make() -> (Self::Tx, Self::Rx) {
+                $krate::bounded(CAPACITY)
+            }
+            fn tx_clone(tx: &Self::Tx) -> Self::Tx {
+                tx.clone()
+            }
+            fn rx_clone(rx: &Self::Rx) -> Self::Rx {
+                rx.clone()
+            }
+            fn send(tx: &Self::Tx, item: u64) {
+                tx.send(item).unwrap();
+            }
+            fn recv(rx: &Self::Rx) -> u64 {
+                rx.recv().unwrap()
+            }
+        }
+    };
 }
 
-struct Flume;
-impl Channel for Flume {
-    type Tx = flume::Sender<u64>;
-    type Rx = flume::Receiver<u64>;
-    fn make() -> (Self::Tx, Self::Rx) {
-        flume::bounded(CAPACITY)
-    }
-    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-    fn send(tx: &Self::Tx, item: u64) {
-        tx.send(item).unwrap();
-    }
-    fn recv(rx: &Self::Rx) -> u64 {
-        rx.recv().unwrap()
-    }
-}
+channel_crate!(Crossbeam, crossbeam_channel);
+channel_crate!(Flume, flume);
 
 /// std's receiver cannot be cloned; consumers share it behind a mutex, as
 /// they must.
