@@ -54,7 +54,7 @@ use std::sync::{Arc, Barrier, Condvar, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{assert_waited, spawn, wait_threads_blocked, HUGE, LONG};
+use common::{assert_waited, spawn, wait_threads_blocked, Bunch, HUGE, LONG};
 use concur::queue::{GetError, Iter, LifoQueue, Prioritized, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
 
 /// `test_queue.QUEUE_SIZE`.
@@ -220,26 +220,34 @@ fn run_case(case: fn()) {
 
 /// Runs each named case (a function generic over [`Kind`]) for every kind,
 /// as tests named `$case::queue`, `$case::lifo_queue` and
-/// `$case::priority_queue`.
+/// `$case::priority_queue`. A case written `$case = $run($arg)` calls the
+/// function `$run` with `$arg`, as CPython's `test_shutdown_get` calls
+/// `_shutdown_get(False)`.
 macro_rules! for_each_kind {
-    ($($(#[$attr:meta])* $case:ident),* $(,)?) => {$(
+    (@call $case:ident, $kind:ident) => {
+        super::$case::<super::$kind>
+    };
+    (@call $case:ident = $run:ident($arg:expr), $kind:ident) => {
+        || super::$run::<super::$kind>($arg)
+    };
+    ($($(#[$attr:meta])* $case:ident $(= $run:ident($arg:expr))?),* $(,)?) => {$(
         mod $case {
             #[test]
             $(#[$attr])*
             fn queue() {
-                super::run_case(super::$case::<super::Fifo>);
+                super::run_case(for_each_kind!(@call $case $(= $run($arg))?, Fifo));
             }
 
             #[test]
             $(#[$attr])*
             fn lifo_queue() {
-                super::run_case(super::$case::<super::Lifo>);
+                super::run_case(for_each_kind!(@call $case $(= $run($arg))?, Lifo));
             }
 
             #[test]
             $(#[$attr])*
             fn priority_queue() {
-                super::run_case(super::$case::<super::Lowest>);
+                super::run_case(for_each_kind!(@call $case $(= $run($arg))?, Lowest));
             }
         }
     )*};
@@ -258,10 +266,6 @@ struct Go {
 }
 
 impl Go {
-    fn new() -> Arc<Go> {
-        Arc::new(Go::default())
-    }
-
     fn set(&self) {
         *self.set.lock().unwrap() = true;
         self.changed.notify_all();
@@ -275,15 +279,43 @@ impl Go {
     }
 }
 
-/// The list the helper threads of CPython's shutdown cases append to.
-type Results = Arc<Mutex<Vec<bool>>>;
-
-fn results() -> Results {
-    Arc::default()
+/// What CPython's shutdown cases hand their helper threads, as
+/// `args=(q, go, results)`: the queue, the event the threads start on, and
+/// the list they append to.
+struct Shared<Q> {
+    q: Q,
+    go: Go,
+    results: Mutex<Vec<bool>>,
 }
 
-fn taken(results: &Results) -> Vec<bool> {
-    results.lock().unwrap().clone()
+impl<Q: Send + Sync + 'static> Shared<Q> {
+    /// Starts `n` helper threads, each running `f` on this and given its
+    /// number: CPython's `threading.Thread(target=f, args=(q, go, results))`,
+    /// `n` times.
+    #[track_caller]
+    fn start<T: Send + 'static>(
+        self: &Arc<Self>,
+        n: usize,
+        f: impl Fn(&Shared<Q>, usize) -> T + Send + Sync + 'static,
+    ) -> Bunch<T> {
+        let shared = self.clone();
+        Bunch::new(n, move |i| f(&shared, i))
+    }
+
+    /// What the threads appended to `results`, in order.
+    fn results(&self) -> Vec<bool> {
+        self.results.lock().unwrap().clone()
+    }
+}
+
+/// A [`Shared`] over a new queue of kind `K` with room for `maxsize`, which
+/// holds `items`.
+fn shared<K: Kind>(maxsize: usize, items: &[&'static str]) -> Arc<Shared<K::Of<&'static str>>> {
+    let s = Arc::new(Shared { q: K::Of::new(maxsize), go: Go::default(), results: Mutex::default() });
+    for &item in items {
+        s.q.put(item).unwrap();
+    }
+    s
 }
 
 /// `q.unfinished_tasks`. concur has no accessor for it, so it is read from
@@ -340,6 +372,33 @@ where
     }
 }
 
+/// The async form of [`do_blocking_test`]: `block` runs as a tokio task and
+/// must still be pending after a pause (else it fails with `pending`);
+/// `trigger`, run in a thread, must then release it. Returns what each
+/// returned.
+async fn do_async_blocking_test<Q, F, T>(
+    q: &Arc<Q>,
+    block: impl FnOnce(Arc<Q>) -> F,
+    pending: &str,
+    trigger: impl FnOnce(&Q) -> T + Send + 'static,
+) -> (F::Output, T)
+where
+    Q: Send + Sync + 'static,
+    F: Future + Send + 'static,
+    F::Output: Send,
+    T: Send + 'static,
+{
+    let task = tokio::spawn(block(q.clone()));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!task.is_finished(), "{pending}");
+    let thread = {
+        let q = q.clone();
+        spawn(move || trigger(&q))
+    };
+    let blocked = task.await.unwrap();
+    (blocked, thread.join())
+}
+
 /// Runs an async test on a two-thread tokio runtime, failing it if it has
 /// not finished within [`LONG`].
 #[track_caller]
@@ -348,6 +407,33 @@ fn block_on<F: Future>(test: F) -> F::Output {
     runtime
         .block_on(async { tokio::time::timeout(LONG, test).await })
         .unwrap_or_else(|_| panic!("the async test did not finish within {LONG:?}"))
+}
+
+/// `Eq` and `Ord` for a test item by `$key` alone (computed from `$item`),
+/// so that items can compare equal and still be told apart.
+macro_rules! ord_by_key {
+    ($type:ty, |$item:ident| $key:expr) => {
+        impl PartialEq for $type {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == Order::Equal
+            }
+        }
+
+        impl Eq for $type {}
+
+        impl PartialOrd for $type {
+            fn partial_cmp(&self, other: &Self) -> Option<Order> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $type {
+            fn cmp(&self, other: &Self) -> Order {
+                let key = |$item: &Self| $key;
+                key(self).cmp(&key(other))
+            }
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------
@@ -503,18 +589,30 @@ for_each_kind!(
     test_shutdown_nonempty,
     test_shutdown_immediate,
     test_shutdown_allowed_transitions,
-    test_shutdown_all_methods_in_one_thread,
-    test_shutdown_immediate_all_methods_in_one_thread,
-    test_shutdown_all_methods_in_many_threads,
-    test_shutdown_immediate_all_methods_in_many_threads,
-    test_shutdown_get,
-    test_shutdown_immediate_get,
-    test_shutdown_put,
-    test_shutdown_immediate_put,
-    test_shutdown_join,
-    test_shutdown_immediate_join,
-    test_shutdown_put_join,
-    test_shutdown_immediate_put_join,
+    // test_queue.BaseQueueTestMixin.test_shutdown_all_methods_in_one_thread
+    test_shutdown_all_methods_in_one_thread = shutdown_all_methods_in_one_thread(false),
+    // test_queue.BaseQueueTestMixin.test_shutdown_immediate_all_methods_in_one_thread
+    test_shutdown_immediate_all_methods_in_one_thread = shutdown_all_methods_in_one_thread(true),
+    // test_queue.BaseQueueTestMixin.test_shutdown_all_methods_in_many_threads
+    test_shutdown_all_methods_in_many_threads = shutdown_all_methods_in_many_threads(false),
+    // test_queue.BaseQueueTestMixin.test_shutdown_immediate_all_methods_in_many_threads
+    test_shutdown_immediate_all_methods_in_many_threads = shutdown_all_methods_in_many_threads(true),
+    // test_queue.BaseQueueTestMixin.test_shutdown_get
+    test_shutdown_get = shutdown_get(false),
+    // test_queue.BaseQueueTestMixin.test_shutdown_immediate_get
+    test_shutdown_immediate_get = shutdown_get(true),
+    // test_queue.BaseQueueTestMixin.test_shutdown_put
+    test_shutdown_put = shutdown_put(false),
+    // test_queue.BaseQueueTestMixin.test_shutdown_immediate_put
+    test_shutdown_immediate_put = shutdown_put(true),
+    // test_queue.BaseQueueTestMixin.test_shutdown_join
+    test_shutdown_join = shutdown_join(false),
+    // test_queue.BaseQueueTestMixin.test_shutdown_immediate_join
+    test_shutdown_immediate_join = shutdown_join(true),
+    // test_queue.BaseQueueTestMixin.test_shutdown_put_join
+    test_shutdown_put_join = shutdown_put_join(false),
+    // test_queue.BaseQueueTestMixin.test_shutdown_immediate_put_join
+    test_shutdown_immediate_put_join = shutdown_put_join(true),
     test_shutdown_get_task_done_join,
     test_shutdown_pending_get,
 );
@@ -598,16 +696,6 @@ fn shutdown_all_methods_in_one_thread<K: Kind>(immediate: bool) {
         assert_eq!(q.try_get(), Err(GetError::ShutDown));
         assert_eq!(q.get_timeout(Duration::from_secs(1)), Err(GetError::ShutDown));
     }
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_all_methods_in_one_thread
-fn test_shutdown_all_methods_in_one_thread<K: Kind>() {
-    shutdown_all_methods_in_one_thread::<K>(false);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_immediate_all_methods_in_one_thread
-fn test_shutdown_immediate_all_methods_in_one_thread<K: Kind>() {
-    shutdown_all_methods_in_one_thread::<K>(true);
 }
 
 /// What the threads of [`shutdown_all_methods_in_many_threads`] share.
@@ -749,19 +837,9 @@ fn shutdown_all_methods_in_many_threads<K: Kind>(immediate: bool) {
     assert!(s.q.join_timeout(Duration::ZERO));
 }
 
-// test_queue.BaseQueueTestMixin.test_shutdown_all_methods_in_many_threads
-fn test_shutdown_all_methods_in_many_threads<K: Kind>() {
-    shutdown_all_methods_in_many_threads::<K>(false);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_immediate_all_methods_in_many_threads
-fn test_shutdown_immediate_all_methods_in_many_threads<K: Kind>() {
-    shutdown_all_methods_in_many_threads::<K>(true);
-}
-
 // test_queue.BaseQueueTestMixin._get and _get_shutdown: records whether the
 // `get` went as expected (an item, or a shutdown when `shutdown`).
-fn get_thread<Q: Ops<&'static str>>(q: Arc<Q>, go: Arc<Go>, results: Results, shutdown: bool) -> bool {
+fn get_thread<Q: Ops<&'static str>>(q: &Q, go: &Go, results: &Mutex<Vec<bool>>, shutdown: bool) -> bool {
     go.wait();
     let ok = match q.get() {
         Ok(_) => !shutdown,
@@ -773,7 +851,7 @@ fn get_thread<Q: Ops<&'static str>>(q: Arc<Q>, go: Arc<Go>, results: Results, sh
 
 // test_queue.BaseQueueTestMixin._get_task_done: records whether it got an
 // item (and marked it done).
-fn get_task_done_thread<Q: Ops<&'static str>>(q: Arc<Q>, go: Arc<Go>, results: Results) -> Option<&'static str> {
+fn get_task_done_thread<Q: Ops<&'static str>>(q: &Q, go: &Go, results: &Mutex<Vec<bool>>) -> Option<&'static str> {
     go.wait();
     match q.get() {
         Ok(msg) => {
@@ -790,7 +868,7 @@ fn get_task_done_thread<Q: Ops<&'static str>>(q: Arc<Q>, go: Arc<Go>, results: R
 
 // test_queue.BaseQueueTestMixin._put_shutdown: records whether the `put`
 // failed with the shutdown, handing `msg` back.
-fn put_shutdown_thread<Q: Ops<&'static str>>(q: Arc<Q>, msg: &'static str, go: Arc<Go>, results: Results) -> bool {
+fn put_shutdown_thread<Q: Ops<&'static str>>(q: &Q, msg: &'static str, go: &Go, results: &Mutex<Vec<bool>>) -> bool {
     go.wait();
     let ok = q.put(msg) == Err(ShutDown(msg));
     results.lock().unwrap().push(ok);
@@ -799,33 +877,21 @@ fn put_shutdown_thread<Q: Ops<&'static str>>(q: Arc<Q>, msg: &'static str, go: A
 
 // test_queue.BaseQueueTestMixin._join: records that `join` returned (it
 // cannot fail here).
-fn join_thread_results<Q: Ops<&'static str>>(q: Arc<Q>, results: Results) {
+fn join_thread_results<Q: Ops<&'static str>>(q: &Q, results: &Mutex<Vec<bool>>) {
     q.join();
     results.lock().unwrap().push(true);
 }
 
 // test_queue.BaseQueueTestMixin._shutdown_get
 fn shutdown_get<K: Kind>(immediate: bool) {
-    let q = make::<K, &str>(2);
-    let results = results();
-    let go = Go::new();
-    q.put("Y").unwrap();
-    q.put("D").unwrap();
+    let s = shared::<K>(2, &["Y", "D"]);
     // The queue is full. After shutdown(immediate=False) two getters get the
     // items and a third fails; after an immediate one, both fail.
-    let getters = if immediate { 2 } else { 3 };
-    let threads: Vec<_> = (0..getters)
-        .map(|_| {
-            let (q, go, results) = (q.clone(), go.clone(), results.clone());
-            spawn(move || get_thread(q, go, results, immediate))
-        })
-        .collect();
-    q.shutdown(immediate);
-    go.set();
-    for thread in threads {
-        thread.join();
-    }
-    let mut results = taken(&results);
+    let getters = s.start(if immediate { 2 } else { 3 }, move |s, _| get_thread(&s.q, &s.go, &s.results, immediate));
+    s.q.shutdown(immediate);
+    s.go.set();
+    getters.join();
+    let mut results = s.results();
     if immediate {
         assert_eq!(results, [true, true]);
     } else {
@@ -834,160 +900,71 @@ fn shutdown_get<K: Kind>(immediate: bool) {
     }
 }
 
-// test_queue.BaseQueueTestMixin.test_shutdown_get
-fn test_shutdown_get<K: Kind>() {
-    shutdown_get::<K>(false);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_immediate_get
-fn test_shutdown_immediate_get<K: Kind>() {
-    shutdown_get::<K>(true);
-}
-
 // test_queue.BaseQueueTestMixin._shutdown_put (with `immediate` passed on;
 // see the header)
 fn shutdown_put<K: Kind>(immediate: bool) {
-    let q = make::<K, &str>(2);
-    let results = results();
-    let go = Go::new();
-    q.put("Y").unwrap();
-    q.put("D").unwrap();
+    let s = shared::<K>(2, &["Y", "D"]);
     // The queue is full.
-    let threads: Vec<_> = ["E", "W"]
-        .into_iter()
-        .map(|msg| {
-            let (q, go, results) = (q.clone(), go.clone(), results.clone());
-            spawn(move || put_shutdown_thread(q, msg, go, results))
-        })
-        .collect();
-    q.shutdown(immediate);
-    go.set();
-    for thread in threads {
-        thread.join();
-    }
-    assert_eq!(taken(&results), [true, true]);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_put
-fn test_shutdown_put<K: Kind>() {
-    shutdown_put::<K>(false);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_immediate_put
-fn test_shutdown_immediate_put<K: Kind>() {
-    shutdown_put::<K>(true);
+    let putters = s.start(2, |s, i| put_shutdown_thread(&s.q, ["E", "W"][i], &s.go, &s.results));
+    s.q.shutdown(immediate);
+    s.go.set();
+    putters.join();
+    assert_eq!(s.results(), [true, true]);
 }
 
 // test_queue.BaseQueueTestMixin._shutdown_join
 fn shutdown_join<K: Kind>(immediate: bool) {
-    let q = make::<K, &str>(0);
-    let results = results();
-    q.put("Y").unwrap();
-    let go = Go::new();
-    let nb = q.len();
+    let s = shared::<K>(0, &["Y"]);
+    let nb = s.q.len();
 
-    let mut joiners = Vec::new();
-    for _ in 0..2 {
-        let (q, results) = (q.clone(), results.clone());
-        joiners.push(spawn(move || join_thread_results(q, results)));
+    let joiners = s.start(2, |s, _| join_thread_results(&s.q, &s.results));
+    // The getters append to a list of their own, which CPython does not read.
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let getters = s.start(if immediate { 0 } else { nb }, move |s, _| get_task_done_thread(&s.q, &s.go, &got));
+    s.q.shutdown(immediate);
+    s.go.set();
+    joiners.join();
+    for got in getters.join() {
+        assert_eq!(got, Some("Y"));
     }
-    let got = crate::results();
-    let mut getters = Vec::new();
-    if !immediate {
-        for _ in 0..nb {
-            let (q, go, got) = (q.clone(), go.clone(), got.clone());
-            getters.push(spawn(move || get_task_done_thread(q, go, got)));
-        }
-    }
-    q.shutdown(immediate);
-    go.set();
-    for thread in joiners {
-        thread.join();
-    }
-    for thread in getters {
-        assert_eq!(thread.join(), Some("Y"));
-    }
-    assert_eq!(taken(&results), [true, true]);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_join
-fn test_shutdown_join<K: Kind>() {
-    shutdown_join::<K>(false);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_immediate_join
-fn test_shutdown_immediate_join<K: Kind>() {
-    shutdown_join::<K>(true);
+    assert_eq!(s.results(), [true, true]);
 }
 
 // test_queue.BaseQueueTestMixin._shutdown_put_join
 fn shutdown_put_join<K: Kind>(immediate: bool) {
-    let q = make::<K, &str>(2);
-    let results = results();
-    let go = Go::new();
-    q.put("Y").unwrap();
+    let s = shared::<K>(2, &["Y"]);
     // The queue is not full.
-    let putter = {
-        let (q, go, results) = (q.clone(), go.clone(), results.clone());
-        spawn(move || put_shutdown_thread(q, "E", go, results))
-    };
-    let joiner = {
-        let (q, results) = (q.clone(), results.clone());
-        spawn(move || join_thread_results(q, results))
-    };
-    assert_eq!(unfinished(&*q), 1);
+    let putter = s.start(1, |s, _| put_shutdown_thread(&s.q, "E", &s.go, &s.results));
+    let joiner = s.start(1, |s, _| join_thread_results(&s.q, &s.results));
+    assert_eq!(unfinished(&s.q), 1);
 
-    q.shutdown(immediate);
-    go.set();
+    s.q.shutdown(immediate);
+    s.go.set();
 
     if immediate {
-        assert_eq!(q.try_get(), Err(GetError::ShutDown));
+        assert_eq!(s.q.try_get(), Err(GetError::ShutDown));
     } else {
-        assert_eq!(q.get(), Ok("Y"));
-        q.task_done().unwrap();
+        assert_eq!(s.q.get(), Ok("Y"));
+        s.q.task_done().unwrap();
     }
 
     putter.join();
     joiner.join();
-    assert_eq!(taken(&results), [true, true]);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_put_join
-fn test_shutdown_put_join<K: Kind>() {
-    shutdown_put_join::<K>(false);
-}
-
-// test_queue.BaseQueueTestMixin.test_shutdown_immediate_put_join
-fn test_shutdown_immediate_put_join<K: Kind>() {
-    shutdown_put_join::<K>(true);
+    assert_eq!(s.results(), [true, true]);
 }
 
 // test_queue.BaseQueueTestMixin.test_shutdown_get_task_done_join
 fn test_shutdown_get_task_done_join<K: Kind>() {
-    let q = make::<K, &str>(2);
-    let results = results();
-    let go = Go::new();
-    q.put("Y").unwrap();
-    q.put("D").unwrap();
-    assert_eq!(unfinished(&*q), q.len());
+    let s = shared::<K>(2, &["Y", "D"]);
+    assert_eq!(unfinished(&s.q), s.q.len());
 
-    let mut getters = Vec::new();
-    for _ in 0..2 {
-        let (q, go, results) = (q.clone(), go.clone(), results.clone());
-        getters.push(spawn(move || get_task_done_thread(q, go, results)));
-    }
-    let mut joiners = Vec::new();
-    for _ in 0..2 {
-        let (q, results) = (q.clone(), results.clone());
-        joiners.push(spawn(move || join_thread_results(q, results)));
-    }
-    go.set();
-    q.shutdown(false);
-    let mut got: Vec<_> = getters.into_iter().map(|t| t.join().unwrap()).collect();
-    for thread in joiners {
-        thread.join();
-    }
-    assert_eq!(taken(&results), [true; 4]);
+    let getters = s.start(2, |s, _| get_task_done_thread(&s.q, &s.go, &s.results));
+    let joiners = s.start(2, |s, _| join_thread_results(&s.q, &s.results));
+    s.go.set();
+    s.q.shutdown(false);
+    let mut got: Vec<_> = getters.join().into_iter().map(Option::unwrap).collect();
+    joiners.join();
+    assert_eq!(s.results(), [true; 4]);
     got.sort();
     assert_eq!(got, ["D", "Y"]);
 }
@@ -1092,25 +1069,7 @@ impl Drop for OnDrop {
     }
 }
 
-impl PartialEq for OnDrop {
-    fn eq(&self, other: &Self) -> bool {
-        self.n == other.n
-    }
-}
-
-impl Eq for OnDrop {}
-
-impl PartialOrd for OnDrop {
-    fn partial_cmp(&self, other: &Self) -> Option<Order> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for OnDrop {
-    fn cmp(&self, other: &Self) -> Order {
-        self.n.cmp(&other.n)
-    }
-}
+ord_by_key!(OnDrop, |item| item.n);
 
 // The closest thing to SimpleQueueTest.test_reentrancy for these kinds: the
 // items `shutdown(true)` throws away are dropped outside the queue's lock,
@@ -1152,18 +1111,14 @@ for_each_kind!(
 fn get_async_woken_by_a_thread_put<K: Kind>() {
     let q = make::<K, u32>(0);
     block_on(async {
-        let task = {
-            let q = q.clone();
-            tokio::spawn(async move { q.get_async().await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!task.is_finished(), "get_async returned from an empty queue");
-        let putter = {
-            let q = q.clone();
-            spawn(move || q.put(7).unwrap())
-        };
-        assert_eq!(task.await.unwrap(), Ok(7));
-        putter.join();
+        let (got, ()) = do_async_blocking_test(
+            &q,
+            |q| async move { q.get_async().await },
+            "get_async returned from an empty queue",
+            |q| q.put(7).unwrap(),
+        )
+        .await;
+        assert_eq!(got, Ok(7));
     });
     assert!(q.is_empty());
 }
@@ -1173,18 +1128,15 @@ fn put_async_woken_by_a_thread_get<K: Kind>() {
     let q = make::<K, u32>(1);
     q.put(1).unwrap();
     block_on(async {
-        let task = {
-            let q = q.clone();
-            tokio::spawn(async move { q.put_async(2).await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!task.is_finished(), "put_async returned on a full queue");
-        let getter = {
-            let q = q.clone();
-            spawn(move || q.get())
-        };
-        assert_eq!(task.await.unwrap(), Ok(()));
-        assert_eq!(getter.join(), Ok(1));
+        let (put, got) = do_async_blocking_test(
+            &q,
+            |q| async move { q.put_async(2).await },
+            "put_async returned on a full queue",
+            |q| q.get(),
+        )
+        .await;
+        assert_eq!(put, Ok(()));
+        assert_eq!(got, Ok(1));
     });
     assert_eq!(q.try_get(), Ok(2));
 }
@@ -1196,24 +1148,19 @@ fn join_async_waits_for_task_done<K: Kind>() {
         q.put(n).unwrap();
     }
     block_on(async {
-        let joiner = {
-            let q = q.clone();
-            tokio::spawn(async move { q.join_async().await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!joiner.is_finished(), "join_async returned with 3 tasks unfinished");
-        let worker = {
-            let q = q.clone();
-            spawn(move || {
+        do_async_blocking_test(
+            &q,
+            |q| async move { q.join_async().await },
+            "join_async returned with 3 tasks unfinished",
+            |q| {
                 for _ in 0..3 {
                     q.get().unwrap();
                     thread::sleep(Duration::from_millis(5));
                     q.task_done().unwrap();
                 }
-            })
-        };
-        joiner.await.unwrap();
-        worker.join();
+            },
+        )
+        .await;
         // With nothing unfinished it returns at once.
         q.join_async().await;
     });
@@ -1224,18 +1171,14 @@ fn get_async_pending_at_shutdown_fails<K: Kind>() {
     for immediate in [false, true] {
         let q = make::<K, u32>(0);
         block_on(async {
-            let task = {
-                let q = q.clone();
-                tokio::spawn(async move { q.get_async().await })
-            };
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            assert!(!task.is_finished());
-            let closer = {
-                let q = q.clone();
-                spawn(move || q.shutdown(immediate))
-            };
-            assert_eq!(task.await.unwrap(), Err(ShutDown(())));
-            closer.join();
+            let (got, ()) = do_async_blocking_test(
+                &q,
+                |q| async move { q.get_async().await },
+                "get_async returned from an empty queue",
+                move |q| q.shutdown(immediate),
+            )
+            .await;
+            assert_eq!(got, Err(ShutDown(())));
             // And put_async, after it, hands its item back.
             assert_eq!(q.put_async(9).await, Err(ShutDown(9)));
         });
@@ -1574,25 +1517,7 @@ struct Keyed {
     tag: u32,
 }
 
-impl PartialEq for Keyed {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Keyed {}
-
-impl PartialOrd for Keyed {
-    fn partial_cmp(&self, other: &Self) -> Option<Order> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Keyed {
-    fn cmp(&self, other: &Self) -> Order {
-        self.key.cmp(&other.key)
-    }
-}
+ord_by_key!(Keyed, |item| item.key);
 
 // Plain `Ord` items that compare equal also keep their arrival order (where
 // Python's heap leaves them in no particular order), with many of them.
@@ -1620,25 +1545,27 @@ fn equal_items_leave_in_arrival_order() {
 #[derive(Debug)]
 struct Touchy(u32, &'static AtomicBool);
 
-impl PartialEq for Touchy {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Order::Equal
-    }
-}
+ord_by_key!(Touchy, |item| {
+    assert!(!item.1.load(Ordering::SeqCst), "comparison refused");
+    item.0
+});
 
-impl Eq for Touchy {}
-
-impl PartialOrd for Touchy {
-    fn partial_cmp(&self, other: &Self) -> Option<Order> {
-        Some(self.cmp(other))
+/// A `PriorityQueue` of 4, 2 and 6, after `call` on it panicked in a
+/// comparison: every comparison under `refuse` panics while `call` runs.
+#[track_caller]
+fn after_an_ord_panic<R>(
+    refuse: &'static AtomicBool,
+    call: impl FnOnce(&PriorityQueue<Touchy>) -> R,
+) -> PriorityQueue<Touchy> {
+    let q = PriorityQueue::new(QUEUE_SIZE);
+    for n in [4, 2, 6] {
+        q.put(Touchy(n, refuse)).unwrap();
     }
-}
-
-impl Ord for Touchy {
-    fn cmp(&self, other: &Self) -> Order {
-        assert!(!self.1.load(Ordering::SeqCst), "comparison refused");
-        self.0.cmp(&other.0)
-    }
+    refuse.store(true, Ordering::SeqCst);
+    let failed = panic::catch_unwind(AssertUnwindSafe(|| call(&q)));
+    refuse.store(false, Ordering::SeqCst);
+    assert!(failed.is_err(), "the comparison did not panic");
+    q
 }
 
 // test_queue.FailingQueueTest.failing_queue_test, its failing puts, as
@@ -1649,14 +1576,7 @@ impl Ord for Touchy {
 fn priority_queue_survives_a_put_whose_ord_panics() {
     static REFUSE: AtomicBool = AtomicBool::new(false);
     run_case(|| {
-        let q = PriorityQueue::new(QUEUE_SIZE);
-        for n in [4, 2, 6] {
-            q.put(Touchy(n, &REFUSE)).unwrap();
-        }
-        REFUSE.store(true, Ordering::SeqCst);
-        let failed = panic::catch_unwind(AssertUnwindSafe(|| q.put(Touchy(1, &REFUSE))));
-        REFUSE.store(false, Ordering::SeqCst);
-        assert!(failed.is_err(), "the comparison did not panic");
+        let q = after_an_ord_panic(&REFUSE, |q| q.put(Touchy(1, &REFUSE)));
         // The queue is not damaged: the lock is free and calls go on.
         q.try_put(Touchy(3, &REFUSE)).unwrap();
         let mut got = Vec::new();
@@ -1684,14 +1604,7 @@ fn priority_queue_survives_a_put_whose_ord_panics() {
 fn priority_queue_keeps_the_item_of_a_get_whose_ord_panics() {
     static REFUSE: AtomicBool = AtomicBool::new(false);
     run_case(|| {
-        let q = PriorityQueue::new(QUEUE_SIZE);
-        for n in [4, 2, 6] {
-            q.put(Touchy(n, &REFUSE)).unwrap();
-        }
-        REFUSE.store(true, Ordering::SeqCst);
-        let failed = panic::catch_unwind(AssertUnwindSafe(|| q.try_get()));
-        REFUSE.store(false, Ordering::SeqCst);
-        assert!(failed.is_err(), "the comparison did not panic");
+        let q = after_an_ord_panic(&REFUSE, |q| q.try_get());
         assert_eq!(q.len(), 3, "queue should not have lost an item");
         for _ in 0..3 {
             q.try_get().unwrap();

@@ -4,16 +4,22 @@
 //!
 //! Every `ConditionTests` case runs twice, as a module named after the case
 //! with two tests: `rlock` (over an `RLock`, Python's default) and `lock`
-//! (over a plain `Lock`, Python's `Condition(Lock())`). The `BaseLockTests`
-//! cases `ConditionAsRLockTests` inherits, shared with `Lock` and `RLock`, are
-//! written once in `common::base_lock` and run here as
-//! `base::condition::test_*`. Tests named `test_*` mirror the CPython case in
+//! (over a plain `Lock`, Python's `Condition(Lock())`). The cases
+//! `ConditionAsRLockTests` inherits are written once, shared with the lock
+//! types: those of `BaseLockTests` (with `Lock` and `RLock`) in
+//! `common::base_lock`, run here as `base::condition::test_*`, and those of
+//! `RLockTests` (with `RLock`) in `common::reentrant_lock`, run here as
+//! `rlock::condition::test_*`. Tests named `test_*` mirror the CPython case in
 //! the comment above them; the others cover what concur adds (error values,
 //! guards and panics, huge timeouts, wake order).
 //!
+//! `RLockTests.test_recursion_count` runs here although CPython skips it for
+//! `Condition`: CPython's reads `_recursion_count()`, which `Condition` does
+//! not expose; concur's checks the depth by behaviour, which applies.
+//!
 //! Skipped, because they cannot apply in Rust:
-//! - `ConditionAsRLockTests.test_constructor_noargs`, `test_recursion_count`:
-//!   CPython skips them for `Condition` too.
+//! - `ConditionAsRLockTests.test_constructor_noargs`: CPython skips it for
+//!   `Condition` too.
 //! - `ConditionAsRLockTests`'s inherited `test_weakref_*`: Rust has no weak
 //!   references to plain values.
 //! - `BaseLockTests.test_timeout`'s `ValueError`/`OverflowError` half, as in
@@ -24,14 +30,15 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{assert_waited, spawn, wait_threads_blocked, wait_until, Bunch, HUGE, LONG};
-use concur::sync::{Condition, ConditionLock, Lock, RLock, ReleaseError};
+use common::{assert_waited, spawn, wait_threads_blocked, wait_until, Bunch, Joiner, HUGE, LONG};
+use concur::sync::{Condition, ConditionLock, Lock, RLock};
 
 common::base_lock_tests!(condition: concur::sync::Condition);
+common::rlock_tests!(condition: concur::sync::Condition);
 
 /// Runs a generic case once over each kind of lock: `mod case { rlock, lock }`.
 macro_rules! over_both_locks {
@@ -76,6 +83,26 @@ fn locked<L: ConditionLock, R>(cond: &Condition<L>, f: impl FnOnce() -> R) -> R 
     let result = f();
     cond.release().unwrap();
     result
+}
+
+/// Starts a thread that takes `cond`'s lock and calls `wait` holding it;
+/// returns once that thread is inside its wait. It says it is about to wait
+/// while it holds the lock, so once the lock is free again it is inside
+/// `wait`, which alone lets the lock go.
+fn start_waiter<L: ConditionLock + 'static, T: Send + 'static>(
+    cond: &Arc<Condition<L>>,
+    wait: impl FnOnce(&Condition<L>) -> T + Send + 'static,
+) -> Joiner<T> {
+    let waiting = Arc::new(AtomicBool::new(false));
+    let (c, w) = (cond.clone(), waiting.clone());
+    let waiter = spawn(move || {
+        let _held = c.guard();
+        w.store(true, Ordering::SeqCst);
+        wait(&c)
+    });
+    wait_until("the waiter is about to wait", || waiting.load(Ordering::SeqCst));
+    locked(cond, || ());
+    waiter
 }
 
 // lock_tests.ConditionTests.test_acquire
@@ -230,6 +257,18 @@ fn test_timeout<L: ConditionLock + 'static>(make: Make<L>) {
     }
 }
 
+/// The waker of `test_waitfor` and `test_waitfor_timeout`: `times` times,
+/// after a pause, adds one to `state` and notifies, holding the lock.
+fn advance_state<L: ConditionLock>(cond: &Condition<L>, state: &AtomicUsize, times: usize) {
+    for _ in 0..times {
+        thread::sleep(Duration::from_millis(10));
+        locked(cond, || {
+            state.fetch_add(1, Ordering::SeqCst);
+            cond.notify(1).unwrap();
+        });
+    }
+}
+
 // lock_tests.ConditionTests.test_waitfor
 fn test_waitfor<L: ConditionLock + 'static>(make: Make<L>) {
     let cond = Arc::new(make());
@@ -241,13 +280,7 @@ fn test_waitfor<L: ConditionLock + 'static>(make: Make<L>) {
         c.wait_for(|| s.load(Ordering::SeqCst) == 4).unwrap();
         assert_eq!(s.load(Ordering::SeqCst), 4);
     });
-    for _ in 0..4 {
-        thread::sleep(Duration::from_millis(10));
-        locked(&cond, || {
-            state.fetch_add(1, Ordering::SeqCst);
-            cond.notify(1).unwrap();
-        });
-    }
+    advance_state(&cond, &state, 4);
     waiter.join();
 }
 
@@ -266,92 +299,8 @@ fn test_waitfor_timeout<L: ConditionLock + 'static>(make: Make<L>) {
         assert_waited(elapsed, timeout);
     });
     // Only 3 increments, so state == 4 is never reached.
-    for _ in 0..3 {
-        thread::sleep(Duration::from_millis(10));
-        locked(&cond, || {
-            state.fetch_add(1, Ordering::SeqCst);
-            cond.notify(1).unwrap();
-        });
-    }
+    advance_state(&cond, &state, 3);
     waiter.join();
-}
-
-// test_threading.ConditionAsRLockTests.test_reacquire (lock_tests.RLockTests)
-#[test]
-fn as_rlock_test_reacquire() {
-    let cond = Condition::new();
-    cond.acquire();
-    cond.acquire();
-    cond.release().unwrap();
-    cond.acquire();
-    cond.release().unwrap();
-    cond.release().unwrap();
-    assert!(!cond.lock().is_locked());
-}
-
-// test_threading.ConditionAsRLockTests.test_release_unacquired
-#[test]
-fn as_rlock_test_release_unacquired() {
-    let cond = Condition::new();
-    assert!(matches!(cond.release(), Err(ReleaseError::NotOwner(_))));
-    cond.acquire();
-    cond.acquire();
-    cond.release().unwrap();
-    cond.acquire();
-    cond.release().unwrap();
-    cond.release().unwrap();
-    assert!(matches!(cond.release(), Err(ReleaseError::NotOwner(_))));
-}
-
-// test_threading.ConditionAsRLockTests.test_locked
-#[test]
-fn as_rlock_test_locked() {
-    let cond = Condition::new();
-    assert!(!cond.lock().is_locked());
-    cond.acquire();
-    cond.acquire();
-    cond.release().unwrap();
-    assert!(cond.lock().is_locked());
-    cond.release().unwrap();
-    assert!(!cond.lock().is_locked());
-}
-
-// test_threading.ConditionAsRLockTests.test_different_thread
-#[test]
-fn as_rlock_test_different_thread() {
-    let cond = Arc::new(Condition::new());
-    let (holding_tx, holding) = mpsc::channel();
-    let (finish_tx, finish) = mpsc::channel::<()>();
-    let other = cond.clone();
-    let holder = spawn(move || {
-        other.acquire();
-        holding_tx.send(()).unwrap();
-        let _ = finish.recv_timeout(LONG);
-        other.release().unwrap();
-    });
-    holding.recv_timeout(LONG).unwrap();
-    assert!(matches!(cond.release(), Err(ReleaseError::NotOwner(_))));
-    // Nor may this thread wait or notify on it.
-    assert!(cond.notify(1).is_err());
-    assert!(cond.wait_timeout(Duration::ZERO).is_err());
-    finish_tx.send(()).unwrap();
-    holder.join();
-}
-
-// test_threading.ConditionAsRLockTests.test__is_owned
-#[test]
-fn as_rlock_test_is_owned() {
-    let cond = Arc::new(Condition::new());
-    assert!(!cond.lock().is_owned());
-    cond.acquire();
-    assert!(cond.lock().is_owned());
-    cond.acquire();
-    let other = cond.clone();
-    assert!(!spawn(move || other.lock().is_owned()).join());
-    cond.release().unwrap();
-    assert!(cond.lock().is_owned());
-    cond.release().unwrap();
-    assert!(!cond.lock().is_owned());
 }
 
 // concur: the errors name the call and the condition's lock.
@@ -389,15 +338,7 @@ fn failed_wait_leaves_no_waiter_behind<L: ConditionLock + 'static>(make: Make<L>
     let cond = Arc::new(make());
     assert!(cond.wait_timeout(LONG).is_err());
     assert!(cond.wait_for_timeout(|| false, LONG).is_err());
-    let waiting = Arc::new(AtomicBool::new(false));
-    let (c, w) = (cond.clone(), waiting.clone());
-    let waiter = spawn(move || {
-        let _held = c.guard();
-        w.store(true, Ordering::SeqCst);
-        c.wait_timeout(LONG).unwrap()
-    });
-    wait_until("the waiter waits", || waiting.load(Ordering::SeqCst));
-    // Once the lock is free the waiter is inside wait.
+    let waiter = start_waiter(&cond, |c| c.wait_timeout(LONG).unwrap());
     locked(&cond, || {
         cond.notify(1).unwrap();
     });
@@ -409,21 +350,16 @@ fn failed_wait_leaves_no_waiter_behind<L: ConditionLock + 'static>(make: Make<L>
 fn notify_wakes_longest_waiting_first<L: ConditionLock + 'static>(make: Make<L>) {
     const N: usize = 4;
     let cond = Arc::new(make());
-    let waiting = Arc::new(AtomicUsize::new(0));
     let woken = Arc::new(Mutex::new(Vec::new()));
     let mut waiters = Vec::new();
     for i in 0..N {
-        let (c, w, order) = (cond.clone(), waiting.clone(), woken.clone());
-        waiters.push(spawn(move || {
-            let _held = c.guard();
-            w.fetch_add(1, Ordering::SeqCst);
+        let order = woken.clone();
+        // One at a time, so arrival order is known.
+        waiters.push(start_waiter(&cond, move |c| {
             let notified = c.wait_timeout(LONG).unwrap();
             order.lock().unwrap().push(i);
             notified
         }));
-        // One at a time, so arrival order is known.
-        wait_until("the waiter counted itself", || waiting.load(Ordering::SeqCst) > i);
-        locked(&cond, || ());
     }
     for i in 0..N {
         locked(&cond, || {
@@ -440,14 +376,7 @@ fn notify_wakes_longest_waiting_first<L: ConditionLock + 'static>(make: Make<L>)
 // concur: notify(0) wakes nobody; notify(n) with fewer waiters wakes those.
 fn notify_zero_and_too_many<L: ConditionLock + 'static>(make: Make<L>) {
     let cond = Arc::new(make());
-    let waiting = Arc::new(AtomicBool::new(false));
-    let (c, w) = (cond.clone(), waiting.clone());
-    let waiter = spawn(move || {
-        let _held = c.guard();
-        w.store(true, Ordering::SeqCst);
-        c.wait_timeout(LONG).unwrap()
-    });
-    wait_until("the waiter waits", || waiting.load(Ordering::SeqCst));
+    let waiter = start_waiter(&cond, |c| c.wait_timeout(LONG).unwrap());
     locked(&cond, || {
         cond.notify(0).unwrap();
     });
@@ -521,17 +450,13 @@ fn predicate_panic_releases_the_lock<L: ConditionLock + 'static>(make: Make<L>) 
 fn huge_timeouts_do_not_panic<L: ConditionLock + 'static>(make: Make<L>) {
     for timeout in HUGE {
         let cond = Arc::new(make());
-        let ready = Arc::new(AtomicBool::new(false));
         let state = Arc::new(AtomicBool::new(false));
-        let (c, r, s) = (cond.clone(), ready.clone(), state.clone());
-        let waiter = spawn(move || {
-            let _held = c.guard();
-            r.store(true, Ordering::SeqCst);
+        let s = state.clone();
+        let waiter = start_waiter(&cond, move |c| {
             let notified = c.wait_timeout(timeout).unwrap();
             let satisfied = c.wait_for_timeout(|| s.load(Ordering::SeqCst), timeout).unwrap();
             (notified, satisfied)
         });
-        wait_until("the waiter waits", || ready.load(Ordering::SeqCst));
         locked(&cond, || {
             cond.notify(1).unwrap();
         });

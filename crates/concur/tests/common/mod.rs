@@ -1,7 +1,9 @@
 //! What the `sync_*` semantics tests share: threads whose every wait has a
-//! deadline, so a bug fails the test instead of hanging CI; and the cases of
+//! deadline, so a bug fails the test instead of hanging CI; the cases of
 //! CPython's `lock_tests.BaseLockTests`, written once over [`BaseLock`] and
-//! run per lock type by [`base_lock_tests!`].
+//! run per lock type by [`base_lock_tests!`]; and those of `RLockTests`,
+//! written once over [`ReentrantLock`] and run for `RLock` and `Condition`
+//! by [`rlock_tests!`].
 //!
 //! Coordination here uses only `std` (channels, atomics, sleeps), never the
 //! primitives under test, so a broken primitive cannot break its own harness.
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use concur::sync::{Condition, Lock, RLock, ReleaseError};
+use concur::sync::{Condition, Lock, NotOwner, RLock, ReleaseError};
 
 /// How long any test waits for something that should happen at once: long
 /// enough for a slow CI machine, short enough that a hang fails the test.
@@ -297,6 +299,38 @@ impl BaseLock for Condition {
     }
 }
 
+/// A lock as `lock_tests.RLockTests` uses it: a [`BaseLock`] with an owner,
+/// which the owner may take again. CPython runs those cases for `RLock` and,
+/// as `test_threading.ConditionAsRLockTests`, for a `Condition` over its
+/// default `RLock`; here [`reentrant_lock`] writes each case once over this
+/// trait.
+pub(crate) trait ReentrantLock: BaseLock {
+    /// `Condition::wait_timeout` on it (on a new `Condition` over it, for an
+    /// `RLock`): the public call that makes CPython's `_release_save`, which
+    /// refuses a thread that does not hold the lock.
+    fn wait_timeout(lock: &Arc<Self>, timeout: Duration) -> Result<bool, NotOwner>;
+    /// `Condition::notify` on it, likewise.
+    fn notify(lock: &Arc<Self>, n: usize) -> Result<(), NotOwner>;
+}
+
+impl ReentrantLock for RLock {
+    fn wait_timeout(lock: &Arc<RLock>, timeout: Duration) -> Result<bool, NotOwner> {
+        Condition::with_lock(lock.clone()).wait_timeout(timeout)
+    }
+    fn notify(lock: &Arc<RLock>, n: usize) -> Result<(), NotOwner> {
+        Condition::with_lock(lock.clone()).notify(n)
+    }
+}
+
+impl ReentrantLock for Condition {
+    fn wait_timeout(lock: &Arc<Condition>, timeout: Duration) -> Result<bool, NotOwner> {
+        Condition::wait_timeout(lock, timeout)
+    }
+    fn notify(lock: &Arc<Condition>, n: usize) -> Result<(), NotOwner> {
+        Condition::notify(lock, n)
+    }
+}
+
 /// Runs every case of [`base_lock`] over one [`BaseLock`] type, as tests
 /// named `base::$name::$case` (`base::lock::test_with`): the test class
 /// CPython derives from `BaseLockTests` for that type.
@@ -558,5 +592,212 @@ pub(crate) mod base_lock {
             release_levels(&*lock);
             assert!(waiter.join(), "{timeout:?} (contended)");
         }
+    }
+}
+
+/// Runs every case of [`reentrant_lock`] over one [`ReentrantLock`] type, as
+/// tests named `rlock::$name::$case` (`rlock::condition::test_reacquire`):
+/// the test class CPython derives from `RLockTests` for that type.
+#[allow(unused_macros)] // as `dead_code` above: only the RLock and Condition files use it
+macro_rules! rlock_tests {
+    ($name:ident: $lock:ty) => {
+        $crate::common::rlock_tests!(
+            $name: $lock;
+            test_reacquire,
+            test_release_unacquired,
+            test_locked,
+            test_locked_with_2threads,
+            test_release_save_unacquired,
+            test_recursion_count,
+            test_different_thread,
+            test_is_owned,
+        );
+    };
+    ($name:ident: $lock:ty; $($case:ident),* $(,)?) => {
+        mod rlock {
+            mod $name {
+                $(
+                    #[test]
+                    fn $case() {
+                        $crate::common::reentrant_lock::$case::<$lock>();
+                    }
+                )*
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use rlock_tests;
+
+/// The cases of `lock_tests.RLockTests`, each generic over
+/// [`ReentrantLock`].
+pub(crate) mod reentrant_lock {
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+
+    use concur::sync::ReleaseError;
+
+    use super::{spawn, ReentrantLock, LONG};
+
+    /// The nesting `test_reacquire` walks, and `test_release_unacquired` and
+    /// `test_release_save_unacquired` walk again between their refusals: two
+    /// levels, one given back and taken again, then both given back.
+    #[track_caller]
+    fn reacquire<L: ReentrantLock>(lock: &L) {
+        lock.acquire();
+        lock.acquire();
+        lock.release().unwrap();
+        lock.acquire();
+        lock.release().unwrap();
+        lock.release().unwrap();
+    }
+
+    /// Runs `check` while another thread holds `lock`: CPython's
+    /// `Bunch(f, 1, wait_before_exit=True)` over an `f` that acquires it.
+    /// The thread then releases it and ends.
+    #[track_caller]
+    fn while_held_elsewhere<L: ReentrantLock>(lock: &Arc<L>, check: impl FnOnce()) {
+        let (holding_tx, holding) = mpsc::channel();
+        let (finish_tx, finish) = mpsc::channel::<()>();
+        let other = lock.clone();
+        let holder = spawn(move || {
+            other.acquire();
+            holding_tx.send(()).unwrap();
+            // Returns at once too if `check` failed and dropped the sender.
+            let _ = finish.recv_timeout(LONG);
+            other.release().unwrap();
+        });
+        holding.recv_timeout(LONG).unwrap();
+        check();
+        finish_tx.send(()).unwrap();
+        holder.join();
+    }
+
+    // lock_tests.RLockTests.test_reacquire
+    pub(crate) fn test_reacquire<L: ReentrantLock>() {
+        let lock = L::new();
+        reacquire(&lock);
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.RLockTests.test_release_unacquired
+    pub(crate) fn test_release_unacquired<L: ReentrantLock>() {
+        // Cannot release an unacquired lock.
+        let lock = L::new();
+        assert!(matches!(lock.release(), Err(ReleaseError::NotOwner(_))));
+        reacquire(&lock);
+        assert!(matches!(lock.release(), Err(ReleaseError::NotOwner(_))));
+    }
+
+    // lock_tests.RLockTests.test_locked
+    pub(crate) fn test_locked<L: ReentrantLock>() {
+        let lock = L::new();
+        assert!(!lock.is_locked());
+        lock.acquire();
+        assert!(lock.is_locked());
+        lock.acquire();
+        assert!(lock.is_locked());
+        lock.release().unwrap();
+        assert!(lock.is_locked());
+        lock.release().unwrap();
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.RLockTests.test_locked_with_2threads
+    pub(crate) fn test_locked_with_2threads<L: ReentrantLock>() {
+        // gh-134323: a lock held by another thread is locked here too.
+        let lock = Arc::new(L::new());
+        assert!(!lock.is_locked());
+        let other = lock.clone();
+        let (before, after) = spawn(move || {
+            let before = other.is_locked();
+            other.acquire();
+            (before, other.is_locked())
+        })
+        .join();
+        // The thread ended holding it.
+        assert!(lock.is_locked());
+        assert!(!lock.is_owned());
+        assert!(!before);
+        assert!(after);
+    }
+
+    // lock_tests.RLockTests.test_release_save_unacquired (through
+    // `Condition::wait_timeout`, the public call that uses `_release_save`)
+    pub(crate) fn test_release_save_unacquired<L: ReentrantLock>() {
+        // Cannot _release_save an unacquired lock.
+        let lock = Arc::new(L::new());
+        assert!(L::wait_timeout(&lock, Duration::ZERO).is_err());
+        reacquire(&*lock);
+        assert!(L::wait_timeout(&lock, Duration::ZERO).is_err());
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.RLockTests.test_recursion_count (by behaviour: the depth is
+    // private, as `_recursion_count()` is in Python)
+    pub(crate) fn test_recursion_count<L: ReentrantLock>() {
+        let lock = Arc::new(L::new());
+        let try_elsewhere = |lock: &Arc<L>| {
+            let other = lock.clone();
+            spawn(move || {
+                let taken = other.try_acquire();
+                if taken {
+                    other.release().unwrap();
+                }
+                taken
+            })
+            .join()
+        };
+        lock.acquire();
+        lock.acquire();
+        lock.acquire();
+        lock.release().unwrap();
+        // Two levels left: still held.
+        assert!(!try_elsewhere(&lock));
+        lock.release().unwrap();
+        assert!(!try_elsewhere(&lock));
+        lock.release().unwrap();
+        assert!(try_elsewhere(&lock));
+
+        // While another thread holds it, this thread holds no level of it.
+        while_held_elsewhere(&lock, || {
+            assert!(!lock.is_owned());
+            assert!(lock.release().is_err());
+        });
+        assert!(!lock.is_owned());
+        assert!(!lock.is_locked());
+    }
+
+    // lock_tests.RLockTests.test_different_thread
+    pub(crate) fn test_different_thread<L: ReentrantLock>() {
+        // Cannot release from a different thread.
+        let lock = Arc::new(L::named("tree"));
+        while_held_elsewhere(&lock, || {
+            let err = lock.release().unwrap_err();
+            let ReleaseError::NotOwner(not_owner) = &err else { panic!("expected NotOwner, got {err:?}") };
+            assert_eq!(not_owner.call(), "RLock::release");
+            assert_eq!(err.to_string(), "RLock::release: RLock \"tree\" is not held by the calling thread");
+            // Nothing changed: the other thread still holds it.
+            assert!(lock.is_locked());
+            // concur: nor may this thread wait or notify on it.
+            assert!(L::notify(&lock, 1).is_err());
+            assert!(L::wait_timeout(&lock, Duration::ZERO).is_err());
+        });
+    }
+
+    // lock_tests.RLockTests.test__is_owned
+    pub(crate) fn test_is_owned<L: ReentrantLock>() {
+        let lock = Arc::new(L::new());
+        assert!(!lock.is_owned());
+        lock.acquire();
+        assert!(lock.is_owned());
+        lock.acquire();
+        assert!(lock.is_owned());
+        let other = lock.clone();
+        assert!(!spawn(move || other.is_owned()).join());
+        lock.release().unwrap();
+        assert!(lock.is_owned());
+        lock.release().unwrap();
+        assert!(!lock.is_owned());
     }
 }
