@@ -46,6 +46,7 @@ mod deadline;
 pub mod local;
 mod loom;
 pub mod queue;
+mod signal;
 pub mod sync;
 pub mod thread;
 

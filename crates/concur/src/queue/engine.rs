@@ -32,7 +32,7 @@ use crossbeam_utils::Backoff;
 use crossbeam_utils::CachePadded;
 
 use super::error::{GetError, PutError, ShutDown, TaskDoneError};
-use super::signal::Signal;
+use crate::signal::Signal;
 use super::store::Store;
 use crate::deadline::Deadline;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};

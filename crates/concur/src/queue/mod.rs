@@ -91,7 +91,6 @@ mod engine;
 mod error;
 mod iter;
 mod kinds;
-mod signal;
 mod simple;
 mod store;
 

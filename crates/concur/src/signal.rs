@@ -2,14 +2,17 @@
 //! is only touched when someone listens.
 //!
 //! `Event::notify` takes the event's internal lock on every call, even with
-//! nobody listening, and a queue notifies on every put and get. So each
+//! nobody listening, and a queue notifies on every put and get (a future, on
+//! every completion). So each
 //! signal also counts its listeners, and a notification with none costs one
 //! load — the scheme crossbeam-channel's wakers use.
 //!
 //! Why no wake-up is lost: a waiter counts itself (`SeqCst`), fences
-//! (`SeqCst`), then re-checks the queue; a notifier has just changed the queue
-//! with a `SeqCst` read-modify-write (or a change followed by a fence — the
-//! store contract in `store.rs`), then loads the count (`SeqCst`). In the
+//! (`SeqCst`), then re-checks its condition; a notifier has just changed that
+//! condition with a `SeqCst` read-modify-write or a change followed by a
+//! `SeqCst` fence (for queues, the store contract in `queue/store.rs`), then
+//! loads the count (`SeqCst`). Every user of a signal must keep that side of
+//! the bargain. In the
 //! single total order of those operations, either the waiter's fence comes
 //! after the notifier's change, and its re-check sees the change, or it comes
 //! before, and the notifier's load sees the waiter counted.
