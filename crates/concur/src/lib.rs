@@ -8,6 +8,8 @@
 //! | [`sync`] | `Lock`, `RLock`, `Event`, `Condition`, `Semaphore`, `Barrier`, ordered `acquire_all`, a lock-order checker | `threading` primitives |
 //! | [`local`] | `ThreadLocal`: a value per thread, owned by an object | `threading.local` |
 //! | [`queue`] | `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`, shared by threads and async tasks | `queue`, `asyncio.Queue` |
+//! | [`futures`] | `Future` (waited on or awaited), `wait`, `as_completed` | `concurrent.futures` |
+//! | [`executor`] | `ThreadPool` | `ThreadPoolExecutor` |
 //!
 //! Every call Python would raise on returns a typed error here, whose message
 //! names the call and the object; nothing panics, hangs or changes state on
@@ -43,6 +45,8 @@
 //! ```
 
 mod deadline;
+pub mod executor;
+pub mod futures;
 pub mod local;
 mod loom;
 pub mod queue;

@@ -32,10 +32,10 @@ use crossbeam_utils::Backoff;
 use crossbeam_utils::CachePadded;
 
 use super::error::{GetError, PutError, ShutDown, TaskDoneError};
-use crate::signal::Signal;
 use super::store::Store;
 use crate::deadline::Deadline;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::signal::Signal;
 
 pub(crate) struct Engine<T, S> {
     items: S,

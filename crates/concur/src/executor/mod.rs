@@ -1,0 +1,41 @@
+//! Executors: pools that run calls for you and hand back futures.
+//!
+//! Starting a thread per call is wasteful when calls are many and short,
+//! and unbounded when they are many and slow. A pool keeps a few threads
+//! and feeds them from a queue: [`ThreadPool::submit`] returns a
+//! [`Future`](crate::futures::Future) at once, and the call runs on the next
+//! free thread. [`ThreadPool::map`] runs one call per item and yields the
+//! results in order.
+//!
+//! Threads suit calls that wait — on the network, the disk, a sleep — and,
+//! since there is no global interpreter lock here, CPU-bound Rust calls too.
+//!
+//! ```
+//! use std::time::Duration;
+//! use concur::executor::ThreadPool;
+//!
+//! let pool = ThreadPool::new(8);
+//! let started = std::time::Instant::now();
+//! let naps: Vec<_> = (0..8)
+//!     .map(|_| pool.submit(|| std::thread::sleep(Duration::from_millis(50))).unwrap())
+//!     .collect();
+//! for nap in &naps {
+//!     nap.result().unwrap();
+//! }
+//! // Eight 50 ms waits overlapped: far less than 400 ms in all.
+//! assert!(started.elapsed() < Duration::from_millis(400));
+//! ```
+//!
+//! # Python
+//!
+//! | Python `concurrent.futures` | concur |
+//! |---|---|
+//! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPool::new`], [`ThreadPool::builder`] |
+//! | `submit(fn, *args)` | [`ThreadPool::submit`] with a closure |
+//! | `map(fn, *iterables, timeout)` | [`ThreadPool::map`], [`ThreadPool::map_timeout`] |
+//! | `shutdown(wait, cancel_futures)`, `with` | [`ThreadPool::shutdown`], drop |
+//! | `RuntimeError` after shutdown, `BrokenThreadPool` | [`SubmitError`] |
+
+mod thread_pool;
+
+pub use thread_pool::{Builder, MapResults, SubmitError, ThreadPool};

@@ -1,0 +1,598 @@
+//! `ThreadPool`: Python's `ThreadPoolExecutor`.
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use thiserror::Error;
+
+use crate::deadline::Deadline;
+use crate::futures::{Future, FutureError};
+use crate::queue::SimpleQueue;
+use crate::thread::{self, JoinHandle};
+
+/// Why a pool refused a call.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::{SubmitError, ThreadPool};
+///
+/// let pool = ThreadPool::new(1);
+/// pool.shutdown(true, false);
+/// assert_eq!(pool.submit(|| 1).unwrap_err(), SubmitError::ShutDown);
+/// ```
+///
+/// # Python
+///
+/// `RuntimeError: cannot schedule new futures after shutdown` and
+/// `BrokenThreadPool`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// [`ThreadPool::shutdown`] was called, or the pool was dropped.
+    #[error("cannot submit: the pool is shut down")]
+    ShutDown,
+    /// A worker's initializer panicked; the pool runs nothing more.
+    #[error("cannot submit: the pool is broken: {0}")]
+    Broken(String),
+}
+
+/// A call waiting in the pool's queue, with the future it completes.
+trait Job: Send {
+    fn run(self: Box<Self>);
+    /// Ends the job without running it.
+    fn abandon(self: Box<Self>, why: FutureError);
+}
+
+struct Task<F, T> {
+    call: F,
+    future: Future<T>,
+}
+
+impl<F: FnOnce() -> T + Send, T: Send> Job for Task<F, T> {
+    fn run(self: Box<Self>) {
+        let Task { call, future } = *self;
+        if !future.set_running_or_notify_cancel() {
+            return; // cancelled while it waited
+        }
+        // A panic fails this future only; the worker goes on. The future
+        // was marked running above and only this job finishes it, so the
+        // `set_` calls cannot find it done: their `Err` cannot happen.
+        match panic::catch_unwind(AssertUnwindSafe(call)) {
+            Ok(value) => {
+                let _ = future.set_result(value);
+            }
+            Err(payload) => {
+                let _ = future.set_failure(FutureError::Panicked(panic_message(&*payload)));
+            }
+        }
+    }
+
+    fn abandon(self: Box<Self>, why: FutureError) {
+        if why == FutureError::Cancelled {
+            self.future.cancel();
+        } else {
+            let _ = self.future.set_failure(why);
+        }
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a value that is not a string".to_string())
+}
+
+type Initializer = Arc<dyn Fn() + Send + Sync>;
+
+struct Pool {
+    jobs: SimpleQueue<Box<dyn Job>>,
+    max_workers: usize,
+    prefix: String,
+    initializer: Option<Initializer>,
+    /// Workers waiting for a job and not yet promised one: a submit that
+    /// finds one starts no thread.
+    idle: AtomicUsize,
+    control: Mutex<Control>,
+}
+
+struct Control {
+    workers: Vec<JoinHandle<()>>,
+    shut_down: bool,
+    broken: Option<String>,
+}
+
+/// How to build a [`ThreadPool`]: worker count, thread names, initializer.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::ThreadPool;
+///
+/// let pool = ThreadPool::builder().max_workers(2).thread_name_prefix("fetch").build();
+/// let name = pool.submit(|| concur::thread::current().name().to_string()).unwrap();
+/// assert!(name.result().unwrap().starts_with("fetch_"));
+/// ```
+#[derive(Clone, Default)]
+#[must_use]
+pub struct Builder {
+    max_workers: Option<usize>,
+    prefix: Option<String>,
+    initializer: Option<Initializer>,
+}
+
+impl Builder {
+    /// The most threads the pool will run; by default `min(32, cores + 4)`,
+    /// as in Python.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::builder().max_workers(3).build();
+    /// assert_eq!(pool.max_workers(), 3);
+    /// ```
+    pub fn max_workers(mut self, max_workers: usize) -> Builder {
+        self.max_workers = Some(max_workers);
+        self
+    }
+
+    /// Names the workers `{prefix}_0`, `{prefix}_1`, …; by default the prefix
+    /// is `ThreadPool-N`, N counting pools.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::builder().thread_name_prefix("db").build();
+    /// let name = pool.submit(|| concur::thread::current().name().to_string()).unwrap();
+    /// assert_eq!(name.result().unwrap(), "db_0");
+    /// ```
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Builder {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Runs `initializer` at the start of every worker thread. If it panics,
+    /// the pool is broken: its queued calls fail and it refuses new ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let s = started.clone();
+    /// let pool = concur::executor::ThreadPool::builder()
+    ///     .max_workers(1)
+    ///     .initializer(move || { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build();
+    /// pool.submit(|| ()).unwrap().result().unwrap();
+    /// assert_eq!(started.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn initializer(mut self, initializer: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.initializer = Some(Arc::new(initializer));
+        self
+    }
+
+    /// Builds the pool. Threads start as calls arrive, not before.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` was set to 0 (Python: `ValueError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::builder().build();
+    /// assert!(pool.max_workers() >= 5);
+    /// ```
+    pub fn build(self) -> ThreadPool {
+        static POOLS: AtomicUsize = AtomicUsize::new(0);
+        let max_workers = self.max_workers.unwrap_or_else(default_workers);
+        assert!(max_workers > 0, "ThreadPool: max_workers must be at least 1");
+        let prefix = self.prefix.unwrap_or_else(|| format!("ThreadPool-{}", POOLS.fetch_add(1, Ordering::Relaxed)));
+        ThreadPool {
+            pool: Arc::new(Pool {
+                jobs: SimpleQueue::new(),
+                max_workers,
+                prefix,
+                initializer: self.initializer,
+                idle: AtomicUsize::new(0),
+                control: Mutex::new(Control { workers: Vec::new(), shut_down: false, broken: None }),
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("max_workers", &self.max_workers)
+            .field("thread_name_prefix", &self.prefix)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
+
+/// Python's default: `min(32, cores + 4)`, enough threads for I/O-bound
+/// calls without one per call.
+fn default_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores + 4).min(32)
+}
+
+/// A pool of threads that run submitted calls and hand back [`Future`]s.
+///
+/// Threads start as calls arrive, up to `max_workers`, and are reused. A
+/// call that panics fails its own future; the thread goes on to the next
+/// call. [`shutdown`](Self::shutdown) stops new calls; dropping the pool
+/// shuts it down and waits for the queued calls, as leaving Python's `with`
+/// block does.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::ThreadPool;
+///
+/// let pool = ThreadPool::new(4);
+/// let squares: Vec<u64> = pool.map(|n: u64| n * n, 1..=5).unwrap().map(Result::unwrap).collect();
+/// assert_eq!(squares, [1, 4, 9, 16, 25]);
+/// ```
+///
+/// # Python
+///
+/// `concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix,
+/// initializer)`: `submit`, `map`, `shutdown(wait, cancel_futures)`, and
+/// `with` as drop.
+pub struct ThreadPool {
+    pool: Arc<Pool>,
+}
+
+impl ThreadPool {
+    /// A pool of at most `max_workers` threads.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` is 0 (Python: `ValueError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::new(2);
+    /// assert_eq!(pool.submit(|| 2 + 2).unwrap().result(), Ok(4));
+    /// ```
+    pub fn new(max_workers: usize) -> ThreadPool {
+        Builder::default().max_workers(max_workers).build()
+    }
+
+    /// A builder for the pool's settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::builder().max_workers(1).build();
+    /// assert_eq!(pool.max_workers(), 1);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The most threads the pool runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur::executor::ThreadPool::new(3).max_workers(), 3);
+    /// ```
+    pub fn max_workers(&self) -> usize {
+        self.pool.max_workers
+    }
+
+    /// Schedules `call` and returns its future at once.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError::ShutDown`] after [`shutdown`](Self::shutdown);
+    /// [`SubmitError::Broken`] once an initializer has panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::new(2);
+    /// let fut = pool.submit(|| "hello".len()).unwrap();
+    /// assert_eq!(fut.result(), Ok(5));
+    /// ```
+    pub fn submit<F, T>(&self, call: F) -> Result<Future<T>, SubmitError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let future = Future::new();
+        let job: Box<dyn Job> = Box::new(Task { call, future: future.twin() });
+        let mut control = self.pool.control.lock();
+        if let Some(reason) = &control.broken {
+            return Err(SubmitError::Broken(reason.clone()));
+        }
+        if control.shut_down {
+            return Err(SubmitError::ShutDown);
+        }
+        // The queue is shut down only under `control` with `shut_down` set,
+        // which was just checked: the put cannot be refused.
+        let _ = self.pool.jobs.put(job);
+        self.adjust_workers(&mut control);
+        Ok(future)
+    }
+
+    /// Starts a worker unless an idle one will take the job.
+    fn adjust_workers(&self, control: &mut Control) {
+        let claimed_idle =
+            self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
+        if claimed_idle || control.workers.len() >= self.pool.max_workers {
+            return;
+        }
+        let pool = Arc::clone(&self.pool);
+        let spawned = thread::Builder::new()
+            .name(format!("{}_{}", self.pool.prefix, control.workers.len()))
+            // Never keeps `concur::run` waiting: a dropped pool joins its
+            // workers itself.
+            .daemon(true)
+            .spawn(move || work(&pool));
+        // A pool that cannot start a thread keeps the job queued for the
+        // workers it has; with none at all, the job would wait for ever, so
+        // that is reported as a broken pool.
+        match spawned {
+            Ok(handle) => control.workers.push(handle),
+            Err(err) if control.workers.is_empty() => {
+                control.broken = Some(format!("no worker thread could start: {err}"));
+                self.pool.fail_queued(FutureError::Failed(format!("no worker thread could start: {err}")));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Calls `call` on every item, on the pool, and yields the results in the
+    /// order of the items. All calls are submitted before this returns.
+    ///
+    /// Dropping the iterator cancels the calls that have not started.
+    ///
+    /// # Errors
+    ///
+    /// A [`SubmitError`] if the pool refuses the calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::new(3);
+    /// let lengths: Vec<_> = pool.map(|w: &str| w.len(), ["a", "bb", "ccc"]).unwrap().collect();
+    /// assert_eq!(lengths, [Ok(1), Ok(2), Ok(3)]);
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `map(fn, *iterables)`; each item here is a `Result`, so one failed
+    /// call does not end the iteration.
+    pub fn map<F, I, T>(&self, call: F, items: I) -> Result<MapResults<T>, SubmitError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        self.map_until(call, items, Deadline::NEVER, None)
+    }
+
+    /// As [`map`](Self::map), with every result due within `timeout` of this
+    /// call: one that is late comes out as [`FutureError::Timeout`], and the
+    /// iteration ends there, cancelling the calls not started.
+    ///
+    /// # Errors
+    ///
+    /// A [`SubmitError`] if the pool refuses the calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::futures::FutureError;
+    ///
+    /// let pool = concur::executor::ThreadPool::new(1);
+    /// let mut results = pool
+    ///     .map_timeout(|ms: u64| std::thread::sleep(Duration::from_millis(ms)), [0, 500], Duration::from_millis(100))
+    ///     .unwrap();
+    /// assert_eq!(results.next(), Some(Ok(())));
+    /// assert!(matches!(results.next(), Some(Err(FutureError::Timeout(_)))));
+    /// assert_eq!(results.next(), None);
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `map(fn, *iterables, timeout=t)`, whose iterator raises `TimeoutError`.
+    pub fn map_timeout<F, I, T>(&self, call: F, items: I, timeout: Duration) -> Result<MapResults<T>, SubmitError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        self.map_until(call, items, Deadline::after(timeout), Some(timeout))
+    }
+
+    fn map_until<F, I, T>(
+        &self,
+        call: F,
+        items: I,
+        deadline: Deadline,
+        timeout: Option<Duration>,
+    ) -> Result<MapResults<T>, SubmitError>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        let call = Arc::new(call);
+        let mut futures = std::collections::VecDeque::new();
+        for item in items {
+            let call = Arc::clone(&call);
+            match self.submit(move || call(item)) {
+                Ok(future) => futures.push_back(future),
+                Err(refused) => {
+                    futures.iter().for_each(|f: &Future<T>| {
+                        f.cancel();
+                    });
+                    return Err(refused);
+                }
+            }
+        }
+        Ok(MapResults { futures, deadline, timeout })
+    }
+
+    /// Stops the pool taking calls. The calls already queued still run,
+    /// unless `cancel_futures`, which cancels those not started. With `wait`,
+    /// returns once every worker has finished; without, at once. Calling it
+    /// again does no harm.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::new(2);
+    /// let fut = pool.submit(|| 1).unwrap();
+    /// pool.shutdown(true, false);
+    /// assert_eq!(fut.result(), Ok(1)); // queued work still ran
+    /// assert!(pool.submit(|| 2).is_err());
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `shutdown(wait=True, *, cancel_futures=False)`.
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let workers = {
+            let mut control = self.pool.control.lock();
+            control.shut_down = true;
+            if cancel_futures {
+                self.pool.fail_queued(FutureError::Cancelled);
+            }
+            // Workers finish what is queued, then find the queue shut down.
+            self.pool.jobs.shutdown(false);
+            if wait {
+                std::mem::take(&mut control.workers)
+            } else {
+                Vec::new()
+            }
+        };
+        for worker in workers {
+            // A worker never panics (calls are caught), and joining fails
+            // only for the current thread: a pool dropped by its own worker
+            // cannot wait for itself, and need not.
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Pool {
+    fn fail_queued(&self, why: FutureError) {
+        for job in self.jobs.drain() {
+            job.abandon(why.clone());
+        }
+    }
+}
+
+/// A worker: runs the initializer, then jobs until the queue shuts down.
+fn work(pool: &Pool) {
+    if let Some(initializer) = &pool.initializer {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| initializer())) {
+            let reason = format!("an initializer panicked: {}", panic_message(&*payload));
+            let mut control = pool.control.lock();
+            control.broken = Some(reason.clone());
+            pool.fail_queued(FutureError::Failed(reason));
+            pool.jobs.shutdown(false);
+            return;
+        }
+    }
+    while let Ok(job) = pool.jobs.get() {
+        job.run();
+        pool.idle.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let control = self.pool.control.lock();
+        f.debug_struct("ThreadPool")
+            .field("max_workers", &self.pool.max_workers)
+            .field("workers", &control.workers.len())
+            .field("queued", &self.pool.jobs.len())
+            .field("shut_down", &control.shut_down)
+            .field("broken", &control.broken)
+            .finish()
+    }
+}
+
+/// The results of [`ThreadPool::map`], in the order of the items.
+///
+/// # Examples
+///
+/// ```
+/// let pool = concur::executor::ThreadPool::new(2);
+/// let results = pool.map(|n: i32| n + 1, [1, 2]).unwrap();
+/// assert_eq!(results.len(), 2);
+/// ```
+pub struct MapResults<T> {
+    futures: std::collections::VecDeque<Future<T>>,
+    deadline: Deadline,
+    timeout: Option<Duration>,
+}
+
+impl<T> Iterator for MapResults<T> {
+    type Item = Result<T, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let future = self.futures.pop_front()?;
+        if let Some(timeout) = self.timeout {
+            if !future.wait_until(self.deadline) {
+                future.cancel();
+                self.cancel_rest();
+                return Some(Err(FutureError::Timeout(timeout)));
+            }
+        }
+        Some(future.into_result())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.futures.len(), Some(self.futures.len()))
+    }
+}
+
+impl<T> ExactSizeIterator for MapResults<T> {}
+
+impl<T> MapResults<T> {
+    fn cancel_rest(&mut self) {
+        for future in self.futures.drain(..) {
+            future.cancel();
+        }
+    }
+}
+
+impl<T> Drop for MapResults<T> {
+    fn drop(&mut self) {
+        self.cancel_rest();
+    }
+}
+
+impl<T> fmt::Debug for MapResults<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapResults").field("left", &self.futures.len()).finish()
+    }
+}

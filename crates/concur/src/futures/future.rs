@@ -1,0 +1,594 @@
+//! `Future`: the result of a call that may not have finished yet.
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::deadline::Deadline;
+use crate::loom::sync::{Condvar, Mutex};
+
+/// Why a [`Future`] has no value to give.
+///
+/// # Examples
+///
+/// ```
+/// use concur::futures::{Future, FutureError};
+///
+/// let fut: Future<u32> = Future::new();
+/// assert!(fut.cancel());
+/// assert_eq!(fut.result(), Err(FutureError::Cancelled));
+/// assert_eq!(FutureError::Cancelled.to_string(), "the future was cancelled");
+/// ```
+///
+/// # Python
+///
+/// `CancelledError`, `TimeoutError`, and the exception the call raised.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FutureError {
+    /// The future was cancelled before its call started.
+    #[error("the future was cancelled")]
+    Cancelled,
+    /// A wait with a timeout ended before the future finished.
+    #[error("the future did not finish within {0:?}")]
+    Timeout(Duration),
+    /// The call panicked; the panic's message.
+    #[error("the call panicked: {0}")]
+    Panicked(String),
+    /// The call could not run or its result could not come back: a worker
+    /// that died, an initializer that failed, input a worker process could
+    /// not read. The message names the cause.
+    #[error("the call failed: {0}")]
+    Failed(String),
+    /// The value was already moved out of the future, by `into_result` or
+    /// `.await`.
+    #[error("the future's value was already taken")]
+    Taken,
+}
+
+/// Where a future is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Running,
+    Finished,
+    Cancelled,
+}
+
+type Callback<T> = Box<dyn FnOnce(&Future<T>) + Send>;
+
+/// Told when a future it watches finishes; `wait` and `as_completed` use it.
+pub(crate) trait Watcher: Send + Sync {
+    /// `index` is the watcher's own number for the future; `failed` says it
+    /// finished with an error (not by cancellation).
+    fn finished(&self, index: usize, failed: bool);
+}
+
+struct State<T> {
+    status: Status,
+    /// `Some` once finished, until the value is taken.
+    outcome: Option<Result<T, FutureError>>,
+    callbacks: Vec<Callback<T>>,
+    watchers: Vec<(Arc<dyn Watcher>, usize)>,
+    /// The task that awaits the future, if one does.
+    waker: Option<Waker>,
+}
+
+impl<T> State<T> {
+    fn is_done(&self) -> bool {
+        matches!(self.status, Status::Finished | Status::Cancelled)
+    }
+
+    fn failed(&self) -> bool {
+        self.status == Status::Finished && matches!(self.outcome, Some(Err(_)))
+    }
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    changed: Condvar,
+}
+
+/// The result of a call that may not have finished yet: submitted to a
+/// [`ThreadPool`](crate::executor::ThreadPool), or made by hand.
+///
+/// A thread waits for it with [`result`](Self::result); an async task
+/// `.await`s it, on any executor. It is pending until its call starts,
+/// running while it runs, then finished (with a value or an error) — or
+/// cancelled, if [`cancel`](Self::cancel) came first. Callbacks added with
+/// [`add_done_callback`](Self::add_done_callback) run once it is done.
+///
+/// The handle is not `Clone`; share it by reference (it is `Sync`) or in an
+/// `Arc`. The value can be read many times with `result` (for `T: Clone`) or
+/// moved out once with [`into_result`](Self::into_result) or `.await`.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::ThreadPool;
+///
+/// let pool = ThreadPool::new(2);
+/// let answer = pool.submit(|| 6 * 7).unwrap();
+/// assert_eq!(answer.result(), Ok(42));
+/// assert!(answer.done());
+/// ```
+///
+/// # Python
+///
+/// `concurrent.futures.Future`: `cancel`, `cancelled`, `running`, `done`,
+/// `result(timeout)` as [`result`](Self::result) and
+/// [`result_timeout`](Self::result_timeout), `exception`,
+/// `add_done_callback`, and the methods for executors
+/// (`set_running_or_notify_cancel`, `set_result`, `set_exception` as
+/// [`set_failure`](Self::set_failure)). Unlike Python's, it can also be
+/// awaited.
+pub struct Future<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Future<T> {
+    /// A pending future, to be completed with [`set_result`](Self::set_result)
+    /// or [`set_failure`](Self::set_failure): for executors and tests, as in
+    /// Python.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut = concur::futures::Future::new();
+    /// assert!(!fut.done());
+    /// fut.set_result("ok").unwrap();
+    /// assert_eq!(fut.result(), Ok("ok"));
+    /// ```
+    pub fn new() -> Future<T> {
+        Future {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    status: Status::Pending,
+                    outcome: None,
+                    callbacks: Vec::new(),
+                    watchers: Vec::new(),
+                    waker: None,
+                }),
+                changed: Condvar::new(),
+            }),
+        }
+    }
+
+    /// A second handle to the same future, for the side that completes it.
+    pub(crate) fn twin(&self) -> Future<T> {
+        Future { shared: Arc::clone(&self.shared) }
+    }
+
+    /// Cancels the future if its call has not started. Returns whether the
+    /// future is now cancelled (`true` also if it already was).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut: concur::futures::Future<()> = concur::futures::Future::new();
+    /// assert!(fut.cancel());
+    /// assert!(fut.cancelled() && fut.done());
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `cancel()`: a running or finished future cannot be cancelled.
+    pub fn cancel(&self) -> bool {
+        let mut state = self.shared.state.lock();
+        match state.status {
+            Status::Cancelled => true,
+            Status::Running | Status::Finished => false,
+            Status::Pending => {
+                state.status = Status::Cancelled;
+                self.complete(state);
+                true
+            }
+        }
+    }
+
+    /// Whether the future was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut: concur::futures::Future<u8> = concur::futures::Future::new();
+    /// assert!(!fut.cancelled());
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        self.shared.state.lock().status == Status::Cancelled
+    }
+
+    /// Whether the call is running now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut: concur::futures::Future<u8> = concur::futures::Future::new();
+    /// assert!(fut.set_running_or_notify_cancel());
+    /// assert!(fut.running());
+    /// ```
+    pub fn running(&self) -> bool {
+        self.shared.state.lock().status == Status::Running
+    }
+
+    /// Whether the future is finished or cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut = concur::futures::Future::new();
+    /// fut.set_result(1).unwrap();
+    /// assert!(fut.done());
+    /// ```
+    pub fn done(&self) -> bool {
+        self.shared.state.lock().is_done()
+    }
+
+    /// Waits for the future, then moves its value out.
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::Cancelled`], [`FutureError::Panicked`] or
+    /// [`FutureError::Failed`] as the future ended; [`FutureError::Taken`] if
+    /// the value was moved out before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A value that cannot be cloned comes out this way.
+    /// let fut = concur::futures::Future::new();
+    /// fut.set_result(std::fs::File::open("/dev/null").unwrap()).unwrap();
+    /// let _file = fut.into_result().unwrap();
+    /// ```
+    pub fn into_result(self) -> Result<T, FutureError> {
+        let mut state = self.wait_done(Deadline::NEVER);
+        Self::take(&mut state)
+    }
+
+    fn take(state: &mut State<T>) -> Result<T, FutureError> {
+        match state.status {
+            Status::Cancelled => Err(FutureError::Cancelled),
+            _ => state.outcome.take().unwrap_or(Err(FutureError::Taken)),
+        }
+    }
+
+    /// Waits for the future and returns the error it ended with, or `None`
+    /// if it finished with a value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::executor::ThreadPool;
+    /// use concur::futures::FutureError;
+    ///
+    /// let pool = ThreadPool::new(1);
+    /// let fut = pool.submit(|| -> u8 { panic!("out of paper") }).unwrap();
+    /// assert_eq!(fut.exception(), Some(FutureError::Panicked("out of paper".into())));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `exception()`; cancellation is reported here rather than raised.
+    pub fn exception(&self) -> Option<FutureError> {
+        let state = self.wait_done(Deadline::NEVER);
+        Self::error_of(&state)
+    }
+
+    /// As [`exception`](Self::exception), waiting at most `timeout`:
+    /// `Some(FutureError::Timeout)` if the future did not finish in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::futures::{Future, FutureError};
+    ///
+    /// let fut: Future<()> = Future::new();
+    /// let waited = Duration::from_millis(5);
+    /// assert_eq!(fut.exception_timeout(waited), Some(FutureError::Timeout(waited)));
+    /// ```
+    pub fn exception_timeout(&self, timeout: Duration) -> Option<FutureError> {
+        match self.wait_done_timeout(timeout) {
+            Ok(state) => Self::error_of(&state),
+            Err(err) => Some(err),
+        }
+    }
+
+    fn error_of(state: &State<T>) -> Option<FutureError> {
+        match (&state.status, &state.outcome) {
+            (Status::Cancelled, _) => Some(FutureError::Cancelled),
+            (_, Some(Err(err))) => Some(err.clone()),
+            _ => None,
+        }
+    }
+
+    /// Runs `callback` with this future once it is done — at once, on this
+    /// thread, if it already is; otherwise on the thread that finishes or
+    /// cancels it. Callbacks run in the order they were added. One that
+    /// panics is reported on standard error and changes nothing else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let fut = concur::futures::Future::new();
+    /// let seen = Arc::new(AtomicBool::new(false));
+    /// let s = seen.clone();
+    /// fut.add_done_callback(move |f| s.store(f.result() == Ok(3), Ordering::SeqCst));
+    /// fut.set_result(3).unwrap();
+    /// assert!(seen.load(Ordering::SeqCst));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `add_done_callback(fn)`; Python logs a callback's exception, this
+    /// prints its panic.
+    pub fn add_done_callback(&self, callback: impl FnOnce(&Future<T>) + Send + 'static) {
+        let mut state = self.shared.state.lock();
+        if state.is_done() {
+            drop(state);
+            run_callback(self, Box::new(callback));
+        } else {
+            state.callbacks.push(Box::new(callback));
+        }
+    }
+
+    /// Marks the future running, unless it was cancelled. Returns `false` if
+    /// it was cancelled: the executor must then not run the call. For
+    /// executors and tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut: concur::futures::Future<u8> = concur::futures::Future::new();
+    /// fut.cancel();
+    /// assert!(!fut.set_running_or_notify_cancel());
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `set_running_or_notify_cancel()`, which raises if the future is
+    /// already running or finished; that misuse is reported here by
+    /// returning `false` for a finished future and `true` for a running one.
+    pub fn set_running_or_notify_cancel(&self) -> bool {
+        let mut state = self.shared.state.lock();
+        match state.status {
+            Status::Pending => {
+                state.status = Status::Running;
+                true
+            }
+            Status::Running => true,
+            Status::Finished | Status::Cancelled => false,
+        }
+    }
+
+    /// Finishes the future with `value`. For executors and tests.
+    ///
+    /// # Errors
+    ///
+    /// Hands `value` back if the future is already done (Python raises
+    /// `InvalidStateError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fut = concur::futures::Future::new();
+    /// assert!(fut.set_result(1).is_ok());
+    /// assert_eq!(fut.set_result(2), Err(2));
+    /// ```
+    pub fn set_result(&self, value: T) -> Result<(), T> {
+        let Some(mut state) = self.unsettled() else { return Err(value) };
+        state.status = Status::Finished;
+        state.outcome = Some(Ok(value));
+        self.complete(state);
+        Ok(())
+    }
+
+    /// Finishes the future with an error. For executors and tests.
+    ///
+    /// # Errors
+    ///
+    /// Hands `error` back if the future is already done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::futures::{Future, FutureError};
+    ///
+    /// let fut: Future<u8> = Future::new();
+    /// fut.set_failure(FutureError::Failed("disk full".into())).unwrap();
+    /// assert_eq!(fut.result(), Err(FutureError::Failed("disk full".into())));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `set_exception(exception)`.
+    pub fn set_failure(&self, error: FutureError) -> Result<(), FutureError> {
+        let Some(mut state) = self.unsettled() else { return Err(error) };
+        state.status = Status::Finished;
+        state.outcome = Some(Err(error));
+        self.complete(state);
+        Ok(())
+    }
+
+    /// The locked state, if the future is not done yet.
+    fn unsettled(&self) -> Option<crate::loom::sync::MutexGuard<'_, State<T>>> {
+        let state = self.shared.state.lock();
+        (!state.is_done()).then_some(state)
+    }
+
+    /// Wakes every waiter of a future just made done, then runs its watchers
+    /// and callbacks outside the lock.
+    fn complete(&self, mut state: crate::loom::sync::MutexGuard<'_, State<T>>) {
+        let failed = state.failed();
+        let callbacks = std::mem::take(&mut state.callbacks);
+        let watchers = std::mem::take(&mut state.watchers);
+        let waker = state.waker.take();
+        self.shared.changed.notify_all();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        for (watcher, index) in watchers {
+            watcher.finished(index, failed);
+        }
+        for callback in callbacks {
+            run_callback(self, callback);
+        }
+    }
+
+    fn wait_done(&self, deadline: Deadline) -> crate::loom::sync::MutexGuard<'_, State<T>> {
+        let mut state = self.shared.state.lock();
+        while !state.is_done() && !deadline.has_passed() {
+            deadline.wait(&self.shared.changed, &mut state);
+        }
+        state
+    }
+
+    fn wait_done_timeout(&self, timeout: Duration) -> Result<crate::loom::sync::MutexGuard<'_, State<T>>, FutureError> {
+        let state = self.wait_done(Deadline::after(timeout));
+        if state.is_done() {
+            Ok(state)
+        } else {
+            Err(FutureError::Timeout(timeout))
+        }
+    }
+
+    /// Waits until the future is done or the deadline passes; returns
+    /// whether it is done.
+    pub(crate) fn wait_until(&self, deadline: Deadline) -> bool {
+        self.wait_done(deadline).is_done()
+    }
+
+    /// Installs `watcher` as `index`, unless the future is done: then
+    /// returns `Some(failed)` and installs nothing.
+    pub(crate) fn watch(&self, watcher: &Arc<dyn Watcher>, index: usize) -> Option<bool> {
+        let mut state = self.shared.state.lock();
+        if state.is_done() {
+            return Some(state.failed());
+        }
+        state.watchers.push((Arc::clone(watcher), index));
+        None
+    }
+
+    pub(crate) fn unwatch(&self, watcher: &Arc<dyn Watcher>) {
+        self.shared.state.lock().watchers.retain(|(w, _)| !Arc::ptr_eq(w, watcher));
+    }
+}
+
+impl<T: Clone> Future<T> {
+    /// Waits for the future and returns a copy of its value.
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::Cancelled`], [`FutureError::Panicked`] or
+    /// [`FutureError::Failed`] as the future ended; [`FutureError::Taken`] if
+    /// the value was moved out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ThreadPool::new(1);
+    /// let fut = pool.submit(|| "done".to_string()).unwrap();
+    /// assert_eq!(fut.result().unwrap(), "done");
+    /// assert_eq!(fut.result().unwrap(), "done"); // as often as needed
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `result()`.
+    pub fn result(&self) -> Result<T, FutureError> {
+        let state = self.wait_done(Deadline::NEVER);
+        Self::copy(&state)
+    }
+
+    /// As [`result`](Self::result), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::Timeout`] if the future did not finish in time, and
+    /// those of [`result`](Self::result).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::futures::{Future, FutureError};
+    ///
+    /// let fut: Future<u8> = Future::new();
+    /// let waited = Duration::from_millis(5);
+    /// assert_eq!(fut.result_timeout(waited), Err(FutureError::Timeout(waited)));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `result(timeout)`, which raises `TimeoutError`.
+    pub fn result_timeout(&self, timeout: Duration) -> Result<T, FutureError> {
+        let state = self.wait_done_timeout(timeout)?;
+        Self::copy(&state)
+    }
+
+    fn copy(state: &State<T>) -> Result<T, FutureError> {
+        match (&state.status, &state.outcome) {
+            (Status::Cancelled, _) => Err(FutureError::Cancelled),
+            (_, Some(outcome)) => outcome.clone(),
+            (_, None) => Err(FutureError::Taken),
+        }
+    }
+}
+
+fn run_callback<T>(future: &Future<T>, callback: Callback<T>) {
+    if panic::catch_unwind(AssertUnwindSafe(|| callback(future))).is_err() {
+        eprintln!("concur: a done callback of a future panicked; the future and its other callbacks are unaffected");
+    }
+}
+
+impl<T> Default for Future<T> {
+    fn default() -> Future<T> {
+        Future::new()
+    }
+}
+
+/// Awaiting a future moves its value out, as [`Future::into_result`] does.
+///
+/// # Cancel safety
+///
+/// Dropping the `.await` before the future is done changes nothing: the call
+/// goes on, and the value stays in the future.
+impl<T> std::future::Future for Future<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.shared.state.lock();
+        if state.is_done() {
+            return Poll::Ready(Self::take(&mut state));
+        }
+        match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for Future<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.state.lock();
+        let status = match (state.status, &state.outcome) {
+            (Status::Pending, _) => "pending",
+            (Status::Running, _) => "running",
+            (Status::Cancelled, _) => "cancelled",
+            (Status::Finished, Some(Ok(_))) => "finished",
+            (Status::Finished, Some(Err(_))) => "failed",
+            (Status::Finished, None) => "finished, value taken",
+        };
+        f.debug_struct("Future").field("state", &status).finish()
+    }
+}
