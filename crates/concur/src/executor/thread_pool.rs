@@ -99,6 +99,8 @@ struct Pool {
     /// Workers waiting for a job and not yet promised one: a submit that
     /// finds one starts no thread.
     idle: AtomicUsize,
+    /// Workers started, readable without `control`.
+    started: AtomicUsize,
     control: Mutex<Control>,
 }
 
@@ -204,6 +206,7 @@ impl Builder {
                 prefix,
                 initializer: self.initializer,
                 idle: AtomicUsize::new(0),
+                started: AtomicUsize::new(0),
                 control: Mutex::new(Control { workers: Vec::new(), shut_down: false, broken: None }),
             }),
         }
@@ -315,25 +318,23 @@ impl ThreadPool {
     {
         let future = Future::new();
         let job: Box<dyn Job> = Box::new(Task { call, future: future.twin() });
-        let mut control = self.pool.control.lock();
-        if let Some(reason) = &control.broken {
-            return Err(SubmitError::Broken(reason.clone()));
+        // The queue's own shutdown is the gate: `shutdown` and a broken pool
+        // both shut it, and a put either lands before that or is refused.
+        if self.pool.jobs.put(job).is_err() {
+            let control = self.pool.control.lock();
+            return Err(control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken));
         }
-        if control.shut_down {
-            return Err(SubmitError::ShutDown);
+        // An idle worker will take the job; otherwise start one, if allowed.
+        let claimed_idle =
+            self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
+        if !claimed_idle && self.pool.started.load(Ordering::Acquire) < self.pool.max_workers {
+            self.start_worker(&mut self.pool.control.lock());
         }
-        // The queue is shut down only under `control` with `shut_down` set,
-        // which was just checked: the put cannot be refused.
-        let _ = self.pool.jobs.put(job);
-        self.adjust_workers(&mut control);
         Ok(future)
     }
 
-    /// Starts a worker unless an idle one will take the job.
-    fn adjust_workers(&self, control: &mut Control) {
-        let claimed_idle =
-            self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
-        if claimed_idle || control.workers.len() >= self.pool.max_workers {
+    fn start_worker(&self, control: &mut Control) {
+        if control.workers.len() >= self.pool.max_workers || control.shut_down {
             return;
         }
         let pool = Arc::clone(&self.pool);
@@ -347,7 +348,10 @@ impl ThreadPool {
         // workers it has; with none at all, the job would wait for ever, so
         // that is reported as a broken pool.
         match spawned {
-            Ok(handle) => control.workers.push(handle),
+            Ok(handle) => {
+                control.workers.push(handle);
+                self.pool.started.store(control.workers.len(), Ordering::Release);
+            }
             Err(err) if control.workers.is_empty() => {
                 control.broken = Some(format!("no worker thread could start: {err}"));
                 self.pool.fail_queued(FutureError::Failed(format!("no worker thread could start: {err}")));
