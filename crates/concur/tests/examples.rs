@@ -173,3 +173,27 @@ fn task_done_join() {
     assert_has(&out, "3 consumer threads and 1 async consumer stopped after taking 6000 parcels");
     assert_has(&out, "sum of parcel numbers: 17997000 (expected 17997000)");
 }
+
+#[test]
+fn thread_pool() {
+    let out = run("thread_pool");
+    assert_has(&out, "submitted 3 calls; done() at once: false, false, false");
+    assert_has(&out, "result() of 1+..+n for n = 10, 100, 1000: 55, 5050, 500500");
+    assert_has(&out, "done() after result(): true, true, true");
+    assert_has(&out, "map(n * n) over 1, 4, 8 (8 finishes first): 1, 16, 64");
+    assert_has(&out, "as_completed over eggs, tea, toast (submitted in that order): toast, tea, eggs");
+    assert_has(&out, "put 8 jobs and 3 stop sentinels");
+    assert_has(&out, "join() returned: 0 items unfinished");
+    for worker in 0..3 {
+        assert_has(&out, &format!("worker-{worker} took its sentinel and stopped"));
+    }
+    assert_has(&out, "the workers ran 8 jobs in all");
+    assert_has(&out, "primes below 10000: 1229\n");
+    assert_has(&out, "primes below 80000: 7837\n");
+    assert_has(
+        &out,
+        "primes below 10000, 20000, 30000, 40000, 50000, 60000, 70000, 80000: \
+         1229, 2262, 3245, 4203, 5133, 6057, 6935, 7837",
+    );
+    assert_has(&out, "both pools agree: true");
+}

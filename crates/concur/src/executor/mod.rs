@@ -36,6 +36,10 @@
 //! | `shutdown(wait, cancel_futures)`, `with` | [`ThreadPool::shutdown`], drop |
 //! | `RuntimeError` after shutdown, `BrokenThreadPool` | [`SubmitError`] |
 
+mod process_pool;
+mod registry;
 mod thread_pool;
 
-pub use thread_pool::{Builder, MapResults, SubmitError, ThreadPool};
+pub use process_pool::{ProcessPool, ProcessPoolBuilder};
+pub use registry::{Function, Registry, WORKER_ENV};
+pub use thread_pool::{MapResults, SubmitError, ThreadPool, ThreadPoolBuilder};

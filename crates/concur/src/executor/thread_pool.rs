@@ -123,13 +123,13 @@ struct Control {
 /// ```
 #[derive(Clone, Default)]
 #[must_use]
-pub struct Builder {
+pub struct ThreadPoolBuilder {
     max_workers: Option<usize>,
     prefix: Option<String>,
     initializer: Option<Initializer>,
 }
 
-impl Builder {
+impl ThreadPoolBuilder {
     /// The most threads the pool will run; by default `min(32, cores + 4)`,
     /// as in Python.
     ///
@@ -139,7 +139,7 @@ impl Builder {
     /// let pool = concur::executor::ThreadPool::builder().max_workers(3).build();
     /// assert_eq!(pool.max_workers(), 3);
     /// ```
-    pub fn max_workers(mut self, max_workers: usize) -> Builder {
+    pub fn max_workers(mut self, max_workers: usize) -> ThreadPoolBuilder {
         self.max_workers = Some(max_workers);
         self
     }
@@ -154,7 +154,7 @@ impl Builder {
     /// let name = pool.submit(|| concur::thread::current().name().to_string()).unwrap();
     /// assert_eq!(name.result().unwrap(), "db_0");
     /// ```
-    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Builder {
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> ThreadPoolBuilder {
         self.prefix = Some(prefix.into());
         self
     }
@@ -177,7 +177,7 @@ impl Builder {
     /// pool.submit(|| ()).unwrap().result().unwrap();
     /// assert_eq!(started.load(Ordering::SeqCst), 1);
     /// ```
-    pub fn initializer(mut self, initializer: impl Fn() + Send + Sync + 'static) -> Builder {
+    pub fn initializer(mut self, initializer: impl Fn() + Send + Sync + 'static) -> ThreadPoolBuilder {
         self.initializer = Some(Arc::new(initializer));
         self
     }
@@ -213,9 +213,9 @@ impl Builder {
     }
 }
 
-impl fmt::Debug for Builder {
+impl fmt::Debug for ThreadPoolBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
+        f.debug_struct("ThreadPoolBuilder")
             .field("max_workers", &self.max_workers)
             .field("thread_name_prefix", &self.prefix)
             .field("initializer", &self.initializer.is_some())
@@ -271,7 +271,7 @@ impl ThreadPool {
     /// assert_eq!(pool.submit(|| 2 + 2).unwrap().result(), Ok(4));
     /// ```
     pub fn new(max_workers: usize) -> ThreadPool {
-        Builder::default().max_workers(max_workers).build()
+        ThreadPoolBuilder::default().max_workers(max_workers).build()
     }
 
     /// A builder for the pool's settings.
@@ -282,8 +282,8 @@ impl ThreadPool {
     /// let pool = concur::executor::ThreadPool::builder().max_workers(1).build();
     /// assert_eq!(pool.max_workers(), 1);
     /// ```
-    pub fn builder() -> Builder {
-        Builder::default()
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder::default()
     }
 
     /// The most threads the pool runs.

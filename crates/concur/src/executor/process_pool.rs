@@ -1,0 +1,768 @@
+//! `ProcessPool`: Python's `ProcessPoolExecutor`, with workers that are
+//! replaced when they die.
+//!
+//! # Why not a crate
+//!
+//! `procspawn` runs serde closures in re-executed processes and has a pool,
+//! and was weighed first. It was not taken because its pooled calls must be
+//! `Copy` function values passed through `ipc-channel` (a large dependency
+//! tree), it has no initializer or tasks-per-child limit, and a worker killed
+//! mid-call surfaces as a generic remote error, where this pool must name
+//! the signal or exit code. What is needed on top of `std::process` and a
+//! Unix socket is small: the framing in `registry.rs` and the manager loop
+//! here.
+//!
+//! # How it works
+//!
+//! Each worker slot has a manager thread in the parent. The manager starts
+//! the program's executable again with [`WORKER_ENV`](super::WORKER_ENV) set
+//! to a fresh Unix socket, accepts the worker's connection, sends the
+//! initializer if there is one, then takes calls from the pool's queue one at
+//! a time: send, wait for the answer, complete the future. If the socket
+//! closes mid-call, the worker died: the manager reaps it, fails that one
+//! future with the exit code or signal, and starts a new worker for the next
+//! call. Python instead breaks the whole pool.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::registry::{read_frame, write_frame, Failure, Function, Request, Response, WORKER_ENV};
+use super::thread_pool::SubmitError;
+use crate::deadline::Deadline;
+use crate::futures::{Future, FutureError};
+use crate::queue::SimpleQueue;
+use crate::thread::{self, JoinHandle};
+
+/// How long a new worker has to connect before it counts as failed to start.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// Workers that fail to start this many times in a row break the pool:
+/// retrying for ever would hide the fault and never fail the futures.
+const START_FAILURES: usize = 3;
+
+/// The future of one call, seen from the manager: typed on the submit side,
+/// fed raw JSON here.
+trait Reply: Send {
+    /// Marks the future running; `false` if it was cancelled.
+    fn start(&self) -> bool;
+    fn finish(self: Box<Self>, outcome: Result<Value, FutureError>);
+    /// Ends the call without running it.
+    fn abandon(self: Box<Self>, why: FutureError);
+}
+
+struct Typed<R> {
+    future: Future<R>,
+    function: Arc<str>,
+}
+
+impl<R: DeserializeOwned + Send> Reply for Typed<R> {
+    fn start(&self) -> bool {
+        self.future.set_running_or_notify_cancel()
+    }
+
+    fn finish(self: Box<Self>, outcome: Result<Value, FutureError>) {
+        let function = &self.function;
+        let outcome = outcome.and_then(|value| {
+            serde_json::from_value(value).map_err(|e| {
+                FutureError::Failed(format!("the result of {function:?} could not be read as the expected type: {e}"))
+            })
+        });
+        // Only the manager that started the call finishes it, once: the
+        // `set_` calls cannot find the future done, so their `Err` cannot
+        // happen.
+        match outcome {
+            Ok(value) => {
+                let _ = self.future.set_result(value);
+            }
+            Err(error) => {
+                let _ = self.future.set_failure(error);
+            }
+        }
+    }
+
+    fn abandon(self: Box<Self>, why: FutureError) {
+        if why == FutureError::Cancelled {
+            self.future.cancel();
+        } else {
+            let _ = self.future.set_failure(why);
+        }
+    }
+}
+
+/// A call waiting for a worker.
+struct Call {
+    function: Arc<str>,
+    /// The arguments, or why they could not be written.
+    args: Result<Value, String>,
+    reply: Box<dyn Reply>,
+}
+
+type Init = (Arc<str>, Value);
+
+struct Pool {
+    calls: SimpleQueue<Call>,
+    max_workers: usize,
+    max_tasks_per_child: Option<usize>,
+    initializer: Option<Init>,
+    /// Which pool this is, for socket names.
+    id: usize,
+    /// Managers started, readable without `control`.
+    started: AtomicUsize,
+    /// Managers waiting for a call and not yet promised one.
+    idle: AtomicUsize,
+    control: Mutex<Control>,
+}
+
+struct Control {
+    managers: Vec<JoinHandle<()>>,
+    /// Process ids of the live workers, by slot.
+    pids: Vec<Option<u32>>,
+    broken: Option<String>,
+    /// Workers that failed to start, one after another.
+    start_failures: usize,
+}
+
+/// How to build a [`ProcessPool`].
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::ProcessPool;
+///
+/// let pool = ProcessPool::builder().max_workers(2).max_tasks_per_child(100).build();
+/// assert_eq!(pool.max_workers(), 2);
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct ProcessPoolBuilder {
+    max_workers: Option<usize>,
+    max_tasks_per_child: Option<usize>,
+    initializer: Option<Init>,
+    initializer_error: Option<String>,
+}
+
+impl ProcessPoolBuilder {
+    /// The most worker processes; by default the number of cores, as in
+    /// Python.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ProcessPool::builder().max_workers(3).build();
+    /// assert_eq!(pool.max_workers(), 3);
+    /// ```
+    pub fn max_workers(mut self, max_workers: usize) -> ProcessPoolBuilder {
+        self.max_workers = Some(max_workers);
+        self
+    }
+
+    /// Replaces each worker after it has run `tasks` calls (Python's
+    /// `max_tasks_per_child`), to bound what a leaky call can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ProcessPool::builder().max_tasks_per_child(1).build();
+    /// # drop(pool);
+    /// ```
+    pub fn max_tasks_per_child(mut self, tasks: usize) -> ProcessPoolBuilder {
+        self.max_tasks_per_child = Some(tasks);
+        self
+    }
+
+    /// Runs the registered `function` with `args` in every worker before its
+    /// first call. If it fails, the pool is broken: queued calls fail, new
+    /// ones are refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut registry = concur::executor::Registry::new();
+    /// let warm_up = registry.register("warm_up", |level: u8| assert!(level < 10));
+    /// registry.serve_if_worker();
+    /// let pool = concur::executor::ProcessPool::builder().initializer(&warm_up, 3).build();
+    /// # drop(pool);
+    /// ```
+    pub fn initializer<A: Serialize>(mut self, function: &Function<A, ()>, args: A) -> ProcessPoolBuilder {
+        match serde_json::to_value(args) {
+            Ok(args) => self.initializer = Some((function.shared_name(), args)),
+            Err(e) => {
+                self.initializer_error =
+                    Some(format!("the arguments of the initializer {:?} could not be written: {e}", function.name()))
+            }
+        }
+        self
+    }
+
+    /// Builds the pool. Worker processes start as calls arrive.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` or `max_tasks_per_child` was set to 0 (Python:
+    /// `ValueError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ProcessPool::builder().build();
+    /// assert!(pool.max_workers() >= 1);
+    /// ```
+    pub fn build(self) -> ProcessPool {
+        static POOLS: AtomicUsize = AtomicUsize::new(0);
+        let max_workers =
+            self.max_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        assert!(max_workers > 0, "ProcessPool: max_workers must be at least 1");
+        assert!(self.max_tasks_per_child != Some(0), "ProcessPool: max_tasks_per_child must be at least 1");
+        let pool = Pool {
+            calls: SimpleQueue::new(),
+            max_workers,
+            max_tasks_per_child: self.max_tasks_per_child,
+            initializer: self.initializer,
+            id: POOLS.fetch_add(1, Ordering::Relaxed),
+            started: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            control: Mutex::new(Control { managers: Vec::new(), pids: Vec::new(), broken: None, start_failures: 0 }),
+        };
+        if let Some(reason) = self.initializer_error {
+            pool.control.lock().broken = Some(reason);
+            pool.calls.shutdown(false);
+        }
+        ProcessPool { pool: Arc::new(pool) }
+    }
+}
+
+impl fmt::Debug for ProcessPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessPoolBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("max_tasks_per_child", &self.max_tasks_per_child)
+            .field("initializer", &self.initializer.as_ref().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// A pool of worker processes that run registered functions: CPU-bound work
+/// on every core, with each call isolated in its own address space.
+///
+/// The workers are this program's own executable started again: its `main`
+/// must register the functions in a [`Registry`](super::Registry) and call
+/// [`serve_if_worker`](super::Registry::serve_if_worker) first thing.
+/// Arguments and results cross as JSON through serde.
+///
+/// A worker that dies — a crash, an `abort`, a `kill -9` — fails only the
+/// call it was running, with an error naming the exit code or signal, and is
+/// replaced; the pool goes on. A call that panics fails its own future.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::{ProcessPool, Registry};
+///
+/// fn count_primes(limit: u64) -> usize {
+///     (2..limit).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count()
+/// }
+///
+/// fn main() {
+///     let mut registry = Registry::new();
+///     let count_primes = registry.register("count_primes", count_primes);
+///     registry.serve_if_worker();
+///
+///     let pool = ProcessPool::new(4);
+///     let futures: Vec<_> = [10_000, 20_000, 30_000]
+///         .into_iter()
+///         .map(|limit| pool.submit(&count_primes, limit).unwrap())
+///         .collect();
+///     for future in futures {
+///         println!("{}", future.result().unwrap());
+///     }
+/// }
+/// ```
+///
+/// # Python
+///
+/// `concurrent.futures.ProcessPoolExecutor(max_workers, initializer,
+/// initargs, max_tasks_per_child)`: `submit`, `map`, `shutdown`. Functions
+/// go by registered name instead of by pickling, and a dead worker is
+/// replaced instead of breaking the pool (`BrokenProcessPool`).
+pub struct ProcessPool {
+    pool: Arc<Pool>,
+}
+
+impl ProcessPool {
+    /// A pool of at most `max_workers` processes.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ProcessPool::new(2);
+    /// assert_eq!(pool.max_workers(), 2);
+    /// ```
+    pub fn new(max_workers: usize) -> ProcessPool {
+        ProcessPoolBuilder::default().max_workers(max_workers).build()
+    }
+
+    /// A builder for the pool's settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ProcessPool::builder().max_workers(1).build();
+    /// assert_eq!(pool.max_workers(), 1);
+    /// ```
+    pub fn builder() -> ProcessPoolBuilder {
+        ProcessPoolBuilder::default()
+    }
+
+    /// The most worker processes the pool runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur::executor::ProcessPool::new(3).max_workers(), 3);
+    /// ```
+    pub fn max_workers(&self) -> usize {
+        self.pool.max_workers
+    }
+
+    /// The process ids of the workers running now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // No call yet, so no worker yet.
+    /// assert!(concur::executor::ProcessPool::new(2).pids().is_empty());
+    /// ```
+    pub fn pids(&self) -> Vec<u32> {
+        self.pool.control.lock().pids.iter().flatten().copied().collect()
+    }
+
+    /// Schedules `function(args)` on a worker process and returns its future
+    /// at once.
+    ///
+    /// Arguments that cannot be written as JSON, a function the worker does
+    /// not know, arguments it cannot read, a result it cannot write or this
+    /// side cannot read, and a worker that dies: each fails the future with a
+    /// [`FutureError::Failed`] naming the cause.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError::ShutDown`] after [`shutdown`](Self::shutdown);
+    /// [`SubmitError::Broken`] if the initializer failed or workers could not
+    /// start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut registry = concur::executor::Registry::new();
+    /// let double = registry.register("double", |n: i64| n * 2);
+    /// registry.serve_if_worker();
+    /// let pool = concur::executor::ProcessPool::new(1);
+    /// pool.shutdown(true, false);
+    /// assert!(pool.submit(&double, 21).is_err());
+    /// ```
+    pub fn submit<A, R>(&self, function: &Function<A, R>, args: A) -> Result<Future<R>, SubmitError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let future = Future::new();
+        let name = function.shared_name();
+        let args = serde_json::to_value(args)
+            .map_err(|e| format!("the arguments of {:?} could not be written: {e}", function.name()));
+        let call = Call {
+            function: Arc::clone(&name),
+            args,
+            reply: Box::new(Typed { future: future.twin(), function: name }),
+        };
+        if self.pool.calls.put(call).is_err() {
+            let control = self.pool.control.lock();
+            return Err(control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken));
+        }
+        let claimed_idle =
+            self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
+        if !claimed_idle && self.pool.started.load(Ordering::Acquire) < self.pool.max_workers {
+            self.start_manager();
+        }
+        Ok(future)
+    }
+
+    fn start_manager(&self) {
+        let mut control = self.pool.control.lock();
+        if control.managers.len() >= self.pool.max_workers || control.broken.is_some() {
+            return;
+        }
+        let slot = control.managers.len();
+        let pool = Arc::clone(&self.pool);
+        let spawned = thread::Builder::new()
+            .name(format!("ProcessPool-{}_{slot}", self.pool.id))
+            .daemon(true)
+            .spawn(move || manage(&pool, slot));
+        match spawned {
+            Ok(handle) => {
+                control.managers.push(handle);
+                control.pids.push(None);
+                self.pool.started.store(control.managers.len(), Ordering::Release);
+            }
+            Err(err) if control.managers.is_empty() => {
+                self.pool.break_pool(&mut control, format!("no manager thread could start: {err}"));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Calls `function` on every item, in worker processes, and yields the
+    /// results in the order of the items.
+    ///
+    /// # Errors
+    ///
+    /// A [`SubmitError`] if the pool refuses the calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let mut registry = concur::executor::Registry::new();
+    /// # let square = registry.register("square", |n: u64| n * n);
+    /// # registry.serve_if_worker();
+    /// let pool = concur::executor::ProcessPool::new(2);
+    /// let squares: Vec<u64> = pool.map(&square, 1..=4).unwrap().map(Result::unwrap).collect();
+    /// assert_eq!(squares, [1, 4, 9, 16]);
+    /// ```
+    pub fn map<A, R>(
+        &self,
+        function: &Function<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<impl Iterator<Item = Result<R, FutureError>>, SubmitError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let mut futures = VecDeque::new();
+        for item in items {
+            match self.submit(function, item) {
+                Ok(future) => futures.push_back(future),
+                Err(refused) => {
+                    for future in &futures {
+                        future.cancel();
+                    }
+                    return Err(refused);
+                }
+            }
+        }
+        Ok(futures.into_iter().map(Future::into_result))
+    }
+
+    /// Stops the pool taking calls. Queued calls still run, unless
+    /// `cancel_futures`; with `wait`, returns once every worker has exited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = concur::executor::ProcessPool::new(1);
+    /// pool.shutdown(true, true);
+    /// ```
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let managers = {
+            let mut control = self.pool.control.lock();
+            if cancel_futures {
+                self.pool.fail_queued(FutureError::Cancelled);
+            }
+            self.pool.calls.shutdown(false);
+            if wait {
+                std::mem::take(&mut control.managers)
+            } else {
+                Vec::new()
+            }
+        };
+        for manager in managers {
+            let _ = manager.join();
+        }
+    }
+}
+
+impl Drop for ProcessPool {
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ProcessPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let control = self.pool.control.lock();
+        f.debug_struct("ProcessPool")
+            .field("max_workers", &self.pool.max_workers)
+            .field("workers", &control.pids.iter().flatten().count())
+            .field("queued", &self.pool.calls.len())
+            .field("broken", &control.broken)
+            .finish()
+    }
+}
+
+impl Pool {
+    fn fail_queued(&self, why: FutureError) {
+        for call in self.calls.drain() {
+            call.reply.abandon(why.clone());
+        }
+    }
+
+    fn break_pool(&self, control: &mut Control, reason: String) {
+        control.broken = Some(reason.clone());
+        self.calls.shutdown(false);
+        self.fail_queued(FutureError::Failed(reason));
+    }
+
+    fn set_pid(&self, slot: usize, pid: Option<u32>) {
+        if let Some(entry) = self.control.lock().pids.get_mut(slot) {
+            *entry = pid;
+        }
+    }
+}
+
+/// A live worker process and its connection.
+struct Worker {
+    child: Child,
+    stream: UnixStream,
+    calls: usize,
+}
+
+impl Worker {
+    /// Whether the process has exited (reaping it if so); `None` if that
+    /// could not be learnt.
+    fn child_exited(&mut self) -> Option<bool> {
+        self.child.try_wait().ok().map(|status| status.is_some())
+    }
+
+    /// Asks the worker to exit (by closing its connection) and reaps it.
+    fn retire(self) {
+        let Worker { mut child, stream, .. } = self;
+        drop(stream);
+        if child.wait().is_err() {
+            let _ = child.kill();
+        }
+    }
+}
+
+/// One worker slot: keeps a worker process alive and feeds it calls.
+fn manage(pool: &Pool, slot: usize) {
+    let mut worker: Option<Worker> = None;
+    while let Ok(call) = pool.calls.get() {
+        if call.reply.start() {
+            if let Err(Broken) = run_call(pool, slot, &mut worker, call) {
+                break;
+            }
+        }
+        pool.idle.fetch_add(1, Ordering::AcqRel);
+    }
+    if let Some(live) = worker {
+        pool.set_pid(slot, None);
+        live.retire();
+    }
+}
+
+/// The pool is broken: the manager stops.
+struct Broken;
+
+/// Runs one started call on the slot's worker, starting or replacing the
+/// worker as needed, and finishes the call's future.
+fn run_call(pool: &Pool, slot: usize, worker: &mut Option<Worker>, call: Call) -> Result<(), Broken> {
+    let args = match call.args {
+        Ok(args) => args,
+        Err(reason) => {
+            call.reply.finish(Err(FutureError::Failed(reason)));
+            return Ok(());
+        }
+    };
+    // A worker that died while idle (killed, say) is replaced before it is
+    // given the call, so the call does not fail for it.
+    let alive = worker.take().and_then(|mut live| (live.child_exited() != Some(true)).then_some(live));
+    let mut live = match alive {
+        Some(live) => live,
+        None => match start_worker(pool, slot) {
+            Ok(live) => live,
+            Err(reason) => {
+                // The pool is marked broken before the future fails, so a
+                // caller who sees the failure sees the broken pool too.
+                let mut control = pool.control.lock();
+                control.start_failures += 1;
+                let stop = control.broken.is_some() || control.start_failures >= START_FAILURES;
+                if stop && control.broken.is_none() {
+                    pool.break_pool(&mut control, reason.clone());
+                }
+                drop(control);
+                call.reply.finish(Err(FutureError::Failed(reason)));
+                return if stop { Err(Broken) } else { Ok(()) };
+            }
+        },
+    };
+    let request = Request::Call { function: call.function.to_string(), args };
+    match exchange(&mut live.stream, &request) {
+        Ok(Response::Done(value)) => call.reply.finish(Ok(value)),
+        Ok(Response::Failed(failure)) => {
+            let message = failure.describe(&call.function);
+            let error = match failure {
+                Failure::Panicked(_) => FutureError::Panicked(message),
+                _ => FutureError::Failed(message),
+            };
+            call.reply.finish(Err(error));
+        }
+        Err(_) => {
+            // The connection broke mid-call: the worker died. Reap it to
+            // learn how, fail this call, and start afresh next time.
+            let pid = live.child.id();
+            let how = reap(&mut live.child);
+            pool.set_pid(slot, None);
+            let message = format!("worker process {pid} died while running {:?}: it {how}", call.function);
+            call.reply.finish(Err(FutureError::Failed(message)));
+            return Ok(());
+        }
+    }
+    live.calls += 1;
+    if pool.max_tasks_per_child.is_some_and(|limit| live.calls >= limit) {
+        pool.set_pid(slot, None);
+        live.retire();
+    } else {
+        *worker = Some(live);
+    }
+    Ok(())
+}
+
+fn exchange(stream: &mut UnixStream, request: &Request) -> io::Result<Response> {
+    write_frame(stream, request)?;
+    read_frame(stream)
+}
+
+/// Starts a worker process for `slot` and runs the initializer in it.
+fn start_worker(pool: &Pool, slot: usize) -> Result<Worker, String> {
+    let socket = socket_path(pool.id, slot);
+    let _ = std::fs::remove_file(&socket);
+    let listener = UnixListener::bind(&socket).map_err(|e| format!("cannot listen on {socket:?}: {e}"))?;
+    let result = launch(pool, slot, &listener, &socket);
+    let _ = std::fs::remove_file(&socket);
+    result
+}
+
+fn socket_path(pool: usize, slot: usize) -> PathBuf {
+    std::env::temp_dir().join(format!("concur-{}-{pool}-{slot}.sock", std::process::id()))
+}
+
+fn launch(pool: &Pool, slot: usize, listener: &UnixListener, socket: &PathBuf) -> Result<Worker, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's executable: {e}"))?;
+    let mut child = Command::new(&exe)
+        .env(WORKER_ENV, socket)
+        .spawn()
+        .map_err(|e| format!("cannot start a worker process from {exe:?}: {e}"))?;
+    let stream = match accept(listener, &mut child) {
+        Ok(stream) => stream,
+        Err(reason) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(reason);
+        }
+    };
+    let mut worker = Worker { child, stream, calls: 0 };
+    if let Some((function, args)) = &pool.initializer {
+        let request = Request::Init { function: function.to_string(), args: args.clone() };
+        let failure = match exchange(&mut worker.stream, &request) {
+            Ok(Response::Done(_)) => None,
+            Ok(Response::Failed(failure)) => Some(failure.describe(function)),
+            Err(_) => Some(format!("the worker {}", reap(&mut worker.child))),
+        };
+        if let Some(failure) = failure {
+            worker.retire();
+            let mut control = pool.control.lock();
+            pool.break_pool(&mut control, format!("the initializer {function:?} failed: {failure}"));
+            return Err(format!("the initializer {function:?} failed: {failure}"));
+        }
+    }
+    pool.set_pid(slot, Some(worker.child.id()));
+    pool.control.lock().start_failures = 0;
+    Ok(worker)
+}
+
+/// Waits for the new worker to connect; fails if it exits first or takes
+/// longer than [`START_LIMIT`].
+fn accept(listener: &UnixListener, child: &mut Child) -> Result<UnixStream, String> {
+    listener.set_nonblocking(true).map_err(|e| format!("cannot poll the worker socket: {e}"))?;
+    let deadline = Deadline::after(START_LIMIT);
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).map_err(|e| format!("cannot use the worker connection: {e}"))?;
+                return Ok(stream);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(format!("cannot accept the worker's connection: {e}")),
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "the worker process {} {} before connecting: does `main` call `Registry::serve_if_worker` first?",
+                child.id(),
+                describe_exit(status)
+            ));
+        }
+        if deadline.has_passed() {
+            return Err(format!("the worker process {} did not connect within {START_LIMIT:?}", child.id()));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Waits for a worker that broke its connection, and says how it ended.
+fn reap(child: &mut Child) -> String {
+    // The socket closes as the process dies; the exit follows at once.
+    let give_up = Instant::now() + Duration::from_secs(5);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return describe_exit(status),
+            Ok(None) if Instant::now() < give_up => std::thread::sleep(Duration::from_millis(2)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return "closed its connection and was killed".to_string();
+            }
+            Err(e) => return format!("ended, how could not be read: {e}"),
+        }
+    }
+}
+
+fn describe_exit(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with code {code}");
+    }
+    match status.signal() {
+        Some(signal) => format!("was killed by signal {signal} ({})", signal_name(signal)),
+        None => format!("ended: {status}"),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGPIPE => "SIGPIPE",
+        _ => "another signal",
+    }
+}
