@@ -6,14 +6,21 @@
 //!   a value back from each call). `bench/python/executor.py` runs Python's
 //!   `ThreadPoolExecutor(4)` the same way.
 //!
+//! - `ProcessPool` with one worker per core on CPU-bound calls (naive
+//!   Fibonacci), beside the same calls run one after another on one thread,
+//!   and on a `ThreadPool` of the same size (no interpreter lock here, so
+//!   threads scale too).
+//!
+//! The pool's workers are this bench executable started again, so `main` is
+//! written out instead of `criterion_main!`: it serves as a worker first.
 //! Results are in `docs/BENCHMARKS.md`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
-use concur::executor::ThreadPool;
+use concur::executor::{Function, ProcessPool, Registry, ThreadPool};
 
 const CALLS: u64 = 100_000;
 const WORKERS: usize = 4;
@@ -49,5 +56,50 @@ fn submit_and_result(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, submit_and_result);
-criterion_main!(benches);
+fn fib(n: u32) -> u64 {
+    if n < 2 {
+        u64::from(n)
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+/// Each call is about 25 ms of CPU here; twice as many calls as cores.
+const FIB: u32 = 35;
+
+fn cpu_bound(c: &mut Criterion, fib_in_worker: &Function<u32, u64>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let calls = 2 * cores;
+    let mut group = c.benchmark_group(format!("{calls} calls of fib({FIB}), {cores} cores"));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("serial", |b| b.iter(|| (0..calls).map(|_| fib(black_box(FIB))).sum::<u64>()));
+    let processes = ProcessPool::new(cores);
+    group.bench_function("concur::ProcessPool", |b| {
+        b.iter(|| {
+            let futures: Vec<_> = (0..calls).map(|_| processes.submit(fib_in_worker, FIB).unwrap()).collect();
+            futures.into_iter().map(|f| f.into_result().unwrap()).sum::<u64>()
+        })
+    });
+    let threads = ThreadPool::new(cores);
+    group.bench_function("concur::ThreadPool", |b| {
+        b.iter(|| {
+            let futures: Vec<_> = (0..calls).map(|_| threads.submit(|| fib(black_box(FIB))).unwrap()).collect();
+            futures.into_iter().map(|f| f.into_result().unwrap()).sum::<u64>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(thread_benches, submit_and_result);
+
+fn main() {
+    let mut registry = Registry::new();
+    let fib_in_worker = registry.register("fib", fib);
+    registry.serve_if_worker();
+
+    thread_benches();
+    let mut criterion = Criterion::default().configure_from_args();
+    cpu_bound(&mut criterion, &fib_in_worker);
+    criterion.final_summary();
+}
