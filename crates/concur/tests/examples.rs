@@ -197,3 +197,12 @@ fn thread_pool() {
     );
     assert_has(&out, "both pools agree: true");
 }
+
+#[test]
+fn process_pool() {
+    let out = run("process_pool");
+    assert_has(&out, "all three agree: primes below 150000 = 13848");
+    assert_has(&out, "a crashing call: worker process ");
+    assert_has(&out, "was killed by signal 6 (SIGABRT)");
+    assert_has(&out, "the pool goes on: primes below 1000 = 168");
+}
