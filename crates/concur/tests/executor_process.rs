@@ -85,6 +85,7 @@ fn main() -> ExitCode {
         ("workers_that_exit_at_start_up_break_the_pool", Box::new(move || workers_exit_at_start_up(f))),
         ("shutdown_cancel_futures_and_submit_after", Box::new(move || shutdown_cancels(f))),
         ("cpu_work_spreads_over_workers", Box::new(move || cpu_work_spreads(f))),
+        ("hundred_thousand_calls_across_two_pools_exact", Box::new(move || many_calls(f))),
     ];
     let mut failed = 0;
     let total = cases.len();
@@ -300,4 +301,13 @@ fn cpu_work_spreads(f: &Functions) {
     }
     assert_eq!(done, 4);
     assert!(pool.pids().len() <= 2);
+}
+
+fn many_calls(f: &Functions) {
+    const CALLS: u64 = 100_000;
+    let pools = [ProcessPool::new(2), ProcessPool::new(1)];
+    let futures: Vec<_> = (0..CALLS).map(|n| pools[(n % 2) as usize].submit(&f.square, n).unwrap()).collect();
+    for (n, future) in (0..CALLS).zip(futures) {
+        assert_eq!(future.result_timeout(LIMIT), Ok(n * n), "call {n}");
+    }
 }
