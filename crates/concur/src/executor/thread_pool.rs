@@ -325,10 +325,14 @@ impl ThreadPool {
             return Err(control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken));
         }
         // An idle worker will take the job; otherwise start one, if allowed.
-        let claimed_idle =
-            self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
-        if !claimed_idle && self.pool.started.load(Ordering::Acquire) < self.pool.max_workers {
-            self.start_worker(&mut self.pool.control.lock());
+        // Once every worker is started there is nothing to decide, and the
+        // idle count, which every worker touches, is left alone.
+        if self.pool.started.load(Ordering::Acquire) < self.pool.max_workers {
+            let claimed_idle =
+                self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
+            if !claimed_idle {
+                self.start_worker(&mut self.pool.control.lock());
+            }
         }
         Ok(future)
     }
@@ -521,7 +525,9 @@ fn work(pool: &Pool) {
     }
     while let Ok(job) = pool.jobs.get() {
         job.run();
-        pool.idle.fetch_add(1, Ordering::AcqRel);
+        if pool.started.load(Ordering::Acquire) < pool.max_workers {
+            pool.idle.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
