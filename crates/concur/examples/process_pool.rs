@@ -55,10 +55,7 @@ fn main() {
     let started = Instant::now();
     let in_threads: Vec<u64> = threads.map(count_primes, LIMITS).unwrap().map(Result::unwrap).collect();
     let thread_time = started.elapsed();
-    println!(
-        "ThreadPool({cores}): {thread_time:.2?}, {:.1}x",
-        serial_time.as_secs_f64() / thread_time.as_secs_f64()
-    );
+    println!("ThreadPool({cores}): {thread_time:.2?}, {:.1}x", serial_time.as_secs_f64() / thread_time.as_secs_f64());
 
     assert_eq!(serial, in_processes);
     assert_eq!(serial, in_threads);

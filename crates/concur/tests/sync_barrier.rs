@@ -88,7 +88,7 @@ fn test_wait_return() {
     let barrier = barrier();
     let b = barrier.clone();
     let mut indexes: Vec<usize> = run_threads(move |_| b.wait().unwrap());
-    assert_eq!(indexes.iter().sum::<usize>(), (0..N).sum());
+    assert_eq!(indexes.iter().sum::<usize>(), (0..N).sum::<usize>());
     // Each arrival index once.
     indexes.sort();
     assert_eq!(indexes, (0..N).collect::<Vec<_>>());

@@ -120,7 +120,7 @@ fn many_panicking_threads() {
         }
     }
     assert_eq!(panics, 16);
-    assert_eq!(sum, (1..32).step_by(2).sum());
+    assert_eq!(sum, (1..32).step_by(2).sum::<u32>());
     let alive = thread::enumerate();
     assert!(threads.iter().all(|t| !alive.contains(t)));
 }

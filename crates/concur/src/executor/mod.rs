@@ -39,6 +39,7 @@
 mod process_pool;
 mod registry;
 mod thread_pool;
+mod workers;
 
 pub use process_pool::{ProcessPool, ProcessPoolBuilder};
 pub use registry::{Function, Registry, WORKER_ENV};

@@ -41,10 +41,9 @@ use serde_json::Value;
 
 use super::registry::{read_frame, write_frame, Failure, Function, Request, Response, WORKER_ENV};
 use super::thread_pool::SubmitError;
+use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
 use crate::futures::{Future, FutureError};
-use crate::queue::SimpleQueue;
-use crate::thread::{self, JoinHandle};
 
 /// How long a new worker has to connect before it counts as failed to start.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -110,29 +109,32 @@ struct Call {
     reply: Box<dyn Reply>,
 }
 
+impl Job for Call {
+    fn abandon(self: Box<Self>, why: FutureError) {
+        self.reply.abandon(why);
+    }
+}
+
 type Init = (Arc<str>, Value);
 
-struct Pool {
-    calls: SimpleQueue<Call>,
-    max_workers: usize,
+/// What every manager of a pool needs besides the jobs.
+struct Settings {
     max_tasks_per_child: Option<usize>,
     initializer: Option<Init>,
     /// Which pool this is, for socket names.
     id: usize,
-    /// Managers started, readable without `control`.
-    started: AtomicUsize,
-    /// Managers waiting for a call and not yet promised one.
-    idle: AtomicUsize,
-    control: Mutex<Control>,
+    /// Process ids of the live workers, by slot.
+    pids: Mutex<Vec<Option<u32>>>,
+    /// Workers that failed to start, one after another.
+    start_failures: AtomicUsize,
 }
 
-struct Control {
-    managers: Vec<JoinHandle<()>>,
-    /// Process ids of the live workers, by slot.
-    pids: Vec<Option<u32>>,
-    broken: Option<String>,
-    /// Workers that failed to start, one after another.
-    start_failures: usize,
+impl Settings {
+    fn set_pid(&self, slot: usize, pid: Option<u32>) {
+        if let Some(entry) = self.pids.lock().get_mut(slot) {
+            *entry = pid;
+        }
+    }
 }
 
 /// How to build a [`ProcessPool`].
@@ -226,21 +228,20 @@ impl ProcessPoolBuilder {
             self.max_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         assert!(max_workers > 0, "ProcessPool: max_workers must be at least 1");
         assert!(self.max_tasks_per_child != Some(0), "ProcessPool: max_tasks_per_child must be at least 1");
-        let pool = Pool {
-            calls: SimpleQueue::new(),
-            max_workers,
-            max_tasks_per_child: self.max_tasks_per_child,
-            initializer: self.initializer,
-            id: POOLS.fetch_add(1, Ordering::Relaxed),
-            started: AtomicUsize::new(0),
-            idle: AtomicUsize::new(0),
-            control: Mutex::new(Control { managers: Vec::new(), pids: Vec::new(), broken: None, start_failures: 0 }),
+        let pool = ProcessPool {
+            workers: Arc::new(Workers::new(max_workers)),
+            settings: Arc::new(Settings {
+                max_tasks_per_child: self.max_tasks_per_child,
+                initializer: self.initializer,
+                id: POOLS.fetch_add(1, Ordering::Relaxed),
+                pids: Mutex::new(vec![None; max_workers]),
+                start_failures: AtomicUsize::new(0),
+            }),
         };
         if let Some(reason) = self.initializer_error {
-            pool.control.lock().broken = Some(reason);
-            pool.calls.shutdown(false);
+            pool.workers.break_with(reason);
         }
-        ProcessPool { pool: Arc::new(pool) }
+        pool
     }
 }
 
@@ -298,7 +299,8 @@ impl fmt::Debug for ProcessPoolBuilder {
 /// go by registered name instead of by pickling, and a dead worker is
 /// replaced instead of breaking the pool (`BrokenProcessPool`).
 pub struct ProcessPool {
-    pool: Arc<Pool>,
+    workers: Arc<Workers<Call>>,
+    settings: Arc<Settings>,
 }
 
 impl ProcessPool {
@@ -338,7 +340,7 @@ impl ProcessPool {
     /// assert_eq!(concur::executor::ProcessPool::new(3).max_workers(), 3);
     /// ```
     pub fn max_workers(&self) -> usize {
-        self.pool.max_workers
+        self.workers.max()
     }
 
     /// The process ids of the workers running now.
@@ -350,7 +352,7 @@ impl ProcessPool {
     /// assert!(concur::executor::ProcessPool::new(2).pids().is_empty());
     /// ```
     pub fn pids(&self) -> Vec<u32> {
-        self.pool.control.lock().pids.iter().flatten().copied().collect()
+        self.settings.pids.lock().iter().flatten().copied().collect()
     }
 
     /// Schedules `function(args)` on a worker process and returns its future
@@ -391,40 +393,13 @@ impl ProcessPool {
             args,
             reply: Box::new(Typed { future: future.twin(), function: name }),
         };
-        if self.pool.calls.put(call).is_err() {
-            let control = self.pool.control.lock();
-            return Err(control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken));
-        }
-        let claimed_idle =
-            self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
-        if !claimed_idle && self.pool.started.load(Ordering::Acquire) < self.pool.max_workers {
-            self.start_manager();
-        }
+        let settings = Arc::clone(&self.settings);
+        self.workers.submit(
+            Box::new(call),
+            |slot| format!("ProcessPool-{}_{slot}", self.settings.id),
+            move |workers, slot| manage(workers, &settings, slot),
+        )?;
         Ok(future)
-    }
-
-    fn start_manager(&self) {
-        let mut control = self.pool.control.lock();
-        if control.managers.len() >= self.pool.max_workers || control.broken.is_some() {
-            return;
-        }
-        let slot = control.managers.len();
-        let pool = Arc::clone(&self.pool);
-        let spawned = thread::Builder::new()
-            .name(format!("ProcessPool-{}_{slot}", self.pool.id))
-            .daemon(true)
-            .spawn(move || manage(&pool, slot));
-        match spawned {
-            Ok(handle) => {
-                control.managers.push(handle);
-                control.pids.push(None);
-                self.pool.started.store(control.managers.len(), Ordering::Release);
-            }
-            Err(err) if control.managers.is_empty() => {
-                self.pool.break_pool(&mut control, format!("no manager thread could start: {err}"));
-            }
-            Err(_) => {}
-        }
     }
 
     /// Calls `function` on every item, in worker processes, and yields the
@@ -478,21 +453,7 @@ impl ProcessPool {
     /// pool.shutdown(true, true);
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let managers = {
-            let mut control = self.pool.control.lock();
-            if cancel_futures {
-                self.pool.fail_queued(FutureError::Cancelled);
-            }
-            self.pool.calls.shutdown(false);
-            if wait {
-                std::mem::take(&mut control.managers)
-            } else {
-                Vec::new()
-            }
-        };
-        for manager in managers {
-            let _ = manager.join();
-        }
+        self.workers.shutdown(wait, cancel_futures);
     }
 }
 
@@ -504,33 +465,9 @@ impl Drop for ProcessPool {
 
 impl fmt::Debug for ProcessPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let control = self.pool.control.lock();
-        f.debug_struct("ProcessPool")
-            .field("max_workers", &self.pool.max_workers)
-            .field("workers", &control.pids.iter().flatten().count())
-            .field("queued", &self.pool.calls.len())
-            .field("broken", &control.broken)
-            .finish()
-    }
-}
-
-impl Pool {
-    fn fail_queued(&self, why: FutureError) {
-        for call in self.calls.drain() {
-            call.reply.abandon(why.clone());
-        }
-    }
-
-    fn break_pool(&self, control: &mut Control, reason: String) {
-        control.broken = Some(reason.clone());
-        self.calls.shutdown(false);
-        self.fail_queued(FutureError::Failed(reason));
-    }
-
-    fn set_pid(&self, slot: usize, pid: Option<u32>) {
-        if let Some(entry) = self.control.lock().pids.get_mut(slot) {
-            *entry = pid;
-        }
+        let mut out = f.debug_struct("ProcessPool");
+        self.workers.describe(&mut out);
+        out.field("pids", &self.pids()).finish()
     }
 }
 
@@ -559,18 +496,18 @@ impl Worker {
 }
 
 /// One worker slot: keeps a worker process alive and feeds it calls.
-fn manage(pool: &Pool, slot: usize) {
+fn manage(workers: &Workers<Call>, settings: &Settings, slot: usize) {
     let mut worker: Option<Worker> = None;
-    while let Ok(call) = pool.calls.get() {
+    while let Some(call) = workers.next_job() {
         if call.reply.start() {
-            if let Err(Broken) = run_call(pool, slot, &mut worker, call) {
+            if let Err(Broken) = run_call(workers, settings, slot, &mut worker, *call) {
                 break;
             }
         }
-        pool.idle.fetch_add(1, Ordering::AcqRel);
+        workers.job_done();
     }
     if let Some(live) = worker {
-        pool.set_pid(slot, None);
+        settings.set_pid(slot, None);
         live.retire();
     }
 }
@@ -580,7 +517,13 @@ struct Broken;
 
 /// Runs one started call on the slot's worker, starting or replacing the
 /// worker as needed, and finishes the call's future.
-fn run_call(pool: &Pool, slot: usize, worker: &mut Option<Worker>, call: Call) -> Result<(), Broken> {
+fn run_call(
+    workers: &Workers<Call>,
+    settings: &Settings,
+    slot: usize,
+    worker: &mut Option<Worker>,
+    call: Call,
+) -> Result<(), Broken> {
     let args = match call.args {
         Ok(args) => args,
         Err(reason) => {
@@ -593,20 +536,17 @@ fn run_call(pool: &Pool, slot: usize, worker: &mut Option<Worker>, call: Call) -
     let alive = worker.take().and_then(|mut live| (live.child_exited() != Some(true)).then_some(live));
     let mut live = match alive {
         Some(live) => live,
-        None => match start_worker(pool, slot) {
+        None => match start_worker(workers, settings, slot) {
             Ok(live) => live,
             Err(reason) => {
-                // The pool is marked broken before the future fails, so a
-                // caller who sees the failure sees the broken pool too.
-                let mut control = pool.control.lock();
-                control.start_failures += 1;
-                let stop = control.broken.is_some() || control.start_failures >= START_FAILURES;
-                if stop && control.broken.is_none() {
-                    pool.break_pool(&mut control, reason.clone());
+                // The pool is broken before the future fails, so a caller
+                // who sees the failure sees the broken pool too.
+                let failures = settings.start_failures.fetch_add(1, Ordering::AcqRel) + 1;
+                if failures >= START_FAILURES {
+                    workers.break_with(reason.clone());
                 }
-                drop(control);
                 call.reply.finish(Err(FutureError::Failed(reason)));
-                return if stop { Err(Broken) } else { Ok(()) };
+                return if workers.is_broken() { Err(Broken) } else { Ok(()) };
             }
         },
     };
@@ -626,15 +566,15 @@ fn run_call(pool: &Pool, slot: usize, worker: &mut Option<Worker>, call: Call) -
             // learn how, fail this call, and start afresh next time.
             let pid = live.child.id();
             let how = reap(&mut live.child);
-            pool.set_pid(slot, None);
+            settings.set_pid(slot, None);
             let message = format!("worker process {pid} died while running {:?}: it {how}", call.function);
             call.reply.finish(Err(FutureError::Failed(message)));
             return Ok(());
         }
     }
     live.calls += 1;
-    if pool.max_tasks_per_child.is_some_and(|limit| live.calls >= limit) {
-        pool.set_pid(slot, None);
+    if settings.max_tasks_per_child.is_some_and(|limit| live.calls >= limit) {
+        settings.set_pid(slot, None);
         live.retire();
     } else {
         *worker = Some(live);
@@ -648,11 +588,11 @@ fn exchange(stream: &mut UnixStream, request: &Request) -> io::Result<Response> 
 }
 
 /// Starts a worker process for `slot` and runs the initializer in it.
-fn start_worker(pool: &Pool, slot: usize) -> Result<Worker, String> {
-    let socket = socket_path(pool.id, slot);
+fn start_worker(workers: &Workers<Call>, settings: &Settings, slot: usize) -> Result<Worker, String> {
+    let socket = socket_path(settings.id, slot);
     let _ = std::fs::remove_file(&socket);
     let listener = UnixListener::bind(&socket).map_err(|e| format!("cannot listen on {socket:?}: {e}"))?;
-    let result = launch(pool, slot, &listener, &socket);
+    let result = launch(workers, settings, slot, &listener, &socket);
     let _ = std::fs::remove_file(&socket);
     result
 }
@@ -661,7 +601,13 @@ fn socket_path(pool: usize, slot: usize) -> PathBuf {
     std::env::temp_dir().join(format!("concur-{}-{pool}-{slot}.sock", std::process::id()))
 }
 
-fn launch(pool: &Pool, slot: usize, listener: &UnixListener, socket: &PathBuf) -> Result<Worker, String> {
+fn launch(
+    workers: &Workers<Call>,
+    settings: &Settings,
+    slot: usize,
+    listener: &UnixListener,
+    socket: &PathBuf,
+) -> Result<Worker, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's executable: {e}"))?;
     let mut child = Command::new(&exe)
         .env(WORKER_ENV, socket)
@@ -676,7 +622,7 @@ fn launch(pool: &Pool, slot: usize, listener: &UnixListener, socket: &PathBuf) -
         }
     };
     let mut worker = Worker { child, stream, calls: 0 };
-    if let Some((function, args)) = &pool.initializer {
+    if let Some((function, args)) = &settings.initializer {
         let request = Request::Init { function: function.to_string(), args: args.clone() };
         let failure = match exchange(&mut worker.stream, &request) {
             Ok(Response::Done(_)) => None,
@@ -685,13 +631,13 @@ fn launch(pool: &Pool, slot: usize, listener: &UnixListener, socket: &PathBuf) -
         };
         if let Some(failure) = failure {
             worker.retire();
-            let mut control = pool.control.lock();
-            pool.break_pool(&mut control, format!("the initializer {function:?} failed: {failure}"));
-            return Err(format!("the initializer {function:?} failed: {failure}"));
+            let reason = format!("the initializer {function:?} failed: {failure}");
+            workers.break_with(reason.clone());
+            return Err(reason);
         }
     }
-    pool.set_pid(slot, Some(worker.child.id()));
-    pool.control.lock().start_failures = 0;
+    settings.set_pid(slot, Some(worker.child.id()));
+    settings.start_failures.store(0, Ordering::Release);
     Ok(worker)
 }
 

@@ -6,13 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use thiserror::Error;
 
+use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
 use crate::futures::{Future, FutureError};
-use crate::queue::SimpleQueue;
-use crate::thread::{self, JoinHandle};
 
 /// Why a pool refused a call.
 ///
@@ -42,10 +40,8 @@ pub enum SubmitError {
 }
 
 /// A call waiting in the pool's queue, with the future it completes.
-trait Job: Send {
+trait Runnable: Job {
     fn run(self: Box<Self>);
-    /// Ends the job without running it.
-    fn abandon(self: Box<Self>, why: FutureError);
 }
 
 struct Task<F, T> {
@@ -53,7 +49,7 @@ struct Task<F, T> {
     future: Future<T>,
 }
 
-impl<F: FnOnce() -> T + Send, T: Send> Job for Task<F, T> {
+impl<F: FnOnce() -> T + Send, T: Send> Runnable for Task<F, T> {
     fn run(self: Box<Self>) {
         let Task { call, future } = *self;
         if !future.set_running_or_notify_cancel() {
@@ -71,7 +67,9 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Task<F, T> {
             }
         }
     }
+}
 
+impl<F: FnOnce() -> T + Send, T: Send> Job for Task<F, T> {
     fn abandon(self: Box<Self>, why: FutureError) {
         if why == FutureError::Cancelled {
             self.future.cancel();
@@ -90,25 +88,6 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 type Initializer = Arc<dyn Fn() + Send + Sync>;
-
-struct Pool {
-    jobs: SimpleQueue<Box<dyn Job>>,
-    max_workers: usize,
-    prefix: String,
-    initializer: Option<Initializer>,
-    /// Workers waiting for a job and not yet promised one: a submit that
-    /// finds one starts no thread.
-    idle: AtomicUsize,
-    /// Workers started, readable without `control`.
-    started: AtomicUsize,
-    control: Mutex<Control>,
-}
-
-struct Control {
-    workers: Vec<JoinHandle<()>>,
-    shut_down: bool,
-    broken: Option<String>,
-}
 
 /// How to build a [`ThreadPool`]: worker count, thread names, initializer.
 ///
@@ -199,17 +178,7 @@ impl ThreadPoolBuilder {
         let max_workers = self.max_workers.unwrap_or_else(default_workers);
         assert!(max_workers > 0, "ThreadPool: max_workers must be at least 1");
         let prefix = self.prefix.unwrap_or_else(|| format!("ThreadPool-{}", POOLS.fetch_add(1, Ordering::Relaxed)));
-        ThreadPool {
-            pool: Arc::new(Pool {
-                jobs: SimpleQueue::new(),
-                max_workers,
-                prefix,
-                initializer: self.initializer,
-                idle: AtomicUsize::new(0),
-                started: AtomicUsize::new(0),
-                control: Mutex::new(Control { workers: Vec::new(), shut_down: false, broken: None }),
-            }),
-        }
+        ThreadPool { workers: Arc::new(Workers::new(max_workers)), prefix, initializer: self.initializer }
     }
 }
 
@@ -254,7 +223,9 @@ fn default_workers() -> usize {
 /// initializer)`: `submit`, `map`, `shutdown(wait, cancel_futures)`, and
 /// `with` as drop.
 pub struct ThreadPool {
-    pool: Arc<Pool>,
+    workers: Arc<Workers<dyn Runnable>>,
+    prefix: String,
+    initializer: Option<Initializer>,
 }
 
 impl ThreadPool {
@@ -294,7 +265,7 @@ impl ThreadPool {
     /// assert_eq!(concur::executor::ThreadPool::new(3).max_workers(), 3);
     /// ```
     pub fn max_workers(&self) -> usize {
-        self.pool.max_workers
+        self.workers.max()
     }
 
     /// Schedules `call` and returns its future at once.
@@ -317,51 +288,14 @@ impl ThreadPool {
         T: Send + 'static,
     {
         let future = Future::new();
-        let job: Box<dyn Job> = Box::new(Task { call, future: future.twin() });
-        // The queue's own shutdown is the gate: `shutdown` and a broken pool
-        // both shut it, and a put either lands before that or is refused.
-        if self.pool.jobs.put(job).is_err() {
-            let control = self.pool.control.lock();
-            return Err(control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken));
-        }
-        // An idle worker will take the job; otherwise start one, if allowed.
-        // Once every worker is started there is nothing to decide, and the
-        // idle count, which every worker touches, is left alone.
-        if self.pool.started.load(Ordering::Acquire) < self.pool.max_workers {
-            let claimed_idle =
-                self.pool.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
-            if !claimed_idle {
-                self.start_worker(&mut self.pool.control.lock());
-            }
-        }
+        let job: Box<dyn Runnable> = Box::new(Task { call, future: future.twin() });
+        let initializer = self.initializer.clone();
+        self.workers.submit(
+            job,
+            |slot| format!("{}_{slot}", self.prefix),
+            move |workers, _| work(workers, initializer),
+        )?;
         Ok(future)
-    }
-
-    fn start_worker(&self, control: &mut Control) {
-        if control.workers.len() >= self.pool.max_workers || control.shut_down {
-            return;
-        }
-        let pool = Arc::clone(&self.pool);
-        let spawned = thread::Builder::new()
-            .name(format!("{}_{}", self.pool.prefix, control.workers.len()))
-            // Never keeps `concur::run` waiting: a dropped pool joins its
-            // workers itself.
-            .daemon(true)
-            .spawn(move || work(&pool));
-        // A pool that cannot start a thread keeps the job queued for the
-        // workers it has; with none at all, the job would wait for ever, so
-        // that is reported as a broken pool.
-        match spawned {
-            Ok(handle) => {
-                control.workers.push(handle);
-                self.pool.started.store(control.workers.len(), Ordering::Release);
-            }
-            Err(err) if control.workers.is_empty() => {
-                control.broken = Some(format!("no worker thread could start: {err}"));
-                self.pool.fail_queued(FutureError::Failed(format!("no worker thread could start: {err}")));
-            }
-            Err(_) => {}
-        }
     }
 
     /// Calls `call` on every item, on the pool, and yields the results in the
@@ -480,54 +414,21 @@ impl ThreadPool {
     ///
     /// `shutdown(wait=True, *, cancel_futures=False)`.
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let workers = {
-            let mut control = self.pool.control.lock();
-            control.shut_down = true;
-            if cancel_futures {
-                self.pool.fail_queued(FutureError::Cancelled);
-            }
-            // Workers finish what is queued, then find the queue shut down.
-            self.pool.jobs.shutdown(false);
-            if wait {
-                std::mem::take(&mut control.workers)
-            } else {
-                Vec::new()
-            }
-        };
-        for worker in workers {
-            // A worker never panics (calls are caught), and joining fails
-            // only for the current thread: a pool dropped by its own worker
-            // cannot wait for itself, and need not.
-            let _ = worker.join();
-        }
-    }
-}
-
-impl Pool {
-    fn fail_queued(&self, why: FutureError) {
-        for job in self.jobs.drain() {
-            job.abandon(why.clone());
-        }
+        self.workers.shutdown(wait, cancel_futures);
     }
 }
 
 /// A worker: runs the initializer, then jobs until the queue shuts down.
-fn work(pool: &Pool) {
-    if let Some(initializer) = &pool.initializer {
+fn work(workers: &Workers<dyn Runnable>, initializer: Option<Initializer>) {
+    if let Some(initializer) = initializer {
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| initializer())) {
-            let reason = format!("an initializer panicked: {}", panic_message(&*payload));
-            let mut control = pool.control.lock();
-            control.broken = Some(reason.clone());
-            pool.fail_queued(FutureError::Failed(reason));
-            pool.jobs.shutdown(false);
+            workers.break_with(format!("an initializer panicked: {}", panic_message(&*payload)));
             return;
         }
     }
-    while let Ok(job) = pool.jobs.get() {
+    while let Some(job) = workers.next_job() {
         job.run();
-        if pool.started.load(Ordering::Acquire) < pool.max_workers {
-            pool.idle.fetch_add(1, Ordering::AcqRel);
-        }
+        workers.job_done();
     }
 }
 
@@ -539,14 +440,9 @@ impl Drop for ThreadPool {
 
 impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let control = self.pool.control.lock();
-        f.debug_struct("ThreadPool")
-            .field("max_workers", &self.pool.max_workers)
-            .field("workers", &control.workers.len())
-            .field("queued", &self.pool.jobs.len())
-            .field("shut_down", &control.shut_down)
-            .field("broken", &control.broken)
-            .finish()
+        let mut out = f.debug_struct("ThreadPool");
+        self.workers.describe(&mut out);
+        out.finish()
     }
 }
 

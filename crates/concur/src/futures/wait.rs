@@ -1,6 +1,6 @@
 //! `wait` and `as_completed`: waiting on many futures at once.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,12 +71,9 @@ struct Watched<'a, T> {
 
 impl<'a, T> Watched<'a, T> {
     fn new(futures: impl IntoIterator<Item = &'a Future<T>>) -> Watched<'a, T> {
-        let mut unique: Vec<&'a Future<T>> = Vec::new();
-        for future in futures {
-            if !unique.iter().any(|seen| std::ptr::eq(*seen, future)) {
-                unique.push(future);
-            }
-        }
+        let mut seen = HashSet::new();
+        let unique: Vec<&'a Future<T>> =
+            futures.into_iter().filter(|future| seen.insert(std::ptr::from_ref(*future))).collect();
         let gather = Arc::new(Gather { progress: Mutex::new(Progress::default()), changed: Condvar::new() });
         let watcher: Arc<dyn Watcher> = gather.clone();
         for (index, future) in unique.iter().enumerate() {

@@ -150,6 +150,32 @@ pub(crate) fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// A latch calls wait on until the test opens it: the `threading.Event` that
+/// CPython's `test_concurrent_futures` submits as `event.wait` to keep a
+/// worker busy. Built on `std` only; every wait gives up after [`LONG`], so a
+/// test that fails before opening it cannot keep a pool busy for ever.
+#[derive(Clone, Default)]
+pub(crate) struct Gate(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    pub(crate) fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// Lets every waiter through, now and later: `event.set()`.
+    pub(crate) fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+
+    /// Waits until the gate is open; `false` if it stayed shut for [`LONG`].
+    pub(crate) fn wait(&self) -> bool {
+        let shut = self.0 .0.lock().unwrap();
+        let (open, _) = self.0 .1.wait_timeout_while(shut, LONG, |open| !*open).unwrap();
+        *open
+    }
+}
+
 /// CPython's `wait_threads_blocked`: a pause long enough for `n` threads to
 /// reach the call they block in. Assertions after it never depend on it
 /// being long enough, only on the primitive being right.
