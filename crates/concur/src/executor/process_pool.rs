@@ -48,10 +48,6 @@ use crate::futures::{Future, FutureError};
 /// How long a new worker has to connect before it counts as failed to start.
 const START_LIMIT: Duration = Duration::from_secs(30);
 
-/// Workers that fail to start this many times in a row break the pool:
-/// retrying for ever would hide the fault and never fail the futures.
-const START_FAILURES: usize = 3;
-
 /// The future of one call, seen from the manager: typed on the submit side,
 /// fed raw JSON here.
 trait Reply: Send {
@@ -125,8 +121,6 @@ struct Settings {
     id: usize,
     /// Process ids of the live workers, by slot.
     pids: Mutex<Vec<Option<u32>>>,
-    /// Workers that failed to start, one after another.
-    start_failures: AtomicUsize,
 }
 
 impl Settings {
@@ -235,7 +229,6 @@ impl ProcessPoolBuilder {
                 initializer: self.initializer,
                 id: POOLS.fetch_add(1, Ordering::Relaxed),
                 pids: Mutex::new(vec![None; max_workers]),
-                start_failures: AtomicUsize::new(0),
             }),
         };
         if let Some(reason) = self.initializer_error {
@@ -366,8 +359,8 @@ impl ProcessPool {
     /// # Errors
     ///
     /// [`SubmitError::ShutDown`] after [`shutdown`](Self::shutdown);
-    /// [`SubmitError::Broken`] if the initializer failed or workers could not
-    /// start.
+    /// [`SubmitError::Broken`] if the initializer failed, or no manager thread
+    /// could start.
     ///
     /// # Examples
     ///
@@ -539,12 +532,10 @@ fn run_call(
         None => match start_worker(workers, settings, slot) {
             Ok(live) => live,
             Err(reason) => {
-                // The pool is broken before the future fails, so a caller
-                // who sees the failure sees the broken pool too.
-                let failures = settings.start_failures.fetch_add(1, Ordering::AcqRel) + 1;
-                if failures >= START_FAILURES {
-                    workers.break_with(reason.clone());
-                }
+                // No worker for this call: it fails with the cause, and the
+                // next call tries a new worker. A fault that lasts fails
+                // every call, each with its cause; one that passes (too many
+                // processes for a moment) costs only the calls it met.
                 call.reply.finish(Err(FutureError::Failed(reason)));
                 return if workers.is_broken() { Err(Broken) } else { Ok(()) };
             }
@@ -637,7 +628,6 @@ fn launch(
         }
     }
     settings.set_pid(slot, Some(worker.child.id()));
-    settings.start_failures.store(0, Ordering::Release);
     Ok(worker)
 }
 
