@@ -16,11 +16,12 @@ Prints thousands of calls per second (median of several runs; criterion's
 Kelem/s for the Rust bench) and the microseconds per call that rate means.
 """
 
-import json
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from report import show
 
 CALLS = 100_000
 WORKERS = 4
@@ -49,17 +50,7 @@ def main():
         "ThreadPoolExecutor(4) submit+result (k calls/s)": rate / 1e3,
         "ThreadPoolExecutor(4) submit+result (us/call)": 1e6 / rate,
     }
-    if "--json" in sys.argv:
-        print(json.dumps(results, indent=2))
-    else:
-        for name, value in results.items():
-            if isinstance(value, str):
-                shown = value
-            elif isinstance(value, int):
-                shown = f"{value:10d}"
-            else:
-                shown = f"{value:10.2f}"
-            print(f"{name:50} {shown}")
+    show(results)
 
 
 if __name__ == "__main__":

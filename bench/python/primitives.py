@@ -11,11 +11,12 @@ Prints nanoseconds per acquire+release and microseconds per round trip (the
 median of several runs).
 """
 
-import json
 import statistics
 import sys
 import threading
 import time
+
+from report import show
 
 RUNS = 7
 
@@ -75,11 +76,7 @@ def main():
         "threading.RLock with (ns)": per_op_ns(with_lock(threading.RLock()), 1_000_000),
         "threading.Event ping-pong round trip (us)": per_op_ns(ping_pong, 20_000) / 1000,
     }
-    if "--json" in sys.argv:
-        print(json.dumps(results, indent=2))
-    else:
-        for name, value in results.items():
-            print(f"{name:45} {value if isinstance(value, str) else f'{value:10.1f}'}")
+    show(results)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,13 @@ Prints millions of items per second (median of several runs) and nanoseconds
 per put+get (median of several runs).
 """
 
-import json
 import queue
 import statistics
 import sys
 import threading
 import time
+
+from report import show
 
 ITEMS = 1_000_000
 CAPACITY = 1024
@@ -94,17 +95,7 @@ def main():
         "queue.Queue(1024) 2P/2C (M items/s)": million_items_per_second(2, 2),
         "queue.PriorityQueue put+get, 1000 keys (ns/item)": priority_ns(),
     }
-    if "--json" in sys.argv:
-        print(json.dumps(results, indent=2))
-    else:
-        for name, value in results.items():
-            if isinstance(value, str):
-                shown = value
-            elif isinstance(value, int):
-                shown = f"{value:10d}"
-            else:
-                shown = f"{value:10.3f}" if value < 100 else f"{value:10.1f}"
-            print(f"{name:50} {shown}")
+    show(results)
 
 
 if __name__ == "__main__":

@@ -70,24 +70,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::cpython_futures::{divmod, executor, mul};
 use common::{assert_waited, spawn, wait_until, Gate, LONG};
 use concur::executor::{MapResults, SubmitError, ThreadPool};
 use concur::futures::{wait, Future, FutureError, ReturnWhen};
 
-fn mul(x: i32, y: i32) -> i32 {
-    x * y
-}
-
-/// Python's `divmod`; panics on a zero divisor, as Python raises
-/// `ZeroDivisionError`.
-fn divmod(x: i32, y: i32) -> (i32, i32) {
-    (x / y, x % y)
-}
-
-/// The executor of `ExecutorMixin`: `worker_count = 5`.
-fn executor() -> ThreadPool {
-    ThreadPool::new(5)
-}
 
 /// The live workers of the pool whose threads are named `{prefix}_N`:
 /// Python's `executor._threads`.

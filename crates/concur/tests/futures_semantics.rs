@@ -58,26 +58,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::cpython_futures::{divmod, executor, mul};
 use common::{assert_waited, spawn, Gate, LONG};
 use concur::executor::ThreadPool;
 use concur::futures::{as_completed, wait, AsCompletedTimeout, Future, FutureError, ReturnWhen};
 
 type Fut = Future<i32>;
 
-fn mul(x: i32, y: i32) -> i32 {
-    x * y
-}
-
-/// Python's `divmod`; panics on a zero divisor, as Python raises
-/// `ZeroDivisionError`.
-fn divmod(x: i32, y: i32) -> (i32, i32) {
-    (x / y, x % y)
-}
-
-/// The executor of `ExecutorMixin`: `worker_count = 5`.
-fn executor() -> ThreadPool {
-    ThreadPool::new(5)
-}
 
 /// A call that blocks until `event` is open: CPython's `submit(event.wait)`.
 fn waits_for(executor: &ThreadPool, event: &Gate) -> Fut {

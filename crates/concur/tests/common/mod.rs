@@ -827,3 +827,24 @@ pub(crate) mod reentrant_lock {
         assert!(!lock.is_owned());
     }
 }
+
+/// The helpers of CPython's `test_concurrent_futures` that both the futures
+/// and the thread pool suites use.
+pub(crate) mod cpython_futures {
+    use concur::executor::ThreadPool;
+
+    pub(crate) fn mul(x: i32, y: i32) -> i32 {
+        x * y
+    }
+
+    /// Python's `divmod`; panics on a zero divisor, as Python raises
+    /// `ZeroDivisionError`.
+    pub(crate) fn divmod(x: i32, y: i32) -> (i32, i32) {
+        (x / y, x % y)
+    }
+
+    /// The executor of `ExecutorMixin`: `worker_count = 5`.
+    pub(crate) fn executor() -> ThreadPool {
+        ThreadPool::new(5)
+    }
+}
