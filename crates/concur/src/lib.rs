@@ -9,7 +9,8 @@
 //! | [`local`] | `ThreadLocal`: a value per thread, owned by an object | `threading.local` |
 //! | [`queue`] | `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`, shared by threads and async tasks | `queue`, `asyncio.Queue` |
 //! | [`futures`] | `Future` (waited on or awaited), `wait`, `as_completed` | `concurrent.futures` |
-//! | [`executor`] | `ThreadPool` | `ThreadPoolExecutor` |
+//! | [`executor`] | `ThreadPool`, `ProcessPool` | `ThreadPoolExecutor`, `ProcessPoolExecutor` |
+//! | [`coro`] | `Generator`: `send`, `throw`, `close`, `yield_from` | generators |
 //!
 //! Every call Python would raise on returns a typed error here, whose message
 //! names the call and the object; nothing panics, hangs or changes state on
@@ -44,6 +45,7 @@
 //! });
 //! ```
 
+pub mod coro;
 mod deadline;
 pub mod executor;
 pub mod futures;

@@ -75,7 +75,6 @@ use common::{assert_waited, spawn, wait_until, Gate, LONG};
 use concur::executor::{MapResults, SubmitError, ThreadPool};
 use concur::futures::{wait, Future, FutureError, ReturnWhen};
 
-
 /// The live workers of the pool whose threads are named `{prefix}_N`:
 /// Python's `executor._threads`.
 fn workers_named(prefix: &str) -> Vec<concur::thread::Thread> {

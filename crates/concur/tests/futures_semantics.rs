@@ -65,7 +65,6 @@ use concur::futures::{as_completed, wait, AsCompletedTimeout, Future, FutureErro
 
 type Fut = Future<i32>;
 
-
 /// A call that blocks until `event` is open: CPython's `submit(event.wait)`.
 fn waits_for(executor: &ThreadPool, event: &Gate) -> Fut {
     let event = event.clone();
