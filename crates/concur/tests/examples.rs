@@ -206,3 +206,11 @@ fn process_pool() {
     assert_has(&out, "was killed by signal 6 (SIGABRT)");
     assert_has(&out, "the pool goes on: primes below 1000 = 168");
 }
+
+#[test]
+fn generators() {
+    let out = run("generators");
+    assert_has(&out, "[0, 1, 2, 6, 7, 13, 14, 15, 16, 17, 18, 19]");
+    assert_has(&out, "group 0: 3 values, mean 1.723");
+    assert_has(&out, "group 1: 2 values, mean 1.625");
+}

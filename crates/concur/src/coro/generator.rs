@@ -220,14 +220,7 @@ impl<Y, S> Co<Y, S> {
     ///
     /// `received = yield value`.
     pub fn yield_(&self, value: Y) -> impl Future<Output = Result<S, Thrown>> + '_ {
-        let input = YieldNow { slot: &self.slot, value: Some(value) };
-        async move {
-            match input.await {
-                Input::Value(sent) => Ok(sent),
-                Input::Throw(thrown) => Err(thrown),
-                Input::Close => Err(Thrown::from(GeneratorExit)),
-            }
-        }
+        Yield(YieldNow { slot: &self.slot, value: Some(value) })
     }
 
     /// Runs `sub` to its end inside this generator: its yields go to this
@@ -310,6 +303,7 @@ struct YieldNow<'a, Y, S> {
 impl<Y, S> Future for YieldNow<'_, Y, S> {
     type Output = Input<S>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Input<S>> {
         // `YieldNow` holds no self-reference, so it is `Unpin` whatever `Y`
         // is; taking `&mut` out of the pin is fine.
@@ -328,6 +322,23 @@ impl<Y, S> Future for YieldNow<'_, Y, S> {
 }
 
 impl<Y, S> Unpin for YieldNow<'_, Y, S> {}
+
+/// [`YieldNow`] with the input turned into what the body sees: a future of
+/// its own rather than an `async` block, so each yield is one poll deep.
+struct Yield<'a, Y, S>(YieldNow<'a, Y, S>);
+
+impl<Y, S> Future for Yield<'_, Y, S> {
+    type Output = Result<S, Thrown>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<S, Thrown>> {
+        Pin::new(&mut self.0).poll(cx).map(|input| match input {
+            Input::Value(sent) => Ok(sent),
+            Input::Throw(thrown) => Err(thrown),
+            Input::Close => Err(Thrown::from(GeneratorExit)),
+        })
+    }
+}
 
 /// A Python generator: a body that produces values one at a time, pausing
 /// at each yield until the caller asks for the next — and can receive a
