@@ -45,6 +45,7 @@
 //! });
 //! ```
 
+pub mod aio;
 pub mod coro;
 mod deadline;
 pub mod executor;

@@ -1,0 +1,270 @@
+//! The errors of `aio`: [`Cancelled`] (what a cancelled task sees at its
+//! await), [`Error`] (what an awaited task or helper ends with) and
+//! [`LoopError`] (what the loop refuses to do).
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// The error an `aio` await returns in a task that was cancelled.
+///
+/// A task's [`cancel`](super::Task::cancel) is delivered at the await the
+/// task is paused on: [`sleep`](super::sleep), awaiting another task,
+/// [`gather`](super::gather), [`Event::wait`](super::Event::wait) … return
+/// `Err(Cancelled)` there. The task may handle it (clean up and go on, or
+/// return a value) or let it out of its body with `?`, which makes the task
+/// cancelled, as a `CancelledError` that leaves a coroutine does in Python.
+///
+/// How the task knows which it was: while a delivered `Cancelled` value is
+/// alive, the cancellation is unhandled. A body that returns it (inside its
+/// output) ends cancelled; a body that drops it — a `match` arm that does
+/// not keep it — has handled it, and ends done.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, Cancelled};
+///
+/// aio::run(async {
+///     let task = aio::create_task(async {
+///         match aio::sleep(Duration::from_secs(60)).await {
+///             Err(Cancelled { .. }) => "cleaned up", // handled: the task ends done
+///             Ok(()) => "slept",
+///         }
+///     });
+///     aio::sleep(Duration::ZERO).await?; // let it start
+///     task.cancel("enough");
+///     assert_eq!(task.await?, "cleaned up");
+///     Ok::<_, aio::Error>(())
+/// })
+/// .unwrap()
+/// .unwrap();
+/// ```
+///
+/// # Python
+///
+/// `asyncio.CancelledError`.
+#[derive(Error)]
+#[error("{}", match .message.as_deref() { Some(m) => format!("the task was cancelled: {m}"), None => "the task was cancelled".to_string() })]
+#[non_exhaustive]
+pub struct Cancelled {
+    /// The message given to `cancel`, if any.
+    pub message: Option<Arc<str>>,
+    /// Counts the live copies of a delivered cancellation in its task.
+    live: Option<Arc<AtomicUsize>>,
+}
+
+impl Cancelled {
+    /// A cancellation with this message, not tied to any task: what a task
+    /// that was cancelled reports afterwards.
+    pub(crate) fn record(message: Option<Arc<str>>) -> Cancelled {
+        Cancelled { message, live: None }
+    }
+
+    /// A cancellation delivered into a task; the task watches `live` to
+    /// tell whether its body handled it.
+    pub(crate) fn delivered(message: Option<Arc<str>>, live: Arc<AtomicUsize>) -> Cancelled {
+        live.fetch_add(1, Ordering::Relaxed);
+        Cancelled { message, live: Some(live) }
+    }
+}
+
+impl Clone for Cancelled {
+    fn clone(&self) -> Cancelled {
+        match &self.live {
+            Some(live) => Cancelled::delivered(self.message.clone(), live.clone()),
+            None => Cancelled::record(self.message.clone()),
+        }
+    }
+}
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        if let Some(live) = &self.live {
+            live.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl fmt::Debug for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancelled").field("message", &self.message).finish()
+    }
+}
+
+impl PartialEq for Cancelled {
+    fn eq(&self, other: &Cancelled) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for Cancelled {}
+
+/// Why an awaited task, or an `aio` helper, gave no value.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, Error};
+///
+/// let outcome = aio::run(aio::wait_for(aio::sleep(Duration::from_secs(60)), Duration::from_millis(5))).unwrap();
+/// assert!(matches!(outcome, Err(Error::Timeout(_))));
+/// ```
+///
+/// # Python
+///
+/// The exceptions `await task`, `gather`, `wait_for` and `task.result()`
+/// raise: `CancelledError`, `TimeoutError`, the task's own exception (a
+/// panic here), `InvalidStateError`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The task was cancelled, or the awaiting task was.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+    /// The time allowed ran out; what was awaited was cancelled.
+    #[error("the operation did not finish within {0:?}")]
+    Timeout(Duration),
+    /// The task panicked; the panic's message.
+    #[error("the task panicked: {0}")]
+    Panicked(String),
+    /// The task has not finished: its result cannot be read yet. Await it,
+    /// or read the result from a done callback.
+    #[error("the task has not finished: await it, or read its result once it is done")]
+    NotDone,
+    /// The task's value was already moved out by awaiting it.
+    #[error("the task's value was already taken by awaiting it")]
+    Taken,
+    /// The loop closed before the work could finish.
+    #[error("the event loop closed before the work finished")]
+    LoopClosed,
+    /// A task of a [`TaskGroup`](super::TaskGroup) returned this error.
+    #[error("the task failed: {0}")]
+    Failed(Failure),
+    /// The executor refused the call (it was shut down).
+    #[error("the executor refused the call: {0}")]
+    Rejected(String),
+}
+
+/// An error a task of a [`TaskGroup`](super::TaskGroup) returned, shared
+/// between the task and the group's report.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio::Failure;
+///
+/// let failure = Failure::new(std::io::Error::other("disk on fire"));
+/// assert_eq!(failure.to_string(), "disk on fire");
+/// assert!(failure.downcast_ref::<std::io::Error>().is_some());
+/// ```
+#[derive(Clone)]
+pub struct Failure(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Failure {
+    /// Wraps `error`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let failure = concur::aio::Failure::new(std::fmt::Error);
+    /// assert_eq!(failure.to_string(), "an error occurred when formatting an argument");
+    /// ```
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Failure {
+        Failure(Arc::from(error.into()))
+    }
+
+    /// The error, if it is an `E`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let failure = concur::aio::Failure::new(std::fmt::Error);
+    /// assert!(failure.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq for Failure {
+    fn eq(&self, other: &Failure) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Failure {}
+
+impl Error {
+    /// Whether this is a cancellation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert!(!concur::aio::Error::Timeout(Duration::ZERO).is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Cancelled(_))
+    }
+}
+
+/// Why an event loop refused a call.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio::{EventLoop, LoopError};
+///
+/// let lp = EventLoop::new().unwrap();
+/// lp.close().unwrap();
+/// assert_eq!(lp.run_until_complete(async {}), Err(LoopError::Closed));
+/// ```
+///
+/// # Python
+///
+/// The `RuntimeError`s of `asyncio`'s loop: "Event loop is closed", "This
+/// event loop is already running", "Cannot run the event loop while another
+/// loop is running", "no running event loop".
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LoopError {
+    /// The loop was closed: make a new one.
+    #[error("the event loop is closed: create a new EventLoop")]
+    Closed,
+    /// The loop is running already; from inside it, await the future or
+    /// spawn it with `create_task` instead.
+    #[error("the event loop is already running: await the future, or spawn it with create_task, instead")]
+    AlreadyRunning,
+    /// Another loop runs on this thread; a thread runs one loop at a time.
+    /// Use `spawn_background` for a loop of its own thread.
+    #[error("another event loop is running on this thread: use spawn_background for a second loop")]
+    OtherLoopRunning,
+    /// A call that needs a running loop was made outside one.
+    #[error("no event loop is running on this thread: call this from inside aio::run or run_until_complete")]
+    NoRunningLoop,
+    /// `close` was called while the loop ran; stop it first.
+    #[error("cannot close a running event loop: stop it first")]
+    CloseWhileRunning,
+    /// The loop's runtime could not be built (the system refused a
+    /// resource); the message says which.
+    #[error("the event loop could not start: {0}")]
+    Start(String),
+}

@@ -1,0 +1,341 @@
+//! Reaching a loop from other threads: [`LoopHandle`],
+//! [`run_coroutine_threadsafe`] and [`spawn_background`].
+//!
+//! A handle holds the sending end of an unbounded tokio channel; a task of
+//! the loop receives and runs what comes in, in order. Sending never blocks
+//! and wakes the loop's thread if it sleeps.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use std::task::Waker;
+use tokio::sync::mpsc;
+
+use super::error::{Error, LoopError};
+use super::event_loop::{self, EventLoop, Handle};
+use crate::futures::{self as cf, FutureError};
+use crate::thread::{self, JoinHandle};
+
+/// Work sent to the loop from another thread, run on the loop's thread.
+pub(crate) struct Message(Box<dyn FnOnce() + Send>);
+
+impl Message {
+    pub(crate) fn run(self) {
+        (self.0)()
+    }
+}
+
+/// What a loop shares with its handles.
+pub(crate) struct Remote {
+    sender: mpsc::UnboundedSender<Message>,
+    closed: AtomicBool,
+    pub(crate) running: AtomicBool,
+}
+
+impl Remote {
+    pub(crate) fn new(sender: mpsc::UnboundedSender<Message>) -> Remote {
+        Remote { sender, closed: AtomicBool::new(false), running: AtomicBool::new(false) }
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    fn send(&self, work: Box<dyn FnOnce() + Send>) -> Result<(), LoopError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(LoopError::Closed);
+        }
+        self.sender.send(Message(work)).map_err(|_| LoopError::Closed)
+    }
+}
+
+/// A handle to an event loop for other threads: `Send`, `Clone`, and safe
+/// to keep after the loop is gone — its calls then return
+/// [`LoopError::Closed`].
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio;
+///
+/// let (handle, thread) = aio::spawn_background().unwrap();
+/// let sum = handle.run_coroutine_threadsafe(async { 2 + 2 }).unwrap();
+/// assert_eq!(sum.result(), Ok(4));
+/// handle.stop();
+/// thread.join().unwrap().unwrap();
+/// assert!(handle.is_closed());
+/// ```
+///
+/// # Python
+///
+/// The loop object as other threads use it: `call_soon_threadsafe`, `stop`
+/// through it, and `asyncio.run_coroutine_threadsafe(coro, loop)`.
+#[derive(Clone)]
+pub struct LoopHandle {
+    remote: Arc<Remote>,
+}
+
+impl LoopHandle {
+    pub(crate) fn new(remote: Arc<Remote>) -> LoopHandle {
+        LoopHandle { remote }
+    }
+
+    /// Runs `callback` on the loop's thread soon, after what other threads
+    /// sent before it. Callbacks run one after another: a callback that
+    /// blocks holds up the loop.
+    ///
+    /// # Errors
+    ///
+    /// [`LoopError::Closed`] if the loop was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use concur::aio;
+    ///
+    /// let (handle, thread) = aio::spawn_background().unwrap();
+    /// let (tx, rx) = mpsc::channel();
+    /// handle.call_soon_threadsafe(move || tx.send(std::thread::current().name().map(String::from)).unwrap()).unwrap();
+    /// assert_eq!(rx.recv().unwrap().as_deref(), Some("aio-loop"));
+    /// handle.stop();
+    /// thread.join().unwrap().unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_soon_threadsafe(callback)`.
+    pub fn call_soon_threadsafe(&self, callback: impl FnOnce() + Send + 'static) -> Result<Handle, LoopError> {
+        let handle = Handle::new();
+        let cancelled = handle.flag();
+        self.remote.send(Box::new(move || {
+            if !cancelled.load(Ordering::Relaxed) {
+                callback();
+            }
+        }))?;
+        Ok(handle)
+    }
+
+    /// Runs `fut` as a task of the loop and returns a thread-side
+    /// [`Future`](crate::futures::Future) of its value: wait with `result()`
+    /// from a thread, or await it elsewhere. Cancelling that future cancels
+    /// the task.
+    ///
+    /// # Errors
+    ///
+    /// [`LoopError::Closed`] if the loop was closed. If the loop closes
+    /// before the task finishes, the future fails with
+    /// [`FutureError::Failed`] saying so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use concur::aio;
+    ///
+    /// let (handle, thread) = aio::spawn_background().unwrap();
+    /// let start = Instant::now();
+    /// let naps: Vec<_> = (0..3)
+    ///     .map(|_| handle.run_coroutine_threadsafe(aio::sleep(Duration::from_millis(50))).unwrap())
+    ///     .collect();
+    /// for nap in naps {
+    ///     nap.result().unwrap().unwrap();
+    /// }
+    /// assert!(start.elapsed() < Duration::from_millis(140)); // they overlapped
+    /// handle.stop();
+    /// thread.join().unwrap().unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `asyncio.run_coroutine_threadsafe(coro, loop)`.
+    pub fn run_coroutine_threadsafe<F>(&self, fut: F) -> Result<cf::Future<F::Output>, LoopError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let future = cf::Future::new();
+        let completer = Completer(Some(future.twin()));
+        // A cancel of the thread-side future reaches the task through its
+        // loop; the flag covers a cancel that comes before the task exists.
+        let cancel = Arc::new(CancelFromThread { requested: AtomicBool::new(false), waker: Mutex::new(None) });
+        let watcher = cancel.clone();
+        future.add_done_callback(move |done| {
+            if done.cancelled() {
+                watcher.requested.store(true, Ordering::Release);
+                if let Some(waker) = watcher.waker.lock().take() {
+                    waker.wake();
+                }
+            }
+        });
+        self.remote.send(Box::new(move || {
+            let _ = event_loop::with_running(|_| {
+                let task = super::create_task(async move {
+                    let mut completer = completer;
+                    let fut = std::pin::pin!(fut);
+                    match (WatchCancel { fut, cancel }).await {
+                        Some(value) => completer.complete(value),
+                        None => completer.fail(FutureError::Cancelled),
+                    }
+                });
+                drop(task);
+            });
+        }))?;
+        Ok(future)
+    }
+
+    /// Asks the loop to stop, as [`EventLoop::stop`]; a loop already closed
+    /// ignores it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (handle, thread) = concur::aio::spawn_background().unwrap();
+    /// handle.stop();
+    /// thread.join().unwrap().unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_soon_threadsafe(loop.stop)`.
+    pub fn stop(&self) {
+        let _ = self.remote.send(Box::new(event_loop::stop_running));
+    }
+
+    /// Whether the loop was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// let handle = lp.handle();
+    /// drop(lp);
+    /// assert!(handle.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.remote.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether the loop is running now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// assert!(!lp.handle().is_running());
+    /// ```
+    pub fn is_running(&self) -> bool {
+        self.remote.running.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopHandle").field("running", &self.is_running()).field("closed", &self.is_closed()).finish()
+    }
+}
+
+struct CancelFromThread {
+    requested: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// Polls the task's future until it finishes or the thread-side future is
+/// cancelled; a cancellation is handed to the task itself first, so the
+/// body sees it at its await as any cancelled task does.
+struct WatchCancel<'a, F: Future> {
+    fut: std::pin::Pin<&'a mut F>,
+    cancel: Arc<CancelFromThread>,
+}
+
+impl<F: Future> Future for WatchCancel<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        *self.cancel.waker.lock() = Some(cx.waker().clone());
+        if self.cancel.requested.swap(false, Ordering::AcqRel) {
+            if let Some(me) = super::current_task() {
+                me.cancel("the caller cancelled the future");
+            }
+        }
+        self.fut.as_mut().poll(cx).map(Some)
+    }
+}
+
+/// Completes the thread-side future; if dropped first (the loop closed),
+/// fails it, so that a thread waiting on it never waits forever.
+struct Completer<T>(Option<cf::Future<T>>);
+
+impl<T> Completer<T> {
+    fn complete(&mut self, value: T) {
+        if let Some(future) = self.0.take() {
+            if future.set_running_or_notify_cancel() {
+                let _ = future.set_result(value);
+            }
+        }
+    }
+
+    fn fail(&mut self, error: FutureError) {
+        if let Some(future) = self.0.take() {
+            if future.set_running_or_notify_cancel() {
+                let _ = future.set_failure(error);
+            }
+        }
+    }
+}
+
+impl<T> Drop for Completer<T> {
+    fn drop(&mut self) {
+        self.fail(FutureError::Failed(Error::LoopClosed.to_string()));
+    }
+}
+
+/// Starts an event loop on a thread of its own (named `aio-loop`), running
+/// until [`LoopHandle::stop`]; returns its handle and the thread. The loop
+/// is closed when it stops.
+///
+/// # Errors
+///
+/// [`LoopError::Start`] if the thread or the loop cannot start.
+///
+/// # Examples
+///
+/// ```
+/// let (handle, thread) = concur::aio::spawn_background().unwrap();
+/// let answer = handle.run_coroutine_threadsafe(async { 42 }).unwrap();
+/// assert_eq!(answer.result(), Ok(42));
+/// handle.stop();
+/// thread.join().unwrap().unwrap();
+/// ```
+///
+/// # Python
+///
+/// The recipe of a thread whose target is `loop.run_forever()`, and
+/// `run_coroutine_threadsafe` / `call_soon_threadsafe` into it.
+pub fn spawn_background() -> Result<(LoopHandle, JoinHandle<Result<(), LoopError>>), LoopError> {
+    let (ready, handle) = std::sync::mpsc::channel();
+    let thread = thread::Builder::new()
+        .name("aio-loop")
+        .daemon(true)
+        .spawn(move || {
+            let lp = match EventLoop::new() {
+                Ok(lp) => lp,
+                Err(error) => {
+                    let _ = ready.send(Err(error.clone()));
+                    return Err(error);
+                }
+            };
+            let _ = ready.send(Ok(lp.handle()));
+            lp.run_forever()?;
+            lp.close()
+        })
+        .map_err(|e| LoopError::Start(e.to_string()))?;
+    match handle.recv() {
+        Ok(Ok(handle)) => Ok((handle, thread)),
+        Ok(Err(error)) => Err(error),
+        Err(_) => Err(LoopError::Start("the loop's thread ended before its loop started".to_string())),
+    }
+}

@@ -1,0 +1,96 @@
+//! An asyncio-style event loop: tasks, timers and callbacks on one thread,
+//! with Python's names and semantics, on tokio.
+//!
+//! A program does many things at once on one thread by writing each as a
+//! future — work that pauses at each `.await` while it waits — and letting
+//! an event loop switch between them. That suits work that mostly waits:
+//! sockets, timers, other processes. An [`EventLoop`] runs futures as
+//! [`Task`]s, runs callbacks soon ([`EventLoop::call_soon`]) or later
+//! ([`EventLoop::call_later`]), and takes work from other threads through a
+//! [`LoopHandle`].
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use concur::aio;
+//!
+//! let start = Instant::now();
+//! let names = aio::run(async {
+//!     // Three waits at once: the whole takes as long as the longest.
+//!     let tasks = [30, 10, 20].map(|ms| {
+//!         aio::create_task(async move {
+//!             aio::sleep(Duration::from_millis(ms)).await?;
+//!             Ok::<_, aio::Cancelled>(format!("waited {ms} ms"))
+//!         })
+//!     });
+//!     aio::gather(tasks).await
+//! })
+//! .unwrap()
+//! .unwrap();
+//! assert_eq!(names[0].as_deref(), Ok("waited 30 ms"));
+//! assert!(start.elapsed() < Duration::from_millis(60));
+//! ```
+//!
+//! # How it maps to Python
+//!
+//! | Python | concur |
+//! |---|---|
+//! | `asyncio.run(main())` | [`run`] |
+//! | `loop.run_until_complete`, `run_forever`, `stop`, `close` | [`EventLoop`] methods of the same names |
+//! | `loop.call_soon`, `call_later`, `call_at`, `call_soon_threadsafe` | the same, returning [`Handle`] / [`TimerHandle`] |
+//! | `asyncio.create_task(coro, name=)` | [`create_task`]`(fut).with_name(..)` |
+//! | `task.cancel(msg)`, `done()`, `cancelled()`, `result()`, `exception()`, `add_done_callback` | [`Task`] methods; [`Task::state`] gives [`TaskState`] |
+//! | `asyncio.sleep`, `gather`, `wait`, `wait_for`, `as_completed`, `shield` | [`sleep`], [`gather`], [`wait`], [`wait_for`], [`as_completed`], [`shield`] |
+//! | `asyncio.timeout` / `timeout_at` | [`timeout`] / [`timeout_at`] around a future |
+//! | `asyncio.TaskGroup` | [`TaskGroup`] with [`TaskGroup::join`] |
+//! | `asyncio.to_thread`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] on a [`ThreadPool`](crate::executor::ThreadPool) |
+//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`LoopHandle::run_coroutine_threadsafe`] → a [`futures::Future`](crate::futures::Future) |
+//! | a thread running `loop.run_forever()` | [`spawn_background`] |
+//! | `CancelledError`, `TimeoutError` | [`Cancelled`], [`Error`] |
+//! | `loop.set_debug(True)`, `PYTHONASYNCIODEBUG` | [`EventLoopBuilder::debug`], `CONCUR_AIO_DEBUG` |
+//!
+//! # Cancellation
+//!
+//! [`Task::cancel`] works as in Python: the task is handed a [`Cancelled`]
+//! error at the `aio` await it is paused on, and may clean up, handle it, or
+//! return it. A task whose body returns the error (with `?`) ends
+//! cancelled; one that drops it ends done. Awaiting a task passes a
+//! cancellation on to it. A task paused on a future that knows nothing of
+//! `aio` (a tokio socket, say) cannot be handed the error and is dropped
+//! there; wrap such futures in [`cancellable`] to give them the error.
+//!
+//! # Debug mode
+//!
+//! With [`EventLoopBuilder::debug`] or `CONCUR_AIO_DEBUG=1`, the loop warns
+//! through `tracing` about task steps and callbacks that hold the loop
+//! longer than 100 ms (see [`EventLoopBuilder::slow_callback_duration`]) and
+//! about tasks dropped without being awaited, naming the task. A task's
+//! panic that nobody read is logged at error level in any mode.
+//!
+//! # Threads
+//!
+//! A loop and its tasks stay on the loop's thread (tasks need not be
+//! `Send`). Other threads use a [`LoopHandle`]: `call_soon_threadsafe`
+//! runs callbacks one after another on the loop, and
+//! `run_coroutine_threadsafe` runs futures as tasks, which overlap.
+
+mod blocking;
+mod error;
+mod event_loop;
+mod gather;
+mod handle;
+mod task;
+mod task_group;
+mod time;
+mod wait;
+
+pub use blocking::{run_in_executor, to_thread, ExecutorCall};
+pub use error::{Cancelled, Error, Failure, LoopError};
+pub use event_loop::{
+    create_task, run, running_loop, EventLoop, EventLoopBuilder, Handle, RunningLoop, TimerHandle, DEBUG_ENV,
+};
+pub use gather::{gather, shield, Gather, GatherAll, Shield};
+pub use handle::{spawn_background, LoopHandle};
+pub use task::{cancellable, current_task, Cancellable, Task, TaskRef, TaskState};
+pub use task_group::{TaskGroup, TaskGroupError};
+pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout};
+pub use wait::{as_completed, wait, AsCompleted, ReturnWhen};

@@ -1,0 +1,331 @@
+//! Time: [`sleep`], and the limits [`timeout`] and [`wait_for`] put on a
+//! future.
+//!
+//! A timeout works as Python 3.11's `asyncio.timeout` does: when time runs
+//! out it cancels the task it runs in, lets the future see that cancellation
+//! at its await (so it can clean up), and turns the cancellation into
+//! [`Error::Timeout`] when the future ends. If the future waits on something
+//! that cannot take a cancellation, it is dropped instead.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+
+use super::error::{Cancelled, Error};
+use super::task::{self, current_task};
+
+pin_project! {
+    /// The future of [`sleep`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let nap = concur::aio::sleep(std::time::Duration::from_millis(1));
+    /// concur::aio::run(nap).unwrap().unwrap();
+    /// ```
+    #[must_use = "futures do nothing unless awaited"]
+    #[derive(Debug)]
+    pub struct Sleep {
+        #[pin]
+        kind: SleepKind,
+    }
+}
+
+pin_project! {
+    #[project = SleepProj]
+    #[derive(Debug)]
+    enum SleepKind {
+        /// `sleep(0)`: give the other ready work one turn.
+        Yield { yielded: bool },
+        Timer { #[pin] timer: Timer },
+    }
+}
+
+pin_project! {
+    /// A tokio sleep made at the first poll, so that the future can be
+    /// built outside the loop (tokio's needs its runtime when made).
+    #[project = TimerProj]
+    #[derive(Debug)]
+    pub(crate) enum Timer {
+        Unarmed { deadline: tokio::time::Instant },
+        Armed { #[pin] sleep: tokio::time::Sleep },
+    }
+}
+
+impl Timer {
+    pub(crate) fn after(duration: Duration) -> Timer {
+        Timer::Unarmed { deadline: tokio::time::Instant::now() + duration }
+    }
+
+    pub(crate) fn at(deadline: Instant) -> Timer {
+        Timer::Unarmed { deadline: tokio::time::Instant::from_std(deadline) }
+    }
+}
+
+impl Future for Timer {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let TimerProj::Unarmed { deadline } = self.as_mut().project() {
+            let deadline = *deadline;
+            self.set(Timer::Armed { sleep: tokio::time::sleep_until(deadline) });
+        }
+        match self.project() {
+            TimerProj::Armed { sleep } => sleep.poll(cx),
+            TimerProj::Unarmed { .. } => Poll::Pending,
+        }
+    }
+}
+
+/// Pauses the task for `duration`, letting the loop run other work. A zero
+/// duration lets the work ready now run once, then continues.
+///
+/// # Errors
+///
+/// [`Cancelled`] if the task is cancelled while it sleeps.
+///
+/// # Panics
+///
+/// When polled outside an event loop (a non-zero sleep needs its timer).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use concur::aio;
+///
+/// let start = Instant::now();
+/// aio::run(aio::sleep(Duration::from_millis(20))).unwrap().unwrap();
+/// assert!(start.elapsed() >= Duration::from_millis(20));
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel-safe: nothing is lost when the sleep is dropped.
+///
+/// # Python
+///
+/// `await asyncio.sleep(delay)`.
+pub fn sleep(duration: Duration) -> Sleep {
+    let kind = if duration.is_zero() {
+        SleepKind::Yield { yielded: false }
+    } else {
+        SleepKind::Timer { timer: Timer::after(duration) }
+    };
+    Sleep { kind }
+}
+
+impl Future for Sleep {
+    type Output = Result<(), Cancelled>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Cancelled>> {
+        if let Some(cancelled) = task::take_cancellation() {
+            return Poll::Ready(Err(cancelled));
+        }
+        match self.project().kind.project() {
+            SleepProj::Yield { yielded } => {
+                if *yielded {
+                    return Poll::Ready(Ok(()));
+                }
+                *yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            SleepProj::Timer { timer } => timer.poll(cx).map(Ok),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`timeout`], [`timeout_at`] and [`wait_for`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let quick = concur::aio::timeout(Duration::from_secs(1), async { 5 });
+    /// assert_eq!(concur::aio::run(quick).unwrap(), Ok(5));
+    /// ```
+    #[must_use = "futures do nothing unless awaited"]
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        fut: Inner<F>,
+        #[pin]
+        timer: Timer,
+        allowed: Duration,
+        // Set once time ran out: the deliveries the task had seen before.
+        fired: Option<u64>,
+    }
+}
+
+pin_project! {
+    #[project = InnerProj]
+    #[derive(Debug)]
+    enum Inner<F> {
+        Live { #[pin] fut: F },
+        Gone,
+    }
+}
+
+/// Runs `fut`, but for no longer than `limit`: when time runs out, the
+/// future is cancelled (it sees [`Cancelled`] at its `aio` await and may
+/// clean up) and the result is [`Error::Timeout`].
+///
+/// # Errors
+///
+/// [`Error::Timeout`] when time ran out first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, Error};
+///
+/// let outcome = aio::run(aio::timeout(Duration::from_millis(10), aio::sleep(Duration::from_secs(60)))).unwrap();
+/// assert_eq!(outcome, Err(Error::Timeout(Duration::from_millis(10))));
+/// ```
+///
+/// # Cancel safety
+///
+/// As cancel-safe as `fut`.
+///
+/// # Python
+///
+/// `async with asyncio.timeout(delay): ...` (3.11), with the block as a
+/// future.
+pub fn timeout<F: Future>(limit: Duration, fut: F) -> Timeout<F> {
+    Timeout {
+        fut: Inner::Live { fut },
+        timer: Timer::after(limit),
+        allowed: limit,
+        fired: None,
+    }
+}
+
+/// As [`timeout`], with a deadline instead of a duration.
+///
+/// # Errors
+///
+/// [`Error::Timeout`] when the deadline passed first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use concur::aio;
+///
+/// let deadline = Instant::now() + Duration::from_secs(1);
+/// assert_eq!(aio::run(aio::timeout_at(deadline, async { "in time" })).unwrap(), Ok("in time"));
+/// ```
+///
+/// # Cancel safety
+///
+/// As cancel-safe as `fut`.
+///
+/// # Python
+///
+/// `async with asyncio.timeout_at(when): ...`.
+pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
+    Timeout {
+        fut: Inner::Live { fut },
+        timer: Timer::at(deadline),
+        allowed: deadline.saturating_duration_since(Instant::now()),
+        fired: None,
+    }
+}
+
+/// Awaits `fut` for at most `limit`; on timeout `fut` is cancelled and the
+/// result is [`Error::Timeout`]. The same as [`timeout`], under Python's
+/// other name.
+///
+/// # Errors
+///
+/// [`Error::Timeout`] when time ran out first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, Error};
+///
+/// aio::run(async {
+///     let slow = aio::create_task(async {
+///         aio::sleep(Duration::from_secs(60)).await?;
+///         Ok::<_, aio::Cancelled>(())
+///     });
+///     let state = slow.as_ref();
+///     // Awaiting a task passes the cancellation on to it: it is cancelled too.
+///     let outcome = aio::wait_for(slow, Duration::from_millis(10)).await;
+///     assert!(matches!(outcome, Err(Error::Timeout(_))));
+///     assert_eq!(state.state(), aio::TaskState::Cancelled);
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// As cancel-safe as `fut`.
+///
+/// # Python
+///
+/// `await asyncio.wait_for(aw, timeout)`.
+pub fn wait_for<F: std::future::IntoFuture>(fut: F, limit: Duration) -> Timeout<F::IntoFuture> {
+    timeout(limit, fut.into_future())
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let me = current_task();
+        if this.fired.is_none() && this.timer.as_mut().poll(cx).is_ready() {
+            match &me {
+                Some(me) => {
+                    *this.fired = Some(me.deliveries());
+                    me.cancel("timed out");
+                }
+                None => {
+                    this.fut.set(Inner::Gone);
+                    return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+                }
+            }
+        }
+        let polled = match this.fut.as_mut().project() {
+            InnerProj::Live { fut } => fut.poll(cx),
+            InnerProj::Gone => return Poll::Ready(Err(Error::Timeout(*this.allowed))),
+        };
+        let (Some(before), Some(me)) = (*this.fired, &me) else {
+            return polled.map(Ok);
+        };
+        match polled {
+            Poll::Ready(value) => {
+                let delivered = me.deliveries() > before;
+                me.uncancel();
+                if delivered {
+                    // The future ended because of our cancellation; what it
+                    // returned carries it, and goes.
+                    drop(value);
+                    me.raw().rearm_if_requested();
+                    Poll::Ready(Err(Error::Timeout(*this.allowed)))
+                } else {
+                    Poll::Ready(Ok(value))
+                }
+            }
+            Poll::Pending => {
+                if me.deliveries() == before && !me.raw().is_forwarded() {
+                    // Parked where a cancellation cannot reach: drop it.
+                    this.fut.set(Inner::Gone);
+                    me.uncancel();
+                    me.raw().rearm_if_requested();
+                    return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
