@@ -214,3 +214,72 @@ fn generators() {
     assert_has(&out, "group 0: 3 values, mean 1.723");
     assert_has(&out, "group 1: 2 values, mean 1.625");
 }
+
+#[test]
+fn aio_basics() {
+    let out = run("aio_basics");
+    assert_has(&out, "created task 'kettle': state Pending, done() false\n");
+    assert_has(
+        &out,
+        "run_until_complete(kettle):\n  kettle: started, state Running; heating for 200 ms\n  kettle: boiled\n  \
+         done callback: 'kettle' ended Done with \"hot water\"\nrun_until_complete returned \"hot water\" after ",
+    );
+    assert_has(&out, "state now: Done\n");
+    assert_has(
+        &out,
+        "  main: created the toast task and the jam future\n  toast: in the toaster\n  \
+         main: 50 ms later the toast task is Running\n  jam: opened (only now, when awaited)\n  toast: browned\n",
+    );
+    assert_has(&out, "aio::run returned \"toast and jam\" after ");
+}
+
+#[test]
+fn aio_gather_wait() {
+    let out = run("aio_gather_wait");
+    assert_has(&out, "gather(salad 600 ms, soup 200 ms, bread 400 ms) -> [\"salad\", \"soup\", \"bread\"] after ");
+    assert_has(&out, "  Ok(tea)\n  Err(the task was cancelled: out of cake)\n  Ok(coffee)\n");
+    assert_has(&out, "done [\"letter\"], pending [\"sofa\", \"books\"]\n");
+    assert_has(&out, "wait(AllCompleted, timeout 400 ms) after ");
+    assert_has(&out, "done [\"books\"], pending [\"sofa\"]\n");
+    assert_has(&out, "after the timeout the sofa is Running, not cancelled\n");
+    assert_has(&out, "done [\"sofa\"], pending []\n");
+    assert_has(&out, "the value is still in the task: result() = \"sofa\"\n");
+}
+
+#[test]
+fn aio_task_states() {
+    let out = run("aio_task_states");
+    assert_has(
+        &out,
+        "main: created 'worker': Pending\n  worker: started, my state is Running\n\
+         main: after sleep(0) 'worker' is Running (paused at its await)\n  worker: woke up, still Running; returning 42\n  \
+         done callback: 'worker' is Done\nmain: awaited 'worker': Done, value 42\n",
+    );
+    assert_has(
+        &out,
+        "  done callback: 'idle' is Cancelled\nmain: after sleep(0) 'idle' is Cancelled; its body started: false\n",
+    );
+    assert_has(&out, "main: awaiting it gives: the task was cancelled: not needed after all\n");
+    assert_has(&out, "right after: Running, cancelling() = 1\n");
+    assert_has(
+        &out,
+        "  download: my await returned \"the task was cancelled: the user pressed stop\"; deleting the partial file\n  \
+         done callback: 'download' is Cancelled\nmain: after sleep(0) 'download' is Cancelled\n",
+    );
+    assert_has(&out, "main: cancel again -> false (it has finished)\n");
+    assert_has(&out, "main: awaiting it gives: the task was cancelled: the user pressed stop\n");
+    assert_has(&out, "  done callback: 'survey' is Done\nmain: 'survey' is Done with 3 answers\n");
+}
+
+#[test]
+fn aio_background_loop() {
+    let out = run("aio_background_loop");
+    let jobs: Vec<&str> = out.lines().filter(|line| line.starts_with("  job ")).collect();
+    assert_eq!(jobs.len(), 6, "{out}");
+    for (index, line) in jobs.iter().enumerate() {
+        assert!(line.starts_with(&format!("  job {} ran on 'aio-loop' from ", index % 3 + 1)), "{line}\n{out}");
+    }
+    assert_has(&out, "all 3 finished after ");
+    assert_has(&out, "wall time: blocking callbacks ");
+    assert_has(&out, "stopped the loop; its handle now says closed: true\n");
+}

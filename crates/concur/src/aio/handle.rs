@@ -181,7 +181,7 @@ impl LoopHandle {
                         None => completer.fail(FutureError::Cancelled),
                     }
                 });
-                drop(task);
+                task.mark_awaited();
             });
         }))?;
         Ok(future)

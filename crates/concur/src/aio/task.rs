@@ -901,6 +901,12 @@ impl<T: 'static> Task<T> {
         TaskRef { header: self.core.clone() }
     }
 
+    /// Marks the task as looked after by the library (a group, a
+    /// thread-side future), so debug mode does not warn when the handle goes.
+    pub(crate) fn mark_awaited(&self) {
+        self.core.header.awaited.set(true);
+    }
+
     /// Has the awaiting future be told through `signal` as `index`.
     pub(crate) fn watch(&self, signal: &Rc<Signal>, index: usize) {
         if self.done() {

@@ -185,6 +185,7 @@ impl TaskGroup {
         }
         let body = async move { fut.await.map_err(|error| Error::Failed(Failure::new(error))) };
         let task = event_loop::with_running(|inner| inner.spawn_task(body, |outcome| outcome))?;
+        task.mark_awaited();
         self.group.running.set(self.group.running.get() + 1);
         self.group.children.borrow_mut().push(task.as_ref());
         let group = self.group.clone();
