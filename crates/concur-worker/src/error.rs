@@ -1,0 +1,217 @@
+//! The one error type of the queue client.
+//!
+//! Every call talks to Redis, so every call can fail the same few ways: the
+//! server cannot be reached, it refuses the password, the connection drops in
+//! the middle of a call, or it answers with an error. One enum keeps those
+//! cases in one place, each with a message that tells an operator what to do.
+
+use redis::{ErrorKind, RedisError, ServerErrorKind};
+
+/// What went wrong in a call to [`Queue`](crate::Queue).
+///
+/// # Examples
+///
+/// ```
+/// use concur_worker::{Error, Queue, QueueConfig};
+///
+/// let err = Queue::connect("http://example.com", QueueConfig::default()).unwrap_err();
+/// assert!(matches!(err, Error::InvalidUrl { .. }));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL is not a Redis URL.
+    #[error(
+        "{url:?} is not a Redis URL ({reason}); write redis://[:password@]host[:port][/db], \
+         or rediss://… for TLS"
+    )]
+    InvalidUrl {
+        /// The URL as given, with any password replaced by `***`.
+        url: String,
+        /// What the parser objected to.
+        reason: String,
+    },
+
+    /// No connection could be made: nothing listens there, the host is
+    /// unknown, the TLS handshake failed, or the connect timed out.
+    #[error("could not connect to Redis at {url}: {source}; check that redis-server runs there and the URL is right")]
+    Unreachable {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// The underlying failure.
+        source: RedisError,
+    },
+
+    /// The server refused the password (or user name) in the URL.
+    #[error(
+        "Redis at {url} refused the password given in the URL; check it (redis://:PASSWORD@host) or the user name"
+    )]
+    WrongPassword {
+        /// The URL, with the password replaced by `***`.
+        url: String,
+    },
+
+    /// The server needs a password and the URL has none.
+    #[error("Redis at {url} requires a password and the URL has none; write it as redis://:PASSWORD@host")]
+    PasswordRequired {
+        /// The URL as given.
+        url: String,
+    },
+
+    /// A trusted CA certificate file for `rediss://` could not be read.
+    #[error("could not read the CA certificate file {path}: {source}")]
+    CaFile {
+        /// The file named in [`QueueConfig::tls_ca_file`](crate::QueueConfig::tls_ca_file).
+        path: String,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+
+    /// The connection broke during a call. The call may or may not have taken
+    /// effect; the next call reconnects. Every state transition of the
+    /// protocol is safe to repeat, see `docs/PROTOCOL.md`.
+    #[error("lost the connection to Redis at {url} during a call: {source}; it may or may not have taken effect, and the next call reconnects")]
+    ConnectionLost {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// The underlying failure.
+        source: RedisError,
+    },
+
+    /// The server is up but cannot serve yet: it is loading its data from
+    /// disk after a restart, or a failover is under way.
+    #[error("Redis at {url} cannot serve yet ({source}); it is loading its data or failing over, so retry shortly")]
+    Busy {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// The server's error.
+        source: RedisError,
+    },
+
+    /// The server answered a command with an error (out of memory, a key of
+    /// the wrong type, a read-only replica, …).
+    #[error("Redis at {url} refused a command: {source}")]
+    Redis {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// The server's error.
+        source: RedisError,
+    },
+
+    /// A queue name, worker id or task id cannot be used in a key name.
+    #[error("the {what} {name:?} cannot be used because {reason}")]
+    InvalidName {
+        /// Which kind of name: "queue name", "worker id" or "task id".
+        what: &'static str,
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// A task to enqueue is larger than [`QueueConfig::max_payload`](crate::QueueConfig::max_payload).
+    #[error("the task's payload is {size} bytes, more than the queue's limit of {limit}; pass large data by reference (a path or URL) instead")]
+    PayloadTooLarge {
+        /// The payload's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// An enqueue option is out of range.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+
+    /// Redis answered with something the protocol never writes: another
+    /// program changed the queue's keys.
+    #[error(
+        "Redis at {url} answered a queue command with {detail}; another program may have written to the queue's keys"
+    )]
+    Protocol {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// What was unexpected.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// Whether the failure may pass by itself — Redis cannot be reached, the
+    /// connection dropped, or the server is still loading — so a worker should
+    /// reconnect with backoff rather than stop. Configuration errors (a bad
+    /// URL or password) are not transient.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_worker::Error;
+    ///
+    /// let err = Error::InvalidOption("max_attempts must be at least 1".into());
+    /// assert!(!err.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Unreachable { .. } | Error::ConnectionLost { .. } | Error::Busy { .. })
+    }
+
+    /// Sorts a failure of a command on an open connection.
+    pub(crate) fn from_command(url: &str, source: RedisError) -> Self {
+        let url = url.to_owned();
+        if source.code() == Some("NOAUTH") {
+            Error::PasswordRequired { url }
+        } else if source.code() == Some("WRONGPASS") || source.kind() == ErrorKind::AuthenticationFailed {
+            Error::WrongPassword { url }
+        } else if source.is_io_error() || source.is_connection_dropped() || source.is_unrecoverable_error() {
+            Error::ConnectionLost { url, source }
+        } else if matches!(
+            source.kind(),
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::ClusterDown
+                    | ServerErrorKind::ReadOnly
+            )
+        ) {
+            Error::Busy { url, source }
+        } else {
+            Error::Redis { url, source }
+        }
+    }
+
+    /// Sorts a failure to open a connection.
+    pub(crate) fn from_connect(url: &str, source: RedisError) -> Self {
+        match Error::from_command(url, source) {
+            Error::ConnectionLost { url, source } => Error::Unreachable { url, source },
+            other => other,
+        }
+    }
+}
+
+/// Replaces the password of a Redis URL with `***`, so errors and logs can
+/// show the URL.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_owned() };
+    let user_info = &rest[..at];
+    let redacted = match user_info.find(':') {
+        Some(colon) => format!("{}:***", &user_info[..colon]),
+        None => user_info.to_owned(),
+    };
+    format!("{}{}{}", &url[..scheme_end + 3], redacted, &rest[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redaction_hides_only_the_password() {
+        assert_eq!(redact_url("redis://:secret@host:6379/0"), "redis://:***@host:6379/0");
+        assert_eq!(redact_url("rediss://user:pw@h"), "rediss://user:***@h");
+        assert_eq!(redact_url("redis://user@h"), "redis://user@h");
+        assert_eq!(redact_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+}

@@ -1,0 +1,279 @@
+//! The Lua scripts that make each state transition atomic.
+//!
+//! Redis runs a script to the end before it serves another command, so a
+//! transition written as one script is all-or-nothing and never interleaves
+//! with another worker's. Every key a script touches carries the queue's hash
+//! tag (the pending list is the bare tag text), so on Redis Cluster they all
+//! live in one slot. Keys known in advance are passed in `KEYS`; keys that
+//! depend on data found inside the script (a dead worker's processing list, an
+//! evicted result) are built from a prefix that starts with the same tag.
+//! `docs/PROTOCOL.md` explains each script; the comments here say only why
+//! the code has its shape.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Stores a result record with its TTL and keeps the index within the cap.
+/// Prepended to the scripts that finish tasks.
+const STORE_RESULT: &str = r"
+local function store_result(index, prefix, id, record, ttl, cap)
+  if ttl <= 0 or cap <= 0 or id == '' then return end
+  redis.call('SET', prefix .. id, record, 'PX', ttl)
+  redis.call('LPUSH', index, id)
+  -- The index outlives no result: once every record has expired it goes too.
+  redis.call('PEXPIRE', index, ttl)
+  local excess = redis.call('LLEN', index) - cap
+  for _ = 1, excess do
+    redis.call('DEL', prefix .. redis.call('RPOP', index))
+  end
+end
+";
+
+/// KEYS: pending, processing, workers. ARGV: worker, max.
+/// Registers the worker before it can own anything, then moves up to `max`
+/// tasks from the right (oldest) end of pending to the left of processing.
+pub(crate) static FETCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('SADD', KEYS[3], ARGV[1])
+local out = {}
+for i = 1, tonumber(ARGV[2]) do
+  local task = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  if not task then break end
+  out[i] = task
+end
+return out
+",
+    )
+});
+
+/// KEYS: processing, results, stats, reaped.
+/// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)…
+/// Returns one flag per task: 1 if this worker still held it.
+pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{STORE_RESULT}{}",
+        r"
+local prefix, ttl, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local check_reaped = redis.call('EXISTS', KEYS[4]) == 1
+local flags, done = {}, 0
+for i = 5, #ARGV, 3 do
+  -- Scan from the tail: the oldest tasks, the ones most likely done, are there.
+  if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
+    done = done + 1
+    flags[#flags + 1] = 1
+    if check_reaped then redis.call('HDEL', KEYS[4], redis.sha1hex(ARGV[i])) end
+    store_result(KEYS[2], prefix, ARGV[i + 1], ARGV[i + 2], ttl, cap)
+  else
+    flags[#flags + 1] = 0
+  end
+end
+if done > 0 then
+  redis.call('HINCRBY', KEYS[3], 'done', done)
+  local second = ARGV[4] .. redis.call('TIME')[1]
+  redis.call('INCRBY', second, done)
+  redis.call('EXPIRE', second, 120)
+end
+return flags
+"
+    ))
+});
+
+/// KEYS: processing, delayed, dead, stats, reaped, results.
+/// ARGV: payload, 'retry' | 'dead', due, new envelope | dead entry, dead cap,
+/// result prefix, id ('' for no record), record, ttl in ms, cap.
+/// Returns 0 if the worker no longer held the task, 1 retried, 2 dead.
+pub(crate) static FINISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{STORE_RESULT}{}",
+        r"
+if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HDEL', KEYS[5], redis.sha1hex(ARGV[1])) end
+if ARGV[2] == 'retry' then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+  redis.call('HINCRBY', KEYS[4], 'retried', 1)
+  return 1
+end
+redis.call('LPUSH', KEYS[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
+redis.call('HINCRBY', KEYS[4], 'dead', 1)
+store_result(KEYS[6], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
+return 2
+"
+    ))
+});
+
+/// KEYS: delayed, pending. ARGV: now, limit.
+/// Returns {moved, score of the next due task or nil}.
+pub(crate) static PROMOTE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then
+  -- LPUSH of a, b, c leaves a nearest the right end, so the earliest due runs first.
+  redis.call('LPUSH', KEYS[2], unpack(due))
+  redis.call('ZREM', KEYS[1], unpack(due))
+end
+local next_due = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {#due, next_due[2]}
+",
+    )
+});
+
+/// KEYS: workers, pending, reaped, dead, stats.
+/// ARGV: processing prefix, heartbeat prefix, max reaps (0 = no limit), now,
+/// dead cap. Returns {returned, dead}.
+pub(crate) static REAP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local limit = tonumber(ARGV[3])
+local returned, buried = 0, 0
+for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[2] .. worker) == 0 then
+    local processing = ARGV[1] .. worker
+    while true do
+      -- Newest first, each pushed to the right end: the oldest ends rightmost
+      -- and is taken next, ahead of tasks that were never started.
+      local task = redis.call('LPOP', processing)
+      if not task then break end
+      local digest = redis.sha1hex(task)
+      local times = redis.call('HINCRBY', KEYS[3], digest, 1)
+      if limit > 0 and times > limit then
+        redis.call('HDEL', KEYS[3], digest)
+        local entry = {id = digest, kind = 'poison', worker = worker, died_at = tonumber(ARGV[4]),
+          payload_size = #task,
+          error = 'the task was in flight on ' .. times .. ' workers that stopped without finishing it; ' ..
+                  'it is held here as the likely cause'}
+        -- The payload may not be UTF-8, which JSON cannot hold as text.
+        entry.payload_hex = (task:gsub('.', function(c) return string.format('%02x', string.byte(c)) end))
+        local ok, decoded = pcall(cjson.decode, task)
+        if ok and type(decoded) == 'table' then
+          if type(decoded.id) == 'string' then entry.id = decoded.id end
+          if type(decoded.task) == 'string' then entry.task = decoded.task end
+          if type(decoded.attempts) == 'number' then entry.attempts = decoded.attempts end
+        end
+        redis.call('LPUSH', KEYS[4], cjson.encode(entry))
+        buried = buried + 1
+      else
+        redis.call('RPUSH', KEYS[2], task)
+        returned = returned + 1
+      end
+    end
+    redis.call('SREM', KEYS[1], worker)
+  end
+end
+if buried > 0 then
+  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+  redis.call('HINCRBY', KEYS[5], 'dead', buried)
+end
+if returned > 0 then redis.call('HINCRBY', KEYS[5], 'reaped', returned) end
+return {returned, buried}
+",
+    )
+});
+
+/// KEYS: processing, pending. ARGV: payloads, oldest first.
+/// Puts back at the front of pending those this worker still holds.
+pub(crate) static RETURN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = 0
+-- Newest first onto the right end, so the oldest is taken first again.
+for i = #ARGV, 1, -1 do
+  if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+",
+    )
+});
+
+/// KEYS: processing, pending. ARGV: the payloads the worker knows it holds.
+/// Returns the rest of its processing list to pending.
+pub(crate) static RECOVER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local held = {}
+for _, task in ipairs(ARGV) do held[task] = (held[task] or 0) + 1 end
+local n = 0
+for _, task in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if (held[task] or 0) > 0 then
+    held[task] = held[task] - 1
+  else
+    redis.call('LREM', KEYS[1], 1, task)
+    redis.call('RPUSH', KEYS[2], task)
+    n = n + 1
+  end
+end
+return n
+",
+    )
+});
+
+/// KEYS: processing, pending, heartbeat, workers. ARGV: worker.
+/// A worker's last act: everything it still holds goes back, then it leaves.
+pub(crate) static RETIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = 0
+while redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') do n = n + 1 end
+redis.call('DEL', KEYS[3])
+redis.call('SREM', KEYS[4], ARGV[1])
+return n
+",
+    )
+});
+
+/// KEYS: dead, pending. ARGV: (entry, payload)…
+/// Each entry still in the list is removed and its payload queued again.
+pub(crate) static DEAD_RETRY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
+    redis.call('LPUSH', KEYS[2], ARGV[i + 1])
+    n = n + 1
+  end
+end
+return n
+",
+    )
+});
+
+/// KEYS: dead. Returns how many entries were dropped.
+pub(crate) static DEAD_PURGE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = redis.call('LLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n
+",
+    )
+});
+
+/// KEYS: pending, delayed, dead, workers, stats, results.
+/// ARGV: processing prefix, heartbeat prefix, done prefix, window in seconds.
+/// One snapshot, so the counts add up.
+pub(crate) static STATUS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local names, lengths, ttls = {}, {}, {}
+for i, worker in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  names[i] = worker
+  lengths[i] = redis.call('LLEN', ARGV[1] .. worker)
+  ttls[i] = redis.call('PTTL', ARGV[2] .. worker)
+end
+local now = tonumber(redis.call('TIME')[1])
+local recent = 0
+for second = now - tonumber(ARGV[4]) + 1, now do
+  recent = recent + (tonumber(redis.call('GET', ARGV[3] .. second)) or 0)
+end
+return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]),
+        redis.call('LLEN', KEYS[6]), redis.call('HGETALL', KEYS[5]), names, lengths, ttls, recent}
+",
+    )
+});

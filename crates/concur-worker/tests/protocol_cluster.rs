@@ -1,0 +1,96 @@
+//! Redis Cluster: every key of a queue hashes to one slot, and every script
+//! of the protocol runs on a cluster node without a cross-slot error.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::{cmd, wait_until, Ready, RedisServer};
+use concur_worker::{EnqueueOptions, FailOutcome, Fetched, Keys, QueueConfig, Task};
+use serde_json::json;
+
+/// A one-node cluster that owns all 16384 slots.
+fn cluster_node() -> RedisServer {
+    let server = RedisServer::start_with(
+        &["--cluster-enabled", "yes", "--cluster-config-file", "{dir}/nodes.conf"],
+        Ready::Ping,
+    );
+    let mut raw = server.raw();
+    let _: () = cmd(&mut raw, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+    wait_until("the cluster is up", Duration::from_secs(20), || {
+        cmd::<String>(&mut raw, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
+    });
+    server
+}
+
+fn slot(raw: &mut redis::Connection, key: &str) -> i64 {
+    cmd(raw, &["CLUSTER", "KEYSLOT", key])
+}
+
+#[test]
+fn every_key_of_a_queue_is_in_the_slot_of_its_pending_list() {
+    let server = cluster_node();
+    let mut raw = server.raw();
+    for name in ["queue", "emails", "a.b:c-d_e"] {
+        let keys = Keys::new(name).unwrap();
+        let expected = slot(&mut raw, keys.pending());
+        let mut all = keys.fixed();
+        all.extend([
+            keys.processing("w1"),
+            keys.processing("odd{worker}"),
+            keys.heartbeat("w1"),
+            keys.result("3f1e2d4c-5b6a-4a57-9a8e-0b6c5f5e0d1c"),
+            keys.result("{other}"),
+            keys.done_in_second(1_764_000_000),
+        ]);
+        for key in all {
+            assert_eq!(slot(&mut raw, &key), expected, "{key} is not in the slot of {name}");
+        }
+    }
+    // Different queues spread over the cluster instead of sharing one slot.
+    assert_ne!(slot(&mut raw, "queue"), slot(&mut raw, "emails"));
+}
+
+#[test]
+fn every_transition_runs_on_a_cluster_node() {
+    let server = cluster_node();
+    let mut queue = server.queue(QueueConfig { default_max_attempts: 2, ..QueueConfig::named("jobs") });
+    let ok = queue.enqueue("echo", vec![json!(1)], &EnqueueOptions::default()).unwrap();
+    let flaky = queue.enqueue("flaky", vec![], &EnqueueOptions::default()).unwrap();
+    queue.enqueue("later", vec![], &EnqueueOptions { delay: Duration::from_secs(60), ..Default::default() }).unwrap();
+    queue.enqueue_raw(b"not json").unwrap();
+
+    queue.heartbeat("w1", Duration::from_secs(30)).unwrap();
+    let fetched = queue.fetch("w1", 10, Duration::from_millis(100)).unwrap();
+    assert_eq!(fetched.len(), 3);
+    assert!(matches!(fetched[2], Fetched::Malformed(_)));
+    let tasks: Vec<&Task> =
+        fetched.iter().filter_map(|f| if let Fetched::Task(t) = f { Some(t) } else { None }).collect();
+    assert!(queue.ack("w1", tasks[0], &json!("done")).unwrap());
+    assert!(matches!(queue.fail("w1", tasks[1], "first failure").unwrap(), FailOutcome::Retrying { .. }));
+    assert_eq!(queue.promote_due(SystemTime::now() + Duration::from_secs(3600)).unwrap().moved, 2);
+    let again = queue.fetch("w1", 10, Duration::ZERO).unwrap();
+    let again: Vec<&Task> =
+        again.iter().filter_map(|f| if let Fetched::Task(t) = f { Some(t) } else { None }).collect();
+    assert_eq!(again.len(), 2);
+    let retried = again.iter().find(|t| t.id() == flaky).unwrap();
+    assert_eq!(queue.fail("w1", retried, "second failure").unwrap(), FailOutcome::Dead);
+    let later = again.iter().find(|t| t.id() != flaky).unwrap();
+    assert_eq!(queue.return_to_pending("w1", &[later]).unwrap(), 1);
+    assert_eq!(queue.recover("w1", &[]).unwrap(), 0);
+
+    queue.heartbeat("gone", Duration::from_millis(20)).unwrap();
+    assert_eq!(queue.fetch("gone", 1, Duration::ZERO).unwrap().len(), 1);
+    let mut raw = server.raw();
+    wait_until("the heartbeat expires", Duration::from_secs(10), || {
+        cmd::<i64>(&mut raw, &["EXISTS", "{jobs}:heartbeat:gone"]) == 0
+    });
+    assert_eq!(queue.reap().unwrap().returned, 1);
+
+    let status = queue.status().unwrap();
+    assert_eq!((status.pending, status.dead, status.done, status.results), (1, 2, 1, 2));
+    assert_eq!(queue.result(&ok).unwrap().unwrap().result, Some(json!("done")));
+    assert_eq!(queue.dead_retry(&[&flaky]).unwrap().retried, 1);
+    assert_eq!(queue.dead_purge().unwrap(), 1);
+    assert_eq!(queue.retire("w1").unwrap(), 0);
+}
