@@ -42,6 +42,7 @@
 //! | `asyncio.sleep`, `gather`, `wait`, `wait_for`, `as_completed`, `shield` | [`sleep`], [`gather`], [`wait`], [`wait_for`], [`as_completed`], [`shield`] |
 //! | `asyncio.timeout` / `timeout_at` | [`timeout`] / [`timeout_at`] around a future |
 //! | `asyncio.TaskGroup` | [`TaskGroup`] with [`TaskGroup::join`] |
+//! | `asyncio.Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition` | [`Lock`], [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Condition`] (fair, cancellation-safe) |
 //! | `asyncio.to_thread`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] on a [`ThreadPool`](crate::executor::ThreadPool) |
 //! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`LoopHandle::run_coroutine_threadsafe`] → a [`futures::Future`](crate::futures::Future) |
 //! | a thread running `loop.run_forever()` | [`spawn_background`] |
@@ -78,6 +79,7 @@ mod error;
 mod event_loop;
 mod gather;
 mod handle;
+mod sync;
 mod task;
 mod task_group;
 mod time;
@@ -90,6 +92,7 @@ pub use event_loop::{
 };
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
 pub use handle::{spawn_background, LoopHandle};
+pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
 pub use task::{cancellable, current_task, Cancellable, Task, TaskRef, TaskState};
 pub use task_group::{TaskGroup, TaskGroupError};
 pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout};
