@@ -32,22 +32,26 @@
 //!
 //! # The engine, chosen by measurement
 //!
-//! Two ways to pause a function were measured on the project's 2-core
-//! machine (release build, 10 million sends; 10,000 generators created,
-//! started and finished):
+//! Two ways to pause a function were prototyped on the project's 2-core
+//! machine; the stackful row is from that prototype (a plain loop of 10
+//! million sends; 10,000 generators created, started and finished). The
+//! other two rows are medians of five runs of `cargo bench -p concur --bench
+//! coro` and `bench/python/generators.py`, taken in one session on
+//! 2026-11-25:
 //!
-//! | engine | send round trip | create + run a short generator | unsafe code |
+//! | engine | send round trip | create, start and finish a short generator | unsafe code |
 //! |---|---|---|---|
-//! | stackful, `corosensei` | 2.8 ns | 9–12 µs (a stack is mapped per generator) | in the crate, per platform |
-//! | `async` body polled by hand (this module) | 5.5 ns | 31–46 ns | none |
-//! | Python 3.11, for scale | 114 ns (with its loop) | 607 ns | — |
+//! | stackful, `corosensei` (prototype) | 2.8 ns | 9–12 µs (a stack is mapped per generator) | in the crate, per platform |
+//! | `async` body polled by hand (this module) | 6.5 ns (6.3–7.4) | 38 ns (35–51) | none |
+//! | Python 3.11 generator, for scale | 42 ns (40–65) | 246 ns (219–400) | — |
 //!
-//! The stackful engine is twice as fast per send but three hundred times
-//! slower to create, and a program with many short generators — Python's
-//! usual use — pays creation far more often than it sends. The polled body
-//! is plain safe Rust and already twenty times faster than Python per send,
-//! so it is the engine here. Its cost: the body writes `.await` after each
-//! yield, and a generator stays on the thread that made it.
+//! The stackful engine is about twice as fast per send but hundreds of
+//! times slower to create, and a program with many short generators —
+//! Python's usual use — pays creation far more often than it sends. The
+//! polled body is plain safe Rust and six to seven times faster than Python
+//! both per send and per generator, so it is the engine here. Its cost: the
+//! body writes `.await` after each yield, and a generator stays on the
+//! thread that made it.
 //!
 //! # Python
 //!
