@@ -86,9 +86,8 @@ fn peak_rss() -> Option<u64> {
 fn sleepers(count: usize) {
     let start = Instant::now();
     let woke = aio::run(async move {
-        let tasks: Vec<_> = (0..count)
-            .map(|_| aio::create_task(async { aio::sleep(Duration::from_secs(1)).await.is_ok() }))
-            .collect();
+        let tasks: Vec<_> =
+            (0..count).map(|_| aio::create_task(async { aio::sleep(Duration::from_secs(1)).await.is_ok() })).collect();
         aio::gather(tasks).await.unwrap().into_iter().filter(|&woke| woke).count()
     })
     .unwrap();

@@ -25,9 +25,9 @@ use tokio::sync::mpsc;
 use tokio::task::LocalSet;
 
 use super::error::{Error, LoopError};
-use crate::executor::ThreadPool;
 use super::handle::{LoopHandle, Message, Remote};
-use super::task::{self, Header, HasHeader, Task};
+use super::task::{self, HasHeader, Header, Task};
+use crate::executor::ThreadPool;
 
 /// Slow steps are reported in debug mode from this long on, as Python's
 /// `loop.slow_callback_duration`.

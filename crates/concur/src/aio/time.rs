@@ -198,12 +198,7 @@ pin_project! {
 /// `async with asyncio.timeout(delay): ...` (3.11), with the block as a
 /// future.
 pub fn timeout<F: Future>(limit: Duration, fut: F) -> Timeout<F> {
-    Timeout {
-        fut: Inner::Live { fut },
-        timer: Timer::after(limit),
-        allowed: limit,
-        fired: None,
-    }
+    Timeout { fut: Inner::Live { fut }, timer: Timer::after(limit), allowed: limit, fired: None }
 }
 
 /// As [`timeout`], with a deadline instead of a duration.
