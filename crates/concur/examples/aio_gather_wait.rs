@@ -58,7 +58,7 @@ async fn gather_demo() -> Result<(), Error> {
     // return_exceptions gives each outcome in its place.
     let orders = [after(50, "tea"), after(5_000, "cake"), after(100, "coffee")];
     orders[1].cancel("out of cake");
-    let outcomes = aio::gather(orders).return_exceptions().await;
+    let outcomes = aio::gather(orders).return_exceptions().await.unwrap();
     println!("gather(tea, cake cancelled, coffee).return_exceptions():");
     let mut shown = Vec::new();
     for outcome in &outcomes {

@@ -316,9 +316,6 @@ fn a_panicking_callback_does_not_stop_the_loop() {
 // for timers: a timer callback that fails does not stop the timers after
 // it.
 #[test]
-#[ignore = "bug: a call_later/call_at callback that panics kills the loop's timer task; no timer of that loop runs \
-            again (event_loop.rs, TimerDriver::poll runs callbacks without catching panics, and timer_driver stays \
-            set)"]
 fn a_panicking_timer_does_not_stop_later_timers() {
     let ran = bounded(|| {
         let lp = EventLoop::new().unwrap();
@@ -337,9 +334,6 @@ fn a_panicking_timer_does_not_stop_later_timers() {
 // test_events.EventLoopTestsMixin.test_call_soon_threadsafe_same_thread:
 // thread-safe and plain callbacks share one first-in, first-out order.
 #[test]
-#[ignore = "bug: a call_soon_threadsafe made before the loop first runs runs after later call_soon callbacks: the \
-            task that reads other threads' messages is spawned when the loop starts, behind them (event_loop.rs, \
-            ensure_pump)"]
 fn test_call_soon_threadsafe_same_thread() {
     let results = bounded(|| {
         let lp = EventLoop::new().unwrap();

@@ -263,6 +263,13 @@ pub enum LoopError {
     /// `close` was called while the loop ran; stop it first.
     #[error("cannot close a running event loop: stop it first")]
     CloseWhileRunning,
+    /// The main future of `run_until_complete` ended cancelled.
+    #[error("the future the loop ran was cancelled: {0}")]
+    Cancelled(Cancelled),
+    /// `stop` was called before the main future of `run_until_complete`
+    /// finished; the future was dropped.
+    #[error("the event loop was stopped before the future it ran finished")]
+    Stopped,
     /// The loop's runtime could not be built (the system refused a
     /// resource); the message says which.
     #[error("the event loop could not start: {0}")]

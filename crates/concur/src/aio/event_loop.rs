@@ -26,7 +26,7 @@ use tokio::task::LocalSet;
 
 use super::error::{Error, LoopError};
 use super::handle::{LoopHandle, Message, Remote};
-use super::task::{self, HasHeader, Header, Task};
+use super::task::{self, HasHeader, Task, TaskRef, TaskState};
 use crate::executor::ThreadPool;
 
 /// Slow steps are reported in debug mode from this long on, as Python's
@@ -58,6 +58,9 @@ pub(crate) struct Inner {
     receiver: RefCell<Option<mpsc::UnboundedReceiver<Message>>>,
     /// The pool `to_thread` runs on, made when first needed.
     executor: OnceCell<ThreadPool>,
+    tasks: RefCell<Vec<Weak<dyn HasHeader>>>,
+    /// The length at which `tasks` is next swept of finished tasks.
+    tasks_kept: Cell<usize>,
 }
 
 struct Timer {
@@ -173,7 +176,12 @@ impl EventLoopBuilder {
             remote: Arc::new(Remote::new(sender)),
             receiver: RefCell::new(Some(receiver)),
             executor: OnceCell::new(),
+            tasks: RefCell::new(Vec::new()),
+            tasks_kept: Cell::new(1024),
         });
+        // The task that runs what other threads send is the loop's first,
+        // so that their callbacks queue up from the start.
+        inner.with_local("a new loop", |local| inner.ensure_pump(local));
         Ok(EventLoop { inner })
     }
 }
@@ -262,18 +270,22 @@ impl EventLoop {
     /// started and that are not finished stay, to run the next time the loop
     /// runs.
     ///
-    /// `fut` runs as the loop's main task: [`current_task`](super::current_task)
-    /// names it and it can be cancelled, but since its value must come back,
-    /// a cancellation reaches it only at an `aio` await.
+    /// `fut` runs as a task of the loop, after the work already ready:
+    /// [`current_task`](super::current_task) names it and it can be
+    /// cancelled like any task.
     ///
     /// # Errors
     ///
     /// [`LoopError::Closed`], [`LoopError::AlreadyRunning`] (called from
-    /// inside this loop: await instead), [`LoopError::OtherLoopRunning`].
+    /// inside this loop: await instead), [`LoopError::OtherLoopRunning`];
+    /// [`LoopError::Cancelled`] if the main task ended cancelled;
+    /// [`LoopError::Stopped`] if [`stop`](Self::stop) came first (`fut` is
+    /// dropped then: it may borrow from the caller, so it cannot outlive
+    /// this call).
     ///
     /// # Panics
     ///
-    /// If `fut` panics, the panic goes on from here.
+    /// If `fut` panics, the panic (its message) goes on from here.
     ///
     /// # Examples
     ///
@@ -289,10 +301,29 @@ impl EventLoop {
         let _running = RunGuard::enter(&self.inner)?;
         let local = self.inner.local.borrow();
         let local = local.as_ref().ok_or(LoopError::Closed)?;
-        self.inner.ensure_pump(local);
-        let id = self.inner.next_id();
-        let main = MainTask { header: Rc::new(Header::new(id, self.inner.slow)), fut };
-        Ok(local.block_on(&self.inner.runtime, main))
+        let output = Rc::new(RefCell::new(None));
+        let body = {
+            let output = output.clone();
+            async move {
+                let value = fut.await;
+                *output.borrow_mut() = Some(value);
+            }
+        };
+        // The main future runs as a task of the loop, in its turn with the
+        // others, as Python's does; but it may borrow from the caller, and a
+        // task must be 'static. So the task polls it through a slot that
+        // this call empties before it returns or unwinds.
+        let slot = Rc::new(RefCell::new(Some(erase(Box::pin(body)))));
+        let _empty = EmptyOnExit(slot.clone());
+        let mut task = self.inner.spawn_task(MainBody { slot }, Ok);
+        let ended = local.block_on(&self.inner.runtime, MainWait { task: &mut task, inner: &self.inner });
+        match ended {
+            MainEnded::Done(Ok(())) => Ok(output.borrow_mut().take().expect("a finished main future left its value")),
+            MainEnded::Done(Err(Error::Cancelled(cancelled))) => Err(LoopError::Cancelled(cancelled)),
+            MainEnded::Done(Err(Error::Panicked(message))) => std::panic::resume_unwind(Box::new(message)),
+            MainEnded::Done(Err(other)) => unreachable!("a main task ends done, cancelled or panicked, not {other}"),
+            MainEnded::Stopped => Err(LoopError::Stopped),
+        }
     }
 
     /// Runs the loop until [`stop`](Self::stop) is called (from a task, a
@@ -319,11 +350,17 @@ impl EventLoop {
     ///
     /// `loop.run_forever()`.
     pub fn run_forever(&self) -> Result<(), LoopError> {
-        self.run_until_complete(StopRequested { inner: &self.inner, yielded: false })
+        let _running = RunGuard::enter(&self.inner)?;
+        let local = self.inner.local.borrow();
+        let local = local.as_ref().ok_or(LoopError::Closed)?;
+        local.block_on(&self.inner.runtime, StopRequested { inner: &self.inner, yielded: false });
+        Ok(())
     }
 
     /// Asks the running loop to stop: [`run_forever`](Self::run_forever)
-    /// returns once the work ready now has run.
+    /// returns once the work ready now has run;
+    /// [`run_until_complete`](Self::run_until_complete) returns
+    /// [`LoopError::Stopped`].
     ///
     /// # Examples
     ///
@@ -545,7 +582,12 @@ impl EventLoop {
     ///
     /// `loop.call_soon_threadsafe(callback)`.
     pub fn call_soon_threadsafe(&self, callback: impl FnOnce() + Send + 'static) -> Result<Handle, LoopError> {
-        self.handle().call_soon_threadsafe(callback)
+        // Called on the loop's own thread (an `EventLoop` never leaves it):
+        // the same queue as `call_soon`, so the two keep their order.
+        if self.is_closed() {
+            return Err(LoopError::Closed);
+        }
+        Ok(self.inner.call_soon(callback))
     }
 
     /// A handle for other threads: `Send`, `Clone`, and usable after the
@@ -617,7 +659,30 @@ impl Inner {
     {
         let (driver, task) = task::new_task(fut, outcome, self.next_id(), self.slow);
         self.with_local("create_task", |local| drop(local.spawn_local(driver)));
+        self.register(task.as_ref());
         task
+    }
+
+    /// Keeps a weak reference to every task, for `all_tasks` and for
+    /// `aio::run`'s last step; forgets finished ones as the list grows.
+    fn register(&self, task: TaskRef) {
+        let mut tasks = self.tasks.borrow_mut();
+        if tasks.len() >= self.tasks_kept.get() {
+            tasks.retain(|task| task.upgrade().is_some_and(|task| !task.header().is_finished()));
+            self.tasks_kept.set((tasks.len() * 2).max(1024));
+        }
+        tasks.push(task.downgrade());
+    }
+
+    /// The tasks of this loop not finished yet.
+    pub(crate) fn unfinished(&self) -> Vec<TaskRef> {
+        self.tasks
+            .borrow()
+            .iter()
+            .filter_map(std::rc::Weak::upgrade)
+            .filter(|task| !task.header().is_finished())
+            .map(TaskRef::from_header)
+            .collect()
     }
 
     fn call_soon(&self, callback: impl FnOnce() + 'static) -> Handle {
@@ -691,23 +756,24 @@ impl Inner {
         if let Some(mut receiver) = self.receiver.borrow_mut().take() {
             drop(local.spawn_local(async move {
                 while let Some(message) = receiver.recv().await {
-                    message.run();
+                    run_callback(|| message.run(), None);
                 }
             }));
         }
     }
 }
 
-fn run_callback(callback: impl FnOnce(), slow: Option<Duration>) {
-    match slow {
-        None => callback(),
-        Some(slow) => {
-            let started = Instant::now();
-            callback();
-            let took = started.elapsed();
-            if took > slow {
-                tracing::warn!(took_ms = took.as_millis() as u64, "a callback blocked the event loop");
-            }
+/// Runs a callback; a panic in it is logged and the loop goes on, as
+/// Python's loop logs a callback's exception.
+pub(crate) fn run_callback(callback: impl FnOnce(), slow: Option<Duration>) {
+    let started = slow.map(|_| Instant::now());
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
+        tracing::error!(panic = %task::panic_message(&*panic), "a callback panicked; the event loop goes on");
+    }
+    if let (Some(slow), Some(started)) = (slow, started) {
+        let took = started.elapsed();
+        if took > slow {
+            tracing::warn!(took_ms = took.as_millis() as u64, "a callback blocked the event loop");
         }
     }
 }
@@ -770,32 +836,67 @@ pub(crate) fn stop_running() {
     let _ = with_running(|inner| inner.stop());
 }
 
-/// The loop's main future, polled as a task of its own.
-struct MainTask<F> {
-    header: Rc<Header>,
-    fut: F,
+type MainFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Lets the main future, which may borrow from `run_until_complete`'s
+/// caller, be held by a task.
+fn erase<'a>(body: Pin<Box<dyn Future<Output = ()> + 'a>>) -> MainFuture {
+    // SAFETY: the future is reachable only through the slot that
+    // `run_until_complete` empties (dropping it) before it returns or
+    // unwinds (`EmptyOnExit`); the task that may outlive the call holds the
+    // slot, not the future, and finds it empty. The future cannot hand its
+    // borrows to anything longer-lived: tasks it creates must be 'static.
+    unsafe { std::mem::transmute::<Pin<Box<dyn Future<Output = ()> + 'a>>, MainFuture>(body) }
 }
 
-impl<F: Future> Future for MainTask<F> {
-    type Output = F::Output;
+/// The task of the main future: polls it through the slot.
+struct MainBody {
+    slot: Rc<RefCell<Option<MainFuture>>>,
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `fut` is never moved out of the pinned `MainTask`; the
-        // header is an `Rc`, not structurally pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let header = this.header.clone();
-        header.mark_running();
-        {
-            let mut waker = header.waker.borrow_mut();
-            match &*waker {
-                Some(known) if known.will_wake(cx.waker()) => {}
-                _ => *waker = Some(cx.waker().clone()),
-            }
+impl Future for MainBody {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut *self.slot.borrow_mut() {
+            Some(body) => body.as_mut().poll(cx),
+            None => Poll::Ready(()),
         }
-        // SAFETY: as above, `fut` stays where it is.
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        let current: Rc<dyn HasHeader> = header;
-        task::enter(current, || fut.poll(cx))
+    }
+}
+
+struct EmptyOnExit(Rc<RefCell<Option<MainFuture>>>);
+
+impl Drop for EmptyOnExit {
+    fn drop(&mut self) {
+        let body = self.0.borrow_mut().take();
+        drop(body);
+    }
+}
+
+enum MainEnded {
+    Done(Result<(), Error>),
+    Stopped,
+}
+
+/// What `run_until_complete` blocks on: the main task's end, or a stop.
+struct MainWait<'a> {
+    task: &'a mut Task<()>,
+    inner: &'a Inner,
+}
+
+impl Future for MainWait<'_> {
+    type Output = MainEnded;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MainEnded> {
+        if let Poll::Ready(outcome) = self.task.poll_with(cx, false) {
+            return Poll::Ready(MainEnded::Done(outcome));
+        }
+        if self.inner.stopping.replace(false) {
+            return Poll::Ready(MainEnded::Stopped);
+        }
+        *self.inner.stop_waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 
@@ -1171,10 +1272,14 @@ where
 /// Runs `main` on a new event loop until it finishes, closes the loop, and
 /// returns `main`'s output.
 ///
+/// Tasks still running when `main` finishes are cancelled, and the loop runs
+/// until they end, so that their cleanup runs.
+///
 /// # Errors
 ///
 /// [`LoopError::OtherLoopRunning`] when called inside a running loop;
-/// [`LoopError::Start`] if the loop cannot be built.
+/// [`LoopError::Start`] if the loop cannot be built;
+/// [`LoopError::Cancelled`] if `main` ended cancelled.
 ///
 /// # Examples
 ///
@@ -1197,7 +1302,54 @@ pub fn run<F: Future>(main: F) -> Result<F::Output, LoopError> {
         return Err(LoopError::OtherLoopRunning);
     }
     let lp = EventLoop::new()?;
-    let output = lp.run_until_complete(main)?;
+    let output = lp.run_until_complete(main);
+    lp.finish_tasks();
     lp.close()?;
-    Ok(output)
+    output
+}
+
+impl EventLoop {
+    /// Cancels the tasks left and runs the loop until they end, so that
+    /// their cleanup runs (`asyncio.run`'s last step).
+    fn finish_tasks(&self) {
+        let left = self.inner.unfinished();
+        if left.is_empty() {
+            return;
+        }
+        for task in &left {
+            task.cancel("");
+        }
+        let _ = self.run_until_complete(async {
+            // Tasks may await in their cleanup; look again every millisecond.
+            while left.iter().any(|task| !matches!(task.state(), TaskState::Done | TaskState::Cancelled)) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+    }
+}
+
+/// The tasks of the running loop that have not finished.
+///
+/// # Errors
+///
+/// [`LoopError::NoRunningLoop`] outside a running loop.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio;
+///
+/// aio::run(async {
+///     let _napper = aio::create_task(aio::sleep(std::time::Duration::from_millis(5)));
+///     // This task (the main one) and the napper.
+///     assert_eq!(aio::all_tasks().unwrap().len(), 2);
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Python
+///
+/// `asyncio.all_tasks()`.
+pub fn all_tasks() -> Result<Vec<TaskRef>, LoopError> {
+    with_running(|inner| inner.unfinished())
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::error::Error;
+use super::error::{Cancelled, Error};
 use super::task::{self, Signal, Task};
 
 /// Awaits every task and returns their values in the order given.
@@ -79,6 +79,11 @@ impl<T: 'static> Gather<T> {
     /// Waits for every task and returns every outcome, values and errors
     /// alike, in the order given.
     ///
+    /// # Errors
+    ///
+    /// [`Cancelled`] if the awaiting task was cancelled (the tasks were
+    /// cancelled with it).
+    ///
     /// # Examples
     ///
     /// ```
@@ -87,7 +92,7 @@ impl<T: 'static> Gather<T> {
     /// let outcomes = aio::run(async {
     ///     let fine = aio::create_task(async { 1 });
     ///     let broken = aio::create_task(async { panic!("no") });
-    ///     aio::gather([fine, broken]).return_exceptions().await
+    ///     aio::gather([fine, broken]).return_exceptions().await.unwrap()
     /// })
     /// .unwrap();
     /// assert_eq!(outcomes, vec![Ok(1), Err(Error::Panicked("no".into()))]);
@@ -126,9 +131,9 @@ impl<T: 'static> Gather<T> {
                 if !settle {
                     let error = match error {
                         Error::Cancelled(_) if self.forwarded => {
-                            task::cancellation_for_me().map_or_else(|| error.clone(), Error::Cancelled)
+                            task::cancellation_for_me().map_or_else(|| task::raise(error.clone()), Error::Cancelled)
                         }
-                        _ => error.clone(),
+                        _ => task::raise(error.clone()),
                     };
                     return Poll::Ready(Some(error));
                 }
@@ -171,7 +176,7 @@ impl<T: 'static> Future for Gather<T> {
 /// ```
 /// use concur::aio;
 /// let all = aio::run(async { aio::gather([aio::create_task(async { 2 })]).return_exceptions().await }).unwrap();
-/// assert_eq!(all, vec![Ok(2)]);
+/// assert_eq!(all, Ok(vec![Ok(2)]));
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
@@ -180,13 +185,16 @@ pub struct GatherAll<T> {
 }
 
 impl<T: 'static> Future for GatherAll<T> {
-    type Output = Vec<Result<T, Error>>;
+    type Output = Result<Vec<Result<T, Error>>, Cancelled>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let gather = &mut self.get_mut().gather;
         match gather.poll_gather(cx, true) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(_) => Poll::Ready(gather.take_outcomes().collect()),
+            // Only the awaiting task's own cancellation ends a settling
+            // gather with an error.
+            Poll::Ready(Some(Error::Cancelled(cancelled))) => Poll::Ready(Err(cancelled)),
+            Poll::Ready(_) => Poll::Ready(Ok(gather.take_outcomes().collect())),
         }
     }
 }

@@ -173,15 +173,18 @@ impl LoopHandle {
         });
         self.remote.send(Box::new(move || {
             let _ = event_loop::with_running(|_| {
-                let task = super::create_task(async move {
-                    let mut completer = completer;
-                    let fut = std::pin::pin!(fut);
-                    match (WatchCancel { fut, cancel }).await {
-                        Some(value) => completer.complete(value),
-                        None => completer.fail(FutureError::Cancelled),
-                    }
-                });
+                let task = super::create_task(WatchCancel { fut: Box::pin(fut), cancel });
                 task.mark_awaited();
+                // The task's end, however it comes (a value, a panic, a
+                // cancellation), reaches the thread-side future; if the loop
+                // closes first, the completer's drop says so.
+                let mut completer = completer;
+                task.add_done_callback(move |task| match task.take_output() {
+                    Ok(value) => completer.complete(value),
+                    Err(Error::Panicked(message)) => completer.fail(FutureError::Panicked(message)),
+                    Err(Error::Cancelled(_)) => completer.cancel(),
+                    Err(other) => completer.fail(FutureError::Failed(other.to_string())),
+                });
             });
         }))?;
         Ok(future)
@@ -243,16 +246,15 @@ struct CancelFromThread {
     waker: Mutex<Option<Waker>>,
 }
 
-/// Polls the task's future until it finishes or the thread-side future is
-/// cancelled; a cancellation is handed to the task itself first, so the
-/// body sees it at its await as any cancelled task does.
-struct WatchCancel<'a, F: Future> {
-    fut: std::pin::Pin<&'a mut F>,
+/// Polls the task's future; a cancel of the thread-side future is handed to
+/// the task, so the body sees it at its await as any cancelled task does.
+struct WatchCancel<F: Future> {
+    fut: std::pin::Pin<Box<F>>,
     cancel: Arc<CancelFromThread>,
 }
 
-impl<F: Future> Future for WatchCancel<'_, F> {
-    type Output = Option<F::Output>;
+impl<F: Future> Future for WatchCancel<F> {
+    type Output = F::Output;
 
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
         *self.cancel.waker.lock() = Some(cx.waker().clone());
@@ -261,7 +263,7 @@ impl<F: Future> Future for WatchCancel<'_, F> {
                 me.cancel("the caller cancelled the future");
             }
         }
-        self.fut.as_mut().poll(cx).map(Some)
+        self.fut.as_mut().poll(cx)
     }
 }
 
@@ -275,6 +277,12 @@ impl<T> Completer<T> {
             if future.set_running_or_notify_cancel() {
                 let _ = future.set_result(value);
             }
+        }
+    }
+
+    fn cancel(&mut self) {
+        if let Some(future) = self.0.take() {
+            future.cancel();
         }
     }
 

@@ -53,11 +53,21 @@
 //!
 //! [`Task::cancel`] works as in Python: the task is handed a [`Cancelled`]
 //! error at the `aio` await it is paused on, and may clean up, handle it, or
-//! return it. A task whose body returns the error (with `?`) ends
-//! cancelled; one that drops it ends done. Awaiting a task passes a
-//! cancellation on to it. A task paused on a future that knows nothing of
-//! `aio` (a tokio socket, say) cannot be handed the error and is dropped
-//! there; wrap such futures in [`cancellable`] to give them the error.
+//! return it. A [`Cancelled`] that leaves the body (returned with `?`, say)
+//! ends the task cancelled, as a `CancelledError` raised out of a coroutine
+//! does; one the body drops has been handled, and the task ends done. Every
+//! `aio` await that raises in Python gives such a live error here: awaiting
+//! a cancelled task, [`gather`], [`Task::result`]. Values that only report
+//! a cancellation (`gather(..).return_exceptions()`, [`Task::exception`])
+//! do not cancel anyone.
+//!
+//! Awaiting a task passes a cancellation on to it, as Python's `cancel`
+//! does to the future a task waits on. A task cancelled where it waits on a
+//! future that knows nothing of `aio` (a tokio socket, say) cannot be handed
+//! the error and is dropped there; wrap such futures in [`cancellable`] to
+//! give them the error. [`timeout`] and [`wait_for`] cancel the task they run
+//! in when time runs out and turn that cancellation into [`Error::Timeout`],
+//! as Python 3.11's `asyncio.timeout` does.
 //!
 //! # Debug mode
 //!
@@ -88,7 +98,7 @@ mod wait;
 pub use blocking::{run_in_executor, to_thread, ExecutorCall};
 pub use error::{Cancelled, Error, Failure, LoopError};
 pub use event_loop::{
-    create_task, run, running_loop, EventLoop, EventLoopBuilder, Handle, RunningLoop, TimerHandle, DEBUG_ENV,
+    all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, Handle, RunningLoop, TimerHandle, DEBUG_ENV,
 };
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
 pub use handle::{spawn_background, LoopHandle};

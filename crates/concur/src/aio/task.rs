@@ -79,8 +79,6 @@ pub(crate) struct Header {
     requests: Cell<u32>,
     /// A cancellation waits to be handed to the body at its next `aio` await.
     pending: Cell<bool>,
-    /// How many cancellations were handed to the body so far.
-    deliveries: Cell<u64>,
     /// The pending cancellation was passed on to the task this one awaits.
     forwarded: Cell<bool>,
     message: RefCell<Option<Arc<str>>>,
@@ -111,7 +109,6 @@ impl Header {
             state: Cell::new(TaskState::Pending),
             requests: Cell::new(0),
             pending: Cell::new(false),
-            deliveries: Cell::new(0),
             forwarded: Cell::new(false),
             message: RefCell::new(None),
             live: OnceCell::new(),
@@ -123,6 +120,10 @@ impl Header {
 
     fn is_done(&self) -> bool {
         matches!(self.state.get(), TaskState::Done | TaskState::Cancelled)
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.is_done()
     }
 
     pub(crate) fn name(&self) -> String {
@@ -171,7 +172,6 @@ impl Header {
         }
         self.pending.set(false);
         self.forwarded.set(false);
-        self.deliveries.set(self.deliveries.get() + 1);
         Some(Cancelled::delivered(self.message.borrow().clone(), self.live().clone()))
     }
 
@@ -185,16 +185,35 @@ impl Header {
         self.take_pending()
     }
 
+    /// The cancellation this task passed on was taken care of by the task
+    /// it awaited, which ended with a value: nothing is left to deliver.
+    fn forwarded_consumed(&self) {
+        if self.forwarded.get() {
+            self.forwarded.set(false);
+            self.pending.set(false);
+        }
+    }
+
     fn record(&self) -> Cancelled {
         Cancelled::record(self.message.borrow().clone())
     }
 
-    pub(crate) fn mark_running(&self) {
-        self.state.set(TaskState::Running);
-    }
-
     pub(crate) fn is_forwarded(&self) -> bool {
         self.forwarded.get()
+    }
+
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pending.get()
+    }
+
+    pub(crate) fn has_live(&self) -> bool {
+        self.has_live_cancellation()
+    }
+
+    /// Takes the pending cancellation as a live error, or raises a new one
+    /// with the last message.
+    pub(crate) fn deliver_now(&self) -> Cancelled {
+        self.take_pending().unwrap_or_else(|| Cancelled::delivered(self.message.borrow().clone(), self.live().clone()))
     }
 }
 
@@ -235,6 +254,24 @@ pub(crate) fn forward_pending() -> Option<Option<Arc<str>>> {
 /// on to.
 pub(crate) fn cancellation_for_me() -> Option<Cancelled> {
     with_current(|current| current.and_then(Header::deliver_forwarded))
+}
+
+/// A cancellation raised into the current task's body (by awaiting a
+/// cancelled task, say): alive against it, so that the task ends cancelled
+/// if the body lets the error out, as a `CancelledError` does in Python.
+pub(crate) fn raised(message: Option<Arc<str>>) -> Cancelled {
+    with_current(|current| match current {
+        Some(task) => Cancelled::delivered(message, task.live().clone()),
+        None => Cancelled::record(message),
+    })
+}
+
+/// As [`raised`], for an error: a cancellation becomes the current task's.
+pub(crate) fn raise(error: Error) -> Error {
+    match error {
+        Error::Cancelled(cancelled) => Error::Cancelled(raised(cancelled.message.clone())),
+        other => other,
+    }
 }
 
 /// Makes any future a cancellation point: if the task running it is
@@ -442,7 +479,7 @@ pin_project! {
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
     if let Some(text) = panic.downcast_ref::<&str>() {
         (*text).to_string()
     } else if let Some(text) = panic.downcast_ref::<String>() {
@@ -494,7 +531,9 @@ where
         }
         match polled {
             Ok(Poll::Ready(value)) => {
-                let cancelled = header.has_live_cancellation();
+                // Cancelled by a live error it returned, or by a request it
+                // never awaited after (Python's `_must_cancel`).
+                let cancelled = header.has_live_cancellation() || (header.pending.get() && !header.forwarded.get());
                 this.body.set(Body::Gone);
                 if cancelled {
                     drop(value);
@@ -815,7 +854,7 @@ impl<T: 'static> Task<T> {
         self.core.retrieved.set(true);
         match &*self.core.output.borrow() {
             Output::Empty => Err(Error::NotDone),
-            Output::Ready(outcome) => outcome.clone(),
+            Output::Ready(outcome) => outcome.clone().map_err(raise),
             Output::Taken => Err(Error::Taken),
         }
     }
@@ -967,14 +1006,18 @@ impl<T: 'static> Task<T> {
             return Poll::Pending;
         }
         let outcome = this.take_output();
-        if let Err(Error::Cancelled(_)) = &outcome {
+        Poll::Ready(match outcome {
             // Cancelled because the awaiting task was: the cancellation is
-            // the awaiting task's own now.
-            if let Some(mine) = cancellation_for_me() {
-                return Poll::Ready(Err(Error::Cancelled(mine)));
+            // the awaiting task's own now. Cancelled otherwise: raised in
+            // the awaiting task all the same, as Python's await raises.
+            Err(Error::Cancelled(cancelled)) => {
+                Err(Error::Cancelled(cancellation_for_me().unwrap_or_else(|| raised(cancelled.message.clone()))))
             }
-        }
-        Poll::Ready(outcome)
+            outcome => {
+                with_current(|current| current.map(Header::forwarded_consumed));
+                outcome
+            }
+        })
     }
 }
 
@@ -1018,6 +1061,10 @@ pub struct TaskRef {
 impl TaskRef {
     pub(crate) fn from_header(header: Rc<dyn HasHeader>) -> TaskRef {
         TaskRef { header }
+    }
+
+    pub(crate) fn downgrade(&self) -> std::rc::Weak<dyn HasHeader> {
+        Rc::downgrade(&self.header)
     }
 
     /// The task's name.
@@ -1070,9 +1117,9 @@ impl TaskRef {
     /// let outcome = aio::run(async {
     ///     aio::current_task().unwrap().cancel("from inside");
     ///     aio::sleep(Duration::from_secs(1)).await // the cancellation arrives here
-    /// })
-    /// .unwrap();
-    /// assert!(outcome.is_err());
+    /// });
+    /// // The main task let it out, so it ended cancelled.
+    /// assert!(matches!(outcome, Err(aio::LoopError::Cancelled(_))));
     /// ```
     pub fn cancel(&self, message: &str) -> bool {
         self.header.header().cancel((!message.is_empty()).then(|| Arc::from(message)))
@@ -1106,22 +1153,8 @@ impl TaskRef {
         self.header.header().uncancel()
     }
 
-    pub(crate) fn deliveries(&self) -> u64 {
-        self.header.header().deliveries.get()
-    }
-
     pub(crate) fn raw(&self) -> &Header {
         self.header.header()
-    }
-}
-
-impl Header {
-    /// Puts back a pending cancellation after a timeout scope withdrew its
-    /// own, when others are still asked for.
-    pub(crate) fn rearm_if_requested(&self) {
-        if self.requests.get() > 0 {
-            self.pending.set(true);
-        }
     }
 }
 

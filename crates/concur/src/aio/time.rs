@@ -157,8 +157,10 @@ pin_project! {
         #[pin]
         timer: Timer,
         allowed: Duration,
-        // Set once time ran out: the deliveries the task had seen before.
-        fired: Option<u64>,
+        // The task's cancellation count when the scope was entered (its
+        // first poll), as Python's `timeout` records on entry.
+        entered: Option<u32>,
+        fired: bool,
     }
 }
 
@@ -198,7 +200,7 @@ pin_project! {
 /// `async with asyncio.timeout(delay): ...` (3.11), with the block as a
 /// future.
 pub fn timeout<F: Future>(limit: Duration, fut: F) -> Timeout<F> {
-    Timeout { fut: Inner::Live { fut }, timer: Timer::after(limit), allowed: limit, fired: None }
+    Timeout { fut: Inner::Live { fut }, timer: Timer::after(limit), allowed: limit, entered: None, fired: false }
 }
 
 /// As [`timeout`], with a deadline instead of a duration.
@@ -229,7 +231,8 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
         fut: Inner::Live { fut },
         timer: Timer::at(deadline),
         allowed: deadline.saturating_duration_since(Instant::now()),
-        fired: None,
+        entered: None,
+        fired: false,
     }
 }
 
@@ -278,10 +281,13 @@ impl<F: Future> Future for Timeout<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let me = current_task();
-        if this.fired.is_none() && this.timer.as_mut().poll(cx).is_ready() {
+        if this.entered.is_none() {
+            *this.entered = Some(me.as_ref().map_or(0, |me| me.cancelling()));
+        }
+        if !*this.fired && this.timer.as_mut().poll(cx).is_ready() {
+            *this.fired = true;
             match &me {
                 Some(me) => {
-                    *this.fired = Some(me.deliveries());
                     me.cancel("timed out");
                 }
                 None => {
@@ -294,30 +300,36 @@ impl<F: Future> Future for Timeout<F> {
             InnerProj::Live { fut } => fut.poll(cx),
             InnerProj::Gone => return Poll::Ready(Err(Error::Timeout(*this.allowed))),
         };
-        let (Some(before), Some(me)) = (*this.fired, &me) else {
+        let (true, Some(before), Some(me)) = (*this.fired, *this.entered, &me) else {
             return polled.map(Ok);
         };
+        let task = me.raw();
         match polled {
             Poll::Ready(value) => {
-                let delivered = me.deliveries() > before;
-                me.uncancel();
-                if delivered {
-                    // The future ended because of our cancellation; what it
-                    // returned carries it, and goes.
-                    drop(value);
-                    me.raw().rearm_if_requested();
-                    Poll::Ready(Err(Error::Timeout(*this.allowed)))
-                } else {
-                    Poll::Ready(Ok(value))
+                // Python's `timeout.__aexit__`: a cancellation coming out of
+                // the block is the timeout's, unless others asked too.
+                let cancelled = task.has_live();
+                let others = me.uncancel() > before;
+                if !cancelled {
+                    return Poll::Ready(Ok(value));
                 }
+                drop(value);
+                Poll::Ready(Err(if others {
+                    Error::Cancelled(task.deliver_now())
+                } else {
+                    Error::Timeout(*this.allowed)
+                }))
             }
             Poll::Pending => {
-                if me.deliveries() == before && !me.raw().is_forwarded() {
+                if task.is_pending() && !task.is_forwarded() {
                     // Parked where a cancellation cannot reach: drop it.
                     this.fut.set(Inner::Gone);
-                    me.uncancel();
-                    me.raw().rearm_if_requested();
-                    return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+                    let others = me.uncancel() > before;
+                    return Poll::Ready(Err(if others {
+                        Error::Cancelled(task.deliver_now())
+                    } else {
+                        Error::Timeout(*this.allowed)
+                    }));
                 }
                 Poll::Pending
             }
