@@ -58,9 +58,29 @@ pub(crate) struct Inner {
     receiver: RefCell<Option<mpsc::UnboundedReceiver<Message>>>,
     /// The pool `to_thread` runs on, made when first needed.
     executor: OnceCell<ThreadPool>,
-    tasks: RefCell<Vec<Weak<dyn HasHeader>>>,
-    /// The length at which `tasks` is next swept of finished tasks.
-    tasks_kept: Cell<usize>,
+    tasks: RefCell<Registry>,
+}
+
+/// The unfinished tasks of a loop: a slab, so that a task joins and leaves
+/// in constant time.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Option<Weak<dyn HasHeader>>>,
+    free: Vec<usize>,
+}
+
+/// Takes a finished task out of the running loop's registry.
+pub(crate) fn deregister(slot: usize) {
+    RUNNING.with(|running| {
+        if let Some(inner) = &*running.borrow() {
+            let mut tasks = inner.tasks.borrow_mut();
+            if let Some(entry) = tasks.slots.get_mut(slot) {
+                if entry.take().is_some() {
+                    tasks.free.push(slot);
+                }
+            }
+        }
+    });
 }
 
 struct Timer {
@@ -176,8 +196,7 @@ impl EventLoopBuilder {
             remote: Arc::new(Remote::new(sender)),
             receiver: RefCell::new(Some(receiver)),
             executor: OnceCell::new(),
-            tasks: RefCell::new(Vec::new()),
-            tasks_kept: Cell::new(1024),
+            tasks: RefCell::new(Registry::default()),
         });
         // The task that runs what other threads send is the loop's first,
         // so that their callbacks queue up from the start.
@@ -663,22 +682,33 @@ impl Inner {
         task
     }
 
-    /// Keeps a weak reference to every task, for `all_tasks` and for
-    /// `aio::run`'s last step; forgets finished ones as the list grows.
+    /// Keeps a weak reference to every unfinished task, for `all_tasks`
+    /// and for `aio::run`'s last step. A finished task leaves at once
+    /// ([`deregister`]): a weak reference kept longer would keep its memory
+    /// from being freed.
     fn register(&self, task: TaskRef) {
         let mut tasks = self.tasks.borrow_mut();
-        if tasks.len() >= self.tasks_kept.get() {
-            tasks.retain(|task| task.upgrade().is_some_and(|task| !task.header().is_finished()));
-            self.tasks_kept.set((tasks.len() * 2).max(1024));
-        }
-        tasks.push(task.downgrade());
+        let weak = task.downgrade();
+        let slot = match tasks.free.pop() {
+            Some(slot) => {
+                tasks.slots[slot] = Some(weak);
+                slot
+            }
+            None => {
+                tasks.slots.push(Some(weak));
+                tasks.slots.len() - 1
+            }
+        };
+        task.raw().set_slot(slot);
     }
 
     /// The tasks of this loop not finished yet.
     pub(crate) fn unfinished(&self) -> Vec<TaskRef> {
         self.tasks
             .borrow()
+            .slots
             .iter()
+            .flatten()
             .filter_map(std::rc::Weak::upgrade)
             .filter(|task| !task.header().is_finished())
             .map(TaskRef::from_header)

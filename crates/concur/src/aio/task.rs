@@ -88,6 +88,8 @@ pub(crate) struct Header {
     pub(crate) waker: RefCell<Option<Waker>>,
     /// Debug mode: warn about polls slower than this.
     slow: Option<Duration>,
+    /// Where the loop's registry of unfinished tasks keeps this one.
+    slot: Cell<Option<usize>>,
     awaited: Cell<bool>,
 }
 
@@ -114,6 +116,7 @@ impl Header {
             live: OnceCell::new(),
             waker: RefCell::new(None),
             slow,
+            slot: Cell::new(None),
             awaited: Cell::new(false),
         }
     }
@@ -124,6 +127,10 @@ impl Header {
 
     pub(crate) fn is_finished(&self) -> bool {
         self.is_done()
+    }
+
+    pub(crate) fn set_slot(&self, slot: usize) {
+        self.slot.set(Some(slot));
     }
 
     pub(crate) fn name(&self) -> String {
@@ -419,6 +426,9 @@ impl<T: 'static> Core<T> {
         };
         *self.output.borrow_mut() = Output::Ready(outcome);
         self.header.state.set(state);
+        if let Some(slot) = self.header.slot.take() {
+            event_loop::deregister(slot);
+        }
         self.header.waker.borrow_mut().take();
         match std::mem::replace(&mut *self.awaiter.borrow_mut(), Awaiter::None) {
             Awaiter::None => {}
