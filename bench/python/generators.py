@@ -6,13 +6,9 @@ Run: python3 bench/python/generators.py [--json]
 Prints nanoseconds per operation (the median of several runs).
 """
 
-import statistics
 import sys
-import time
 
-from report import show
-
-RUNS = 7
+from report import per_op_ns, show
 
 
 def echo():
@@ -24,15 +20,6 @@ def echo():
 def short():
     n = yield 1
     return n
-
-
-def per_op_ns(body, iterations):
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter_ns()
-        body(iterations)
-        samples.append((time.perf_counter_ns() - start) / iterations)
-    return statistics.median(samples)
 
 
 def send_round_trip(n):

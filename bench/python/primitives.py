@@ -11,24 +11,10 @@ Prints nanoseconds per acquire+release and microseconds per round trip (the
 median of several runs).
 """
 
-import statistics
 import sys
 import threading
-import time
 
-from report import show
-
-RUNS = 7
-
-
-def per_op_ns(body, iterations):
-    """Median time per iteration of `body(iterations)` over RUNS runs, in ns."""
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter_ns()
-        body(iterations)
-        samples.append((time.perf_counter_ns() - start) / iterations)
-    return statistics.median(samples)
+from report import per_op_ns, show
 
 
 def with_lock(lock):

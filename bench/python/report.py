@@ -1,8 +1,23 @@
-"""What the bench scripts share: printing their results as an aligned table,
-or as JSON with --json, so the Rust side can read them."""
+"""What the bench scripts share: the median time per operation, and printing
+results as an aligned table, or as JSON with --json, so the Rust side can
+read them."""
 
 import json
+import statistics
 import sys
+import time
+
+RUNS = 7
+
+
+def per_op_ns(body, iterations, runs=RUNS):
+    """Median time per iteration of `body(iterations)` over `runs` runs, in ns."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        body(iterations)
+        samples.append((time.perf_counter_ns() - start) / iterations)
+    return statistics.median(samples)
 
 
 def show(results):
