@@ -8,9 +8,16 @@
 //!              [--format table|md|json] [--net-delay-ms MS] [--no-progress]
 //! ```
 //!
+//! ```text
+//! concur worker  [--redis URL] [--queue NAME] [--concurrency N] [--config FILE]
+//! concur enqueue [--queue NAME] TASK [ARGS..] [--delay SECONDS] [--count N]
+//! concur status | concur dead list|retry|purge | concur result ID
+//! ```
+//!
 //! Exit codes: 0 when the run succeeded; 2 for bad input (an unknown name,
 //! `-n 0`, a scale that is not above 0, an `--out` that cannot be written,
-//! a disk that fills up); 1 for any other failure; 130 when interrupted.
+//! a disk that fills up, an unreachable Redis, a wrong password, a bad
+//! config file); 1 for any other failure; 130 when interrupted.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +40,10 @@ enum Command {
     /// event loop, for CPU, disk, network and sleep work, and compare the
     /// times with the machine's physical limits.
     Bench(BenchArgs),
+    /// The Redis task worker and its tools: worker, enqueue, status, dead,
+    /// result.
+    #[command(flatten)]
+    Queue(concur_worker::cli::Command),
 }
 
 #[derive(Debug, Args)]
@@ -128,5 +139,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::Bench(args) => bench(args),
+        Command::Queue(command) => ExitCode::from(concur_worker::cli::run(command)),
     }
 }

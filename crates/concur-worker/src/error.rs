@@ -153,6 +153,23 @@ impl Error {
         matches!(self, Error::Unreachable { .. } | Error::ConnectionLost { .. } | Error::Busy { .. })
     }
 
+    /// Whether the error is in what the user gave — the URL, the password,
+    /// a name, a limit — rather than a failure along the way. An unreachable
+    /// server counts: at start, it is most often a wrong host or port.
+    pub(crate) fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidUrl { .. }
+                | Error::Unreachable { .. }
+                | Error::WrongPassword { .. }
+                | Error::PasswordRequired { .. }
+                | Error::CaFile { .. }
+                | Error::InvalidName { .. }
+                | Error::InvalidOption(_)
+                | Error::PayloadTooLarge { .. }
+        )
+    }
+
     /// Sorts a failure of a command on an open connection.
     pub(crate) fn from_command(url: &str, source: RedisError) -> Self {
         let url = url.to_owned();

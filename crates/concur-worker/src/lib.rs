@@ -22,11 +22,77 @@
 //! task envelope, each state transition and the script that makes it atomic,
 //! for anyone writing a producer or a worker in another language.
 //!
-//! This part of the crate is the protocol layer: [`Queue`] and the types it
-//! hands out. It is synchronous (redis-rs's blocking API), one connection per
-//! `Queue`.
+//! # The worker
+//!
+//! [`Worker`] is the reference's architecture made reliable: a consumer
+//! thread fetches tasks — blocking in `BLMOVE` when the queue is empty, so a
+//! pushed task starts at once, and in batches of its free slots when busy —
+//! and feeds them to a background [`concur::aio`] event loop, where each task
+//! runs as a coroutine under its time limit. A finisher thread acknowledges
+//! finished tasks in batches, a maintenance thread keeps the heartbeat on its
+//! own timer and promotes due tasks and reaps dead workers for everyone.
+//!
+//! Handlers are async functions registered by name
+//! ([`WorkerBuilder::handler`]); the built-ins are `sleep` (one argument, in
+//! seconds) and `echo`; an operator's configuration file can map task names
+//! to programs ([`ProgramConfig`]), run with the task's arguments as their
+//! argument vector, never through a shell.
+//!
+//! # Guarantees
+//!
+//! - **At least once.** A task is in Redis — pending, in one worker's
+//!   processing list, delayed or dead — until it is acknowledged, so a
+//!   worker killed at any point loses nothing: its heartbeat expires and a
+//!   reaper returns its tasks.
+//! - **Duplicates only after a reap.** Two workers run the same task at once
+//!   only if the first one's heartbeat lapsed and its tasks were returned;
+//!   the late worker's acknowledgement then changes nothing. Make handlers
+//!   idempotent where running twice would matter.
+//! - **Nothing acknowledged is lost or redone** when Redis restarts (with
+//!   `appendonly yes` and `appendfsync always`): the worker keeps its tasks,
+//!   reconnects with backoff, and repeats any finishing call whose reply was
+//!   lost — each is safe to repeat.
+//! - **A graceful stop** (SIGINT, SIGTERM or [`Shutdown::stop`]) fetches no
+//!   more, lets running tasks finish within a grace period, returns the rest
+//!   to the queue, and retires the worker.
+//! - **Bad input is dead-lettered, never dropped or fatal:** payloads that
+//!   are not tasks, unknown task names and arguments a handler cannot take
+//!   land in the dead-letter list with the reason.
 //!
 //! # Examples
+//!
+//! A worker with a handler of its own, stopped after a while from another
+//! thread:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use concur_worker::{EnqueueOptions, Job, Queue, QueueConfig, TaskError, Worker};
+//! use serde_json::json;
+//!
+//! let mut producer = Queue::connect("redis://127.0.0.1:6379", QueueConfig::default())?;
+//! let id = producer.enqueue("add", vec![json!(2), json!(3)], &EnqueueOptions::default())?;
+//! producer.enqueue_raw(b"1")?; // the reference's producer: `redis-cli LPUSH queue 1`
+//!
+//! let worker = Worker::builder()
+//!     .redis("redis://127.0.0.1:6379")
+//!     .concurrency(100)
+//!     .handler("add", |job: Job| async move {
+//!         let (a, b): (i64, i64) = job.args_as()?; // other arguments: dead-lettered
+//!         Ok::<_, TaskError>(a + b)
+//!     })
+//!     .build()?;
+//! let stop = worker.shutdown_handle();
+//! let running = std::thread::spawn(move || worker.run());
+//! std::thread::sleep(Duration::from_secs(2));
+//! stop.stop();
+//! running.join().unwrap()?;
+//! assert_eq!(producer.result(&id)?.unwrap().result, Some(json!(5)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The protocol layer underneath is [`Queue`] and the types it hands out. It
+//! is synchronous (redis-rs's blocking API), one connection per `Queue`, and
+//! usable on its own:
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -38,7 +104,7 @@
 //! producer.enqueue("sleep", vec![json!(1)], &EnqueueOptions::default())?;
 //! producer.enqueue_raw(b"2")?;
 //!
-//! // A worker.
+//! // A hand-made worker loop.
 //! let mut queue = producer.try_clone()?;
 //! let worker = concur_worker::new_worker_id();
 //! queue.heartbeat(&worker, Duration::from_secs(30))?;
@@ -60,6 +126,9 @@
 //! # Ok::<(), concur_worker::Error>(())
 //! ```
 //!
+//! The command line (`concur worker`, `enqueue`, `status`, `dead`, `result`)
+//! lives in [`cli`].
+//!
 //! # Python
 //!
 //! Python's standard library has no Redis queue; RQ, Celery and Sidekiq (in
@@ -67,20 +136,28 @@
 //! worker dies; the reliable fetch here is the one Sidekiq sells as "super
 //! fetch" and RQ approximates with its started-job registry.
 
+pub mod cli;
 mod envelope;
 mod error;
+mod handler;
 mod keys;
+mod programs;
 mod queue;
 mod record;
 mod retry;
 mod scripts;
+mod signals;
+mod worker;
 
 pub use envelope::{parse, Envelope, MalformedReason, SLEEP_TASK};
 pub use error::Error;
+pub use handler::{Job, TaskError};
 pub use keys::{Keys, MAX_NAME_LEN};
+pub use programs::{ConfigError, ProgramConfig};
 pub use queue::{
     new_worker_id, DeadRetry, EnqueueOptions, FailOutcome, Fetched, Malformed, Promoted, Queue, QueueConfig, Reaped,
     Status, Task, WorkerStatus,
 };
 pub use record::{DeadEntry, DeadKind, ResultStatus, TaskResult};
 pub use retry::RetryPolicy;
+pub use worker::{RunReport, Shutdown, Worker, WorkerBuilder, WorkerError, DEFAULT_CONCURRENCY, DEFAULT_REDIS_URL};

@@ -31,6 +31,10 @@ const ENQUEUE_BATCH: usize = 1000;
 const MAX_BLOCK: Duration = Duration::from_secs(3600);
 /// The window of [`Status::done_last_minute`], in seconds.
 const THROUGHPUT_WINDOW: u64 = 60;
+/// One fetch stops adding tasks once their payloads reach this many bytes,
+/// so a batch of large payloads cannot make one reply (and the worker's
+/// memory) grow with the batch size.
+const FETCH_BYTES: usize = 4 << 20;
 
 /// The settings of a queue client. Every worker and producer of one queue
 /// should use the same values for the limits.
@@ -530,6 +534,8 @@ pub fn new_worker_id() -> String {
 pub struct Queue {
     client: Client,
     conn: Option<Connection>,
+    /// `CLIENT ID` of `conn`, once asked for.
+    conn_id: Option<u64>,
     config: QueueConfig,
     keys: Keys,
     url: String,
@@ -571,7 +577,7 @@ impl Queue {
         let keys = Keys::new(&config.name)?;
         config.check()?;
         let client = open_client(url, &shown, &config)?;
-        let mut queue = Queue { client, conn: None, config, keys, url: shown };
+        let mut queue = Queue { client, conn: None, conn_id: None, config, keys, url: shown };
         queue.conn = Some(queue.open_connection()?);
         Ok(queue)
     }
@@ -593,6 +599,7 @@ impl Queue {
         let mut queue = Queue {
             client: self.client.clone(),
             conn: None,
+            conn_id: None,
             config: self.config.clone(),
             keys: self.keys.clone(),
             url: self.url.clone(),
@@ -805,7 +812,8 @@ impl Queue {
     /// list and returns them, oldest first.
     ///
     /// When tasks are waiting, one script moves as many as `max` in one round
-    /// trip (a busy worker asks for its free slots at once). When none are, the
+    /// trip (a busy worker asks for its free slots at once), stopping early
+    /// once the payloads moved reach 4 MiB. When none are waiting, the
     /// call blocks in `BLMOVE` for up to `block` (at most an hour; zero does
     /// not block) and returns as soon as one arrives: no polling delay.
     ///
@@ -852,7 +860,7 @@ impl Queue {
         let processing = self.keys.processing(worker);
         let workers = self.keys.workers();
         let mut raws: Vec<Vec<u8>> = self.with_conn(|c| {
-            scripts::FETCH.key(&pending).key(&processing).key(&workers).arg(worker).arg(max).invoke(c)
+            scripts::FETCH.key(&pending).key(&processing).key(&workers).arg(worker).arg(max).arg(FETCH_BYTES).invoke(c)
         })?;
         if raws.is_empty() && !block.is_zero() {
             let block = block.min(MAX_BLOCK);
@@ -1517,15 +1525,40 @@ impl Queue {
     fn with_conn<T>(&mut self, f: impl FnOnce(&mut Connection) -> RedisResult<T>) -> Result<T, Error> {
         if self.conn.is_none() {
             self.conn = Some(self.open_connection()?);
+            self.conn_id = None;
         }
         let conn = self.conn.as_mut().expect("a connection was just opened");
         f(conn).map_err(|e| {
             let err = Error::from_command(&self.url, e);
             if err.is_transient() {
                 self.conn = None;
+                self.conn_id = None;
             }
             err
         })
+    }
+
+    /// The server's id for this client's connection (`CLIENT ID`), opening
+    /// one if needed; another connection can end a blocking fetch on it early
+    /// with [`unblock`](Self::unblock). Asked once per connection.
+    pub(crate) fn connection_id(&mut self) -> Result<u64, Error> {
+        if self.conn.is_none() {
+            self.conn_id = None;
+        }
+        if let Some(id) = self.conn_id {
+            return Ok(id);
+        }
+        let id: u64 = self.with_conn(|c| redis::cmd("CLIENT").arg("ID").query(c))?;
+        self.conn_id = Some(id);
+        Ok(id)
+    }
+
+    /// Ends a blocking command of the connection `client` now, as if it had
+    /// timed out (`CLIENT UNBLOCK id TIMEOUT`). Returns whether one was blocked.
+    pub(crate) fn unblock(&mut self, client: u64) -> Result<bool, Error> {
+        let unblocked: i64 =
+            self.with_conn(|c| redis::cmd("CLIENT").arg("UNBLOCK").arg(client).arg("TIMEOUT").query(c))?;
+        Ok(unblocked == 1)
     }
 
     fn protocol_error(&self, detail: String) -> Error {

@@ -30,18 +30,21 @@ local function store_result(index, prefix, id, record, ttl, cap)
 end
 ";
 
-/// KEYS: pending, processing, workers. ARGV: worker, max.
+/// KEYS: pending, processing, workers. ARGV: worker, max, byte budget.
 /// Registers the worker before it can own anything, then moves up to `max`
-/// tasks from the right (oldest) end of pending to the left of processing.
+/// tasks from the right (oldest) end of pending to the left of processing,
+/// stopping early once the payloads moved reach the byte budget.
 pub(crate) static FETCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 redis.call('SADD', KEYS[3], ARGV[1])
-local out = {}
+local out, bytes, budget = {}, 0, tonumber(ARGV[3])
 for i = 1, tonumber(ARGV[2]) do
   local task = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
   if not task then break end
   out[i] = task
+  bytes = bytes + #task
+  if bytes >= budget then break end
 end
 return out
 ",

@@ -76,7 +76,12 @@ fn refused(payload: &[u8]) -> (MalformedReason, concur_worker::DeadEntry) {
     queue.enqueue_raw(payload).unwrap();
     let good = queue.enqueue("echo", vec![json!("still serving")], &EnqueueOptions::default()).unwrap();
     started(&mut queue, "w1");
-    let mut fetched = queue.fetch("w1", 10, Duration::from_secs(2)).unwrap().into_iter();
+    let mut items = queue.fetch("w1", 10, Duration::from_secs(2)).unwrap();
+    if items.len() < 2 {
+        // A batch ends early after a payload of several megabytes.
+        items.extend(queue.fetch("w1", 10, Duration::ZERO).unwrap());
+    }
+    let mut fetched = items.into_iter();
     let reason = match fetched.next() {
         Some(Fetched::Malformed(bad)) => {
             assert_eq!(bad.size, payload.len());
@@ -130,6 +135,21 @@ fn a_ten_megabyte_payload_is_dead_lettered_and_only_its_start_is_kept() {
     let prefix = entry.payload_prefix.as_deref().expect("the start of the payload is kept");
     assert!(prefix.len() <= 256 && prefix.starts_with("777"), "{} bytes kept", prefix.len());
     assert_eq!(entry.retry_payload(), None);
+}
+
+#[test]
+fn a_batch_stops_once_its_payloads_reach_four_megabytes() {
+    let server = RedisServer::start();
+    let mut queue = server.queue(QueueConfig { max_payload: 8 << 20, ..QueueConfig::default() });
+    for _ in 0..3 {
+        let args = vec![json!("x".repeat(3 << 20))];
+        queue.enqueue("echo", args, &EnqueueOptions::default()).unwrap();
+    }
+    queue.enqueue("echo", vec![], &EnqueueOptions::default()).unwrap();
+    started(&mut queue, "w1");
+    // 3 MiB, then 6 MiB: past the budget, so the batch ends at two.
+    assert_eq!(queue.fetch("w1", 10, Duration::ZERO).unwrap().len(), 2);
+    assert_eq!(queue.fetch("w1", 10, Duration::ZERO).unwrap().len(), 2);
 }
 
 #[test]

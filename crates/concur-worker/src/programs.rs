@@ -1,0 +1,401 @@
+//! Tasks as programs: the operator's configuration file that maps task names
+//! to programs, and the handler that runs one with the task's arguments.
+//!
+//! The format is documented on [`ProgramConfig`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::handler::{Handler, Job, TaskError};
+
+/// How much of each output stream is kept in the result.
+const OUTPUT_CAP: usize = 64 * 1024;
+
+/// The operator's configuration file, loaded and checked: task names and the
+/// programs that run them.
+///
+/// The file is JSON, written by whoever runs the worker:
+///
+/// ```json
+/// {
+///   "tasks": {
+///     "resize":  { "program": "/usr/bin/convert", "args": ["-resize", "50%"], "timeout": 120 },
+///     "archive": { "program": "tar", "args": ["-czf"], "cwd": "/srv/archive", "env": { "GZIP": "-9" } }
+///   }
+/// }
+/// ```
+///
+/// | field | required | meaning |
+/// |---|---|---|
+/// | `program` | yes | an absolute path, or a name looked up in `PATH` when the file is loaded |
+/// | `args` | no | arguments put before the task's own |
+/// | `cwd` | no | the working directory (default: the worker's) |
+/// | `env` | no | variables added to the worker's environment |
+/// | `timeout` | no | seconds one attempt may take, for tasks whose envelope sets none |
+///
+/// Unknown fields are errors, so a misspelt `"timeot"` is caught when the
+/// worker starts rather than ignored.
+///
+/// The task `resize` with the arguments `["in.png", "out.png"]` runs
+/// `/usr/bin/convert -resize 50% in.png out.png`: the program is started
+/// directly with that argument vector ([`std::process::Command`]), never
+/// through a shell, so no argument is ever parsed as shell syntax, and only
+/// the file decides *what* runs — a task only adds arguments. Task arguments
+/// must be strings, numbers or booleans; anything else (or a string holding a
+/// NUL byte) rejects the task.
+///
+/// The program's standard input is empty; its output is captured, the first
+/// 64 KiB of each stream kept (the rest is read and dropped, so a chatty
+/// program cannot exhaust the worker's memory). Exit status 0 acknowledges
+/// the task with `{"exit_code": 0, "stdout": …, "stderr": …}` as its result;
+/// any other status, or death by a signal, fails the attempt (it is retried).
+/// When the attempt runs out of time the program is killed.
+///
+/// # Examples
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("concur-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("tasks.json");
+/// std::fs::write(&path, r#"{"tasks": {"list": {"program": "ls", "args": ["-l"]}}}"#).unwrap();
+///
+/// let config = concur_worker::ProgramConfig::load(&path)?;
+/// assert_eq!(config.task_names().collect::<Vec<_>>(), ["list"]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), concur_worker::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProgramConfig {
+    tasks: BTreeMap<String, Program>,
+}
+
+/// One entry of the file, resolved.
+#[derive(Debug, Clone)]
+struct Program {
+    path: PathBuf,
+    args: Vec<String>,
+    cwd: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+    timeout: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileFormat {
+    tasks: BTreeMap<String, EntryFormat>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryFormat {
+    program: PathBuf,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    cwd: Option<PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    timeout: Option<f64>,
+}
+
+/// Why a configuration file could not be used.
+///
+/// # Examples
+///
+/// ```
+/// use concur_worker::{ConfigError, ProgramConfig};
+///
+/// let err = ProgramConfig::load("/no/such/tasks.json").unwrap_err();
+/// assert!(matches!(err, ConfigError::Read { .. }));
+/// assert!(err.to_string().contains("/no/such/tasks.json"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("could not read the worker's config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not JSON of the expected shape.
+    #[error(
+        "the worker's config file {path} is not valid: {reason}; it must be JSON like \
+         {{\"tasks\": {{\"NAME\": {{\"program\": \"/path/to/program\", \"args\": []}}}}}}"
+    )]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// What the parser objected to, with line and column.
+        reason: String,
+    },
+    /// An entry cannot be used.
+    #[error("the task {task:?} in the worker's config file {path} cannot be used: {reason}")]
+    Task {
+        /// The file.
+        path: PathBuf,
+        /// The task's name.
+        task: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ProgramConfig {
+    /// Reads and checks the file at `path`: its syntax, every field, and that
+    /// every program exists and is executable now (names are looked up in
+    /// `PATH` once, here).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the file, and the task when one entry is at
+    /// fault.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProgramConfig`].
+    pub fn load(path: impl AsRef<Path>) -> Result<ProgramConfig, ConfigError> {
+        let path = path.as_ref();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let file: FileFormat = serde_json::from_str(&text)
+            .map_err(|e| ConfigError::Syntax { path: path.to_owned(), reason: e.to_string() })?;
+        let mut tasks = BTreeMap::new();
+        for (name, entry) in file.tasks {
+            let bad = |reason: String| ConfigError::Task { path: path.to_owned(), task: name.clone(), reason };
+            if name.is_empty() {
+                return Err(bad("a task name cannot be empty".into()));
+            }
+            let timeout = match entry.timeout {
+                None => None,
+                Some(t) => match Duration::try_from_secs_f64(t) {
+                    Ok(d) if !d.is_zero() => Some(d),
+                    _ => return Err(bad(format!("the timeout {t} is not a positive number of seconds"))),
+                },
+            };
+            let program = resolve(&entry.program).map_err(bad)?;
+            if let Some(cwd) = &entry.cwd {
+                if !cwd.is_dir() {
+                    return Err(bad(format!("the working directory {} is not a directory", cwd.display())));
+                }
+            }
+            tasks.insert(name, Program { path: program, args: entry.args, cwd: entry.cwd, env: entry.env, timeout });
+        }
+        Ok(ProgramConfig { tasks })
+    }
+
+    /// The task names the file defines, in order.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProgramConfig`].
+    pub fn task_names(&self) -> impl Iterator<Item = &str> {
+        self.tasks.keys().map(String::as_str)
+    }
+
+    /// The handlers, one per task.
+    pub(crate) fn handlers(&self) -> impl Iterator<Item = (String, Handler)> + '_ {
+        self.tasks.iter().map(|(name, program)| {
+            let timeout = program.timeout;
+            let program = Arc::new(program.clone());
+            let handler = Handler::new(move |job: Job| {
+                let program = program.clone();
+                async move { run(&program, &job).await }
+            });
+            (name.clone(), handler.with_timeout(timeout))
+        })
+    }
+}
+
+/// Checks that `program` can be run: an existing executable file, found in
+/// `PATH` when it is a bare name.
+fn resolve(program: &Path) -> Result<PathBuf, String> {
+    if program.as_os_str().is_empty() {
+        return Err("the program is empty".into());
+    }
+    let candidates: Vec<PathBuf> = if program.components().count() > 1 || program.is_absolute() {
+        vec![program.to_owned()]
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path).map(|dir| dir.join(program)).collect()
+    };
+    for candidate in &candidates {
+        if is_executable(candidate) {
+            return Ok(candidate.clone());
+        }
+    }
+    if candidates.len() == 1 {
+        Err(format!("the program {} does not exist or is not an executable file", program.display()))
+    } else {
+        Err(format!("no executable named {} was found in PATH", program.display()))
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// A task argument as one program argument.
+fn to_arg(job: &Job, index: usize, value: &Value) -> Result<String, TaskError> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => {
+            let kind = match other {
+                Value::Null => "null",
+                Value::Array(_) => "an array",
+                _ => "an object",
+            };
+            return Err(TaskError::rejected(format!(
+                "argument {} of the task {:?} is {kind}; a program task takes strings, numbers and booleans",
+                index + 1,
+                job.name()
+            )));
+        }
+    };
+    if text.contains('\0') {
+        return Err(TaskError::rejected(format!(
+            "argument {} of the task {:?} contains a NUL byte, which no program argument can hold",
+            index + 1,
+            job.name()
+        )));
+    }
+    Ok(text)
+}
+
+async fn run(program: &Program, job: &Job) -> Result<Value, TaskError> {
+    let task_args =
+        job.args().iter().enumerate().map(|(i, v)| to_arg(job, i, v)).collect::<Result<Vec<String>, TaskError>>()?;
+    let mut command = std::process::Command::new(&program.path);
+    command.args(&program.args).args(&task_args).envs(&program.env);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(cwd) = &program.cwd {
+        command.current_dir(cwd);
+    }
+    // tokio's wrapper around the same `Command`, so the loop can wait for the
+    // program without blocking, and a timeout (which drops this future) kills it.
+    let mut command = tokio::process::Command::from(command);
+    command.kill_on_drop(true);
+    let shown = program.path.display();
+    let mut child =
+        command.spawn().map_err(|e| TaskError::failed(format!("could not start the program {shown}: {e}")))?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let (stdout, stderr, status) = tokio::join!(read_capped(stdout), read_capped(stderr), child.wait());
+    let status = status.map_err(|e| TaskError::failed(format!("could not wait for the program {shown}: {e}")))?;
+    let (stdout, stdout_cut) = stdout?;
+    let (stderr, stderr_cut) = stderr?;
+    if !status.success() {
+        let how = match status.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                format!("was killed by signal {}", status.signal().unwrap_or(0))
+            }
+        };
+        let tail: String = {
+            let trimmed = stderr.trim_end();
+            let start = trimmed.char_indices().rev().nth(499).map_or(0, |(i, _)| i);
+            trimmed[start..].to_owned()
+        };
+        let detail = if tail.is_empty() { String::new() } else { format!(": {tail}") };
+        return Err(TaskError::failed(format!("the program {shown} {how}{detail}")));
+    }
+    let mut result = json!({"exit_code": 0, "stdout": stdout, "stderr": stderr});
+    if stdout_cut {
+        result["stdout_truncated"] = json!(true);
+    }
+    if stderr_cut {
+        result["stderr_truncated"] = json!(true);
+    }
+    Ok(result)
+}
+
+/// Reads a stream to its end, keeping the first [`OUTPUT_CAP`] bytes
+/// (decoded lossily) and whether more came.
+async fn read_capped(stream: Option<impl AsyncRead + Unpin>) -> Result<(String, bool), TaskError> {
+    let Some(mut stream) = stream else { return Ok((String::new(), false)) };
+    let mut kept = Vec::new();
+    let mut cut = false;
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let n = stream
+            .read(&mut buffer)
+            .await
+            .map_err(|e| TaskError::failed(format!("could not read the program's output: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        let room = OUTPUT_CAP - kept.len();
+        kept.extend_from_slice(&buffer[..n.min(room)]);
+        cut |= n > room;
+    }
+    Ok((String::from_utf8_lossy(&kept).into_owned(), cut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads `text` as a config file; `{dir}` in it is a directory holding
+    /// `plain.txt`, a file that is not executable.
+    fn load(text: &str) -> Result<ProgramConfig, ConfigError> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("concur-programs-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("plain.txt"), "not a program").unwrap();
+        let path = dir.join("tasks.json");
+        std::fs::write(&path, text.replace("{dir}", &dir.display().to_string())).unwrap();
+        let config = ProgramConfig::load(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        config
+    }
+
+    #[test]
+    fn entries_are_checked_when_loaded() {
+        let ok = load(r#"{"tasks": {"t": {"program": "true"}, "e": {"program": "/bin/echo", "timeout": 2}}}"#);
+        let ok = ok.unwrap();
+        assert_eq!(ok.task_names().collect::<Vec<_>>(), ["e", "t"]);
+        assert!(ok.tasks["t"].path.is_absolute());
+        assert_eq!(ok.tasks["e"].timeout, Some(Duration::from_secs(2)));
+
+        let err = load(r#"{"tasks": {"t": {"program": "no-such-program-here"}}}"#).unwrap_err();
+        assert!(err.to_string().contains("no executable named no-such-program-here"), "{err}");
+        let err = load(r#"{"tasks": {"t": {"program": "{dir}/plain.txt"}}}"#).unwrap_err();
+        assert!(err.to_string().contains("not an executable file"), "{err}");
+        let err = load(r#"{"tasks": {"t": {"program": "true", "timeot": 5}}}"#).unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { .. }) && err.to_string().contains("timeot"), "{err}");
+        let err = load(r#"{"tasks": {"t": {"program": "true", "timeout": -1}}}"#).unwrap_err();
+        assert!(err.to_string().contains("timeout -1"), "{err}");
+        assert!(matches!(load("{not json").unwrap_err(), ConfigError::Syntax { .. }));
+        assert!(matches!(
+            load(r#"{"tasks": {"t": {"program": "true", "cwd": "/no/such"}}}"#),
+            Err(ConfigError::Task { .. })
+        ));
+    }
+
+    #[test]
+    fn arguments_must_be_scalars() {
+        let job = Job::new("t", vec![]);
+        assert_eq!(to_arg(&job, 0, &json!("a b")).unwrap(), "a b");
+        assert_eq!(to_arg(&job, 0, &json!(2.5)).unwrap(), "2.5");
+        assert_eq!(to_arg(&job, 0, &json!(true)).unwrap(), "true");
+        assert!(to_arg(&job, 1, &json!({"a": 1})).unwrap_err().to_string().contains("argument 2"));
+        assert!(to_arg(&job, 0, &json!(null)).unwrap_err().is_rejected());
+        assert!(to_arg(&job, 0, &json!("a\u{0}b")).unwrap_err().to_string().contains("NUL"));
+    }
+}

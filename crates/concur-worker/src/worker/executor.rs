@@ -1,0 +1,208 @@
+//! The event-loop side: a supervisor task on the worker's `aio` loop starts
+//! each fetched task as a task of its own, runs its handler under its time
+//! limit, and reports how it ended to the finisher.
+//!
+//! The consumer thread hands batches over through a `SimpleQueue` that the
+//! supervisor awaits with `get_async` — the same queue type serving a thread
+//! on one side and a coroutine on the other. Handlers are called on the loop's
+//! thread, so their futures need not be `Send`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use concur::aio::{self, LoopError, LoopHandle};
+use concur::queue::SimpleQueue;
+use serde_json::Value;
+
+use super::finisher::{Message, Outcome};
+use super::shared::{Shared, State};
+use crate::handler::{Handler, HandlerFuture, Job, TaskError};
+use crate::Task;
+
+/// What the consumer and the stopping thread send to the loop.
+pub(crate) enum LoopMessage {
+    /// Fetched tasks to start, with their local numbers.
+    Start(Vec<(u64, Arc<Task>)>),
+    /// The grace period is over: cancel what still runs.
+    Abort,
+}
+
+/// Starts the supervisor on the loop.
+pub(crate) fn start(
+    handle: &LoopHandle,
+    shared: Arc<Shared>,
+    handlers: HashMap<String, Handler>,
+    inbox: Arc<SimpleQueue<LoopMessage>>,
+    reports: Arc<SimpleQueue<Message>>,
+) -> Result<(), LoopError> {
+    handle.call_soon_threadsafe(move || {
+        // Made here, on the loop's thread: the supervisor holds `Rc`s.
+        let supervisor = aio::create_task(supervise(shared, Rc::new(handlers), inbox, reports));
+        supervisor.add_done_callback(|task| {
+            if let Err(error) = task.result() {
+                tracing::error!(%error, "the worker's supervisor task ended abnormally");
+            }
+        });
+    })?;
+    Ok(())
+}
+
+async fn supervise(
+    shared: Arc<Shared>,
+    handlers: Rc<HashMap<String, Handler>>,
+    inbox: Arc<SimpleQueue<LoopMessage>>,
+    reports: Arc<SimpleQueue<Message>>,
+) {
+    let running: Rc<RefCell<HashMap<u64, aio::Task<()>>>> = Rc::new(RefCell::new(HashMap::new()));
+    while let Ok(message) = inbox.get_async().await {
+        match message {
+            LoopMessage::Start(batch) => {
+                for (seq, task) in batch {
+                    if shared.state() != State::Running {
+                        // Stopping: a task not started yet goes back to pending.
+                        let _ = reports.put(Message::Report(seq, Outcome::Return));
+                        continue;
+                    }
+                    let body = run_task(shared.clone(), handlers.clone(), seq, task, reports.clone());
+                    let spawned = aio::create_task(body);
+                    let registry = running.clone();
+                    spawned.add_done_callback(move |done| {
+                        // Reading the result marks it seen (the loop's debug
+                        // mode warns about tasks nobody looked at).
+                        let _ = done.result();
+                        registry.borrow_mut().remove(&seq);
+                    });
+                    running.borrow_mut().insert(seq, spawned);
+                }
+            }
+            LoopMessage::Abort => {
+                let live: Vec<aio::TaskRef> = running.borrow().values().map(aio::Task::as_ref).collect();
+                for task in live {
+                    task.cancel("the worker is stopping and its grace period is over");
+                }
+            }
+        }
+    }
+}
+
+/// Sends the task's outcome to the finisher; if the task is dropped before
+/// it could (cancelled where no `aio` await could hand it the error, or the
+/// loop closed), reports it abandoned, so the finisher's count stays true.
+struct Reporter {
+    seq: u64,
+    reports: Arc<SimpleQueue<Message>>,
+    sent: bool,
+}
+
+impl Reporter {
+    fn send(mut self, outcome: Outcome) {
+        self.sent = true;
+        let _ = self.reports.put(Message::Report(self.seq, outcome));
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        if !self.sent {
+            let _ = self.reports.put(Message::Report(self.seq, Outcome::Abandon));
+        }
+    }
+}
+
+async fn run_task(
+    shared: Arc<Shared>,
+    handlers: Rc<HashMap<String, Handler>>,
+    seq: u64,
+    task: Arc<Task>,
+    reports: Arc<SimpleQueue<Message>>,
+) {
+    let reporter = Reporter { seq, reports, sent: false };
+    let outcome = match handlers.get(task.name()) {
+        None => Outcome::Reject(unknown_task(task.name(), &handlers)),
+        Some(handler) => {
+            // The envelope's own limit wins; then the handler's; then the queue's default.
+            let limit = match (task.envelope().timeout, handler.timeout) {
+                (None, Some(own)) => own,
+                _ => task.timeout(),
+            };
+            let job = Job::for_task(&task, limit);
+            let began = Instant::now();
+            let call = catch_unwind(AssertUnwindSafe(|| handler.call(job)));
+            let outcome = match call {
+                Err(panic) => Outcome::Fail(format!("the handler panicked: {}", panic_message(&*panic))),
+                Ok(fut) => match aio::timeout(limit, CatchUnwind(fut)).await {
+                    Ok(Ok(Ok(value))) => Outcome::Ack(value),
+                    Ok(Ok(Err(error))) => from_task_error(error),
+                    Ok(Err(panic)) => Outcome::Fail(format!("the handler panicked: {panic}")),
+                    Err(other) => Outcome::Fail(other.to_string()),
+                },
+            };
+            match outcome {
+                // However the cancellation came out of the handler (a timeout
+                // error, or an error the handler made from it), an attempt
+                // that failed at its limit failed by it.
+                Outcome::Fail(_) if began.elapsed() >= limit && shared.state() != State::Aborting => {
+                    Outcome::Fail(format!("the task did not finish within its time limit of {} s", limit.as_secs_f64()))
+                }
+                other => other,
+            }
+        }
+    };
+    let outcome = match outcome {
+        // Cut short by the stop: not a failure of the task; retire returns it.
+        Outcome::Fail(_) | Outcome::Reject(_) if shared.state() == State::Aborting => Outcome::Abandon,
+        other => other,
+    };
+    reporter.send(outcome);
+}
+
+fn from_task_error(error: TaskError) -> Outcome {
+    if error.is_rejected() {
+        Outcome::Reject(error.message().to_owned())
+    } else {
+        Outcome::Fail(error.message().to_owned())
+    }
+}
+
+fn unknown_task(name: &str, handlers: &HashMap<String, Handler>) -> String {
+    let mut known: Vec<&str> = handlers.keys().map(String::as_str).collect();
+    known.sort_unstable();
+    let shown = if known.len() > 20 { format!("{}, …", known[..20].join(", ")) } else { known.join(", ") };
+    format!("no handler is registered for the task {name:?} on this worker, which runs: {shown}")
+}
+
+/// A handler's future with its panics caught and turned into a message, so
+/// a panicking handler fails its task instead of vanishing with it.
+struct CatchUnwind(HandlerFuture);
+
+impl Future for CatchUnwind {
+    type Output = Result<Result<Value, TaskError>, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic_message(&*panic))),
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// How long the stopping thread waits for cancelled tasks to report.
+pub(crate) const ABORT_WAIT: Duration = Duration::from_secs(5);

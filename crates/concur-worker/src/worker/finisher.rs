@@ -1,0 +1,221 @@
+//! The finisher thread: takes the outcomes the loop reports and makes them
+//! true in Redis — acknowledgements batched into one `ack_many` per round,
+//! failures through `fail` (retry or dead), rejections through `reject`,
+//! unstarted tasks back through `return_to_pending`.
+//!
+//! Batching is what makes the worker fast: under load, outcomes pile up
+//! while one acknowledgement script runs, and the next round takes them all
+//! at once, so the round trips per task fall as the load grows. A task
+//! leaves the worker's held set (and frees its slot) only after Redis
+//! confirmed its transition, so a reconnect's `recover` never returns a task
+//! whose acknowledgement is still on its way, and a call lost with the
+//! connection is simply made again: every finishing call is safe to repeat.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use concur::queue::{GetError, SimpleQueue};
+use serde_json::Value;
+
+use super::shared::{Backoff, Counters, Shared};
+use crate::{Error, FailOutcome, Queue, Task};
+
+/// Most outcomes taken in one round.
+const ROUND: usize = 2048;
+/// Most acknowledgements in one script, so one script never holds Redis long.
+const ACK_CHUNK: usize = 512;
+
+/// How a task ended on the loop.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Finished: acknowledge with this result.
+    Ack(Value),
+    /// Failed (an error, a panic, its time limit): retry or dead-letter.
+    Fail(String),
+    /// Refused: dead-letter at once.
+    Reject(String),
+    /// Never started (the worker was stopping): back to pending.
+    Return,
+    /// Cancelled by a stop: left for `retire` to return.
+    Abandon,
+}
+
+/// What the finisher receives.
+#[derive(Debug)]
+pub(crate) enum Message {
+    Report(u64, Outcome),
+    /// Everything reported so far is in; finish it and end.
+    Flush,
+}
+
+pub(crate) fn run(shared: &Shared, queue: &mut Queue, inbox: &SimpleQueue<Message>) {
+    let mut finisher = Finisher { shared, queue, backoff: Backoff::new(), failing: false };
+    loop {
+        let first = match inbox.get_timeout(Duration::from_millis(500)) {
+            Ok(message) => message,
+            Err(GetError::Empty) => continue,
+            Err(_) => return,
+        };
+        let mut messages = vec![first];
+        while messages.len() < ROUND {
+            match inbox.try_get() {
+                Ok(message) => messages.push(message),
+                Err(_) => break,
+            }
+        }
+        if finisher.round(messages) {
+            return;
+        }
+    }
+}
+
+struct Finisher<'a> {
+    shared: &'a Shared,
+    queue: &'a mut Queue,
+    backoff: Backoff,
+    failing: bool,
+}
+
+impl Finisher<'_> {
+    /// Handles one round of messages; returns whether a flush was among them.
+    fn round(&mut self, messages: Vec<Message>) -> bool {
+        let mut flush = false;
+        let mut reports = 0;
+        let mut acks: Vec<(u64, Arc<Task>, Value)> = Vec::new();
+        let mut fails: Vec<(u64, Arc<Task>, String, bool)> = Vec::new();
+        let mut returns: Vec<(u64, Arc<Task>)> = Vec::new();
+        for message in messages {
+            let (seq, outcome) = match message {
+                Message::Flush => {
+                    flush = true;
+                    continue;
+                }
+                Message::Report(seq, outcome) => (seq, outcome),
+            };
+            reports += 1;
+            let Some(task) = self.shared.held_task(seq) else { continue };
+            match outcome {
+                Outcome::Ack(value) => acks.push((seq, task, value)),
+                Outcome::Fail(error) => fails.push((seq, task, error, false)),
+                Outcome::Reject(error) => fails.push((seq, task, error, true)),
+                Outcome::Return => returns.push((seq, task)),
+                Outcome::Abandon => {}
+            }
+        }
+        self.shared.received(reports);
+        for chunk in acks.chunks(ACK_CHUNK) {
+            self.acknowledge(chunk);
+        }
+        for (seq, task, error, rejected) in fails {
+            self.fail(seq, &task, &error, rejected);
+        }
+        if !returns.is_empty() {
+            let tasks: Vec<&Task> = returns.iter().map(|(_, task)| &**task).collect();
+            let worker = &self.shared.worker;
+            if let Some(n) = self.retrying("return unstarted tasks", |queue| queue.return_to_pending(worker, &tasks)) {
+                Counters::add(&self.shared.counters.returned, n as u64);
+                let seqs: Vec<u64> = returns.iter().map(|(seq, _)| *seq).collect();
+                self.shared.release(&seqs);
+            }
+        }
+        flush
+    }
+
+    fn acknowledge(&mut self, chunk: &[(u64, Arc<Task>, Value)]) {
+        let done: Vec<(&Task, &Value)> = chunk.iter().map(|(_, task, value)| (&**task, value)).collect();
+        let worker = &self.shared.worker;
+        let Some(held) = self.retrying("acknowledge tasks", |queue| queue.ack_many(worker, &done)) else { return };
+        let mut acked = 0;
+        for ((_, task, _), held) in chunk.iter().zip(held) {
+            if held {
+                acked += 1;
+            } else {
+                Counters::add(&self.shared.counters.not_held, 1);
+                tracing::warn!(
+                    task = task.id(),
+                    name = task.name(),
+                    "the task finished, but a reaper had already returned it to pending (this worker's heartbeat \
+                     lapsed), so it was not acknowledged here; it may run again elsewhere"
+                );
+            }
+        }
+        Counters::add(&self.shared.counters.done, acked);
+        let seqs: Vec<u64> = chunk.iter().map(|(seq, _, _)| *seq).collect();
+        self.shared.release(&seqs);
+    }
+
+    fn fail(&mut self, seq: u64, task: &Task, error: &str, rejected: bool) {
+        let worker = &self.shared.worker;
+        let outcome = if rejected {
+            self.retrying("dead-letter a rejected task", |queue| queue.reject(worker, task, error))
+        } else {
+            self.retrying("record a failed attempt", |queue| queue.fail(worker, task, error))
+        };
+        let Some(outcome) = outcome else { return };
+        let counters = &self.shared.counters;
+        match outcome {
+            FailOutcome::Retrying { attempt, delay, due } => {
+                Counters::add(&counters.retried, 1);
+                tracing::warn!(
+                    task = task.id(),
+                    name = task.name(),
+                    attempt,
+                    max_attempts = task.max_attempts(),
+                    error,
+                    "the task failed; it will be retried in {:.1} s",
+                    delay.as_secs_f64()
+                );
+                let wait = due.duration_since(SystemTime::now()).unwrap_or_default();
+                self.shared.promote_by(Instant::now() + wait);
+            }
+            FailOutcome::Dead if rejected => {
+                Counters::add(&counters.rejected, 1);
+                tracing::warn!(task = task.id(), name = task.name(), error, "the task was rejected and dead-lettered");
+            }
+            FailOutcome::Dead => {
+                Counters::add(&counters.dead, 1);
+                tracing::warn!(
+                    task = task.id(),
+                    name = task.name(),
+                    attempts = task.attempt(),
+                    error,
+                    "the task failed its last attempt and was dead-lettered"
+                );
+            }
+            FailOutcome::NotHeld => Counters::add(&counters.not_held, 1),
+        }
+        self.shared.release(&[seq]);
+    }
+
+    /// Makes a finishing call until Redis confirms it; each is safe to
+    /// repeat. Gives up (returns `None`) only during a stop whose time is up:
+    /// the task then stays in the processing list, for `retire` or a reaper.
+    fn retrying<T>(&mut self, what: &str, mut call: impl FnMut(&mut Queue) -> Result<T, Error>) -> Option<T> {
+        loop {
+            match call(self.queue) {
+                Ok(value) => {
+                    if self.failing {
+                        self.failing = false;
+                        tracing::info!("the finisher reached Redis again");
+                    }
+                    self.backoff.reset();
+                    return Some(value);
+                }
+                Err(error) => {
+                    if !self.failing {
+                        self.failing = true;
+                        if error.is_transient() {
+                            Counters::add(&self.shared.counters.reconnects, 1);
+                        }
+                        tracing::warn!(%error, "could not {what}; retrying with backoff");
+                    }
+                    if self.shared.giving_up() {
+                        tracing::error!(%error, "gave up trying to {what} at shutdown; the tasks stay held in Redis");
+                        return None;
+                    }
+                    std::thread::sleep(self.backoff.next_wait());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,795 @@
+//! The run loop: [`Worker`], built by [`WorkerBuilder`], stopped through
+//! [`Shutdown`], reporting a [`RunReport`].
+//!
+//! The shape is the reference's — a consumer thread feeding a background
+//! event loop that runs each task as a coroutine — made reliable:
+//!
+//! ```text
+//!             fetch (LMOVE×n | BLMOVE)            Start(batch)
+//!   Redis ──────────────────────────► consumer ─────────────────► aio loop: one task per
+//!     ▲                               (this thread)                fetched task, under its
+//!     │                                                            time limit
+//!     │  ack_many / fail / reject / return            Report(outcome)  │
+//!     └──────────────────────────────── finisher ◄─────────────────────┘
+//!     │
+//!     └── heartbeat, promote_due, reap ── maintenance (own timer)
+//! ```
+//!
+//! Four connections, one per thread: a blocking fetch holds its own, and the
+//! heartbeat never waits behind a batch of acknowledgements. A task takes a
+//! slot from its fetch until Redis confirmed how it ended, so the processing
+//! list never holds more than the concurrency.
+
+mod consumer;
+mod executor;
+mod finisher;
+mod maintenance;
+mod shared;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use concur::aio::{self, LoopError};
+use concur::queue::SimpleQueue;
+use serde::Serialize;
+
+use self::executor::LoopMessage;
+use self::finisher::Message;
+pub(crate) use self::shared::Shared;
+use self::shared::{Backoff, Settings};
+use crate::handler::{self, Handler, Job, TaskError};
+use crate::programs::{ConfigError, ProgramConfig};
+use crate::{Error, Queue, QueueConfig};
+
+/// The Redis server a worker uses unless told otherwise.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(concur_worker::DEFAULT_REDIS_URL, "redis://127.0.0.1:6379");
+/// ```
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Tasks a worker runs at once unless told otherwise.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(concur_worker::DEFAULT_CONCURRENCY, 64);
+/// ```
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// After a stop, the finisher keeps trying to reach Redis this long.
+const FLUSH_LIMIT: Duration = Duration::from_secs(10);
+/// After a stop, `retire` is tried this long.
+const RETIRE_LIMIT: Duration = Duration::from_secs(10);
+/// The longest an idle fetch blocks before it looks around.
+const MAX_BLOCK: Duration = Duration::from_secs(2);
+
+/// Why a worker could not be built or could not run.
+///
+/// # Examples
+///
+/// ```
+/// use concur_worker::{Worker, WorkerError};
+///
+/// let err = Worker::builder().concurrency(0).build().unwrap_err();
+/// assert!(matches!(err, WorkerError::InvalidOption(_)));
+/// assert!(err.is_bad_input());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// Redis could not be used: a bad URL, an unreachable server, a wrong
+    /// password, a bad queue name or limit, or a failure at start.
+    #[error(transparent)]
+    Queue(#[from] Error),
+    /// The configuration file could not be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A builder setting is out of range.
+    #[error("invalid worker setting: {0}")]
+    InvalidOption(String),
+    /// The event loop could not start.
+    #[error("the worker's event loop could not start: {0}")]
+    Loop(#[from] LoopError),
+    /// A thread could not start.
+    #[error("could not start the worker's {what} thread: {source}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The signal handler could not be installed.
+    #[error(
+        "could not install the SIGINT/SIGTERM handler ({0}); another part of the program has one, so build the \
+         worker with handle_signals(false) and call Shutdown::stop from yours"
+    )]
+    Signals(String),
+}
+
+impl WorkerError {
+    /// Whether the error is in what the user gave — URL, password, names,
+    /// settings, configuration file — rather than a failure along the way.
+    /// The command line exits with status 2 for these.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = concur_worker::Worker::builder().redis("http://nope").build().unwrap_err();
+    /// assert!(err.is_bad_input());
+    /// ```
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            WorkerError::Queue(error) => error.is_bad_input(),
+            WorkerError::Config(_) | WorkerError::InvalidOption(_) => true,
+            WorkerError::Loop(_) | WorkerError::Thread { .. } | WorkerError::Signals(_) => false,
+        }
+    }
+}
+
+/// Sets up a [`Worker`]: where Redis is, which queue, how many tasks at once,
+/// the handlers, and the timings.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use concur_worker::{Job, TaskError, Worker};
+///
+/// let worker = Worker::builder()
+///     .redis("redis://127.0.0.1:6379")
+///     .queue("images")
+///     .concurrency(32)
+///     .handler("resize", |job: Job| async move {
+///         let (path, width): (String, u32) = job.args_as()?;
+///         // ... resize `path` to `width` pixels ...
+///         Ok::<_, TaskError>(serde_json::json!({ "path": path, "width": width }))
+///     })
+///     .grace_period(Duration::from_secs(10))
+///     .build()?;
+/// let report = worker.run()?;
+/// println!("{} tasks done", report.done);
+/// # Ok::<(), concur_worker::WorkerError>(())
+/// ```
+#[derive(Debug)]
+pub struct WorkerBuilder {
+    url: String,
+    queue: QueueConfig,
+    concurrency: usize,
+    handlers: BTreeMap<String, Handler>,
+    config_file: Option<PathBuf>,
+    heartbeat_ttl: Duration,
+    grace: Duration,
+    sleep_unit: Duration,
+    handle_signals: bool,
+}
+
+impl Default for WorkerBuilder {
+    /// The defaults of [`Worker::builder`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::WorkerBuilder::default();
+    /// ```
+    fn default() -> Self {
+        WorkerBuilder {
+            url: DEFAULT_REDIS_URL.to_owned(),
+            queue: QueueConfig::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+            handlers: BTreeMap::new(),
+            config_file: None,
+            heartbeat_ttl: Duration::from_secs(30),
+            grace: Duration::from_secs(30),
+            sleep_unit: Duration::from_secs(1),
+            handle_signals: true,
+        }
+    }
+}
+
+impl WorkerBuilder {
+    /// The Redis server: `redis://[:password@]host[:port][/db]`, or
+    /// `rediss://…` for TLS. Default: [`DEFAULT_REDIS_URL`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().redis("redis://:secret@10.0.0.5:6379/0");
+    /// ```
+    pub fn redis(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.url);
+        self
+    }
+
+    /// The queue's name. Default: `queue`, the reference's list.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().queue("emails");
+    /// ```
+    pub fn queue(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.queue.name);
+        self
+    }
+
+    /// All the queue's settings (its name, limits, retry policy, result
+    /// retention), replacing those set before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_worker::QueueConfig;
+    /// let builder = concur_worker::Worker::builder()
+    ///     .queue_config(QueueConfig { default_max_attempts: 3, ..QueueConfig::named("emails") });
+    /// ```
+    pub fn queue_config(mut self, config: QueueConfig) -> Self {
+        self.queue = config;
+        self
+    }
+
+    /// How many tasks run at once, at least 1. Default: [`DEFAULT_CONCURRENCY`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().concurrency(200);
+    /// ```
+    pub fn concurrency(mut self, tasks: usize) -> Self {
+        self.concurrency = tasks;
+        self
+    }
+
+    /// Registers `f` as the handler of the tasks named `name`, replacing a
+    /// built-in of that name. See [`Job`] and [`TaskError`] for what it is
+    /// given and how it fails.
+    ///
+    /// `f` is called on the worker's event-loop thread and the future it
+    /// returns runs there, as a task of a [`concur::aio`] loop, so the future
+    /// need not be `Send`: it may hold `Rc`s, `aio` locks and events, or tokio
+    /// sockets. The function itself crosses to that thread once, so it must
+    /// be `Send`. (The worker hands each fetched task to the loop as data and
+    /// makes the future there, rather than making it on the consumer's thread
+    /// and sending it with `run_coroutine_threadsafe`, which would demand
+    /// `Send` futures of every handler.)
+    ///
+    /// How the handler ends decides what happens to the task:
+    ///
+    /// | the handler | the task |
+    /// |---|---|
+    /// | returns `Ok(value)` | acknowledged; `value` stored as its result |
+    /// | returns [`TaskError::failed`] (or any error through `?`), panics, or outlives its time limit | retried after a backoff; dead-lettered once out of attempts |
+    /// | returns [`TaskError::rejected`], e.g. from [`Job::args_as`] on arguments that do not fit | dead-lettered at once with the reason: no retry can fix it |
+    ///
+    /// A handler that outlives its time limit is cancelled: it sees
+    /// [`concur::aio::Cancelled`] at its next `aio` await (or is dropped, if
+    /// it waits on something else), as with `asyncio.timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_worker::{Job, TaskError, Worker};
+    ///
+    /// let builder = Worker::builder().handler("add", |job: Job| async move {
+    ///     let (a, b): (i64, i64) = job.args_as()?;
+    ///     Ok::<_, TaskError>(a + b)
+    /// });
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// Registering a function as a task, as Celery's `@app.task` does.
+    pub fn handler<F, Fut, T>(mut self, name: &str, f: F) -> Self
+    where
+        F: Fn(Job) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, TaskError>> + 'static,
+        T: Serialize,
+    {
+        self.handlers.insert(name.to_owned(), Handler::new(f));
+        self
+    }
+
+    /// An operator's configuration file mapping task names to programs (see
+    /// [`ProgramConfig`] for the format), read and checked by
+    /// [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().config_file("/etc/concur/tasks.json");
+    /// ```
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
+        self
+    }
+
+    /// How long the worker's heartbeat lasts; it is renewed every third of
+    /// that. A worker silent for this long is taken for dead and its tasks
+    /// are returned by the next reap. At least 300 ms. Default: 30 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().heartbeat_ttl(std::time::Duration::from_secs(10));
+    /// ```
+    pub fn heartbeat_ttl(mut self, ttl: Duration) -> Self {
+        self.heartbeat_ttl = ttl;
+        self
+    }
+
+    /// How long running tasks may take to finish after a stop before they
+    /// are cancelled and returned to the queue. Default: 30 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().grace_period(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// What one unit of the built-in `sleep` lasts. Default: one second, so
+    /// `sleep 5` sleeps 5 s; the example `redis_tasks` uses 200 ms to play the
+    /// reference's 5-3-1 scenario in about a second.
+    ///
+    /// `sleep` takes one argument, a number; it rejects (dead-letters at
+    /// once) anything else, a negative number, and a sleep longer than the
+    /// task's time limit, which could never finish. It returns its argument.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().sleep_unit(std::time::Duration::from_millis(200));
+    /// ```
+    pub fn sleep_unit(mut self, unit: Duration) -> Self {
+        self.sleep_unit = unit;
+        self
+    }
+
+    /// Whether [`run`](Worker::run) stops on SIGINT and SIGTERM: the first
+    /// signal stops gracefully, the second at once. Default: on. Turn it off
+    /// when the program handles signals itself, and call [`Shutdown::stop`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().handle_signals(false);
+    /// ```
+    pub fn handle_signals(mut self, on: bool) -> Self {
+        self.handle_signals = on;
+        self
+    }
+
+    /// Checks the settings, reads the configuration file, and connects to
+    /// Redis. Nothing is written to Redis: a worker that fails to build
+    /// leaves the queue as it was.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError::InvalidOption`] for a setting out of range or a task
+    /// defined both by a handler and by the file; [`WorkerError::Config`];
+    /// [`WorkerError::Queue`] for a bad URL, an unreachable server, a wrong
+    /// password or a bad queue name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = concur_worker::Worker::builder().redis("redis://127.0.0.1:1").build().unwrap_err();
+    /// assert!(err.to_string().contains("could not connect to Redis"));
+    /// ```
+    pub fn build(self) -> Result<Worker, WorkerError> {
+        let bad = |msg: String| Err(WorkerError::InvalidOption(msg));
+        if self.concurrency == 0 {
+            return bad("the concurrency must be at least 1".into());
+        }
+        if self.heartbeat_ttl < Duration::from_millis(300) {
+            return bad(format!("the heartbeat TTL must be at least 300 ms, not {:?}", self.heartbeat_ttl));
+        }
+        if self.sleep_unit.is_zero() {
+            return bad("the sleep unit must be more than zero".into());
+        }
+        if let Some(name) = self.handlers.keys().find(|name| name.is_empty()) {
+            return bad(format!("a handler's task name cannot be empty ({name:?})"));
+        }
+        let mut handlers: BTreeMap<String, Handler> = BTreeMap::new();
+        handlers.insert(crate::SLEEP_TASK.to_owned(), handler::sleep(self.sleep_unit));
+        handlers.insert("echo".to_owned(), handler::echo());
+        if let Some(path) = &self.config_file {
+            let config = ProgramConfig::load(path)?;
+            for (name, handler) in config.handlers() {
+                if self.handlers.contains_key(&name) {
+                    return bad(format!(
+                        "the task {name:?} is defined both by a handler and by the config file {}",
+                        path.display()
+                    ));
+                }
+                handlers.insert(name, handler);
+            }
+        }
+        handlers.extend(self.handlers);
+        let queue = Queue::connect(&self.url, self.queue)?;
+        let settings = Settings {
+            concurrency: self.concurrency,
+            heartbeat_ttl: self.heartbeat_ttl,
+            grace: self.grace,
+            block: MAX_BLOCK.min(self.heartbeat_ttl / 4),
+        };
+        let shared = Arc::new(Shared::new(crate::new_worker_id(), settings));
+        Ok(Worker { queue, handlers, shared, handle_signals: self.handle_signals })
+    }
+}
+
+/// A task worker: fetches tasks from one Redis queue and runs them with the
+/// registered handlers, `concurrency` at a time, on an `aio` event loop,
+/// delivering every task at least once.
+///
+/// [`run`](Self::run) blocks until the worker is stopped — by
+/// [`Shutdown::stop`], or SIGINT/SIGTERM — and then stops gracefully: it
+/// fetches no more, lets running tasks finish within the grace period,
+/// returns tasks it had not started to the queue, cancels and returns those
+/// still running when the grace period ends, and retires from the queue.
+///
+/// When Redis goes away the worker keeps its running tasks, reconnects with
+/// backoff, and then acknowledges what finished meanwhile; every finishing
+/// call is safe to repeat, so nothing acknowledged is lost or done twice.
+///
+/// Inside, four threads with a Redis connection each: the consumer (the
+/// thread that called `run`) fetches as many tasks as there are free slots
+/// — one script when tasks wait, a blocking `BLMOVE` when none do — and
+/// hands them to the event loop, where each runs as a coroutine under its
+/// time limit; a finisher acknowledges what finished, many tasks per script;
+/// a maintenance thread renews the heartbeat on its own timer, promotes due
+/// tasks and reaps dead workers. `docs/PROTOCOL.md`, "The run loop", gives
+/// the rules they keep.
+///
+/// # Examples
+///
+/// ```no_run
+/// use concur_worker::Worker;
+///
+/// let worker = Worker::builder().queue("queue").concurrency(100).build()?;
+/// let stop = worker.shutdown_handle();
+/// let running = std::thread::spawn(move || worker.run());
+/// // ... later:
+/// stop.stop();
+/// let report = running.join().unwrap()?;
+/// println!("{report:?}");
+/// # Ok::<(), concur_worker::WorkerError>(())
+/// ```
+///
+/// # Python
+///
+/// The reference's pair of a consumer thread popping from Redis and
+/// `asyncio.run_coroutine_threadsafe` onto a loop in another thread; in the
+/// Python world, an RQ or Celery worker with an asyncio pool.
+pub struct Worker {
+    queue: Queue,
+    handlers: BTreeMap<String, Handler>,
+    shared: Arc<Shared>,
+    handle_signals: bool,
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("id", &self.shared.worker)
+            .field("queue", &self.queue)
+            .field("tasks", &self.handlers.keys().collect::<Vec<_>>())
+            .field("settings", &self.shared.settings)
+            .finish()
+    }
+}
+
+/// What a worker did, returned by [`Worker::run`].
+///
+/// # Examples
+///
+/// ```
+/// let report = concur_worker::RunReport::default();
+/// assert_eq!(report.done, 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunReport {
+    /// The worker's id.
+    pub worker: String,
+    /// Tasks acknowledged.
+    pub done: u64,
+    /// Failed attempts scheduled for a retry.
+    pub retried: u64,
+    /// Tasks dead-lettered after their last attempt failed.
+    pub dead: u64,
+    /// Tasks rejected (unknown name, unusable arguments) and dead-lettered.
+    pub rejected: u64,
+    /// Payloads that were not tasks, dead-lettered.
+    pub malformed: u64,
+    /// Tasks given back to the queue at the stop, unstarted or cut short.
+    pub returned: u64,
+    /// Tasks a reaper took back before this worker finished them.
+    pub not_held: u64,
+    /// Times a connection to Redis was lost and sought again.
+    pub reconnects: u64,
+}
+
+/// Stops a running [`Worker`] from another thread. Cloneable; keeps working
+/// after the worker ended (it then does nothing).
+///
+/// # Examples
+///
+/// ```no_run
+/// let worker = concur_worker::Worker::builder().handle_signals(false).build()?;
+/// let stop = worker.shutdown_handle();
+/// std::thread::spawn(move || {
+///     std::thread::sleep(std::time::Duration::from_secs(60));
+///     stop.stop();
+/// });
+/// worker.run()?;
+/// # Ok::<(), concur_worker::WorkerError>(())
+/// ```
+#[derive(Clone)]
+pub struct Shutdown {
+    shared: Arc<Shared>,
+}
+
+impl Shutdown {
+    /// Stops gracefully: no new tasks; running tasks may finish within the
+    /// grace period. What SIGINT or SIGTERM does.
+    ///
+    /// # Examples
+    ///
+    /// See [`Shutdown`].
+    pub fn stop(&self) {
+        self.shared.stop();
+    }
+
+    /// Stops at once: running tasks are cancelled and returned to the queue
+    /// (they will run again). What a second signal does.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let worker = concur_worker::Worker::builder().build()?;
+    /// worker.shutdown_handle().stop_now();
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn stop_now(&self) {
+        self.shared.stop_now();
+    }
+
+    /// Whether a stop was asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let worker = concur_worker::Worker::builder().build()?;
+    /// assert!(!worker.shutdown_handle().is_stopping());
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn is_stopping(&self) -> bool {
+        self.shared.state() != shared::State::Running
+    }
+}
+
+impl fmt::Debug for Shutdown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shutdown").field("worker", &self.shared.worker).field("stopping", &self.is_stopping()).finish()
+    }
+}
+
+impl Worker {
+    /// A builder with the defaults: the queue `queue` on
+    /// [`DEFAULT_REDIS_URL`], [`DEFAULT_CONCURRENCY`] tasks at once, the
+    /// built-in `sleep` and `echo`, a 30 s heartbeat and grace period, and
+    /// SIGINT/SIGTERM handling.
+    ///
+    /// # Examples
+    ///
+    /// See [`WorkerBuilder`].
+    pub fn builder() -> WorkerBuilder {
+        WorkerBuilder::default()
+    }
+
+    /// The worker's id: its process id and a random suffix.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let worker = concur_worker::Worker::builder().build()?;
+    /// assert!(worker.id().starts_with(&std::process::id().to_string()));
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn id(&self) -> &str {
+        &self.shared.worker
+    }
+
+    /// The names of the tasks this worker runs, sorted.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let worker = concur_worker::Worker::builder().build()?;
+    /// assert_eq!(worker.task_names().collect::<Vec<_>>(), ["echo", "sleep"]);
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn task_names(&self) -> impl Iterator<Item = &str> {
+        self.handlers.keys().map(String::as_str)
+    }
+
+    /// A handle that stops this worker from another thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`Shutdown`].
+    pub fn shutdown_handle(&self) -> Shutdown {
+        Shutdown { shared: self.shared.clone() }
+    }
+
+    /// Runs until stopped (see [`Worker`]), then returns what it did.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError::Queue`] if Redis cannot be reached when starting (once
+    /// running, connection losses are retried, not returned);
+    /// [`WorkerError::Loop`], [`WorkerError::Thread`] and
+    /// [`WorkerError::Signals`] if the machinery cannot start.
+    ///
+    /// # Examples
+    ///
+    /// See [`Worker`].
+    pub fn run(self) -> Result<RunReport, WorkerError> {
+        let Worker { mut queue, handlers, shared, handle_signals } = self;
+        let _registration =
+            if handle_signals { Some(crate::signals::register(&shared).map_err(WorkerError::Signals)?) } else { None };
+        let finisher_queue = queue.try_clone()?;
+        let maintenance_queue = queue.try_clone()?;
+        let ttl = shared.settings.heartbeat_ttl;
+        let sent = Instant::now();
+        queue.heartbeat(&shared.worker, ttl)?;
+        shared.heartbeat_ok(sent + ttl);
+        let tasks: Vec<&str> = handlers.keys().map(String::as_str).collect();
+        tracing::info!(
+            worker = shared.worker,
+            queue = queue.keys().name(),
+            redis = queue.url(),
+            concurrency = shared.settings.concurrency,
+            "worker started; it runs the tasks {}",
+            tasks.join(", ")
+        );
+        let started = start_threads(&shared, handlers, finisher_queue, maintenance_queue);
+        let (to_loop, to_finisher, threads) = match started {
+            Ok(started) => started,
+            Err(error) => {
+                let _ = queue.retire(&shared.worker);
+                return Err(error);
+            }
+        };
+        let Threads { handle, loop_thread, finisher, maintenance } = threads;
+        consumer::run(&shared, &mut queue, &to_loop, &to_finisher);
+
+        // Stopping: the consumer fetches no more.
+        let running = shared.wait_loop_empty(Instant::now() + shared.settings.grace, true);
+        if running > 0 {
+            tracing::warn!(running, "cancelling the tasks still running; they go back to the queue");
+            shared.stop_now();
+            let _ = to_loop.put(LoopMessage::Abort);
+            let stuck = shared.wait_loop_empty(Instant::now() + executor::ABORT_WAIT, false);
+            if stuck > 0 {
+                tracing::error!(stuck, "tasks did not stop when cancelled (a handler blocks its thread?)");
+            }
+        }
+        shared.give_up_at(Instant::now() + FLUSH_LIMIT);
+        let _ = to_finisher.put(Message::Flush);
+        if finisher.join().is_err() {
+            tracing::error!("the finisher thread panicked");
+        }
+        shared.stop_maintenance();
+        if maintenance.join().is_err() {
+            tracing::error!("the maintenance thread panicked");
+        }
+        to_loop.shutdown(false);
+        handle.stop();
+        if !matches!(loop_thread.join_timeout(Duration::from_secs(2)), Ok(true)) {
+            tracing::warn!("the event loop did not stop within 2 s (a handler blocks its thread?)");
+        }
+        retire(&shared, &mut queue);
+        let c = &shared.counters;
+        let read = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+        let report = RunReport {
+            worker: shared.worker.clone(),
+            done: read(&c.done),
+            retried: read(&c.retried),
+            dead: read(&c.dead),
+            rejected: read(&c.rejected),
+            malformed: read(&c.malformed),
+            returned: read(&c.returned),
+            not_held: read(&c.not_held),
+            reconnects: read(&c.reconnects),
+        };
+        tracing::info!(
+            worker = report.worker,
+            done = report.done,
+            retried = report.retried,
+            dead = report.dead,
+            rejected = report.rejected,
+            malformed = report.malformed,
+            returned = report.returned,
+            "worker stopped"
+        );
+        Ok(report)
+    }
+}
+
+struct Threads {
+    handle: aio::LoopHandle,
+    loop_thread: concur::thread::JoinHandle<Result<(), LoopError>>,
+    finisher: std::thread::JoinHandle<()>,
+    maintenance: std::thread::JoinHandle<()>,
+}
+
+type Started = (Arc<SimpleQueue<LoopMessage>>, Arc<SimpleQueue<Message>>, Threads);
+
+fn start_threads(
+    shared: &Arc<Shared>,
+    handlers: BTreeMap<String, Handler>,
+    mut finisher_queue: Queue,
+    mut maintenance_queue: Queue,
+) -> Result<Started, WorkerError> {
+    let (handle, loop_thread) = aio::spawn_background()?;
+    let to_loop = Arc::new(SimpleQueue::new());
+    let to_finisher = Arc::new(SimpleQueue::new());
+    executor::start(&handle, shared.clone(), handlers.into_iter().collect(), to_loop.clone(), to_finisher.clone())?;
+    let finisher = {
+        let (shared, inbox) = (shared.clone(), to_finisher.clone());
+        std::thread::Builder::new()
+            .name("concur-finisher".into())
+            .spawn(move || finisher::run(&shared, &mut finisher_queue, &inbox))
+            .map_err(|source| WorkerError::Thread { what: "finisher", source })?
+    };
+    let maintenance = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("concur-maintenance".into())
+            .spawn(move || maintenance::run(&shared, &mut maintenance_queue))
+            .map_err(|source| WorkerError::Thread { what: "maintenance", source })?
+    };
+    Ok((to_loop, to_finisher, Threads { handle, loop_thread, finisher, maintenance }))
+}
+
+/// The last call: everything still held goes back to pending, the heartbeat
+/// goes, the worker leaves the set. Retried for a while if Redis is away;
+/// if it stays away, the heartbeat expires and a reaper does the same.
+fn retire(shared: &Shared, queue: &mut Queue) {
+    let deadline = Instant::now() + RETIRE_LIMIT;
+    let mut backoff = Backoff::new();
+    let held = shared.held_count();
+    loop {
+        match queue.retire(&shared.worker) {
+            Ok(returned) => {
+                shared::Counters::add(&shared.counters.returned, returned as u64);
+                return;
+            }
+            Err(error) if Instant::now() < deadline => {
+                tracing::warn!(%error, "could not retire from the queue; retrying");
+                std::thread::sleep(backoff.next_wait());
+            }
+            Err(error) => {
+                tracing::error!(
+                    %error,
+                    held,
+                    "could not retire from the queue; the tasks still held go back when a reaper finds the \
+                     heartbeat expired"
+                );
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! What the worker's threads share: the run state, the slot count, the tasks
+//! held in Redis, the heartbeat's validity and the counters.
+//!
+//! One mutex guards the small control record (state, free slots, tasks on
+//! the loop, timers); two condition variables wake the two kinds of waiter —
+//! the consumer and the stopping thread on `changed`, the maintenance thread
+//! on `maintenance` — so a slot freed by an acknowledgement does not wake the
+//! heartbeat timer. The state is mirrored in an atomic for the hot path's
+//! reads.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use rand::Rng;
+
+use crate::Task;
+
+/// Where the worker is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum State {
+    /// Fetching and running tasks.
+    Running = 0,
+    /// Stopped fetching; running tasks may finish within the grace period.
+    Draining = 1,
+    /// Running tasks are being cancelled.
+    Aborting = 2,
+}
+
+/// The settings the threads read.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) concurrency: usize,
+    pub(crate) heartbeat_ttl: Duration,
+    pub(crate) grace: Duration,
+    /// How long an idle fetch blocks in `BLMOVE` before it looks around.
+    pub(crate) block: Duration,
+}
+
+#[derive(Debug)]
+struct Control {
+    free: usize,
+    /// Tasks handed to the loop (or routed straight to the finisher) whose
+    /// outcome the finisher has not received yet.
+    on_loop: usize,
+    /// The heartbeat is known to hold until then.
+    heartbeat_until: Option<Instant>,
+    /// A retry falls due then: promote no later.
+    promote_hint: Option<Instant>,
+    maintenance_stop: bool,
+    /// During a stop: when the finisher stops retrying calls Redis refuses.
+    give_up_at: Option<Instant>,
+}
+
+/// Running totals, read into a [`RunReport`](crate::RunReport) at the end.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) done: AtomicU64,
+    pub(crate) retried: AtomicU64,
+    pub(crate) dead: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    pub(crate) malformed: AtomicU64,
+    pub(crate) returned: AtomicU64,
+    pub(crate) not_held: AtomicU64,
+    pub(crate) reconnects: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) worker: String,
+    pub(crate) settings: Settings,
+    state: AtomicU8,
+    control: Mutex<Control>,
+    changed: Condvar,
+    maintenance: Condvar,
+    /// Every task this worker holds in its processing list, by local number:
+    /// fetched and not yet acknowledged, failed, rejected or returned.
+    held: Mutex<HashMap<u64, Arc<Task>>>,
+    /// `CLIENT ID` of the consumer's connection, 0 if unknown.
+    pub(crate) fetch_client: AtomicU64,
+    consumer_active: AtomicBool,
+    pub(crate) counters: Counters,
+}
+
+impl Shared {
+    pub(crate) fn new(worker: String, settings: Settings) -> Shared {
+        let free = settings.concurrency;
+        Shared {
+            worker,
+            settings,
+            state: AtomicU8::new(State::Running as u8),
+            control: Mutex::new(Control {
+                free,
+                on_loop: 0,
+                heartbeat_until: None,
+                promote_hint: None,
+                maintenance_stop: false,
+                give_up_at: None,
+            }),
+            changed: Condvar::new(),
+            maintenance: Condvar::new(),
+            held: Mutex::new(HashMap::new()),
+            fetch_client: AtomicU64::new(0),
+            consumer_active: AtomicBool::new(true),
+            counters: Counters::default(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        match self.state.load(Ordering::Acquire) {
+            0 => State::Running,
+            1 => State::Draining,
+            _ => State::Aborting,
+        }
+    }
+
+    /// Called with the control lock held, so no waiter misses the change
+    /// between checking the state and waiting.
+    fn set_state(&self, _locked: &mut MutexGuard<'_, Control>, state: State) {
+        self.state.store(state as u8, Ordering::Release);
+        self.changed.notify_all();
+        self.maintenance.notify_all();
+    }
+
+    /// Stops fetching; running tasks may finish. Returns whether this call
+    /// made the change.
+    pub(crate) fn stop(&self) -> bool {
+        let mut control = self.control.lock();
+        if self.state() == State::Running {
+            self.set_state(&mut control, State::Draining);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Cancels running tasks now.
+    pub(crate) fn stop_now(&self) {
+        let mut control = self.control.lock();
+        self.set_state(&mut control, State::Aborting);
+    }
+
+    /// Waits for a free slot; `None` once the worker stops.
+    pub(crate) fn wait_for_slots(&self) -> Option<usize> {
+        let mut control = self.control.lock();
+        loop {
+            if self.state() != State::Running {
+                return None;
+            }
+            if control.free > 0 {
+                return Some(control.free);
+            }
+            self.changed.wait(&mut control);
+        }
+    }
+
+    /// Sleeps for `pause` or until the worker starts stopping.
+    pub(crate) fn pause(&self, pause: Duration) {
+        let deadline = Instant::now() + pause;
+        let mut control = self.control.lock();
+        while self.state() == State::Running && !self.changed.wait_until(&mut control, deadline).timed_out() {}
+    }
+
+    /// Registers fetched tasks as held and on the loop; returns their numbers.
+    pub(crate) fn take(&self, tasks: Vec<Task>, next_seq: &mut u64) -> Vec<(u64, Arc<Task>)> {
+        let numbered: Vec<(u64, Arc<Task>)> = tasks
+            .into_iter()
+            .map(|task| {
+                *next_seq += 1;
+                (*next_seq, Arc::new(task))
+            })
+            .collect();
+        self.held.lock().extend(numbered.iter().map(|(seq, task)| (*seq, task.clone())));
+        let mut control = self.control.lock();
+        control.free = control.free.saturating_sub(numbered.len());
+        control.on_loop += numbered.len();
+        numbered
+    }
+
+    /// The finisher received `n` outcomes.
+    pub(crate) fn received(&self, n: usize) {
+        let mut control = self.control.lock();
+        control.on_loop = control.on_loop.saturating_sub(n);
+        if control.on_loop == 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Tasks no longer held: finished in Redis, or returned.
+    pub(crate) fn release(&self, seqs: &[u64]) {
+        if seqs.is_empty() {
+            return;
+        }
+        {
+            let mut held = self.held.lock();
+            for seq in seqs {
+                held.remove(seq);
+            }
+        }
+        let mut control = self.control.lock();
+        control.free = (control.free + seqs.len()).min(self.settings.concurrency);
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn held_task(&self, seq: u64) -> Option<Arc<Task>> {
+        self.held.lock().get(&seq).cloned()
+    }
+
+    pub(crate) fn held_tasks(&self) -> Vec<Arc<Task>> {
+        self.held.lock().values().cloned().collect()
+    }
+
+    pub(crate) fn held_count(&self) -> usize {
+        self.held.lock().len()
+    }
+
+    /// Waits until the loop has reported every task, the state turns to
+    /// `Aborting` (when `until_abort`), or `deadline` passes. Returns the
+    /// tasks still on the loop.
+    pub(crate) fn wait_loop_empty(&self, deadline: Instant, until_abort: bool) -> usize {
+        let mut control = self.control.lock();
+        while control.on_loop > 0 && !(until_abort && self.state() == State::Aborting) {
+            if self.changed.wait_until(&mut control, deadline).timed_out() {
+                break;
+            }
+        }
+        control.on_loop
+    }
+
+    pub(crate) fn heartbeat_ok(&self, valid_until: Instant) {
+        self.control.lock().heartbeat_until = Some(valid_until);
+    }
+
+    /// Whether the heartbeat holds for at least another third of its TTL:
+    /// fetching stops before it could lapse with tasks fetched under it.
+    pub(crate) fn heartbeat_fresh(&self) -> bool {
+        let until = self.control.lock().heartbeat_until;
+        until.is_some_and(|until| until.saturating_duration_since(Instant::now()) > self.settings.heartbeat_ttl / 3)
+    }
+
+    /// A retry falls due at `due`: wake the promoter by then.
+    pub(crate) fn promote_by(&self, due: Instant) {
+        let mut control = self.control.lock();
+        if control.promote_hint.is_none_or(|hint| due < hint) {
+            control.promote_hint = Some(due);
+            self.maintenance.notify_all();
+        }
+    }
+
+    pub(crate) fn take_promote_hint(&self) -> Option<Instant> {
+        self.control.lock().promote_hint.take()
+    }
+
+    /// Sleeps the maintenance thread until `deadline`, a stop, or a hint.
+    pub(crate) fn maintenance_wait(&self, deadline: Instant) {
+        let mut control = self.control.lock();
+        if control.maintenance_stop || control.promote_hint.is_some() {
+            return;
+        }
+        let _ = self.maintenance.wait_until(&mut control, deadline);
+    }
+
+    pub(crate) fn stop_maintenance(&self) {
+        self.control.lock().maintenance_stop = true;
+        self.maintenance.notify_all();
+    }
+
+    pub(crate) fn maintenance_stopped(&self) -> bool {
+        self.control.lock().maintenance_stop
+    }
+
+    pub(crate) fn consumer_active(&self) -> bool {
+        self.consumer_active.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn consumer_left(&self) {
+        self.consumer_active.store(false, Ordering::Release);
+        self.maintenance.notify_all();
+    }
+
+    pub(crate) fn give_up_at(&self, at: Instant) {
+        self.control.lock().give_up_at = Some(at);
+    }
+
+    /// Whether the finisher should stop retrying (a stop whose time is up).
+    pub(crate) fn giving_up(&self) -> bool {
+        self.control.lock().give_up_at.is_some_and(|at| Instant::now() >= at)
+    }
+}
+
+/// Exponential backoff with jitter for reconnecting: 50 ms doubling to 2 s,
+/// each wait drawn from the upper half of its step.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    step: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(50);
+    const MAX: Duration = Duration::from_secs(2);
+
+    pub(crate) fn new() -> Backoff {
+        Backoff { step: Backoff::FIRST }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.step = Backoff::FIRST;
+    }
+
+    pub(crate) fn next_wait(&mut self) -> Duration {
+        let step = self.step;
+        self.step = (self.step * 2).min(Backoff::MAX);
+        rand::rng().random_range(step / 2..=step)
+    }
+}
