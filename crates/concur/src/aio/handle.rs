@@ -301,6 +301,36 @@ impl<T> Drop for Completer<T> {
     }
 }
 
+/// Runs `fut` as a task of `handle`'s loop, from any thread; the same as
+/// [`LoopHandle::run_coroutine_threadsafe`], under Python's spelling.
+///
+/// # Errors
+///
+/// [`LoopError::Closed`] if the loop was closed.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio;
+///
+/// let (handle, thread) = aio::spawn_background().unwrap();
+/// let answer = aio::run_coroutine_threadsafe(async { 6 * 7 }, &handle).unwrap();
+/// assert_eq!(answer.result(), Ok(42));
+/// handle.stop();
+/// thread.join().unwrap().unwrap();
+/// ```
+///
+/// # Python
+///
+/// `asyncio.run_coroutine_threadsafe(coro, loop)`.
+pub fn run_coroutine_threadsafe<F>(fut: F, handle: &LoopHandle) -> Result<cf::Future<F::Output>, LoopError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    handle.run_coroutine_threadsafe(fut)
+}
+
 /// Starts an event loop on a thread of its own (named `aio-loop`), running
 /// until [`LoopHandle::stop`]; returns its handle and the thread. The loop
 /// is closed when it stops.

@@ -44,7 +44,7 @@
 //! | `asyncio.TaskGroup` | [`TaskGroup`] with [`TaskGroup::join`] |
 //! | `asyncio.Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition` | [`Lock`], [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Condition`] (fair, cancellation-safe) |
 //! | `asyncio.to_thread`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] on a [`ThreadPool`](crate::executor::ThreadPool) |
-//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`LoopHandle::run_coroutine_threadsafe`] → a [`futures::Future`](crate::futures::Future) |
+//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`]`(fut, &handle)` → a [`futures::Future`](crate::futures::Future) |
 //! | a thread running `loop.run_forever()` | [`spawn_background`] |
 //! | `CancelledError`, `TimeoutError` | [`Cancelled`], [`Error`] |
 //! | `loop.set_debug(True)`, `PYTHONASYNCIODEBUG` | [`EventLoopBuilder::debug`], `CONCUR_AIO_DEBUG` |
@@ -101,7 +101,7 @@ pub use event_loop::{
     all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, Handle, RunningLoop, TimerHandle, DEBUG_ENV,
 };
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
-pub use handle::{spawn_background, LoopHandle};
+pub use handle::{run_coroutine_threadsafe, spawn_background, LoopHandle};
 pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
 pub use task::{cancellable, current_task, Cancellable, Task, TaskRef, TaskState};
 pub use task_group::{TaskGroup, TaskGroupError};
