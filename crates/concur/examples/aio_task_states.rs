@@ -91,6 +91,9 @@ async fn cancelled_before_it_ran() -> Result<(), Error> {
     println!("main: idle.cancel(\"not needed after all\") -> {asked}");
     assert!(asked);
 
+    // One turn for the task to end, and one for its done callback, which
+    // the loop runs soon after, as Python's does.
+    aio::sleep(Duration::ZERO).await?;
     aio::sleep(Duration::ZERO).await?;
     println!("main: after sleep(0) 'idle' is {:?}; its body started: {}", idle.state(), started.get());
     assert_eq!(idle.state(), TaskState::Cancelled);
@@ -135,6 +138,8 @@ async fn cancelled_while_waiting() -> Result<(), Error> {
     assert!(asked);
     assert_eq!(download.state(), TaskState::Running);
 
+    // A turn for the task to take its cancellation, one for its callback.
+    aio::sleep(Duration::ZERO).await?;
     aio::sleep(Duration::ZERO).await?;
     println!("main: after sleep(0) 'download' is {:?}", download.state());
     assert_eq!(download.state(), TaskState::Cancelled);

@@ -430,15 +430,19 @@ impl<T: 'static> Core<T> {
             event_loop::deregister(slot);
         }
         self.header.waker.borrow_mut().take();
-        match std::mem::replace(&mut *self.awaiter.borrow_mut(), Awaiter::None) {
-            Awaiter::None => {}
-            Awaiter::Waker(waker) => waker.wake(),
-            Awaiter::Signal(signal, index) => signal.notify(index),
-        }
+        // Done callbacks are queued before the awaiter is woken, so they see
+        // the value before an await moves it out: Python runs a task's done
+        // callbacks in the order they were added, and they were added
+        // before the await (which is a done callback there too).
         let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
         for callback in callbacks {
             let task = Task { core: self.clone(), observer: true };
             event_loop::schedule_or_run(Box::new(move || callback(&task)));
+        }
+        match std::mem::replace(&mut *self.awaiter.borrow_mut(), Awaiter::None) {
+            Awaiter::None => {}
+            Awaiter::Waker(waker) => waker.wake(),
+            Awaiter::Signal(signal, index) => signal.notify(index),
         }
     }
 }
