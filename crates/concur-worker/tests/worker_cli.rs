@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use common::{cmd, free_port, wait_until, Ready, RedisServer};
+use common::{cmd, free_port, Ready, RedisServer};
 use concur_worker::{EnqueueOptions, Fetched, QueueConfig};
 use serde_json::{json, Value};
 
@@ -329,7 +329,18 @@ fn worker() {
         .expect("the worker starts");
     let mut queue = server.queue(QueueConfig::default());
     let id = queue.enqueue("echo", vec![json!("from the cli")], &EnqueueOptions::default()).unwrap();
-    wait_until("the worker ran the task", Duration::from_secs(15), || queue.result(&id).unwrap().is_some());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while queue.result(&id).unwrap().is_none() {
+        if Instant::now() >= deadline || child.try_wait().unwrap().is_some() {
+            // Say what the worker said, so that a failure here can be read.
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            panic!("the worker did not run the task within 30 s; it said:\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // SAFETY: kill(2) on a child of this process that has not been reaped yet.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(20);
