@@ -1,11 +1,17 @@
 //! SIGINT and SIGTERM for workers: the first stops every running worker of
 //! the process gracefully, the second stops them at once.
 //!
-//! A process has one handler per signal, and the `ctrlc` crate installs one
-//! (on its own thread, so the handler may lock and log). It is installed once,
-//! the first time a worker asks, and then fans each signal out to the workers
-//! registered at that moment. With no worker running, a signal ends the
-//! process as it would have without the handler (exit status 130).
+//! A process has one disposition per signal. `signal-hook` adds a handler
+//! beside any others and hands the signals to a thread of ours, so the
+//! reaction may lock and log. It is installed once, the first time a worker
+//! asks, and then fans each signal out to the workers registered at that
+//! moment. With no worker running, a signal ends the process as it would have
+//! without the handler (exit status 130).
+//!
+//! SIGINT is left alone when the process started with it ignored: a shell
+//! does that for a job started in the background, so that Ctrl-C at the
+//! terminal does not reach it (Python leaves an ignored SIGINT ignored too).
+//! SIGTERM is always handled.
 
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -20,7 +26,7 @@ pub(crate) struct Registration(Weak<Shared>);
 
 /// Installs the handler if needed and registers the worker.
 pub(crate) fn register(shared: &Arc<Shared>) -> Result<Registration, String> {
-    INSTALLED.get_or_init(|| ctrlc::try_set_handler(on_signal).map_err(|e| e.to_string())).clone()?;
+    INSTALLED.get_or_init(install).clone()?;
     let weak = Arc::downgrade(shared);
     lock().push(weak.clone());
     Ok(Registration(weak))
@@ -29,6 +35,34 @@ pub(crate) fn register(shared: &Arc<Shared>) -> Result<Registration, String> {
 impl Drop for Registration {
     fn drop(&mut self) {
         lock().retain(|w| !w.ptr_eq(&self.0) && w.strong_count() > 0);
+    }
+}
+
+fn install() -> Result<(), String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut wanted = vec![SIGTERM];
+    if !ignored(SIGINT) {
+        wanted.push(SIGINT);
+    }
+    let mut signals = signal_hook::iterator::Signals::new(&wanted).map_err(|e| e.to_string())?;
+    std::thread::Builder::new()
+        .name("concur-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                on_signal();
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Whether `signal` was set to be ignored when the process started.
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current
+    // one into `current`, a zeroed plain C struct.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
     }
 }
 

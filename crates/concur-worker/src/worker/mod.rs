@@ -108,8 +108,8 @@ pub enum WorkerError {
     },
     /// The signal handler could not be installed.
     #[error(
-        "could not install the SIGINT/SIGTERM handler ({0}); another part of the program has one, so build the \
-         worker with handle_signals(false) and call Shutdown::stop from yours"
+        "could not install the SIGINT/SIGTERM handler ({0}); build the worker with handle_signals(false) and \
+         call Shutdown::stop from a handler of your own"
     )]
     Signals(String),
 }
