@@ -30,13 +30,15 @@
 
 mod common;
 
+use common::aio_harness::{finished, ms, nap, run};
+
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use concur::aio::{self, Cancelled, Error, ReturnWhen, Task, TaskGroup, TaskGroupError, TaskState};
+use concur::aio::{self, Cancelled, Error, TaskGroup, TaskGroupError, TaskState};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -52,33 +54,6 @@ impl fmt::Display for MyExc {
 }
 
 impl std::error::Error for MyExc {}
-
-/// Runs `main` as the main task of a new loop on a thread of its own and
-/// returns its output; fails the test if it has not finished within
-/// [`common::LONG`].
-fn run<F>(main: impl FnOnce() -> F + Send + 'static) -> F::Output
-where
-    F: Future + 'static,
-    F::Output: Send + 'static,
-{
-    common::spawn(move || aio::run(main()).expect("a new loop runs")).join()
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// Sleeps without expecting a cancellation (for the test's own task).
-async fn nap(n: u64) {
-    aio::sleep(ms(n)).await.expect("the test's own task is not cancelled");
-}
-
-/// Waits for `task` to finish without taking its value, and hands it back.
-async fn finished<T: 'static>(task: Task<T>) -> Task<T> {
-    let (mut done, pending) = aio::wait([task], ReturnWhen::AllCompleted, None).await.expect("not cancelled");
-    assert!(pending.is_empty());
-    done.pop().expect("the one task is done")
-}
 
 /// A child that sleeps for `n` ms and returns `value`, and counts in
 /// `cancels` the cancellations it saw at its sleep.

@@ -30,8 +30,10 @@
 
 mod common;
 
+use common::aio_harness::{finished, nap, run};
+
 use std::cell::{Cell, RefCell};
-use std::future::{pending, Future};
+use std::future::pending;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,27 +44,11 @@ use concur::executor::ThreadPool;
 
 use common::LONG;
 
-/// Runs `main` as the main task of a new loop on a thread of its own and
-/// returns its output; fails the test if it has not finished within
-/// [`LONG`].
-fn run<F>(main: impl FnOnce() -> F + Send + 'static) -> F::Output
-where
-    F: Future + 'static,
-    F::Output: Send + 'static,
-{
-    common::spawn(move || aio::run(main()).expect("a new loop runs")).join()
-}
-
 /// Gives the loop a turn, in which every task that is ready runs:
 /// `await asyncio.sleep(0)` (from the main task a task may take several
 /// steps in that turn; see `test_cancel_yield`).
 async fn yield_now() {
     aio::sleep(Duration::ZERO).await.expect("the test's own task is not cancelled");
-}
-
-/// Sleeps on the loop without expecting a cancellation.
-async fn nap(ms: u64) {
-    aio::sleep(Duration::from_millis(ms)).await.expect("the test's own task is not cancelled");
 }
 
 /// Waits on the loop until `condition` holds; panics well before the
@@ -73,13 +59,6 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "gave up waiting until {what}");
         nap(2).await;
     }
-}
-
-/// Waits for `task` to finish without taking its value, and hands it back.
-async fn finished<T: 'static>(task: Task<T>) -> Task<T> {
-    let (mut done, pending) = aio::wait([task], ReturnWhen::AllCompleted, None).await.expect("not cancelled");
-    assert!(pending.is_empty());
-    done.pop().expect("the one task is done")
 }
 
 /// A task that sleeps for `ms` and then returns `value`; a cancellation
