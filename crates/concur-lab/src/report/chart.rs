@@ -144,6 +144,7 @@ pub(crate) fn sweep_svg(sweep: &Sweep) -> Result<String, String> {
                 .x_desc("N, tasks")
                 .y_desc("seconds")
                 .x_label_formatter(&|n| format!("{n:.0}"))
+                .y_labels(15)
                 .y_label_formatter(&|s| axis_seconds(*s))
                 .draw()
                 .map_err(drawing_error)?;
