@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::panic::{self, AssertUnwindSafe};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -53,26 +52,7 @@ fn main() -> ExitCode {
         ("result_prints_the_record_or_exits_1", result),
         ("the_worker_runs_tasks_and_stops_on_sigterm", worker),
     ];
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let (mut passed, mut failed) = (0, 0);
-    for (name, case) in cases {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        let outcome = panic::catch_unwind(AssertUnwindSafe(case));
-        println!("test {name} ... {}", if outcome.is_ok() { "ok" } else { "FAILED" });
-        if outcome.is_ok() {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
-    }
-    println!("\ntest result: {passed} passed, {failed} failed");
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    common::run_cases(&cases)
 }
 
 struct Run {

@@ -14,7 +14,6 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -39,28 +38,7 @@ fn main() -> ExitCode {
         ("sigterm_under_load_loses_nothing_and_runs_nothing_twice", sigterm_under_load),
         ("ten_megabyte_payloads_are_dead_lettered_in_bounded_memory", huge_payloads),
     ];
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let (mut passed, mut failed) = (0, 0);
-    for (name, case) in cases {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        let started = Instant::now();
-        let outcome = panic::catch_unwind(AssertUnwindSafe(case));
-        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
-        println!("test {name} ... {verdict} ({:.1} s)", started.elapsed().as_secs_f64());
-        if outcome.is_ok() {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
-    }
-    println!("\ntest result: {passed} passed, {failed} failed");
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    common::run_cases(&cases)
 }
 
 /// A worker process: runs the task `work` — log the task's number, then

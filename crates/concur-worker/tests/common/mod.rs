@@ -169,3 +169,32 @@ pub(crate) fn cmd<T: redis::FromRedisValue>(conn: &mut redis::Connection, args: 
     }
     command.query(conn).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
+
+/// Runs the cases of a test file that owns `main` (`harness = false`), as
+/// libtest would: those whose name holds the first argument that is not a
+/// flag, each with its verdict and time, then the tally; the exit code fails
+/// if any case did.
+pub(crate) fn run_cases(cases: &[(&str, fn())]) -> std::process::ExitCode {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let (mut passed, mut failed) = (0, 0);
+    for (name, case) in cases {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(case));
+        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
+        println!("test {name} ... {verdict} ({:.1} s)", started.elapsed().as_secs_f64());
+        if outcome.is_ok() {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    println!("\ntest result: {passed} passed, {failed} failed");
+    if failed == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
