@@ -710,7 +710,7 @@ impl Inner {
             .iter()
             .flatten()
             .filter_map(std::rc::Weak::upgrade)
-            .filter(|task| !task.header().is_finished())
+            .filter(|task| !task.header().is_done())
             .map(TaskRef::from_header)
             .collect()
     }

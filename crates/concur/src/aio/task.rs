@@ -121,12 +121,8 @@ impl Header {
         }
     }
 
-    fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(self.state.get(), TaskState::Done | TaskState::Cancelled)
-    }
-
-    pub(crate) fn is_finished(&self) -> bool {
-        self.is_done()
     }
 
     pub(crate) fn set_slot(&self, slot: usize) {
@@ -168,7 +164,9 @@ impl Header {
         self.live.get_or_init(|| Arc::new(AtomicUsize::new(0)))
     }
 
-    fn has_live_cancellation(&self) -> bool {
+    /// Whether a delivered cancellation is still alive (the body has not
+    /// handled it).
+    pub(crate) fn has_live_cancellation(&self) -> bool {
         self.live.get().is_some_and(|live| live.load(Ordering::Relaxed) > 0)
     }
 
@@ -211,10 +209,6 @@ impl Header {
 
     pub(crate) fn is_pending(&self) -> bool {
         self.pending.get()
-    }
-
-    pub(crate) fn has_live(&self) -> bool {
-        self.has_live_cancellation()
     }
 
     /// Takes the pending cancellation as a live error, or raises a new one

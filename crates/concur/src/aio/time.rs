@@ -308,7 +308,7 @@ impl<F: Future> Future for Timeout<F> {
             Poll::Ready(value) => {
                 // Python's `timeout.__aexit__`: a cancellation coming out of
                 // the block is the timeout's, unless others asked too.
-                let cancelled = task.has_live();
+                let cancelled = task.has_live_cancellation();
                 let others = me.uncancel() > before;
                 if !cancelled {
                     return Poll::Ready(Ok(value));
