@@ -45,7 +45,6 @@ pub(crate) struct Inner {
     runtime: Runtime,
     /// `None` once closed; dropping it drops every task left.
     local: RefCell<Option<LocalSet>>,
-    running: Cell<bool>,
     stopping: Cell<bool>,
     stop_waker: RefCell<Option<Waker>>,
     next_task: Cell<u64>,
@@ -184,7 +183,6 @@ impl EventLoopBuilder {
         let inner = Rc::new(Inner {
             runtime,
             local: RefCell::new(Some(LocalSet::new())),
-            running: Cell::new(false),
             stopping: Cell::new(false),
             stop_waker: RefCell::new(None),
             next_task: Cell::new(1),
@@ -415,7 +413,7 @@ impl EventLoop {
     ///
     /// `loop.close()`.
     pub fn close(&self) -> Result<(), LoopError> {
-        if self.inner.running.get() {
+        if self.inner.is_running() {
             return Err(LoopError::CloseWhileRunning);
         }
         self.inner.close();
@@ -437,7 +435,7 @@ impl EventLoop {
     ///
     /// `loop.is_running()`.
     pub fn is_running(&self) -> bool {
-        self.inner.running.get()
+        self.inner.is_running()
     }
 
     /// Whether the loop was closed.
@@ -632,7 +630,7 @@ impl EventLoop {
 
 impl Drop for EventLoop {
     fn drop(&mut self) {
-        if !self.inner.running.get() {
+        if !self.inner.is_running() {
             self.inner.close();
         }
     }
@@ -649,6 +647,11 @@ impl fmt::Debug for EventLoop {
 }
 
 impl Inner {
+    /// Whether the loop runs now; kept where its handles can read it too.
+    fn is_running(&self) -> bool {
+        self.remote.running.load(Ordering::Acquire)
+    }
+
     fn next_id(&self) -> u64 {
         let id = self.next_task.get();
         self.next_task.set(id + 1);
@@ -816,13 +819,12 @@ impl RunGuard {
         if inner.local.borrow().is_none() {
             return Err(LoopError::Closed);
         }
-        if inner.running.get() {
+        if inner.is_running() {
             return Err(LoopError::AlreadyRunning);
         }
         if RUNNING.with(|running| running.borrow().is_some()) || tokio::runtime::Handle::try_current().is_ok() {
             return Err(LoopError::OtherLoopRunning);
         }
-        inner.running.set(true);
         inner.remote.running.store(true, Ordering::Release);
         RUNNING.with(|running| *running.borrow_mut() = Some(inner.clone()));
         Ok(RunGuard)
@@ -832,7 +834,6 @@ impl RunGuard {
 impl Drop for RunGuard {
     fn drop(&mut self) {
         if let Some(inner) = RUNNING.with(|running| running.borrow_mut().take()) {
-            inner.running.set(false);
             inner.stopping.set(false);
             inner.remote.running.store(false, Ordering::Release);
         }
@@ -1144,7 +1145,7 @@ impl RunningLoop {
     /// concur::aio::run(async { assert!(concur::aio::running_loop().unwrap().is_running()) }).unwrap();
     /// ```
     pub fn is_running(&self) -> bool {
-        self.inner.running.get()
+        self.inner.is_running()
     }
 
     /// As [`EventLoop::create_task`].
