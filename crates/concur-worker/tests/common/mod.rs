@@ -6,7 +6,7 @@
 
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -111,10 +111,16 @@ impl RedisServer {
             return true;
         }
         let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-        let mut reply = [0u8; 1];
-        stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut reply).is_ok()
-            && matches!(reply[0], b'+' | b'-')
+        if stream.write_all(b"PING\r\n").is_err() {
+            return false;
+        }
+        let mut line = String::new();
+        if std::io::BufReader::new(stream).read_line(&mut line).is_err() {
+            return false;
+        }
+        // A server still reading its append-only file answers `-LOADING`:
+        // it is up but refuses commands, so it is not ready yet.
+        (line.starts_with('+') || line.starts_with('-')) && !line.starts_with("-LOADING")
     }
 
     pub(crate) fn url(&self) -> String {
