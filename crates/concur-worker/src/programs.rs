@@ -3,7 +3,9 @@
 //!
 //! The format is documented on [`ProgramConfig`].
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -56,7 +58,10 @@ const OUTPUT_CAP: usize = 64 * 1024;
 /// program cannot exhaust the worker's memory). Exit status 0 acknowledges
 /// the task with `{"exit_code": 0, "stdout": …, "stderr": …}` as its result;
 /// any other status, or death by a signal, fails the attempt (it is retried).
-/// When the attempt runs out of time the program is killed.
+/// When the attempt runs out of time, or the worker stops before it ends,
+/// the program is killed together with the processes it started: it runs in
+/// a process group of its own, which also keeps a Ctrl-C at the terminal for
+/// the worker (whose stop gives running tasks their grace period).
 ///
 /// # Examples
 ///
@@ -284,6 +289,9 @@ async fn run(program: &Program, job: &Job) -> Result<Value, TaskError> {
     if let Some(cwd) = &program.cwd {
         command.current_dir(cwd);
     }
+    // A group of its own, so that a time limit or a stop ends whatever the
+    // program started too (a script's children), not just the program.
+    command.process_group(0);
     // tokio's wrapper around the same `Command`, so the loop can wait for the
     // program without blocking, and a timeout (which drops this future) kills it.
     let mut command = tokio::process::Command::from(command);
@@ -291,9 +299,16 @@ async fn run(program: &Program, job: &Job) -> Result<Value, TaskError> {
     let shown = program.path.display();
     let mut child =
         command.spawn().map_err(|e| TaskError::failed(format!("could not start the program {shown}: {e}")))?;
+    let group =
+        GroupKiller { leader: child.id().and_then(|pid| libc::pid_t::try_from(pid).ok()), reaped: Cell::new(false) };
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
-    let (stdout, stderr, status) = tokio::join!(read_capped(stdout), read_capped(stderr), child.wait());
+    let wait = async {
+        let status = child.wait().await;
+        group.reaped.set(status.is_ok());
+        status
+    };
+    let (stdout, stderr, status) = tokio::join!(read_capped(stdout), read_capped(stderr), wait);
     let status = status.map_err(|e| TaskError::failed(format!("could not wait for the program {shown}: {e}")))?;
     let (stdout, stdout_cut) = stdout?;
     let (stderr, stderr_cut) = stderr?;
@@ -321,6 +336,29 @@ async fn run(program: &Program, job: &Job) -> Result<Value, TaskError> {
         result["stderr_truncated"] = json!(true);
     }
     Ok(result)
+}
+
+/// Kills a program's process group when the attempt is dropped (its time
+/// limit passed, or the worker stopped) before the program was reaped.
+///
+/// Only until then: while the leader is unreaped its PID, which is the
+/// group's ID, cannot be reused, so the signal cannot reach a stranger's
+/// group. `kill_on_drop` alone would end the leader and leave its children.
+struct GroupKiller {
+    leader: Option<libc::pid_t>,
+    reaped: Cell<bool>,
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        if let (Some(leader), false) = (self.leader, self.reaped.get()) {
+            // SAFETY: kill(2) takes plain integers and touches no memory of
+            // ours; a group that is already gone makes it fail with ESRCH.
+            unsafe {
+                libc::kill(-leader, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 /// Reads a stream to its end, keeping the first [`OUTPUT_CAP`] bytes

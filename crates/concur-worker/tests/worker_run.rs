@@ -411,6 +411,33 @@ fn programs_from_the_config_file_run_with_the_task_arguments_as_argv() {
 }
 
 #[test]
+fn a_time_limit_kills_the_processes_a_program_started_too() {
+    let server = RedisServer::start();
+    // The script starts a long sleep in the background, writes its PID to
+    // the file named by the task's argument (`$0`), and waits for it.
+    let config = write_config(
+        "group",
+        r#"{"tasks": {"forks": {"program": "sh", "args": ["-c", "sleep 60 & echo $! > \"$0\"; wait"], "timeout": 0.5}}}"#,
+    );
+    let pid_file = config.parent().unwrap().join("child.pid");
+    let worker = start(builder(&server).config_file(&config));
+    let mut producer = server.queue(QueueConfig::default());
+    let once = EnqueueOptions { max_attempts: Some(1), ..EnqueueOptions::default() };
+    let id = producer.enqueue("forks", vec![json!(pid_file.display().to_string())], &once).unwrap();
+    wait_until("the task ends", Duration::from_secs(20), || producer.result(&id).unwrap().is_some());
+    worker.stop();
+    let result = producer.result(&id).unwrap().unwrap();
+    assert!(result.error.as_deref().is_some_and(|e| e.contains("time limit of 0.5 s")), "{result:?}");
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_owned();
+    // Gone, or a zombie waiting for whoever adopted it: either way not running.
+    wait_until("the background sleep is gone", Duration::from_secs(5), || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |stat| stat.rsplit(") ").next().is_some_and(|rest| rest.starts_with('Z')))
+    });
+    let _ = std::fs::remove_dir_all(config.parent().unwrap());
+}
+
+#[test]
 fn a_missing_or_invalid_config_file_stops_the_build_and_touches_nothing() {
     let server = RedisServer::start();
     let err = builder(&server).config_file("/no/such/tasks.json").build().unwrap_err();
