@@ -632,6 +632,37 @@ fn tasks_left_pending_at_close_end_cancelled() {
     });
 }
 
+// test_runners.RunTests.test_asyncio_run_cancels_hanging_tasks, with
+// cleanup that awaits: the leftover tasks are cancelled, and aio::run waits
+// until each has ended before it closes the loop, however long that takes.
+#[test]
+fn run_waits_for_the_awaiting_cleanup_of_cancelled_leftovers() {
+    bounded(|| {
+        let cleaned = Rc::new(RefCell::new(Vec::new()));
+        let seen = cleaned.clone();
+        let started = Instant::now();
+        let tasks = aio::run(async move {
+            (1..=3u64)
+                .map(|n| {
+                    let cleaned = seen.clone();
+                    aio::create_task(async move {
+                        let cancelled = aio::sleep(Duration::from_secs(100)).await.unwrap_err();
+                        // Cleanup of different lengths, each awaiting.
+                        aio::sleep(ms(10 * n)).await.unwrap();
+                        cleaned.borrow_mut().push(n);
+                        Err::<(), Cancelled>(cancelled)
+                    })
+                    .as_ref()
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+        assert_eq!(*cleaned.borrow(), [1, 2, 3]);
+        assert!(tasks.iter().all(|task| task.state() == TaskState::Cancelled));
+        assert!(started.elapsed() < Duration::from_secs(50), "the sleeps were cancelled, not waited out");
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Debug mode
 // ---------------------------------------------------------------------------

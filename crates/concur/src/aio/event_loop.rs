@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     /// The pool `to_thread` runs on, made when first needed.
     executor: OnceCell<ThreadPool>,
     tasks: RefCell<Registry>,
+    /// Woken whenever a task finishes (`aio::run`'s last step waits on it).
+    finished_waker: RefCell<Option<Waker>>,
 }
 
 /// The unfinished tasks of a loop: a slab, so that a task joins and leaves
@@ -77,6 +79,10 @@ pub(crate) fn deregister(slot: usize) {
                 if entry.take().is_some() {
                     tasks.free.push(slot);
                 }
+            }
+            drop(tasks);
+            if let Some(waker) = inner.finished_waker.borrow_mut().take() {
+                waker.wake();
             }
         }
     });
@@ -195,6 +201,7 @@ impl EventLoopBuilder {
             receiver: RefCell::new(Some(receiver)),
             executor: OnceCell::new(),
             tasks: RefCell::new(Registry::default()),
+            finished_waker: RefCell::new(None),
         });
         // The task that runs what other threads send is the loop's first,
         // so that their callbacks queue up from the start.
@@ -1350,12 +1357,14 @@ impl EventLoop {
         for task in &left {
             task.cancel("");
         }
-        let _ = self.run_until_complete(async {
-            // Tasks may await in their cleanup; look again every millisecond.
-            while left.iter().any(|task| !matches!(task.state(), TaskState::Done | TaskState::Cancelled)) {
-                tokio::time::sleep(Duration::from_millis(1)).await;
+        // Tasks may await in their cleanup: look again each time one ends.
+        let _ = self.run_until_complete(std::future::poll_fn(|cx| {
+            if left.iter().all(|task| matches!(task.state(), TaskState::Done | TaskState::Cancelled)) {
+                return Poll::Ready(());
             }
-        });
+            *self.inner.finished_waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }));
     }
 }
 
