@@ -13,6 +13,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -206,7 +207,7 @@ impl EventLoopBuilder {
         // The task that runs what other threads send is the loop's first,
         // so that their callbacks queue up from the start.
         inner.with_local("a new loop", |local| inner.ensure_pump(local));
-        Ok(EventLoop { inner })
+        Ok(EventLoop { lp: RunningLoop { inner } })
     }
 }
 
@@ -237,8 +238,23 @@ impl EventLoopBuilder {
 ///
 /// `asyncio.new_event_loop()` and its methods. The clock is monotonic, as
 /// Python's `loop.time()`, but in [`Instant`]s.
+///
+/// The calls that need no ownership of the loop (`create_task`,
+/// `call_soon`, `call_later`, `call_at`, `call_soon_threadsafe`, `stop`,
+/// `time`, `handle`, `is_running`, `is_closed`, `debug`) are
+/// [`RunningLoop`]'s, reached through `Deref`: the same calls a task makes
+/// on the loop [`running_loop`] gives it. What is left here runs and closes
+/// the loop, which only its owner may do.
 pub struct EventLoop {
-    inner: Rc<Inner>,
+    lp: RunningLoop,
+}
+
+impl Deref for EventLoop {
+    type Target = RunningLoop;
+
+    fn deref(&self) -> &RunningLoop {
+        &self.lp
+    }
 }
 
 impl EventLoop {
@@ -274,22 +290,6 @@ impl EventLoop {
         EventLoopBuilder { debug: None, slow: DEFAULT_SLOW }
     }
 
-    /// Whether debug mode is on.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::builder().debug(false).build().unwrap();
-    /// assert!(!lp.debug());
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.get_debug()`.
-    pub fn debug(&self) -> bool {
-        self.inner.slow.is_some()
-    }
-
     /// Runs the loop until `fut` finishes; returns its output. Tasks it
     /// started and that are not finished stay, to run the next time the loop
     /// runs.
@@ -303,7 +303,7 @@ impl EventLoop {
     /// [`LoopError::Closed`], [`LoopError::AlreadyRunning`] (called from
     /// inside this loop: await instead), [`LoopError::OtherLoopRunning`];
     /// [`LoopError::Cancelled`] if the main task ended cancelled;
-    /// [`LoopError::Stopped`] if [`stop`](Self::stop) came first (`fut` is
+    /// [`LoopError::Stopped`] if [`stop`](RunningLoop::stop) came first (`fut` is
     /// dropped then: it may borrow from the caller, so it cannot outlive
     /// this call).
     ///
@@ -350,7 +350,7 @@ impl EventLoop {
         }
     }
 
-    /// Runs the loop until [`stop`](Self::stop) is called (from a task, a
+    /// Runs the loop until [`stop`](RunningLoop::stop) is called (from a task, a
     /// callback, or another thread through a [`LoopHandle`]). A stop asked
     /// for before the loop runs lets the ready work run once, then returns.
     ///
@@ -381,26 +381,6 @@ impl EventLoop {
         Ok(())
     }
 
-    /// Asks the running loop to stop: [`run_forever`](Self::run_forever)
-    /// returns once the work ready now has run;
-    /// [`run_until_complete`](Self::run_until_complete) returns
-    /// [`LoopError::Stopped`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// lp.stop(); // before it runs: run_forever runs the ready work once
-    /// lp.run_forever().unwrap();
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.stop()`.
-    pub fn stop(&self) {
-        self.inner.stop();
-    }
-
     /// Closes the loop: drops the tasks and callbacks left, and refuses any
     /// use after. Closing twice is fine.
     ///
@@ -425,213 +405,6 @@ impl EventLoop {
         }
         self.inner.close();
         Ok(())
-    }
-
-    /// Whether the loop is running now.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concur::aio::{self, EventLoop};
-    /// let lp = EventLoop::new().unwrap();
-    /// assert!(!lp.is_running());
-    /// assert!(lp.run_until_complete(async { aio::running_loop().unwrap().is_running() }).unwrap());
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.is_running()`.
-    pub fn is_running(&self) -> bool {
-        self.inner.is_running()
-    }
-
-    /// Whether the loop was closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!concur::aio::EventLoop::new().unwrap().is_closed());
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.is_closed()`.
-    pub fn is_closed(&self) -> bool {
-        self.inner.local.borrow().is_none()
-    }
-
-    /// The loop's clock: now, on the monotonic clock timers use.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// let start = lp.time();
-    /// assert!(lp.time() >= start);
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.time()`.
-    pub fn time(&self) -> Instant {
-        Instant::now()
-    }
-
-    /// Starts running `fut` as a task of this loop (when the loop runs);
-    /// returns its handle.
-    ///
-    /// # Panics
-    ///
-    /// If the loop is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// let task = lp.create_task(async { "ran" }).with_name("first");
-    /// assert_eq!(lp.run_until_complete(task).unwrap(), Ok("ran"));
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.create_task(coro, name=...)`.
-    pub fn create_task<F>(&self, fut: F) -> Task<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        self.inner.create_task(fut)
-    }
-
-    /// Runs `callback` on the loop soon, after the work already ready, in
-    /// the order of the calls.
-    ///
-    /// # Panics
-    ///
-    /// If the loop is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::cell::RefCell;
-    /// use std::rc::Rc;
-    /// use concur::aio::EventLoop;
-    ///
-    /// let lp = EventLoop::new().unwrap();
-    /// let order = Rc::new(RefCell::new(Vec::new()));
-    /// for n in 0..3 {
-    ///     let order = order.clone();
-    ///     lp.call_soon(move || order.borrow_mut().push(n));
-    /// }
-    /// lp.run_until_complete(concur::aio::sleep(std::time::Duration::ZERO)).unwrap().unwrap();
-    /// assert_eq!(*order.borrow(), [0, 1, 2]);
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.call_soon(callback)`.
-    pub fn call_soon(&self, callback: impl FnOnce() + 'static) -> Handle {
-        self.inner.call_soon(callback)
-    }
-
-    /// Runs `callback` on the loop after `delay`.
-    ///
-    /// # Panics
-    ///
-    /// If the loop is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// let timer = lp.call_later(Duration::from_secs(60), || unreachable!());
-    /// timer.cancel();
-    /// assert!(timer.cancelled());
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.call_later(delay, callback)`.
-    pub fn call_later(&self, delay: Duration, callback: impl FnOnce() + 'static) -> TimerHandle {
-        self.inner.call_at(Instant::now() + delay, callback)
-    }
-
-    /// Runs `callback` on the loop at `when` (on [`time`](Self::time)'s
-    /// clock). Timers run in the order of their deadlines; equal deadlines
-    /// in the order they were set.
-    ///
-    /// # Panics
-    ///
-    /// If the loop is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::cell::Cell;
-    /// use std::rc::Rc;
-    /// use std::time::Duration;
-    /// use concur::aio::EventLoop;
-    ///
-    /// let lp = EventLoop::new().unwrap();
-    /// let fired = Rc::new(Cell::new(false));
-    /// let flag = fired.clone();
-    /// lp.call_at(lp.time() + Duration::from_millis(2), move || flag.set(true));
-    /// lp.run_until_complete(concur::aio::sleep(Duration::from_millis(20))).unwrap().unwrap();
-    /// assert!(fired.get());
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.call_at(when, callback)`.
-    pub fn call_at(&self, when: Instant, callback: impl FnOnce() + 'static) -> TimerHandle {
-        self.inner.call_at(when, callback)
-    }
-
-    /// Runs `callback` on the loop soon; the thread-safe form, for a
-    /// callback sent from another thread (see [`LoopHandle`]).
-    ///
-    /// # Errors
-    ///
-    /// [`LoopError::Closed`] if the loop is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// lp.call_soon_threadsafe(|| println!("on the loop")).unwrap();
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.call_soon_threadsafe(callback)`.
-    pub fn call_soon_threadsafe(&self, callback: impl FnOnce() + Send + 'static) -> Result<Handle, LoopError> {
-        // Called on the loop's own thread (an `EventLoop` never leaves it):
-        // the same queue as `call_soon`, so the two keep their order.
-        if self.is_closed() {
-            return Err(LoopError::Closed);
-        }
-        Ok(self.inner.call_soon(callback))
-    }
-
-    /// A handle for other threads: `Send`, `Clone`, and usable after the
-    /// loop is gone (its calls then say the loop is closed).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concur::aio::EventLoop;
-    ///
-    /// let lp = EventLoop::new().unwrap();
-    /// let handle = lp.handle();
-    /// let answer = std::thread::spawn(move || handle.run_coroutine_threadsafe(async { 40 + 2 }).unwrap())
-    ///     .join()
-    ///     .unwrap();
-    /// lp.run_until_complete(concur::aio::sleep(std::time::Duration::from_millis(10))).unwrap().unwrap();
-    /// assert_eq!(answer.result(), Ok(42));
-    /// ```
-    pub fn handle(&self) -> LoopHandle {
-        LoopHandle::new(self.inner.remote.clone())
     }
 }
 
@@ -1120,7 +893,12 @@ impl TimerHandle {
     }
 }
 
-/// A view of the loop running on this thread, for code inside it.
+/// The calls of an event loop that need no ownership of it: the loop
+/// [`running_loop`] returns to code inside it, and what an [`EventLoop`]
+/// dereferences to.
+///
+/// A clone keeps the loop's state alive, never the loop open: only the
+/// `EventLoop` runs and closes it, and calls made after it closed say so.
 ///
 /// # Examples
 ///
@@ -1144,28 +922,90 @@ pub struct RunningLoop {
 }
 
 impl RunningLoop {
-    /// Whether the loop is running (true while the view is used inside it).
+    /// Whether the loop is running now.
     ///
     /// # Examples
     ///
     /// ```
-    /// concur::aio::run(async { assert!(concur::aio::running_loop().unwrap().is_running()) }).unwrap();
+    /// use concur::aio::{self, EventLoop};
+    /// let lp = EventLoop::new().unwrap();
+    /// assert!(!lp.is_running());
+    /// assert!(lp.run_until_complete(async { aio::running_loop().unwrap().is_running() }).unwrap());
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.is_running()`.
     pub fn is_running(&self) -> bool {
         self.inner.is_running()
     }
 
-    /// As [`EventLoop::create_task`].
+    /// Whether the loop was closed.
     ///
     /// # Examples
     ///
     /// ```
-    /// concur::aio::run(async {
-    ///     let task = concur::aio::running_loop().unwrap().create_task(async { 3 });
-    ///     assert_eq!(task.await.unwrap(), 3);
-    /// })
-    /// .unwrap();
+    /// assert!(!concur::aio::EventLoop::new().unwrap().is_closed());
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.is_closed()`.
+    pub fn is_closed(&self) -> bool {
+        self.inner.local.borrow().is_none()
+    }
+
+    /// Whether debug mode is on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::builder().debug(false).build().unwrap();
+    /// assert!(!lp.debug());
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.get_debug()`.
+    pub fn debug(&self) -> bool {
+        self.inner.slow.is_some()
+    }
+
+    /// The loop's clock: now, on the monotonic clock timers use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// let start = lp.time();
+    /// assert!(lp.time() >= start);
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.time()`.
+    pub fn time(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// Starts running `fut` as a task of this loop (when the loop runs);
+    /// returns its handle.
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// let task = lp.create_task(async { "ran" }).with_name("first");
+    /// assert_eq!(lp.run_until_complete(task).unwrap(), Ok("ran"));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.create_task(coro, name=...)`.
     pub fn create_task<F>(&self, fut: F) -> Task<F::Output>
     where
         F: Future + 'static,
@@ -1174,71 +1014,152 @@ impl RunningLoop {
         self.inner.create_task(fut)
     }
 
-    /// As [`EventLoop::call_soon`].
+    /// Runs `callback` on the loop soon, after the work already ready, in
+    /// the order of the calls.
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed.
     ///
     /// # Examples
     ///
     /// ```
-    /// concur::aio::run(async { concur::aio::running_loop().unwrap().call_soon(|| {}) }).unwrap();
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use concur::aio::EventLoop;
+    ///
+    /// let lp = EventLoop::new().unwrap();
+    /// let order = Rc::new(RefCell::new(Vec::new()));
+    /// for n in 0..3 {
+    ///     let order = order.clone();
+    ///     lp.call_soon(move || order.borrow_mut().push(n));
+    /// }
+    /// lp.run_until_complete(concur::aio::sleep(std::time::Duration::ZERO)).unwrap().unwrap();
+    /// assert_eq!(*order.borrow(), [0, 1, 2]);
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_soon(callback)`.
     pub fn call_soon(&self, callback: impl FnOnce() + 'static) -> Handle {
         self.inner.call_soon(callback)
     }
 
-    /// As [`EventLoop::call_later`].
+    /// Runs `callback` on the loop after `delay`.
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed.
     ///
     /// # Examples
     ///
     /// ```
-    /// concur::aio::run(async { concur::aio::running_loop().unwrap().call_later(std::time::Duration::ZERO, || {}) })
-    ///     .unwrap();
+    /// use std::time::Duration;
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// let timer = lp.call_later(Duration::from_secs(60), || unreachable!());
+    /// timer.cancel();
+    /// assert!(timer.cancelled());
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_later(delay, callback)`.
     pub fn call_later(&self, delay: Duration, callback: impl FnOnce() + 'static) -> TimerHandle {
         self.inner.call_at(Instant::now() + delay, callback)
     }
 
-    /// As [`EventLoop::call_at`].
+    /// Runs `callback` on the loop at `when` (on [`time`](Self::time)'s
+    /// clock). Timers run in the order of their deadlines; equal deadlines
+    /// in the order they were set.
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed.
     ///
     /// # Examples
     ///
     /// ```
-    /// concur::aio::run(async { concur::aio::running_loop().unwrap().call_at(std::time::Instant::now(), || {}) })
-    ///     .unwrap();
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use concur::aio::EventLoop;
+    ///
+    /// let lp = EventLoop::new().unwrap();
+    /// let fired = Rc::new(Cell::new(false));
+    /// let flag = fired.clone();
+    /// lp.call_at(lp.time() + Duration::from_millis(2), move || flag.set(true));
+    /// lp.run_until_complete(concur::aio::sleep(Duration::from_millis(20))).unwrap().unwrap();
+    /// assert!(fired.get());
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_at(when, callback)`.
     pub fn call_at(&self, when: Instant, callback: impl FnOnce() + 'static) -> TimerHandle {
         self.inner.call_at(when, callback)
     }
 
-    /// As [`EventLoop::stop`].
+    /// Runs `callback` on the loop soon; the thread-safe form, for a
+    /// callback sent from another thread (see [`LoopHandle`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LoopError::Closed`] if the loop is closed.
     ///
     /// # Examples
     ///
     /// ```
     /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// lp.call_soon(|| concur::aio::running_loop().unwrap().stop());
+    /// lp.call_soon_threadsafe(|| println!("on the loop")).unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_soon_threadsafe(callback)`.
+    pub fn call_soon_threadsafe(&self, callback: impl FnOnce() + Send + 'static) -> Result<Handle, LoopError> {
+        // Called on the loop's own thread (an `EventLoop` never leaves it):
+        // the same queue as `call_soon`, so the two keep their order.
+        if self.is_closed() {
+            return Err(LoopError::Closed);
+        }
+        Ok(self.inner.call_soon(callback))
+    }
+
+    /// Asks the running loop to stop: [`run_forever`](EventLoop::run_forever)
+    /// returns once the work ready now has run;
+    /// [`run_until_complete`](EventLoop::run_until_complete) returns
+    /// [`LoopError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// lp.stop(); // before it runs: run_forever runs the ready work once
     /// lp.run_forever().unwrap();
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.stop()`.
     pub fn stop(&self) {
         self.inner.stop();
     }
 
-    /// As [`EventLoop::time`].
+    /// A handle for other threads: `Send`, `Clone`, and usable after the
+    /// loop is gone (its calls then say the loop is closed).
     ///
     /// # Examples
     ///
     /// ```
-    /// concur::aio::run(async { concur::aio::running_loop().unwrap().time() }).unwrap();
-    /// ```
-    pub fn time(&self) -> Instant {
-        Instant::now()
-    }
-
-    /// As [`EventLoop::handle`].
+    /// use concur::aio::EventLoop;
     ///
-    /// # Examples
-    ///
-    /// ```
-    /// concur::aio::run(async { assert!(!concur::aio::running_loop().unwrap().handle().is_closed()) }).unwrap();
+    /// let lp = EventLoop::new().unwrap();
+    /// let handle = lp.handle();
+    /// let answer = std::thread::spawn(move || handle.run_coroutine_threadsafe(async { 40 + 2 }).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// lp.run_until_complete(concur::aio::sleep(std::time::Duration::from_millis(10))).unwrap().unwrap();
+    /// assert_eq!(answer.result(), Ok(42));
     /// ```
     pub fn handle(&self) -> LoopHandle {
         LoopHandle::new(self.inner.remote.clone())
@@ -1277,8 +1198,8 @@ pub fn running_loop() -> Result<RunningLoop, LoopError> {
 ///
 /// # Panics
 ///
-/// Outside a running loop (use [`EventLoop::create_task`] there, or
-/// [`running_loop`] to check first).
+/// Outside a running loop (use [`RunningLoop::create_task`] on an
+/// [`EventLoop`] there, or [`running_loop`] to check first).
 ///
 /// # Examples
 ///

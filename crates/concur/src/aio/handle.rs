@@ -190,8 +190,8 @@ impl LoopHandle {
         Ok(future)
     }
 
-    /// Asks the loop to stop, as [`EventLoop::stop`]; a loop already closed
-    /// ignores it.
+    /// Asks the loop to stop, as [`RunningLoop::stop`](super::RunningLoop::stop);
+    /// a loop already closed ignores it.
     ///
     /// # Examples
     ///

@@ -5,9 +5,9 @@
 //! future — work that pauses at each `.await` while it waits — and letting
 //! an event loop switch between them. That suits work that mostly waits:
 //! sockets, timers, other processes. An [`EventLoop`] runs futures as
-//! [`Task`]s, runs callbacks soon ([`EventLoop::call_soon`]) or later
-//! ([`EventLoop::call_later`]), and takes work from other threads through a
-//! [`LoopHandle`].
+//! [`Task`]s, runs callbacks soon ([`call_soon`](RunningLoop::call_soon))
+//! or later ([`call_later`](RunningLoop::call_later)), and takes work from
+//! other threads through a [`LoopHandle`].
 //!
 //! ```
 //! use std::time::{Duration, Instant};

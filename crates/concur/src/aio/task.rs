@@ -596,8 +596,8 @@ where
 /// cancellation, name and done callbacks.
 ///
 /// Made by [`create_task`](super::create_task) (or
-/// [`EventLoop::create_task`](super::EventLoop::create_task)); runs whether
-/// or not it is awaited. Await it for its value: `Ok(value)`, or
+/// [`RunningLoop::create_task`](super::RunningLoop::create_task)); runs
+/// whether or not it is awaited. Await it for its value: `Ok(value)`, or
 /// [`Error::Cancelled`] / [`Error::Panicked`]. A task stays on its loop's
 /// thread.
 ///
