@@ -422,14 +422,14 @@ fn test_run_forever_pre_stopped() {
         let ran = log();
         lp.call_soon(push(&ran, "ready"));
         let record = push(&ran, "not yet due");
-        lp.call_later(ms(500), move || {
+        lp.call_later(ms(1_000), move || {
             record();
             stop_running_loop();
         });
         lp.stop();
         let start = Instant::now();
         lp.run_forever().unwrap();
-        assert!(start.elapsed() < ms(500), "run_forever waited for the timer");
+        assert!(start.elapsed() < ms(1_000), "run_forever waited for the timer");
         assert_eq!(*ran.borrow(), ["ready"]);
 
         // Not stuck stopped: the next run_forever runs until told.

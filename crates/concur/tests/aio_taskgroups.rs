@@ -167,7 +167,7 @@ fn test_taskgroup_04_one_fails_the_others_are_cancelled() {
             })?;
             let inner_counter = counter.clone();
             let t2 = g.create_task(async move {
-                if let Err(cancelled) = aio::sleep(ms(1_000)).await {
+                if let Err(cancelled) = aio::sleep(ms(10_000)).await {
                     saw.set(true);
                     return Err(cancelled);
                 }
@@ -182,7 +182,7 @@ fn test_taskgroup_04_one_fails_the_others_are_cancelled() {
         let start = Instant::now();
         let outcome = runner.await.unwrap();
         assert_eq!(my_errors(&outcome), [MyExc("zero division")]);
-        assert!(start.elapsed() < Duration::from_millis(900), "the sleeping sibling was not waited for");
+        assert!(start.elapsed() < Duration::from_secs(5), "the sleeping sibling was not waited for");
         assert_eq!(num.get(), 0);
         assert!(t2_cancel.get());
         assert_eq!(t2_slot.borrow().as_ref().unwrap().state(), TaskState::Cancelled);
@@ -348,11 +348,11 @@ fn test_taskgroup_22() {
         let runner = aio::create_task(async {
             let g = TaskGroup::new();
             let t1 = g.create_task(async {
-                aio::sleep(ms(1_000)).await?;
+                aio::sleep(ms(10_000)).await?;
                 Ok::<_, Cancelled>(42)
             })?;
             let t2 = g.create_task(async {
-                aio::sleep(ms(2_000)).await?;
+                aio::sleep(ms(20_000)).await?;
                 Ok::<_, Cancelled>(11)
             })?;
             let outcome = g.join().await;
@@ -364,7 +364,7 @@ fn test_taskgroup_22() {
         let start = Instant::now();
         let outcome = runner.await;
         assert!(outcome.unwrap_err().is_cancelled());
-        assert!(start.elapsed() < Duration::from_millis(900));
+        assert!(start.elapsed() < Duration::from_secs(5));
     });
 }
 

@@ -1262,7 +1262,7 @@ fn test_to_thread_exception() {
 // overlap each other, and the loop runs other tasks meanwhile.
 #[test]
 fn test_to_thread_concurrent() {
-    const D: Duration = Duration::from_millis(150);
+    const D: Duration = Duration::from_millis(250);
     run(|| async {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));

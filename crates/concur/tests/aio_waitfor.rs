@@ -631,7 +631,7 @@ fn test_timeout_taskgroup() {
             let counter = counter.clone();
             group
                 .create_task(async move {
-                    if let Err(cancel) = aio::sleep(Duration::from_secs(2)).await {
+                    if let Err(cancel) = aio::sleep(Duration::from_secs(20)).await {
                         counter.set(counter.get() + 1);
                         return Err(cancel);
                     }
@@ -643,7 +643,7 @@ fn test_timeout_taskgroup() {
         let outcome = aio::timeout(ms(10), group.join()).await;
         assert_eq!(outcome, Err(Error::Timeout(ms(10))));
         assert_eq!(cancelled.get(), 3);
-        assert!(start.elapsed() < Duration::from_secs(1));
+        assert!(start.elapsed() < Duration::from_secs(5));
     });
 }
 

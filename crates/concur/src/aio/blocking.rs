@@ -30,13 +30,13 @@ use crate::futures::{self as cf, FutureError};
 /// aio::run(async {
 ///     let start = Instant::now();
 ///     let blocking = aio::to_thread(|| {
-///         std::thread::sleep(Duration::from_millis(50));
+///         std::thread::sleep(Duration::from_millis(300));
 ///         "slept on a thread"
 ///     });
-///     let meanwhile = aio::sleep(Duration::from_millis(50));
+///     let meanwhile = aio::sleep(Duration::from_millis(300));
 ///     let (value, _) = (blocking.await, meanwhile.await);
 ///     assert_eq!(value, Ok("slept on a thread"));
-///     assert!(start.elapsed() < Duration::from_millis(95)); // the two overlapped
+///     assert!(start.elapsed() < Duration::from_millis(600)); // the two overlapped
 /// })
 /// .unwrap();
 /// ```

@@ -16,7 +16,7 @@
 //! let start = Instant::now();
 //! let names = aio::run(async {
 //!     // Three waits at once: the whole takes as long as the longest.
-//!     let tasks = [30, 10, 20].map(|ms| {
+//!     let tasks = [300, 100, 200].map(|ms| {
 //!         aio::create_task(async move {
 //!             aio::sleep(Duration::from_millis(ms)).await?;
 //!             Ok::<_, aio::Cancelled>(format!("waited {ms} ms"))
@@ -26,8 +26,8 @@
 //! })
 //! .unwrap()
 //! .unwrap();
-//! assert_eq!(names[0].as_deref(), Ok("waited 30 ms"));
-//! assert!(start.elapsed() < Duration::from_millis(60));
+//! assert_eq!(names[0].as_deref(), Ok("waited 300 ms"));
+//! assert!(start.elapsed() < Duration::from_millis(600)); // not 300 + 100 + 200
 //! ```
 //!
 //! # How it maps to Python

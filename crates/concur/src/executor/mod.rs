@@ -17,13 +17,13 @@
 //! let pool = ThreadPool::new(8);
 //! let started = std::time::Instant::now();
 //! let naps: Vec<_> = (0..8)
-//!     .map(|_| pool.submit(|| std::thread::sleep(Duration::from_millis(50))).unwrap())
+//!     .map(|_| pool.submit(|| std::thread::sleep(Duration::from_millis(100))).unwrap())
 //!     .collect();
 //! for nap in &naps {
 //!     nap.result().unwrap();
 //! }
-//! // Eight 50 ms waits overlapped: far less than 400 ms in all.
-//! assert!(started.elapsed() < Duration::from_millis(400));
+//! // Eight 100 ms waits overlapped: far less than 800 ms in all.
+//! assert!(started.elapsed() < Duration::from_millis(800));
 //! ```
 //!
 //! # Python
