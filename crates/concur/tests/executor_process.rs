@@ -157,7 +157,8 @@ fn sigkill_mid_call(f: &Functions) {
     // The other calls are done; the long one still holds its worker, so
     // killing every worker pid that is still up hits it (and maybe the idle
     // one, which is replaced too).
-    for pid in pool.pids() {
+    let pids = pool.pids();
+    for &pid in &pids {
         // SAFETY-free: `kill` only sends a signal to a process id.
         unsafe_free_kill(pid);
     }
@@ -165,9 +166,27 @@ fn sigkill_mid_call(f: &Functions) {
     let FutureError::Failed(message) = &err else { panic!("unexpected {err:?}") };
     assert!(message.contains("was killed by signal 9 (SIGKILL)"), "{message}");
     assert!(message.contains("\"nap\""), "{message}");
+    // A signal is delivered when its target next runs, which on a loaded
+    // machine can be after the next call was handed to the idle worker;
+    // that call would then fail as one its worker died running. Wait until
+    // the kill has landed, so the pool finds the idle worker dead and
+    // replaces it before the calls below.
+    for pid in pids {
+        let deadline = Instant::now() + LIMIT;
+        while !is_dead(pid) {
+            assert!(Instant::now() < deadline, "worker {pid} outlived SIGKILL");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
     // The pool goes on with new workers.
     let after: Vec<u64> = pool.map(&f.square, 0..4).unwrap().map(Result::unwrap).collect();
     assert_eq!(after, [0, 1, 4, 9]);
+}
+
+/// Whether a process has exited: gone, or a zombie not reaped yet.
+fn is_dead(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_or(true, |stat| stat.rsplit(") ").next().is_some_and(|rest| rest.starts_with('Z')))
 }
 
 /// Sends SIGKILL through the `kill` command, so this test needs no unsafe.
