@@ -235,11 +235,12 @@ fn lock_cancel_and_release_in_one_callback_lets_exactly_one_in() {
     });
 }
 
-/// CPython `test_finished_waiter_cancelled`: the first waiter is woken by a
-/// release and cancelled before it runs; it passes the lock to the next
-/// task, which had not even started to wait yet.
+/// CPython `test_finished_waiter_cancelled`: the first waiter is cancelled,
+/// then the lock released before it runs; the release goes past it, and a
+/// task that had not even started to wait yet takes the lock in the same
+/// turn of the loop.
 #[test]
-fn lock_waiter_cancelled_after_release_passes_it_to_a_newcomer() {
+fn lock_waiter_cancelled_before_release_lets_a_newcomer_in() {
     run(async {
         let lock = Rc::new(Lock::new());
         lock.acquire().await.unwrap().forget();
@@ -251,9 +252,7 @@ fn lock_waiter_cancelled_after_release_passes_it_to_a_newcomer() {
         let tc = lock_taker(&lock, &result, 3);
         tb.cancel("");
         lock.release().unwrap();
-        // Python cancels tb's waiter at once; here tb sees its cancellation
-        // when it runs, and passes the lock on then: one turn more.
-        tick().await;
+        assert!(!lock.is_locked());
         tick().await;
         assert!(lock.is_locked());
         assert!(tb.cancelled());
@@ -317,6 +316,31 @@ fn lock_dropped_acquire_after_wakeup_passes_the_lock_on() {
         drop(held); // wakes the first acquire, which is then dropped unpolled
         drop(first);
         assert_eq!(second.await, Ok(Ok(())));
+        assert_eq!(*result.borrow(), [2]);
+        assert_eq!(lock.waiters(), 0);
+    });
+}
+
+/// concur's own: a release goes past a cancelled waiter, and the
+/// cancellation is then withdrawn (`uncancel`) before the task runs. The
+/// waiter stays in line and takes the free lock when it runs. (In Python
+/// the waiter's future is cancelled for good and the task gets
+/// `CancelledError` all the same; here the withdrawal is honoured, and
+/// the lock is never left free with a live waiter asleep.)
+#[test]
+fn lock_waiter_whose_cancellation_is_withdrawn_takes_the_free_lock() {
+    run(async {
+        let lock = Rc::new(Lock::new());
+        lock.acquire().await.unwrap().forget();
+        let result = log();
+        let tb = lock_taker(&lock, &result, 2);
+        tick().await;
+        tb.cancel("");
+        lock.release().unwrap();
+        assert_eq!(tb.uncancel(), 0);
+        tick().await;
+        assert!(lock.is_locked());
+        assert_eq!(tb.await, Ok(Ok(())));
         assert_eq!(*result.borrow(), [2]);
         assert_eq!(lock.waiters(), 0);
     });
@@ -788,6 +812,53 @@ fn semaphore_waiter_cancelled_after_being_woken_does_not_keep_the_permit() {
     });
 }
 
+/// CPython `test_acquire_cancel_before_awoken`, read for `locked()`: while
+/// the only waiters are cancelled tasks that have not run yet, a free
+/// permit is not locked, and a newcomer takes it in the same turn.
+#[test]
+fn semaphore_newcomer_takes_a_permit_past_cancelled_waiters() {
+    run(async {
+        let sem = Rc::new(Semaphore::new(0));
+        let result = log();
+        let waiters: Vec<_> = (1..=2).map(|tag| permit_taker(&sem, &result, tag)).collect();
+        tick().await;
+        for waiter in &waiters {
+            waiter.cancel("");
+        }
+        sem.release();
+        assert!(!sem.is_locked(), "only cancelled tasks wait");
+        assert_eq!(sem.value(), 1, "the release went past them");
+        let newcomer = permit_taker(&sem, &result, 3);
+        tick().await;
+        assert_eq!(*result.borrow(), [3]);
+        assert!(newcomer.done());
+        for waiter in waiters {
+            assert!(is_cancelled(&waiter.await));
+        }
+        assert_eq!((sem.value(), sem.waiters()), (0, 0));
+    });
+}
+
+/// concur's own: as for the lock, a waiter whose cancellation is withdrawn
+/// after a release went past it takes the free permit when it runs.
+#[test]
+fn semaphore_waiter_whose_cancellation_is_withdrawn_takes_the_free_permit() {
+    run(async {
+        let sem = Rc::new(Semaphore::new(0));
+        let result = log();
+        let waiter = permit_taker(&sem, &result, 1);
+        tick().await;
+        waiter.cancel("");
+        sem.release();
+        assert_eq!(sem.value(), 1);
+        waiter.uncancel();
+        tick().await;
+        assert_eq!(waiter.await, Ok(Ok(())));
+        assert_eq!(*result.borrow(), [1]);
+        assert_eq!((sem.value(), sem.waiters()), (0, 0));
+    });
+}
+
 /// CPython `test_release_not_acquired` for `BoundedSemaphore`: a release
 /// above the initial value is an error (Python's `ValueError`).
 #[test]
@@ -1191,6 +1262,49 @@ fn condition_notified_waiter_cancelled_passes_the_notification_on() {
             assert_eq!(second.await, Ok(Ok(())));
         });
     }
+}
+
+/// CPython `Condition._notify`: `notify(n)` counts only waiters whose task
+/// was not cancelled, so a cancelled first waiter does not take the one
+/// notification: the second waiter has it in the same turn.
+#[test]
+fn condition_notify_goes_past_a_cancelled_waiter() {
+    run(async {
+        let cond = Rc::new(Condition::new());
+        let result = log();
+        let first = cond_waiter(&cond, &result, 1);
+        let second = cond_waiter(&cond, &result, 2);
+        tick().await;
+        first.cancel("");
+        {
+            let guard = cond.acquire().await.unwrap();
+            cond.notify(&guard, 1);
+        }
+        tick().await;
+        assert_eq!(*result.borrow(), [2]);
+        assert!(is_cancelled(&first.await));
+        assert_eq!(second.await, Ok(Ok(())));
+        assert_eq!(cond.waiters(), 0);
+    });
+}
+
+/// concur's own: an event set while a waiter's task was cancelled, the
+/// cancellation withdrawn before the task ran: the wait returns, as the
+/// set happened.
+#[test]
+fn event_waiter_whose_cancellation_is_withdrawn_sees_the_set() {
+    run(async {
+        let event = Rc::new(Event::new());
+        let result = log();
+        let waiter = event_waiter(&event, &result, 1);
+        tick().await;
+        waiter.cancel("");
+        event.set();
+        event.clear();
+        waiter.uncancel();
+        assert_eq!(waiter.await, Ok(Ok(())));
+        assert_eq!(*result.borrow(), [1]);
+    });
 }
 
 /// `Condition::with_lock`: the condition and the lock are one lock

@@ -83,6 +83,16 @@
 //! [`Condition::wait`] that is cancelled still takes its lock back before it
 //! returns, and passes on a notification it may have consumed.
 //!
+//! A waiter whose task was cancelled and has not run yet counts as gone,
+//! as a cancelled waiter future does in Python: a release, a permit or a
+//! `notify(n)` goes past it to the next waiter in the same turn, and a
+//! newcomer takes a free lock or permit whose only waiters are such tasks.
+//! If the cancellation is withdrawn ([`Task::uncancel`](super::Task::uncancel))
+//! before the task runs, the waiter is still in line: it takes the lock or
+//! permit if it is free when it runs, and an event's or condition's waiter
+//! returns as woken. (In Python its future stays cancelled and the task
+//! gets `CancelledError` regardless.)
+//!
 //! # Why not `tokio::sync`
 //!
 //! tokio's `Semaphore` is fair and first-in first-out too, and its acquire
@@ -106,11 +116,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use super::error::Cancelled;
-use super::task::take_cancellation;
+use super::task::{current_task, take_cancellation, HasHeader};
 use crate::sync::ReleaseError;
 
 /// One paused `acquire` or `wait`, as the queue sees it.
@@ -119,9 +129,30 @@ struct Waiter {
     /// got a result).
     woken: Cell<bool>,
     waker: RefCell<Option<Waker>>,
+    /// The task that waits, to see a cancellation it has not run to take.
+    task: Option<Weak<dyn HasHeader>>,
+    /// A wake-up went past this waiter because its task was cancelled.
+    passed_over: Cell<bool>,
 }
 
 impl Waiter {
+    /// Whether the waiting task was cancelled and has not run since
+    /// (Python: the waiter's future was cancelled). Such a waiter takes no
+    /// wake-up: it leaves the queue when its task runs. Python cancels the
+    /// future inside `task.cancel()`; here the task's pending cancellation
+    /// is read, to the same effect.
+    fn cancelled(&self) -> bool {
+        let cancelled = !self.woken.get()
+            && self.task.as_ref().and_then(Weak::upgrade).is_some_and(|task| {
+                let header = task.header();
+                header.is_pending() && !header.is_forwarded()
+            });
+        if cancelled {
+            self.passed_over.set(true);
+        }
+        cancelled
+    }
+
     fn register(&self, cx: &Context<'_>) {
         let mut waker = self.waker.borrow_mut();
         match &*waker {
@@ -144,7 +175,12 @@ struct WaitQueue(RefCell<VecDeque<Rc<Waiter>>>);
 
 impl WaitQueue {
     fn push(&self, cx: &Context<'_>) -> Rc<Waiter> {
-        let waiter = Rc::new(Waiter { woken: Cell::new(false), waker: RefCell::new(Some(cx.waker().clone())) });
+        let waiter = Rc::new(Waiter {
+            woken: Cell::new(false),
+            waker: RefCell::new(Some(cx.waker().clone())),
+            task: current_task().map(|task| task.downgrade()),
+            passed_over: Cell::new(false),
+        });
         self.0.borrow_mut().push_back(waiter.clone());
         waiter
     }
@@ -157,23 +193,33 @@ impl WaitQueue {
         }
     }
 
-    fn pop_front(&self) -> Option<Rc<Waiter>> {
-        self.0.borrow_mut().pop_front()
+    /// Takes out the first waiter whose task was not cancelled.
+    fn pop_first_live(&self) -> Option<Rc<Waiter>> {
+        let mut queue = self.0.borrow_mut();
+        let at = queue.iter().position(|waiter| !waiter.cancelled())?;
+        queue.remove(at)
+    }
+
+    /// Whether every waiter's task was cancelled (true when none waits).
+    fn all_cancelled(&self) -> bool {
+        self.0.borrow().iter().all(|waiter| waiter.cancelled())
+    }
+
+    /// Whether a waiter's task was not cancelled.
+    fn any_live(&self) -> bool {
+        !self.all_cancelled()
     }
 
     fn len(&self) -> usize {
         self.0.borrow().len()
     }
 
-    fn is_empty(&self) -> bool {
-        self.0.borrow().is_empty()
-    }
-
-    /// Wakes the first waiter unless it was woken already (Python's
-    /// `Lock._wake_up_first`).
+    /// Wakes the first waiter unless it was woken already or its task was
+    /// cancelled (Python's `Lock._wake_up_first`: a cancelled first waiter
+    /// passes the wake-up on itself when its task runs).
     fn wake_first(&self) {
         let waker = match self.0.borrow().front() {
-            Some(first) if !first.woken.get() => first.choose(),
+            Some(first) if !first.woken.get() && !first.cancelled() => first.choose(),
             _ => None,
         };
         if let Some(waker) = waker {
@@ -181,11 +227,18 @@ impl WaitQueue {
         }
     }
 
-    /// Wakes up to `n` waiters not woken yet, in order (Python's
-    /// `Condition._notify`, and `Event.set` with every waiter).
+    /// Wakes up to `n` waiters not woken yet, in order, passing over those
+    /// whose task was cancelled (Python's `Condition._notify`, and
+    /// `Event.set` with every waiter).
     fn wake_unwoken(&self, n: usize) {
-        let wakers: Vec<Waker> =
-            self.0.borrow().iter().filter(|waiter| !waiter.woken.get()).take(n).filter_map(|w| w.choose()).collect();
+        let wakers: Vec<Waker> = self
+            .0
+            .borrow()
+            .iter()
+            .filter(|waiter| !waiter.woken.get() && !waiter.cancelled())
+            .take(n)
+            .filter_map(|w| w.choose())
+            .collect();
         for waker in wakers {
             waker.wake();
         }
@@ -455,23 +508,32 @@ impl<'a> Future for LockAcquire<'a> {
             return Poll::Ready(Err(cancelled));
         }
         match &this.waiter {
-            None if !lock.locked.get() && lock.waiters.is_empty() => Poll::Ready(Ok(lock.take())),
+            // Free, and nobody waits but cancelled tasks that have not run
+            // yet to leave: taken at once, as Python's fast path does.
+            None if !lock.locked.get() && lock.waiters.all_cancelled() => Poll::Ready(Ok(lock.take())),
             None => {
                 this.waiter = Some(lock.waiters.push(cx));
                 Poll::Pending
             }
-            Some(waiter) if waiter.woken.get() => {
+            Some(waiter) => {
+                if !waiter.woken.get() && !lock.locked.get() {
+                    // A release went past this waiter while its task was
+                    // cancelled, and the cancellation was withdrawn since
+                    // (`uncancel`): the free lock goes to the first in line.
+                    lock.waiters.wake_first();
+                }
+                if !waiter.woken.get() {
+                    waiter.register(cx);
+                    return Poll::Pending;
+                }
                 // Only the first waiter is ever woken, and only while the
                 // lock is free; nobody can take it before this waiter runs,
-                // because the fast path above needs an empty queue.
+                // because the fast path above passes only cancelled waiters,
+                // and a woken one is not.
                 debug_assert!(!lock.locked.get(), "a woken waiter found the lock taken");
                 lock.waiters.remove(waiter);
                 this.waiter = None;
                 Poll::Ready(Ok(lock.take()))
-            }
-            Some(waiter) => {
-                waiter.register(cx);
-                Poll::Pending
             }
         }
     }
@@ -909,7 +971,7 @@ impl Semaphore {
     ///
     /// `sem.locked()`.
     pub fn is_locked(&self) -> bool {
-        self.value.get() == 0 || self.wakeups.get() > 0 || !self.waiters.is_empty()
+        self.value.get() == 0 || self.wakeups.get() > 0 || self.waiters.any_live()
     }
 
     /// How many permits are free now. A permit passed to a woken task that
@@ -984,7 +1046,7 @@ impl Semaphore {
         if self.value.get() == 0 {
             return false;
         }
-        let Some(waiter) = self.waiters.pop_front() else { return false };
+        let Some(waiter) = self.waiters.pop_first_live() else { return false };
         self.value.set(self.value.get() - 1);
         self.wakeups.set(self.wakeups.get() + 1);
         if let Some(waker) = waiter.choose() {
@@ -1057,15 +1119,21 @@ impl<'a> Future for SemaphoreAcquire<'a> {
                 this.waiter = Some(sem.waiters.push(cx));
                 Poll::Pending
             }
-            Some(waiter) if waiter.woken.get() => {
+            Some(waiter) => {
+                if !waiter.woken.get() {
+                    // A release may have gone past this waiter while its
+                    // task was cancelled, and the cancellation was withdrawn
+                    // since (`uncancel`): free permits go to those in line.
+                    sem.wake_spare();
+                }
+                if !waiter.woken.get() {
+                    waiter.register(cx);
+                    return Poll::Pending;
+                }
                 this.waiter = None;
                 sem.wakeups.set(sem.wakeups.get() - 1);
                 sem.wake_spare();
                 Poll::Ready(Ok(sem.permit()))
-            }
-            Some(waiter) => {
-                waiter.register(cx);
-                Poll::Pending
             }
         }
     }
@@ -1729,7 +1797,11 @@ impl Future for Parked<'_> {
                 this.waiter = Some(this.queue.push(cx));
                 Poll::Pending
             }
-            Some(waiter) if waiter.woken.get() => {
+            // Woken; or passed over by a wake-up while its task was
+            // cancelled, the cancellation withdrawn since (`uncancel`): that
+            // wake-up is taken as this waiter's, so it is never missed (for
+            // a condition, a spurious wake-up, which its protocol allows).
+            Some(waiter) if waiter.woken.get() || waiter.passed_over.get() => {
                 this.leave();
                 Poll::Ready(Ok(()))
             }
