@@ -104,7 +104,7 @@ fn quick_run_over_every_workload_and_model() {
     let report: Value = serde_json::from_str(&file).expect("report.json parses");
     assert_eq!(printed, report, "--format json prints report.json");
     assert_eq!(report["schema"], "concur-bench/1");
-    let cores = report["machine"]["cores"].as_u64().unwrap() as f64;
+    assert!(report["machine"]["cores"].as_u64().is_some_and(|cores| cores >= 1), "the machine's cores are reported");
     let n = report["settings"]["n"].as_u64().unwrap() as f64;
     assert_eq!(n, 10.0);
 
@@ -121,11 +121,14 @@ fn quick_run_over_every_workload_and_model() {
             let limit = number(cell, "limit_s");
             assert!(median > 0.0 && limit > 0.0, "{workload} × {model}: {cell}");
             assert!((number(cell, "percent_of_limit") - limit / median * 100.0).abs() < 1e-6);
-            // Physical bounds, with room for the noise of millisecond cells.
-            let most = match workload {
-                "cpu" => cores.min(n) * 1.5,
-                _ => n * 1.5,
-            };
+            // Physical bounds, with room for the noise of millisecond cells:
+            // N tasks at once are at most N times faster than one after
+            // another. (For cpu, min(N, cores) holds only on an idle
+            // machine: beside other busy processes, N threads win a larger
+            // share of the cores than one does, and a loaded run passed
+            // 1.7 × cores. The recorded runs in docs/BENCHMARKS.md check
+            // cpu against the cores.)
+            let most = n * 1.5;
             assert!(speedup > 0.0 && speedup <= most, "{workload} × {model}: speedup {speedup} over {most}");
             if model == "serial" {
                 assert!((speedup - 1.0).abs() < 1e-9);
