@@ -71,6 +71,17 @@ fn permit_taker(sem: &Rc<Semaphore>, log: &Log, tag: u32) -> Task<Result<(), Can
 
 // ------------------------------------------------------------------ Lock ----
 
+/// A lock the test holds without a guard, and `n` tasks queued for it,
+/// tagged 2, 3, … in the order they wait.
+async fn held_lock_with_waiters(result: &Log, n: u32) -> (Rc<Lock>, Vec<Task<Result<(), Cancelled>>>) {
+    let lock = Rc::new(Lock::new());
+    lock.acquire().await.unwrap().forget();
+    let waiters = (2..2 + n).map(|tag| lock_taker(&lock, result, tag)).collect();
+    tick().await;
+    assert_eq!(lock.waiters(), n as usize);
+    (lock, waiters)
+}
+
 /// CPython `LockTests.test_acquire`: waiters get the lock one release at a
 /// time, in the order they asked, and a later arrival queues behind them.
 #[test]
@@ -242,13 +253,9 @@ fn lock_cancel_and_release_in_one_callback_lets_exactly_one_in() {
 #[test]
 fn lock_waiter_cancelled_before_release_lets_a_newcomer_in() {
     run(async {
-        let lock = Rc::new(Lock::new());
-        lock.acquire().await.unwrap().forget();
         let result = log();
-        let tb = lock_taker(&lock, &result, 2);
-        tick().await;
-        assert_eq!(lock.waiters(), 1);
-
+        let (lock, waiters) = held_lock_with_waiters(&result, 1).await;
+        let tb = &waiters[0];
         let tc = lock_taker(&lock, &result, 3);
         tb.cancel("");
         lock.release().unwrap();
@@ -267,17 +274,11 @@ fn lock_waiter_cancelled_before_release_lets_a_newcomer_in() {
 #[test]
 fn lock_waiter_cancelled_after_being_woken_passes_the_wakeup_on() {
     run(async {
-        let lock = Rc::new(Lock::new());
-        lock.acquire().await.unwrap().forget();
         let result = log();
-        let tb = lock_taker(&lock, &result, 2);
-        let tc = lock_taker(&lock, &result, 3);
-        let td = lock_taker(&lock, &result, 4);
-        tick().await;
-        assert_eq!(lock.waiters(), 3);
-
+        let (lock, waiters) = held_lock_with_waiters(&result, 3).await;
+        let [tb, tc, td] = <[_; 3]>::try_from(waiters).unwrap();
         lock.release().unwrap(); // wakes tb ...
-        tb.cancel("too late"); // ... which is cancelled before it runs
+        tb.cancel("too late"); // ... which is cancelled before it runs.
                                // A turn for tb to pass the lock on, one for tc to take it.
         tick().await;
         tick().await;
@@ -330,11 +331,9 @@ fn lock_dropped_acquire_after_wakeup_passes_the_lock_on() {
 #[test]
 fn lock_waiter_whose_cancellation_is_withdrawn_takes_the_free_lock() {
     run(async {
-        let lock = Rc::new(Lock::new());
-        lock.acquire().await.unwrap().forget();
         let result = log();
-        let tb = lock_taker(&lock, &result, 2);
-        tick().await;
+        let (lock, mut waiters) = held_lock_with_waiters(&result, 1).await;
+        let tb = waiters.pop().unwrap();
         tb.cancel("");
         lock.release().unwrap();
         assert_eq!(tb.uncancel(), 0);
@@ -618,6 +617,25 @@ fn event_clear_after_set_still_releases_woken_waiters() {
         assert_eq!(*result.borrow(), [1]);
         assert_eq!(event.waiters(), 0);
         assert_eq!(task.await, Ok(Ok(())));
+    });
+}
+
+/// concur's own: an event set while a waiter's task was cancelled, the
+/// cancellation withdrawn before the task ran: the wait returns, as the
+/// set happened.
+#[test]
+fn event_waiter_whose_cancellation_is_withdrawn_sees_the_set() {
+    run(async {
+        let event = Rc::new(Event::new());
+        let result = log();
+        let waiter = event_waiter(&event, &result, 1);
+        tick().await;
+        waiter.cancel("");
+        event.set();
+        event.clear();
+        waiter.uncancel();
+        assert_eq!(waiter.await, Ok(Ok(())));
+        assert_eq!(*result.borrow(), [1]);
     });
 }
 
@@ -1285,25 +1303,6 @@ fn condition_notify_goes_past_a_cancelled_waiter() {
         assert!(is_cancelled(&first.await));
         assert_eq!(second.await, Ok(Ok(())));
         assert_eq!(cond.waiters(), 0);
-    });
-}
-
-/// concur's own: an event set while a waiter's task was cancelled, the
-/// cancellation withdrawn before the task ran: the wait returns, as the
-/// set happened.
-#[test]
-fn event_waiter_whose_cancellation_is_withdrawn_sees_the_set() {
-    run(async {
-        let event = Rc::new(Event::new());
-        let result = log();
-        let waiter = event_waiter(&event, &result, 1);
-        tick().await;
-        waiter.cancel("");
-        event.set();
-        event.clear();
-        waiter.uncancel();
-        assert_eq!(waiter.await, Ok(Ok(())));
-        assert_eq!(*result.borrow(), [1]);
     });
 }
 
