@@ -157,6 +157,9 @@ pub struct WorkerArgs {
     /// Seconds the worker's heartbeat lasts; a worker silent this long is taken for dead.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub heartbeat_ttl: f64,
+    /// Seconds to wait at start for a Redis that is still loading its data (0: fail at once).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub loading_wait: f64,
     /// Log only warnings and errors.
     #[arg(long)]
     pub quiet: bool,
@@ -351,6 +354,7 @@ fn seconds(what: &str, value: f64) -> Result<Duration, Failure> {
 ///     config: None,
 ///     grace: 30.0,
 ///     heartbeat_ttl: 30.0,
+///     loading_wait: 60.0,
 ///     quiet: true,
 /// };
 /// assert_eq!(run_worker(&args), 2); // nothing listens on port 1
@@ -368,7 +372,8 @@ fn worker(args: &WorkerArgs) -> Result<u8, Failure> {
         .queue_config(args.redis.config())
         .concurrency(args.concurrency)
         .grace_period(seconds("--grace", args.grace)?)
-        .heartbeat_ttl(seconds("--heartbeat-ttl", args.heartbeat_ttl)?);
+        .heartbeat_ttl(seconds("--heartbeat-ttl", args.heartbeat_ttl)?)
+        .loading_wait(seconds("--loading-wait", args.loading_wait)?);
     if let Some(config) = &args.config {
         builder = builder.config_file(config);
     }

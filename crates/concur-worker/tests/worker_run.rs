@@ -1,7 +1,8 @@
 //! The run loop in this process against a real redis-server: the reference's
 //! 5-3-1 scenario, bad payloads, retries and time limits, two workers on one
 //! queue, a reap under a live worker, graceful and cut-short stops, Redis
-//! killed and restarted under load, program tasks from a config file, delayed
+//! killed and restarted under load, a start while Redis loads its data,
+//! program tasks from a config file (and their process groups), delayed
 //! tasks, and the `redis_tasks` example.
 
 mod common;
@@ -361,6 +362,41 @@ fn redis_killed_and_restarted_under_load_loses_and_repeats_nothing() {
     let s = queue.status().unwrap();
     assert_eq!((s.pending, s.processing(), s.dead, s.delayed), (0, 0, 0, 0));
     drop(restarted);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_worker_started_while_redis_loads_its_data_waits_until_it_serves() {
+    // A data file of 3,000 keys, which the server then loads at 1 ms a key
+    // (its `key-load-delay`), answering clients every KiB it reads: at
+    // least 3 s of `-LOADING`.
+    let dir = std::env::temp_dir().join(format!("concur-worker-loading-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_text = dir.display().to_string();
+    {
+        let seed = RedisServer::start_with(&["--dir", &dir_text], Ready::Ping);
+        let mut conn = seed.raw();
+        let mut fill = redis::pipe();
+        for n in 0..3000 {
+            fill.set(format!("data:{n}"), n).ignore();
+        }
+        fill.query::<()>(&mut conn).unwrap();
+        let saved: String = cmd(&mut conn, &["SAVE"]);
+        assert_eq!(saved, "OK");
+    }
+    let slow_load = ["--key-load-delay", "1000", "--loading-process-events-interval-bytes", "1024"];
+    let loading = RedisServer::start_with(&[&["--dir", dir_text.as_str()][..], &slow_load].concat(), Ready::Up);
+
+    let err = builder(&loading).loading_wait(Duration::ZERO).build().unwrap_err();
+    assert!(err.to_string().contains("cannot serve yet"), "{err}");
+    let worker = start(builder(&loading)); // waits for the load to end
+    let mut producer = loading.queue(QueueConfig::default());
+    let id = producer.enqueue("echo", vec![json!("served")], &EnqueueOptions::default()).unwrap();
+    wait_until("the task ran", Duration::from_secs(20), || producer.result(&id).unwrap().is_some());
+    worker.stop();
+    let size: u64 = cmd(&mut loading.raw(), &["DBSIZE"]);
+    assert!(size >= 3000, "the data was loaded, not lost: {size} keys");
+    drop(loading);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -64,6 +64,8 @@ pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// ```
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
+/// How long `build` waits for a server still loading its data.
+const DEFAULT_LOADING_WAIT: Duration = Duration::from_secs(60);
 /// After a stop, the finisher keeps trying to reach Redis this long.
 const FLUSH_LIMIT: Duration = Duration::from_secs(10);
 /// After a stop, `retire` is tried this long.
@@ -169,6 +171,7 @@ pub struct WorkerBuilder {
     grace: Duration,
     sleep_unit: Duration,
     handle_signals: bool,
+    loading_wait: Duration,
 }
 
 impl Default for WorkerBuilder {
@@ -190,6 +193,7 @@ impl Default for WorkerBuilder {
             grace: Duration::from_secs(30),
             sleep_unit: Duration::from_secs(1),
             handle_signals: true,
+            loading_wait: DEFAULT_LOADING_WAIT,
         }
     }
 }
@@ -369,16 +373,33 @@ impl WorkerBuilder {
         self
     }
 
+    /// How long [`build`](Self::build) waits for a server that is up but
+    /// cannot serve yet — still loading its data after a restart, say — before
+    /// it gives up. Default: 60 s; zero fails at once. (A worker that is
+    /// already running rides out such a spell by itself.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = concur_worker::Worker::builder().loading_wait(std::time::Duration::from_secs(300));
+    /// ```
+    pub fn loading_wait(mut self, wait: Duration) -> Self {
+        self.loading_wait = wait;
+        self
+    }
+
     /// Checks the settings, reads the configuration file, and connects to
-    /// Redis. Nothing is written to Redis: a worker that fails to build
-    /// leaves the queue as it was.
+    /// Redis, waiting up to [`loading_wait`](Self::loading_wait) while the
+    /// server loads its data. Nothing is written to Redis: a worker that
+    /// fails to build leaves the queue as it was.
     ///
     /// # Errors
     ///
     /// [`WorkerError::InvalidOption`] for a setting out of range or a task
     /// defined both by a handler and by the file; [`WorkerError::Config`];
     /// [`WorkerError::Queue`] for a bad URL, an unreachable server, a wrong
-    /// password or a bad queue name.
+    /// password, a bad queue name, or a server still not serving when the
+    /// wait ran out.
     ///
     /// # Examples
     ///
@@ -416,7 +437,7 @@ impl WorkerBuilder {
             }
         }
         handlers.extend(self.handlers);
-        let queue = Queue::connect(&self.url, self.queue)?;
+        let queue = connect_once_serving(&self.url, self.queue, self.loading_wait)?;
         let settings = Settings {
             concurrency: self.concurrency,
             heartbeat_ttl: self.heartbeat_ttl,
@@ -425,6 +446,30 @@ impl WorkerBuilder {
         };
         let shared = Arc::new(Shared::new(crate::new_worker_id(), settings));
         Ok(Worker { queue, handlers, shared, handle_signals: self.handle_signals })
+    }
+}
+
+/// Connects to the queue, retrying with backoff for up to `wait` while the
+/// server answers that it cannot serve yet; any other failure returns at once.
+fn connect_once_serving(url: &str, config: QueueConfig, wait: Duration) -> Result<Queue, Error> {
+    let deadline = Instant::now() + wait;
+    let mut backoff = Backoff::new();
+    let mut told = false;
+    loop {
+        match Queue::connect(url, config.clone()) {
+            Err(error @ Error::Busy { .. }) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(error);
+                }
+                if !told {
+                    tracing::warn!(%error, "waiting up to {wait:?} for Redis to serve");
+                    told = true;
+                }
+                std::thread::sleep(backoff.next_wait().min(left));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -27,8 +27,12 @@ pub(crate) struct RedisServer {
 /// How the harness decides the server is ready.
 #[derive(Clone, Copy, PartialEq)]
 pub(crate) enum Ready {
-    /// A plain `PING` gets any reply (`+PONG`, or `-NOAUTH` with a password).
+    /// A plain `PING` gets any reply (`+PONG`, or `-NOAUTH` with a password)
+    /// but `-LOADING`: the server serves.
     Ping,
+    /// A plain `PING` gets any reply, `-LOADING` included: the server is up,
+    /// perhaps still loading its data.
+    Up,
     /// The port accepts TCP connections (for a TLS-only server).
     Listening,
 }
@@ -118,9 +122,9 @@ impl RedisServer {
         if std::io::BufReader::new(stream).read_line(&mut line).is_err() {
             return false;
         }
-        // A server still reading its append-only file answers `-LOADING`:
-        // it is up but refuses commands, so it is not ready yet.
-        (line.starts_with('+') || line.starts_with('-')) && !line.starts_with("-LOADING")
+        // A server still reading its data answers `-LOADING`: it is up but
+        // refuses commands, so it serves only after that.
+        (line.starts_with('+') || line.starts_with('-')) && (ready == Ready::Up || !line.starts_with("-LOADING"))
     }
 
     pub(crate) fn url(&self) -> String {
