@@ -10,22 +10,12 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::RedisServer;
-use concur_worker::{EnqueueOptions, Fetched, QueueConfig, Task};
+use common::{tasks, RedisServer};
+use concur_worker::{EnqueueOptions, QueueConfig, Task};
 use serde_json::json;
 
 /// Every stress loop here stops by this deadline, so a bug fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn tasks(fetched: Vec<Fetched>) -> Vec<Task> {
-    fetched
-        .into_iter()
-        .map(|f| match f {
-            Fetched::Task(task) => task,
-            Fetched::Malformed(bad) => panic!("unexpected malformed payload: {}", bad.reason),
-        })
-        .collect()
-}
 
 #[test]
 fn two_clients_fetching_from_one_queue_never_get_the_same_task() {

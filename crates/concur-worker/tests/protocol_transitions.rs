@@ -8,23 +8,13 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{cmd, wait_until, RedisServer};
+use common::{cmd, tasks, wait_until, RedisServer};
 use concur_worker::{
     DeadKind, EnqueueOptions, FailOutcome, Fetched, Queue, QueueConfig, ResultStatus, RetryPolicy, Task,
 };
 use serde_json::{json, Value};
 
 const BLOCK: Duration = Duration::from_secs(2);
-
-fn tasks(fetched: Vec<Fetched>) -> Vec<Task> {
-    fetched
-        .into_iter()
-        .map(|f| match f {
-            Fetched::Task(task) => task,
-            Fetched::Malformed(bad) => panic!("unexpected malformed payload: {}", bad.reason),
-        })
-        .collect()
-}
 
 fn fetch_all(queue: &mut Queue, worker: &str, max: usize) -> Vec<Task> {
     tasks(queue.fetch(worker, max, Duration::ZERO).unwrap())

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use concur_worker::{Queue, QueueConfig};
+use concur_worker::{Fetched, Queue, QueueConfig, Task};
 
 /// How long a server may take to answer its first `PING`.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -207,4 +207,15 @@ pub(crate) fn run_cases(cases: &[(&str, fn())]) -> std::process::ExitCode {
     } else {
         std::process::ExitCode::FAILURE
     }
+}
+
+/// The tasks of a fetch, failing the test on a malformed payload.
+pub(crate) fn tasks(fetched: Vec<Fetched>) -> Vec<Task> {
+    fetched
+        .into_iter()
+        .map(|f| match f {
+            Fetched::Task(task) => task,
+            Fetched::Malformed(bad) => panic!("unexpected malformed payload: {}", bad.reason),
+        })
+        .collect()
 }
