@@ -43,15 +43,9 @@ fn spawn_and_gather(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     group.bench_function("tokio current-thread spawn + join", |b| {
         b.iter(|| {
-            let count = rt.block_on(async {
-                let handles: Vec<_> = (0..TASKS).map(|n| tokio::spawn(async move { n })).collect();
-                let mut count = 0;
-                for handle in handles {
-                    handle.await.unwrap();
-                    count += 1;
-                }
-                count
-            });
+            // Spawned inside the runtime's context, as the loop's tasks are.
+            let count =
+                rt.block_on(async { join_each((0..TASKS).map(|n| tokio::spawn(async move { n })).collect()).await });
             assert_eq!(count, TASKS);
         })
     });
@@ -60,18 +54,23 @@ fn spawn_and_gather(c: &mut Criterion) {
     group.bench_function("tokio LocalSet spawn_local + join", |b| {
         b.iter(|| {
             let count = local.block_on(&rt, async {
-                let handles: Vec<_> = (0..TASKS).map(|n| tokio::task::spawn_local(async move { n })).collect();
-                let mut count = 0;
-                for handle in handles {
-                    handle.await.unwrap();
-                    count += 1;
-                }
-                count
+                join_each((0..TASKS).map(|n| tokio::task::spawn_local(async move { n })).collect()).await
             });
             assert_eq!(count, TASKS);
         })
     });
     group.finish();
+}
+
+/// Awaits tokio's handles in order, as `gather` does its tasks; returns how
+/// many finished.
+async fn join_each<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> usize {
+    let mut count = 0;
+    for handle in handles {
+        handle.await.unwrap();
+        count += 1;
+    }
+    count
 }
 
 /// Peak resident memory of this process so far, in bytes (Linux).
