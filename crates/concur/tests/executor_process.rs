@@ -27,6 +27,7 @@ struct Functions {
     square: Function<u64, u64>,
     pid: Function<(), u32>,
     nap: Function<u64, u64>,
+    marked_nap: Function<(String, u64), u64>,
     explode: Function<String, u64>,
     bad_result: Function<(), BTreeMap<(u8, u8), u8>>,
     warm_up: Function<u32, ()>,
@@ -47,6 +48,12 @@ fn register(registry: &mut Registry) -> Functions {
         square: registry.register("square", |n: u64| n * n),
         pid: registry.register("pid", |()| std::process::id()),
         nap: registry.register("nap", |ms: u64| {
+            std::thread::sleep(Duration::from_millis(ms));
+            ms
+        }),
+        // Creates the file first, so a test can tell the call has begun.
+        marked_nap: registry.register("marked_nap", |(path, ms): (String, u64)| {
+            std::fs::write(&path, b"begun").expect("the marker file can be written");
             std::thread::sleep(Duration::from_millis(ms));
             ms
         }),
@@ -75,6 +82,7 @@ fn main() -> ExitCode {
         ("map_keeps_input_order", Box::new(move || map_keeps_input_order(f))),
         ("panicking_call_fails_only_its_future", Box::new(move || panicking_call(f))),
         ("sigkill_mid_call_fails_that_future_and_the_pool_goes_on", Box::new(move || sigkill_mid_call(f))),
+        ("a_call_whose_worker_died_before_it_began_runs_on_a_fresh_one", Box::new(move || killed_before_it_began(f))),
         ("max_tasks_per_child_replaces_workers", Box::new(move || max_tasks_per_child(f))),
         ("initializer_runs_in_every_worker", Box::new(move || initializer_runs(f))),
         ("failing_initializer_breaks_the_pool", Box::new(move || failing_initializer(f))),
@@ -143,56 +151,64 @@ fn panicking_call(f: &Functions) {
 
 fn sigkill_mid_call(f: &Functions) {
     let pool = ProcessPool::new(2);
-    let doomed = pool.submit(&f.nap, 30_000).unwrap();
+    let marker = std::env::temp_dir().join(format!("concur-test-begun-{}", std::process::id()));
+    let _ = std::fs::remove_file(&marker);
+    let doomed = pool.submit(&f.marked_nap, (marker.display().to_string(), 30_000)).unwrap();
     let others: Vec<_> = (0..6).map(|n| pool.submit(&f.square, n).unwrap()).collect();
-    // Find the worker running the long call: the one whose pid stays busy.
+    // Wait until the long call has begun in its worker: killed before that,
+    // the pool would rightly run it again on a fresh worker.
     let deadline = Instant::now() + LIMIT;
-    while !doomed.running() {
-        assert!(Instant::now() < deadline, "the long call never started");
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the long call never began");
         std::thread::sleep(Duration::from_millis(5));
     }
+    let _ = std::fs::remove_file(&marker);
     for other in &others {
         assert!(other.result_timeout(LIMIT).is_ok());
     }
     // The other calls are done; the long one still holds its worker, so
     // killing every worker pid that is still up hits it (and maybe the idle
     // one, which is replaced too).
-    let pids = pool.pids();
-    for &pid in &pids {
-        // SAFETY-free: `kill` only sends a signal to a process id.
-        unsafe_free_kill(pid);
+    for pid in pool.pids() {
+        send_signal("KILL", pid);
     }
     let err = doomed.result_timeout(LIMIT).unwrap_err();
     let FutureError::Failed(message) = &err else { panic!("unexpected {err:?}") };
     assert!(message.contains("was killed by signal 9 (SIGKILL)"), "{message}");
-    assert!(message.contains("\"nap\""), "{message}");
-    // A signal is delivered when its target next runs, which on a loaded
-    // machine can be after the next call was handed to the idle worker;
-    // that call would then fail as one its worker died running. Wait until
-    // the kill has landed, so the pool finds the idle worker dead and
-    // replaces it before the calls below.
-    for pid in pids {
-        let deadline = Instant::now() + LIMIT;
-        while !is_dead(pid) {
-            assert!(Instant::now() < deadline, "worker {pid} outlived SIGKILL");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-    // The pool goes on with new workers.
+    assert!(message.contains("died while running \"marked_nap\""), "{message}");
+    // The pool goes on with new workers. (A signal lands when its target
+    // next runs, so the killed idle worker may still look alive when the
+    // first of these calls is handed to it: the pool then resends the call,
+    // which that worker had not begun, to a fresh one.)
     let after: Vec<u64> = pool.map(&f.square, 0..4).unwrap().map(Result::unwrap).collect();
     assert_eq!(after, [0, 1, 4, 9]);
 }
 
-/// Whether a process has exited: gone, or a zombie not reaped yet.
-fn is_dead(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_or(true, |stat| stat.rsplit(") ").next().is_some_and(|rest| rest.starts_with('Z')))
+/// A worker killed after the pool handed it a call but before it read it:
+/// the call had not begun, so the pool resends it to a fresh worker and it
+/// succeeds. (The worker is stopped first, so it cannot read the call.)
+fn killed_before_it_began(f: &Functions) {
+    let pool = ProcessPool::new(1);
+    assert_eq!(pool.submit(&f.square, 2).unwrap().result_timeout(LIMIT), Ok(4));
+    let [pid] = pool.pids()[..] else { panic!("one worker: {:?}", pool.pids()) };
+    send_signal("STOP", pid);
+    let call = pool.submit(&f.square, 3).unwrap();
+    let deadline = Instant::now() + LIMIT;
+    while !call.running() {
+        assert!(Instant::now() < deadline, "the call was never handed to the worker");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The pool writes the call right after it marks it running.
+    std::thread::sleep(Duration::from_millis(100));
+    send_signal("KILL", pid);
+    assert_eq!(call.result_timeout(LIMIT), Ok(9), "the call ran on a fresh worker");
+    assert!(pool.pids().iter().all(|&new| new != pid), "the stopped worker was replaced");
 }
 
-/// Sends SIGKILL through the `kill` command, so this test needs no unsafe.
-fn unsafe_free_kill(pid: u32) {
-    let status = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
-    assert!(status.success(), "kill -9 {pid} failed");
+/// Sends a signal through the `kill` command, so this test needs no unsafe.
+fn send_signal(signal: &str, pid: u32) {
+    let status = std::process::Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status().unwrap();
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 // test_concurrent_futures.test_process_pool.ProcessPoolExecutorTest.test_max_tasks_per_child

@@ -258,7 +258,9 @@ impl fmt::Debug for ProcessPoolBuilder {
 ///
 /// A worker that dies — a crash, an `abort`, a `kill -9` — fails only the
 /// call it was running, with an error naming the exit code or signal, and is
-/// replaced; the pool goes on. A call that panics fails its own future.
+/// replaced; the pool goes on. A call handed to a worker that died before it
+/// began the call (a worker tells the pool when it begins) runs on a fresh
+/// worker instead. A call that panics fails its own future.
 ///
 /// # Examples
 ///
@@ -353,8 +355,8 @@ impl ProcessPool {
     ///
     /// Arguments that cannot be written as JSON, a function the worker does
     /// not know, arguments it cannot read, a result it cannot write or this
-    /// side cannot read, and a worker that dies: each fails the future with a
-    /// [`FutureError::Failed`] naming the cause.
+    /// side cannot read, and a worker that dies running it: each fails the
+    /// future with a [`FutureError::Failed`] naming the cause.
     ///
     /// # Errors
     ///
@@ -524,27 +526,51 @@ fn run_call(
             return Ok(());
         }
     };
-    // A worker that died while idle (killed, say) is replaced before it is
-    // given the call, so the call does not fail for it.
-    let alive = worker.take().and_then(|mut live| (live.child_exited() != Some(true)).then_some(live));
-    let mut live = match alive {
-        Some(live) => live,
-        None => match start_worker(workers, settings, slot) {
-            Ok(live) => live,
-            Err(reason) => {
-                // No worker for this call: it fails with the cause, and the
-                // next call tries a new worker. A fault that lasts fails
-                // every call, each with its cause; one that passes (too many
-                // processes for a moment) costs only the calls it met.
-                call.reply.finish(Err(FutureError::Failed(reason)));
-                return if workers.is_broken() { Err(Broken) } else { Ok(()) };
-            }
-        },
-    };
     let request = Request::Call { function: call.function.to_string(), args };
-    match exchange(&mut live.stream, &request) {
-        Ok(Response::Done(value)) => call.reply.finish(Ok(value)),
-        Ok(Response::Failed(failure)) => {
+    let mut resent = 0;
+    let (mut live, response) = loop {
+        // A worker that died while idle (killed, say) is replaced before it
+        // is given the call, so the call does not fail for it.
+        let alive = worker.take().and_then(|mut live| (live.child_exited() != Some(true)).then_some(live));
+        let mut live = match alive {
+            Some(live) => live,
+            None => match start_worker(workers, settings, slot) {
+                Ok(live) => live,
+                Err(reason) => {
+                    // No worker for this call: it fails with the cause, and
+                    // the next call tries a new worker. A fault that lasts
+                    // fails every call, each with its cause; one that passes
+                    // (too many processes for a moment) costs only the calls
+                    // it met.
+                    call.reply.finish(Err(FutureError::Failed(reason)));
+                    return if workers.is_broken() { Err(Broken) } else { Ok(()) };
+                }
+            },
+        };
+        match send_call(&mut live.stream, &request) {
+            Sent::Answered(response) => break (live, response),
+            Sent::Lost { began } => {
+                // The connection broke: the worker died. Reap it to learn how.
+                let pid = live.child.id();
+                let how = reap(&mut live.child);
+                settings.set_pid(slot, None);
+                if !began && resent < RESEND_LIMIT {
+                    // It died before it took the call on (killed while
+                    // idle, a moment too late to be seen): nothing of the
+                    // call ran, so a fresh worker gets it.
+                    resent += 1;
+                    continue;
+                }
+                let when = if began { "while running" } else { "before it began" };
+                let message = format!("worker process {pid} died {when} {:?}: it {how}", call.function);
+                call.reply.finish(Err(FutureError::Failed(message)));
+                return Ok(());
+            }
+        }
+    };
+    match response {
+        Response::Done(value) => call.reply.finish(Ok(value)),
+        Response::Failed(failure) => {
             let message = failure.describe(&call.function);
             let error = match failure {
                 Failure::Panicked(_) => FutureError::Panicked(message),
@@ -552,14 +578,12 @@ fn run_call(
             };
             call.reply.finish(Err(error));
         }
-        Err(_) => {
-            // The connection broke mid-call: the worker died. Reap it to
-            // learn how, fail this call, and start afresh next time.
-            let pid = live.child.id();
-            let how = reap(&mut live.child);
-            settings.set_pid(slot, None);
-            let message = format!("worker process {pid} died while running {:?}: it {how}", call.function);
+        Response::Started => {
+            // Only a worker of another build could answer so; it is not kept.
+            let message = format!("worker process {} answered {:?} out of turn", live.child.id(), call.function);
             call.reply.finish(Err(FutureError::Failed(message)));
+            settings.set_pid(slot, None);
+            live.retire();
             return Ok(());
         }
     }
@@ -571,6 +595,38 @@ fn run_call(
         *worker = Some(live);
     }
     Ok(())
+}
+
+/// How many fresh workers a call is handed to when each dies before it
+/// takes the call on, before the call fails.
+const RESEND_LIMIT: u32 = 2;
+
+/// What became of a call sent to a worker.
+enum Sent {
+    Answered(Response),
+    /// The connection broke; `began` says whether the worker had said it
+    /// was starting the call.
+    Lost {
+        began: bool,
+    },
+}
+
+/// Sends a call and waits for the worker's answer. The worker says
+/// [`Response::Started`] before it runs the call, so a worker lost before
+/// that is known to have run nothing of it.
+fn send_call(stream: &mut UnixStream, request: &Request) -> Sent {
+    if write_frame(stream, request).is_err() {
+        return Sent::Lost { began: false };
+    }
+    match read_frame(stream) {
+        Ok(Response::Started) => {}
+        Ok(response) => return Sent::Answered(response),
+        Err(_) => return Sent::Lost { began: false },
+    }
+    match read_frame(stream) {
+        Ok(response) => Sent::Answered(response),
+        Err(_) => Sent::Lost { began: true },
+    }
 }
 
 fn exchange(stream: &mut UnixStream, request: &Request) -> io::Result<Response> {
@@ -618,6 +674,7 @@ fn launch(
         let failure = match exchange(&mut worker.stream, &request) {
             Ok(Response::Done(_)) => None,
             Ok(Response::Failed(failure)) => Some(failure.describe(function)),
+            Ok(Response::Started) => Some("the worker answered out of turn".to_string()),
             Err(_) => Some(format!("the worker {}", reap(&mut worker.child))),
         };
         if let Some(failure) = failure {

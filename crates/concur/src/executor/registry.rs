@@ -41,6 +41,9 @@ pub(crate) enum Request {
 /// A worker's answer to one [`Request`].
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Response {
+    /// The worker has read a call and starts it: sent before the outcome,
+    /// so that the pool knows whether a worker that died had begun.
+    Started,
     Done(Value),
     /// The call could not run, or did not finish: the message says why.
     Failed(Failure),
@@ -205,7 +208,13 @@ impl Registry {
                 Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
                 Err(err) => return Err(err),
             };
-            let (Request::Call { function, args } | Request::Init { function, args }) = request;
+            let (function, args) = match request {
+                Request::Call { function, args } => {
+                    write_frame(stream, &Response::Started)?;
+                    (function, args)
+                }
+                Request::Init { function, args } => (function, args),
+            };
             let response = match self.functions.get(&function) {
                 Some(entry) => match entry(args) {
                     Ok(value) => Response::Done(value),
