@@ -303,9 +303,9 @@ impl EventLoop {
     /// [`LoopError::Closed`], [`LoopError::AlreadyRunning`] (called from
     /// inside this loop: await instead), [`LoopError::OtherLoopRunning`];
     /// [`LoopError::Cancelled`] if the main task ended cancelled;
-    /// [`LoopError::Stopped`] if [`stop`](RunningLoop::stop) came first (`fut` is
-    /// dropped then: it may borrow from the caller, so it cannot outlive
-    /// this call).
+    /// [`LoopError::Stopped`] if [`stop`](RunningLoop::stop) came first
+    /// (`fut` is dropped then: it may borrow from the caller, so it cannot
+    /// outlive this call).
     ///
     /// # Panics
     ///
@@ -350,9 +350,10 @@ impl EventLoop {
         }
     }
 
-    /// Runs the loop until [`stop`](RunningLoop::stop) is called (from a task, a
-    /// callback, or another thread through a [`LoopHandle`]). A stop asked
-    /// for before the loop runs lets the ready work run once, then returns.
+    /// Runs the loop until [`stop`](RunningLoop::stop) is called (from a
+    /// task, a callback, or another thread through a [`LoopHandle`]). A stop
+    /// asked for before the loop runs lets the ready work run once, then
+    /// returns.
     ///
     /// # Errors
     ///

@@ -205,11 +205,6 @@ impl WaitQueue {
         self.0.borrow().iter().all(|waiter| waiter.cancelled())
     }
 
-    /// Whether a waiter's task was not cancelled.
-    fn any_live(&self) -> bool {
-        !self.all_cancelled()
-    }
-
     fn len(&self) -> usize {
         self.0.borrow().len()
     }
@@ -971,7 +966,7 @@ impl Semaphore {
     ///
     /// `sem.locked()`.
     pub fn is_locked(&self) -> bool {
-        self.value.get() == 0 || self.wakeups.get() > 0 || self.waiters.any_live()
+        self.value.get() == 0 || self.wakeups.get() > 0 || !self.waiters.all_cancelled()
     }
 
     /// How many permits are free now. A permit passed to a woken task that
