@@ -5,6 +5,8 @@
 //! the middle of a call, or it answers with an error. One enum keeps those
 //! cases in one place, each with a message that tells an operator what to do.
 
+use std::time::Duration;
+
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
 /// What went wrong in a call to [`Queue`](crate::Queue).
@@ -76,6 +78,27 @@ pub enum Error {
         url: String,
         /// The underlying failure.
         source: RedisError,
+    },
+
+    /// Something accepted the connection but did not answer in time: another
+    /// program listens at that address, or the server is stuck. A call that
+    /// got no answer may or may not have taken effect; the next call
+    /// reconnects.
+    #[error(
+        "Redis at {url} did not answer within {}: check that it is redis-server that listens there and that it \
+         is not stuck",
+        seconds_text(*waited)
+    )]
+    NoAnswer {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// How long the call waited: [`QueueConfig::connect_timeout`] for a
+        /// new connection, [`QueueConfig::command_timeout`] for a call on an
+        /// open one.
+        ///
+        /// [`QueueConfig::connect_timeout`]: crate::QueueConfig::connect_timeout
+        /// [`QueueConfig::command_timeout`]: crate::QueueConfig::command_timeout
+        waited: Duration,
     },
 
     /// The server is up but cannot serve yet: it is loading its data from
@@ -150,7 +173,27 @@ impl Error {
     /// assert!(!err.is_transient());
     /// ```
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Unreachable { .. } | Error::ConnectionLost { .. } | Error::Busy { .. })
+        matches!(
+            self,
+            Error::Unreachable { .. } | Error::ConnectionLost { .. } | Error::NoAnswer { .. } | Error::Busy { .. }
+        )
+    }
+
+    /// Whether the call may have taken effect although it failed: it was
+    /// sent, and the connection broke or went silent before the reply came.
+    /// Every finishing call of the protocol is safe to repeat; this tells a
+    /// caller how to read the repeat's answer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_worker::Error;
+    ///
+    /// let err = Error::InvalidOption("max_attempts must be at least 1".into());
+    /// assert!(!err.may_have_taken_effect());
+    /// ```
+    pub fn may_have_taken_effect(&self) -> bool {
+        matches!(self, Error::ConnectionLost { .. } | Error::NoAnswer { .. })
     }
 
     /// Whether the error is in what the user gave — the URL, the password,
@@ -161,6 +204,7 @@ impl Error {
             self,
             Error::InvalidUrl { .. }
                 | Error::Unreachable { .. }
+                | Error::NoAnswer { .. }
                 | Error::WrongPassword { .. }
                 | Error::PasswordRequired { .. }
                 | Error::CaFile { .. }
@@ -170,10 +214,13 @@ impl Error {
         )
     }
 
-    /// Sorts a failure of a command on an open connection.
-    pub(crate) fn from_command(url: &str, source: RedisError) -> Self {
+    /// Sorts a failure of a command on an open connection that waited up to
+    /// `waited` for its reply.
+    pub(crate) fn from_command(url: &str, source: RedisError, waited: Duration) -> Self {
         let url = url.to_owned();
-        if source.code() == Some("NOAUTH") {
+        if source.is_timeout() {
+            Error::NoAnswer { url, waited }
+        } else if source.code() == Some("NOAUTH") {
             Error::PasswordRequired { url }
         } else if source.code() == Some("WRONGPASS") || source.kind() == ErrorKind::AuthenticationFailed {
             Error::WrongPassword { url }
@@ -195,13 +242,20 @@ impl Error {
         }
     }
 
-    /// Sorts a failure to open a connection.
-    pub(crate) fn from_connect(url: &str, source: RedisError) -> Self {
-        match Error::from_command(url, source) {
+    /// Sorts a failure to open a connection: to connect, or to get the first
+    /// answer, within `waited`.
+    pub(crate) fn from_connect(url: &str, source: RedisError, waited: Duration) -> Self {
+        match Error::from_command(url, source, waited) {
             Error::ConnectionLost { url, source } => Error::Unreachable { url, source },
             other => other,
         }
     }
+}
+
+/// A duration as an operator wrote it: `10 s`, `0.3 s`, `1.25 s`.
+pub(crate) fn seconds_text(duration: Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// Replaces the password of a Redis URL with `***`, so errors and logs can
@@ -221,7 +275,17 @@ pub(crate) fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use std::time::Duration;
+
+    use super::{redact_url, seconds_text};
+
+    #[test]
+    fn seconds_read_as_written() {
+        assert_eq!(seconds_text(Duration::from_secs(10)), "10 s");
+        assert_eq!(seconds_text(Duration::from_millis(300)), "0.3 s");
+        assert_eq!(seconds_text(Duration::from_millis(1250)), "1.25 s");
+        assert_eq!(seconds_text(Duration::ZERO), "0 s");
+    }
 
     #[test]
     fn redaction_hides_only_the_password() {

@@ -118,6 +118,22 @@ impl Keys {
         format!("{}{worker}", self.heartbeat_prefix())
     }
 
+    /// HASH of what the reaper needs to know about `worker` beyond its
+    /// heartbeat: its heartbeat TTL (`ttl`, ms), when a reaper first found
+    /// the heartbeat missing (`missing_since`, ms, server clock), and when a
+    /// reaper took the worker for dead (`reaped`, ms). No TTL while the
+    /// worker lives, so eviction of volatile keys spares it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::Keys::new("q")?.worker_info("w1"), "{q}:worker:w1");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn worker_info(&self, worker: &str) -> String {
+        format!("{}{worker}", self.worker_info_prefix())
+    }
+
     /// SET of the workers that may own a processing list.
     ///
     /// # Examples
@@ -193,7 +209,8 @@ impl Keys {
         format!("{}:reaped", self.tag)
     }
 
-    /// HASH of running totals: `done`, `retried`, `dead`, `reaped`.
+    /// HASH of running totals: `done`, `retried`, `dead`, `reaped`, and
+    /// `dead_trimmed` (dead-letter entries dropped past the cap).
     ///
     /// # Examples
     ///
@@ -246,6 +263,10 @@ impl Keys {
 
     pub(crate) fn heartbeat_prefix(&self) -> String {
         format!("{}:heartbeat:", self.tag)
+    }
+
+    pub(crate) fn worker_info_prefix(&self) -> String {
+        format!("{}:worker:", self.tag)
     }
 
     pub(crate) fn result_prefix(&self) -> String {

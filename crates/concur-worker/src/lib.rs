@@ -155,8 +155,8 @@ pub use handler::{Job, TaskError};
 pub use keys::{Keys, MAX_NAME_LEN};
 pub use programs::{ConfigError, ProgramConfig};
 pub use queue::{
-    new_worker_id, DeadRetry, EnqueueOptions, FailOutcome, Fetched, Malformed, Promoted, Queue, QueueConfig, Reaped,
-    Status, Task, WorkerStatus,
+    new_worker_id, Acked, Beat, DeadRetry, EnqueueOptions, FailOutcome, Fetched, Malformed, Promoted, Queue,
+    QueueConfig, Reaped, Status, Task, WorkerStatus,
 };
 pub use record::{DeadEntry, DeadKind, ResultStatus, TaskResult};
 pub use retry::RetryPolicy;

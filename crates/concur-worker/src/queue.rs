@@ -76,7 +76,8 @@ pub struct QueueConfig {
     /// worker before it dead-letters it as the likely cause of the deaths;
     /// zero means no limit. Default: 10.
     pub max_reaps: u32,
-    /// The longest wait to open a connection. Default: 5 s.
+    /// The longest wait to open a connection and get its first answer.
+    /// Default: 5 s.
     pub connect_timeout: Duration,
     /// The longest wait for a reply (a blocking fetch adds its own wait).
     /// Default: 30 s.
@@ -300,6 +301,9 @@ pub struct Malformed {
     pub reason: MalformedReason,
     /// Its size in bytes.
     pub size: usize,
+    /// Old dead-letter entries dropped to keep the list within its cap to
+    /// make room for this one (see [`QueueConfig::dead_cap`]).
+    pub dead_trimmed: u64,
 }
 
 /// One item of a fetch.
@@ -324,8 +328,9 @@ pub enum Fetched {
 /// # fn handle(queue: &mut Queue, task: &Task) -> Result<(), concur_worker::Error> {
 /// match queue.fail("w1", task, "the mail server timed out")? {
 ///     FailOutcome::Retrying { attempt, delay, .. } => println!("attempt {attempt} failed; retry in {delay:?}"),
-///     FailOutcome::Dead => println!("out of attempts: dead-lettered"),
-///     FailOutcome::NotHeld => println!("reaped meanwhile; another worker has it"),
+///     FailOutcome::Dead { .. } => println!("out of attempts: dead-lettered"),
+///     FailOutcome::Reaped => println!("this worker was taken for dead; the task went back to the queue"),
+///     FailOutcome::NotHeld => println!("no longer held; nothing changed"),
 /// }
 /// # Ok(()) }
 /// ```
@@ -341,10 +346,71 @@ pub enum FailOutcome {
         due: SystemTime,
     },
     /// The task is in the dead-letter list.
-    Dead,
-    /// The worker no longer held the task (a reap gave it back to pending
-    /// after its heartbeat lapsed), so nothing was changed.
+    Dead {
+        /// Old entries the list dropped to stay within its cap.
+        trimmed: u64,
+    },
+    /// The worker no longer held the task because a reaper took the worker
+    /// for dead (its heartbeat lapsed) and returned its tasks to pending;
+    /// nothing was changed.
+    Reaped,
+    /// The worker no longer held the task although no reaper took it: the
+    /// call repeats one that took effect (its reply was lost), or someone
+    /// removed the task (a `DEL`, `FLUSHALL`, a Redis restart that lost
+    /// data). Nothing was changed.
     NotHeld,
+}
+
+/// What [`Queue::ack`] did with one task.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use concur_worker::{Acked, Queue, Task};
+/// # fn run(queue: &mut Queue, task: &Task) -> Result<(), concur_worker::Error> {
+/// match queue.ack("w1", task, &serde_json::json!("ok"))? {
+///     Acked::Done => {}
+///     Acked::Reaped => eprintln!("a reaper took this worker for dead; the task may run again"),
+///     Acked::NotHeld => eprintln!("the task was no longer in this worker's list"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acked {
+    /// Removed from the worker's processing list; its result stored.
+    Done,
+    /// Not held: a reaper took this worker for dead and returned its tasks
+    /// to pending, so the task may run again elsewhere. Nothing changed.
+    Reaped,
+    /// Not held although no reaper took this worker: the call repeats one
+    /// that took effect (its reply was lost with the connection), or
+    /// someone removed the task from Redis. Nothing changed.
+    NotHeld,
+}
+
+/// What a [`Queue::heartbeat`] found.
+///
+/// # Examples
+///
+/// ```no_run
+/// # let mut queue = concur_worker::Queue::connect("redis://127.0.0.1", Default::default())?;
+/// let beat = queue.heartbeat("w1", std::time::Duration::from_secs(30))?;
+/// if let Some(when) = beat.reaped_at {
+///     eprintln!("a reaper took this worker for dead at {when:?}");
+/// }
+/// # Ok::<(), concur_worker::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Beat {
+    /// Whether the heartbeat key was still there. It is not on a first beat,
+    /// after a beat came too late, and when the key vanished under a live
+    /// worker (`FLUSHALL`, eviction by `maxmemory-policy`, a Redis restart
+    /// without its data).
+    pub key_was_there: bool,
+    /// When a reaper took this worker for dead, if one ever did (Redis
+    /// server's clock).
+    pub reaped_at: Option<SystemTime>,
 }
 
 /// What [`Queue::promote_due`] did.
@@ -375,7 +441,7 @@ pub struct Promoted {
 ///
 /// ```no_run
 /// # let mut queue = concur_worker::Queue::connect("redis://127.0.0.1", Default::default())?;
-/// let reaped = queue.reap()?;
+/// let reaped = queue.reap(std::time::Duration::from_secs(30))?;
 /// println!("{} tasks of dead workers back in pending, {} dead-lettered", reaped.returned, reaped.dead);
 /// # Ok::<(), concur_worker::Error>(())
 /// ```
@@ -385,6 +451,8 @@ pub struct Reaped {
     pub returned: usize,
     /// Tasks dead-lettered as poison (see [`QueueConfig::max_reaps`]).
     pub dead: usize,
+    /// Old dead-letter entries dropped to keep the list within its cap.
+    pub dead_trimmed: u64,
 }
 
 /// What [`Queue::dead_retry`] did.
@@ -455,6 +523,9 @@ pub struct Status {
     pub dead_total: u64,
     /// Tasks taken back from dead workers, ever.
     pub reaped: u64,
+    /// Dead-letter entries dropped, ever, because the list was at its cap
+    /// ([`QueueConfig::dead_cap`]).
+    pub dead_trimmed: u64,
     /// Tasks acknowledged in the last 60 seconds.
     pub done_last_minute: u64,
 }
@@ -901,12 +972,14 @@ impl Queue {
     }
 
     /// Acknowledges a finished task: removes it from `worker`'s processing
-    /// list and stores `result` under its id, all in one script. Returns
-    /// `false` if the worker no longer held it (it was reaped after the
-    /// heartbeat lapsed and may be running elsewhere); nothing is stored then.
+    /// list and stores `result` under its id, all in one script. When the
+    /// worker no longer held it nothing is stored, and the answer says why:
+    /// [`Acked::Reaped`] if a reaper took the worker for dead (the task may
+    /// be running elsewhere), [`Acked::NotHeld`] otherwise.
     ///
-    /// Repeating an acknowledgement that took effect returns `false` and
-    /// changes nothing, so it is safe after a lost connection.
+    /// Repeating an acknowledgement that took effect answers
+    /// [`Acked::NotHeld`] and changes nothing, so it is safe after a lost
+    /// connection.
     ///
     /// # Errors
     ///
@@ -917,15 +990,15 @@ impl Queue {
     /// ```no_run
     /// # use concur_worker::{Queue, Task};
     /// # fn run(queue: &mut Queue, task: &Task) -> Result<(), concur_worker::Error> {
-    /// let held = queue.ack("w1", task, &serde_json::json!({"pages": 3}))?;
+    /// let acked = queue.ack("w1", task, &serde_json::json!({"pages": 3}))?;
     /// # Ok(()) }
     /// ```
-    pub fn ack(&mut self, worker: &str, task: &Task, result: &Value) -> Result<bool, Error> {
+    pub fn ack(&mut self, worker: &str, task: &Task, result: &Value) -> Result<Acked, Error> {
         Ok(self.ack_many(worker, &[(task, result)])?[0])
     }
 
     /// Acknowledges several tasks in one script (one round trip), returning
-    /// for each whether the worker still held it. See [`ack`](Self::ack).
+    /// what became of each. See [`ack`](Self::ack).
     ///
     /// # Errors
     ///
@@ -937,10 +1010,10 @@ impl Queue {
     /// # use concur_worker::{Queue, Task};
     /// # fn run(queue: &mut Queue, a: &Task, b: &Task) -> Result<(), concur_worker::Error> {
     /// let ok = serde_json::Value::Null;
-    /// let held = queue.ack_many("w1", &[(a, &ok), (b, &ok)])?;
+    /// let acked = queue.ack_many("w1", &[(a, &ok), (b, &ok)])?;
     /// # Ok(()) }
     /// ```
-    pub fn ack_many(&mut self, worker: &str, done: &[(&Task, &Value)]) -> Result<Vec<bool>, Error> {
+    pub fn ack_many(&mut self, worker: &str, done: &[(&Task, &Value)]) -> Result<Vec<Acked>, Error> {
         check_worker_id(worker)?;
         if done.is_empty() {
             return Ok(Vec::new());
@@ -954,6 +1027,7 @@ impl Queue {
             .key(self.keys.results())
             .key(self.keys.stats())
             .key(self.keys.reaped())
+            .key(self.keys.worker_info(worker))
             .arg(self.keys.result_prefix())
             .arg(self.result_ttl_ms())
             .arg(self.config.results_cap)
@@ -970,7 +1044,15 @@ impl Queue {
         if flags.len() != done.len() {
             return Err(self.protocol_error(format!("{} flags for {} acknowledgements", flags.len(), done.len())));
         }
-        Ok(flags.into_iter().map(|f| f == 1).collect())
+        flags
+            .into_iter()
+            .map(|flag| match flag {
+                1 => Ok(Acked::Done),
+                0 => Ok(Acked::Reaped),
+                2 => Ok(Acked::NotHeld),
+                other => Err(self.protocol_error(format!("the acknowledgement flag {other}"))),
+            })
+            .collect()
     }
 
     /// Records a failed attempt. If the task has attempts left it goes to the
@@ -1000,10 +1082,14 @@ impl Queue {
         envelope.started_at = Some(task.started_at);
         envelope.eta = Some(unix_seconds(due));
         envelope.error = Some(error.to_owned());
-        let code = self.finish(worker, task.raw.as_bytes(), "retry", unix_seconds(due), &envelope.to_json(), None)?;
-        Ok(match code {
-            0 => FailOutcome::NotHeld,
-            _ => FailOutcome::Retrying { attempt: failures, delay, due },
+        let outcome =
+            self.finish(worker, task.raw.as_bytes(), "retry", unix_seconds(due), &envelope.to_json(), None)?;
+        Ok(match outcome {
+            FailOutcome::Dead { .. } => {
+                return Err(self.protocol_error("a dead-letter answer to a retry".into()));
+            }
+            FailOutcome::Retrying { .. } => FailOutcome::Retrying { attempt: failures, delay, due },
+            other => other,
         })
     }
 
@@ -1068,10 +1154,12 @@ impl Queue {
         }
     }
 
-    /// Marks `worker` alive for `ttl` and registers it as a possible owner of
-    /// a processing list (`SET … PX` and `SADD` in one `MULTI`). Renew it well
-    /// within `ttl` — a third of it is usual — or the reaper takes the
-    /// worker's tasks.
+    /// Marks `worker` alive for `ttl`, registers it as a possible owner of a
+    /// processing list, and records its TTL for the reapers, in one script.
+    /// Renew it well within `ttl` — a third of it is usual — or the reaper
+    /// takes the worker's tasks. The answer says whether the key was still
+    /// there and whether a reaper ever took this worker for dead; see
+    /// [`Beat`].
     ///
     /// # Errors
     ///
@@ -1080,45 +1168,44 @@ impl Queue {
     ///
     /// # Examples
     ///
-    /// ```no_run
-    /// # let mut queue = concur_worker::Queue::connect("redis://127.0.0.1", Default::default())?;
-    /// queue.heartbeat("w1", std::time::Duration::from_secs(30))?;
-    /// # Ok::<(), concur_worker::Error>(())
-    /// ```
-    pub fn heartbeat(&mut self, worker: &str, ttl: Duration) -> Result<(), Error> {
+    /// See [`Beat`].
+    pub fn heartbeat(&mut self, worker: &str, ttl: Duration) -> Result<Beat, Error> {
         check_worker_id(worker)?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         if ttl_ms == 0 {
             return Err(Error::InvalidOption("the heartbeat TTL must be at least a millisecond".into()));
         }
-        let heartbeat = self.keys.heartbeat(worker);
-        let workers = self.keys.workers();
         let now = unix_seconds(SystemTime::now());
-        self.with_conn(|c| {
-            redis::pipe()
-                .atomic()
-                .cmd("SET")
-                .arg(&heartbeat)
-                .arg(now)
-                .arg("PX")
-                .arg(ttl_ms)
-                .ignore()
-                .cmd("SADD")
-                .arg(&workers)
-                .arg(worker)
-                .ignore()
-                .query::<()>(c)
+        let mut invocation = scripts::HEARTBEAT.prepare_invoke();
+        invocation
+            .key(self.keys.heartbeat(worker))
+            .key(self.keys.workers())
+            .key(self.keys.worker_info(worker))
+            .arg(worker)
+            .arg(now)
+            .arg(ttl_ms);
+        let (existed, reaped): (i64, Option<u64>) = self.with_conn(|c| invocation.invoke(c))?;
+        Ok(Beat {
+            key_was_there: existed == 1,
+            reaped_at: reaped.map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms)),
         })
     }
 
-    /// Returns the tasks of every registered worker whose heartbeat has
-    /// expired to the front of the pending list, and forgets those workers, in
-    /// one script. A task taken back more than [`QueueConfig::max_reaps`] times
-    /// is dead-lettered instead. Any live worker may call it at any time.
+    /// Returns the tasks of every registered worker found dead to the front
+    /// of the pending list, and forgets those workers, in one script. A task
+    /// taken back more than [`QueueConfig::max_reaps`] times is dead-lettered
+    /// instead. Any live worker may call it at any time.
     ///
-    /// Liveness is the heartbeat key's own expiry, judged by the Redis
-    /// server's clock, so a reaper on a machine whose clock is off cannot reap
-    /// a live worker.
+    /// Dead means *still* without a heartbeat a whole heartbeat TTL after a
+    /// reap first found it missing: one missing heartbeat is only a
+    /// suspicion, since a `FLUSHALL` or an eviction can remove the key of a
+    /// live worker, whose next beat puts it back. `default_ttl` stands in
+    /// for the TTL of a worker that never said what its own is (the caller's
+    /// own TTL is a good guess).
+    ///
+    /// Liveness is judged by the Redis server's clock only (the key's
+    /// expiry, and `TIME` inside the script), so a reaper on a machine whose
+    /// clock is off cannot reap a live worker.
     ///
     /// # Errors
     ///
@@ -1127,7 +1214,7 @@ impl Queue {
     /// # Examples
     ///
     /// See [`Reaped`].
-    pub fn reap(&mut self) -> Result<Reaped, Error> {
+    pub fn reap(&mut self, default_ttl: Duration) -> Result<Reaped, Error> {
         let now = unix_seconds(SystemTime::now());
         let mut invocation = scripts::REAP.prepare_invoke();
         invocation
@@ -1140,9 +1227,11 @@ impl Queue {
             .arg(self.keys.heartbeat_prefix())
             .arg(self.config.max_reaps)
             .arg(now)
-            .arg(self.config.dead_cap);
-        let (returned, dead): (usize, usize) = self.with_conn(|c| invocation.invoke(c))?;
-        Ok(Reaped { returned, dead })
+            .arg(self.config.dead_cap)
+            .arg(self.keys.worker_info_prefix())
+            .arg(u64::try_from(default_ttl.as_millis()).unwrap_or(u64::MAX).max(1));
+        let (returned, dead, dead_trimmed): (usize, usize, u64) = self.with_conn(|c| invocation.invoke(c))?;
+        Ok(Reaped { returned, dead, dead_trimmed })
     }
 
     /// Puts tasks that `worker` fetched but did not start back at the front
@@ -1225,8 +1314,37 @@ impl Queue {
             .key(self.keys.pending())
             .key(self.keys.heartbeat(worker))
             .key(self.keys.workers())
+            .key(self.keys.worker_info(worker))
             .arg(worker);
         self.with_conn(|c| invocation.invoke(c))
+    }
+
+    /// The server's `maxmemory-policy`, or `None` when this client may not
+    /// read the server's configuration (an ACL, or a managed Redis that
+    /// renames `CONFIG`). Any policy but `noeviction` lets Redis delete keys
+    /// under memory pressure: `volatile-*` the heartbeats and results (keys
+    /// with a TTL), `allkeys-*` the tasks themselves.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Queue::connect("redis://127.0.0.1", Default::default())?;
+    /// if queue.eviction_policy()?.is_some_and(|policy| policy != "noeviction") {
+    ///     eprintln!("Redis may evict this queue's keys");
+    /// }
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn eviction_policy(&mut self) -> Result<Option<String>, Error> {
+        let reply = self.with_conn(|c| redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query::<Vec<String>>(c));
+        match reply {
+            Ok(pair) => Ok(pair.into_iter().nth(1)),
+            Err(Error::Redis { .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
     }
 
     /// Counts of every state, taken in one script so they add up.
@@ -1276,6 +1394,7 @@ impl Queue {
             retried: stat("retried"),
             dead_total: stat("dead"),
             reaped: stat("reaped"),
+            dead_trimmed: stat("dead_trimmed"),
             done_last_minute: recent,
         })
     }
@@ -1419,9 +1538,7 @@ impl Queue {
         let record = self.keeps_results().then(|| {
             result_record(task, worker, ResultStatus::Dead, None, Some(error), unix_seconds(SystemTime::now()))
         });
-        let code =
-            self.finish(worker, task.raw.as_bytes(), "dead", 0.0, &entry.to_json(), record.map(|r| (task.id(), r)))?;
-        Ok(if code == 0 { FailOutcome::NotHeld } else { FailOutcome::Dead })
+        self.finish(worker, task.raw.as_bytes(), "dead", 0.0, &entry.to_json(), record.map(|r| (task.id(), r)))
     }
 
     fn bury_malformed(&mut self, worker: &str, raw: &[u8], reason: MalformedReason) -> Result<Malformed, Error> {
@@ -1433,11 +1550,15 @@ impl Queue {
             raw,
             self.config.max_payload,
         );
-        self.finish(worker, raw, "dead", 0.0, &entry.to_json(), None)?;
-        Ok(Malformed { dead_id: entry.id, reason, size: raw.len() })
+        let dead_trimmed = match self.finish(worker, raw, "dead", 0.0, &entry.to_json(), None)? {
+            FailOutcome::Dead { trimmed } => trimmed,
+            _ => 0,
+        };
+        Ok(Malformed { dead_id: entry.id, reason, size: raw.len(), dead_trimmed })
     }
 
-    /// Runs the FINISH script; returns 0 (not held), 1 (retrying) or 2 (dead).
+    /// Runs the FINISH script. A retry comes back as `Retrying` with
+    /// placeholder fields, for the caller to fill in.
     fn finish(
         &mut self,
         worker: &str,
@@ -1446,7 +1567,7 @@ impl Queue {
         due: f64,
         payload: &str,
         record: Option<(&str, String)>,
-    ) -> Result<i64, Error> {
+    ) -> Result<FailOutcome, Error> {
         let (id, record) = record.unwrap_or_default();
         let mut invocation = scripts::FINISH.prepare_invoke();
         invocation
@@ -1456,6 +1577,7 @@ impl Queue {
             .key(self.keys.stats())
             .key(self.keys.reaped())
             .key(self.keys.results())
+            .key(self.keys.worker_info(worker))
             .arg(raw)
             .arg(action)
             .arg(due)
@@ -1466,7 +1588,14 @@ impl Queue {
             .arg(record)
             .arg(self.result_ttl_ms())
             .arg(self.config.results_cap);
-        self.with_conn(|c| invocation.invoke(c))
+        let (code, detail): (i64, u64) = self.with_conn(|c| invocation.invoke(c))?;
+        Ok(match code {
+            0 if detail == 1 => FailOutcome::Reaped,
+            0 => FailOutcome::NotHeld,
+            1 => FailOutcome::Retrying { attempt: 0, delay: Duration::ZERO, due: SystemTime::UNIX_EPOCH },
+            2 => FailOutcome::Dead { trimmed: detail },
+            other => return Err(self.protocol_error(format!("the finishing code {other}"))),
+        })
     }
 
     fn retry_dead(&mut self, select: impl Fn(&DeadEntry) -> bool) -> Result<DeadRetry, Error> {
@@ -1506,16 +1635,19 @@ impl Queue {
     }
 
     fn open_connection(&self) -> Result<Connection, Error> {
-        let mut conn = self
-            .client
-            .get_connection_with_timeout(self.config.connect_timeout)
-            .map_err(|e| Error::from_connect(&self.url, e))?;
+        let wait = self.config.connect_timeout;
+        let mut conn =
+            self.client.get_connection_with_timeout(wait).map_err(|e| Error::from_connect(&self.url, e, wait))?;
+        // The first answer must come within the connect timeout too: a port
+        // that accepts and never answers is not a Redis server to wait on.
         let setup = |conn: &mut Connection| -> RedisResult<()> {
+            conn.set_read_timeout(Some(wait))?;
+            conn.set_write_timeout(Some(wait))?;
+            redis::cmd("PING").query::<()>(conn)?;
             conn.set_read_timeout(Some(self.config.command_timeout))?;
-            conn.set_write_timeout(Some(self.config.command_timeout))?;
-            redis::cmd("PING").query(conn)
+            conn.set_write_timeout(Some(self.config.command_timeout))
         };
-        setup(&mut conn).map_err(|e| Error::from_connect(&self.url, e))?;
+        setup(&mut conn).map_err(|e| Error::from_connect(&self.url, e, wait))?;
         Ok(conn)
     }
 
@@ -1529,7 +1661,7 @@ impl Queue {
         }
         let conn = self.conn.as_mut().expect("a connection was just opened");
         f(conn).map_err(|e| {
-            let err = Error::from_command(&self.url, e);
+            let err = Error::from_command(&self.url, e, self.config.command_timeout);
             if err.is_transient() {
                 self.conn = None;
                 self.conn_id = None;

@@ -30,6 +30,38 @@ local function store_result(index, prefix, id, record, ttl, cap)
 end
 ";
 
+/// Pushes a dead-letter entry, trims the list to its cap, and counts what
+/// the trim dropped in the stats hash. Returns how many entries went.
+/// Prepended to the scripts that dead-letter.
+const PUSH_DEAD: &str = r"
+local function push_dead(dead, stats, entries, cap)
+  for _, entry in ipairs(entries) do redis.call('LPUSH', dead, entry) end
+  local over = redis.call('LLEN', dead) - cap
+  if over <= 0 then return 0 end
+  redis.call('LTRIM', dead, 0, cap - 1)
+  redis.call('HINCRBY', stats, 'dead_trimmed', over)
+  return over
+end
+";
+
+/// KEYS: heartbeat, workers, worker info. ARGV: worker, now, ttl in ms.
+/// Returns {whether the heartbeat key was there, when a reaper took this
+/// worker for dead (ms) or nil}.
+pub(crate) static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], 'ttl', ARGV[3])
+redis.call('HDEL', KEYS[3], 'missing_since')
+-- A reaped worker's record expires; a live one's must not.
+redis.call('PERSIST', KEYS[3])
+return {existed, redis.call('HGET', KEYS[3], 'reaped')}
+",
+    )
+});
+
 /// KEYS: pending, processing, workers. ARGV: worker, max, byte budget.
 /// Registers the worker before it can own anything, then moves up to `max`
 /// tasks from the right (oldest) end of pending to the left of processing,
@@ -51,16 +83,17 @@ return out
     )
 });
 
-/// KEYS: processing, results, stats, reaped.
+/// KEYS: processing, results, stats, reaped, worker info.
 /// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)…
-/// Returns one flag per task: 1 if this worker still held it.
+/// Returns one flag per task: 1 acknowledged; 0 not held, and a reaper took
+/// this worker for dead; 2 not held, and no reaper did.
 pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{STORE_RESULT}{}",
         r"
 local prefix, ttl, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local check_reaped = redis.call('EXISTS', KEYS[4]) == 1
-local flags, done = {}, 0
+local flags, done, not_held = {}, 0, nil
 for i = 5, #ARGV, 3 do
   -- Scan from the tail: the oldest tasks, the ones most likely done, are there.
   if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
@@ -69,7 +102,10 @@ for i = 5, #ARGV, 3 do
     if check_reaped then redis.call('HDEL', KEYS[4], redis.sha1hex(ARGV[i])) end
     store_result(KEYS[2], prefix, ARGV[i + 1], ARGV[i + 2], ttl, cap)
   else
-    flags[#flags + 1] = 0
+    if not not_held then
+      not_held = redis.call('HEXISTS', KEYS[5], 'reaped') == 1 and 0 or 2
+    end
+    flags[#flags + 1] = not_held
   end
 end
 if done > 0 then
@@ -83,26 +119,28 @@ return flags
     ))
 });
 
-/// KEYS: processing, delayed, dead, stats, reaped, results.
+/// KEYS: processing, delayed, dead, stats, reaped, results, worker info.
 /// ARGV: payload, 'retry' | 'dead', due, new envelope | dead entry, dead cap,
 /// result prefix, id ('' for no record), record, ttl in ms, cap.
-/// Returns 0 if the worker no longer held the task, 1 retried, 2 dead.
+/// Returns {0, 1 if a reaper took this worker for dead} when the worker no
+/// longer held the task, {1, 0} retried, {2, dead-letter entries trimmed}.
 pub(crate) static FINISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{}",
+        "{STORE_RESULT}{PUSH_DEAD}{}",
         r"
-if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
+if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then
+  return {0, redis.call('HEXISTS', KEYS[7], 'reaped')}
+end
 if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HDEL', KEYS[5], redis.sha1hex(ARGV[1])) end
 if ARGV[2] == 'retry' then
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
   redis.call('HINCRBY', KEYS[4], 'retried', 1)
-  return 1
+  return {1, 0}
 end
-redis.call('LPUSH', KEYS[3], ARGV[4])
-redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
+local trimmed = push_dead(KEYS[3], KEYS[4], {ARGV[4]}, tonumber(ARGV[5]))
 redis.call('HINCRBY', KEYS[4], 'dead', 1)
 store_result(KEYS[6], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
-return 2
+return {2, trimmed}
 "
     ))
 });
@@ -126,14 +164,34 @@ return {#due, next_due[2]}
 
 /// KEYS: workers, pending, reaped, dead, stats.
 /// ARGV: processing prefix, heartbeat prefix, max reaps (0 = no limit), now,
-/// dead cap. Returns {returned, dead}.
+/// dead cap, worker info prefix, the caller's heartbeat TTL in ms (for a
+/// worker whose own is not known). Returns {returned, dead, trimmed}.
 pub(crate) static REAP: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{PUSH_DEAD}{}",
         r"
 local limit = tonumber(ARGV[3])
-local returned, buried = 0, 0
+local time = redis.call('TIME')
+local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local returned, buried, poison = 0, 0, {}
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[2] .. worker) == 0 then
+  local info = ARGV[6] .. worker
+  local dead = false
+  if redis.call('EXISTS', ARGV[2] .. worker) == 1 then
+    redis.call('HDEL', info, 'missing_since')
+  else
+    -- One missing heartbeat is not death: the key may have been flushed or
+    -- evicted under a live worker, whose next beat puts it back. Dead is
+    -- still missing a whole heartbeat TTL after the first look.
+    local since = tonumber(redis.call('HGET', info, 'missing_since'))
+    if not since then
+      redis.call('HSET', info, 'missing_since', now_ms)
+    else
+      local ttl = tonumber(redis.call('HGET', info, 'ttl')) or tonumber(ARGV[7])
+      dead = now_ms - since >= ttl
+    end
+  end
+  if dead then
     local processing = ARGV[1] .. worker
     while true do
       -- Newest first, each pushed to the right end: the oldest ends rightmost
@@ -156,7 +214,7 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           if type(decoded.task) == 'string' then entry.task = decoded.task end
           if type(decoded.attempts) == 'number' then entry.attempts = decoded.attempts end
         end
-        redis.call('LPUSH', KEYS[4], cjson.encode(entry))
+        poison[#poison + 1] = cjson.encode(entry)
         buried = buried + 1
       else
         redis.call('RPUSH', KEYS[2], task)
@@ -164,16 +222,21 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       end
     end
     redis.call('SREM', KEYS[1], worker)
+    -- Kept a day, so a worker that was only silent learns what happened.
+    redis.call('HDEL', info, 'missing_since')
+    redis.call('HSET', info, 'reaped', now_ms)
+    redis.call('PEXPIRE', info, 86400000)
   end
 end
+local trimmed = 0
 if buried > 0 then
-  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+  trimmed = push_dead(KEYS[4], KEYS[5], poison, tonumber(ARGV[5]))
   redis.call('HINCRBY', KEYS[5], 'dead', buried)
 end
 if returned > 0 then redis.call('HINCRBY', KEYS[5], 'reaped', returned) end
-return {returned, buried}
-",
-    )
+return {returned, buried, trimmed}
+"
+    ))
 });
 
 /// KEYS: processing, pending. ARGV: payloads, oldest first.
@@ -216,14 +279,14 @@ return n
     )
 });
 
-/// KEYS: processing, pending, heartbeat, workers. ARGV: worker.
+/// KEYS: processing, pending, heartbeat, workers, worker info. ARGV: worker.
 /// A worker's last act: everything it still holds goes back, then it leaves.
 pub(crate) static RETIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local n = 0
 while redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') do n = n + 1 end
-redis.call('DEL', KEYS[3])
+redis.call('DEL', KEYS[3], KEYS[5])
 redis.call('SREM', KEYS[4], ARGV[1])
 return n
 ",

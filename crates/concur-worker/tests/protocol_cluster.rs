@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{cmd, wait_until, Ready, RedisServer};
-use concur_worker::{EnqueueOptions, FailOutcome, Fetched, Keys, QueueConfig, Task};
+use concur_worker::{Acked, EnqueueOptions, FailOutcome, Fetched, Keys, QueueConfig, Task};
 use serde_json::json;
 
 /// A one-node cluster that owns all 16384 slots.
@@ -66,7 +66,7 @@ fn every_transition_runs_on_a_cluster_node() {
     assert!(matches!(fetched[2], Fetched::Malformed(_)));
     let tasks: Vec<&Task> =
         fetched.iter().filter_map(|f| if let Fetched::Task(t) = f { Some(t) } else { None }).collect();
-    assert!(queue.ack("w1", tasks[0], &json!("done")).unwrap());
+    assert_eq!(queue.ack("w1", tasks[0], &json!("done")).unwrap(), Acked::Done);
     assert!(matches!(queue.fail("w1", tasks[1], "first failure").unwrap(), FailOutcome::Retrying { .. }));
     assert_eq!(queue.promote_due(SystemTime::now() + Duration::from_secs(3600)).unwrap().moved, 2);
     let again = queue.fetch("w1", 10, Duration::ZERO).unwrap();
@@ -74,7 +74,7 @@ fn every_transition_runs_on_a_cluster_node() {
         again.iter().filter_map(|f| if let Fetched::Task(t) = f { Some(t) } else { None }).collect();
     assert_eq!(again.len(), 2);
     let retried = again.iter().find(|t| t.id() == flaky).unwrap();
-    assert_eq!(queue.fail("w1", retried, "second failure").unwrap(), FailOutcome::Dead);
+    assert_eq!(queue.fail("w1", retried, "second failure").unwrap(), FailOutcome::Dead { trimmed: 0 });
     let later = again.iter().find(|t| t.id() != flaky).unwrap();
     assert_eq!(queue.return_to_pending("w1", &[later]).unwrap(), 1);
     assert_eq!(queue.recover("w1", &[]).unwrap(), 0);
@@ -85,7 +85,7 @@ fn every_transition_runs_on_a_cluster_node() {
     wait_until("the heartbeat expires", Duration::from_secs(10), || {
         cmd::<i64>(&mut raw, &["EXISTS", "{jobs}:heartbeat:gone"]) == 0
     });
-    assert_eq!(queue.reap().unwrap().returned, 1);
+    assert_eq!(common::reap_twice(&mut queue, Duration::from_millis(20)).returned, 1);
 
     let status = queue.status().unwrap();
     assert_eq!((status.pending, status.dead, status.done, status.results), (1, 2, 1, 2));

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{tasks, RedisServer};
-use concur_worker::{EnqueueOptions, QueueConfig, Task};
+use concur_worker::{Acked, EnqueueOptions, QueueConfig, Task};
 use serde_json::json;
 
 /// Every stress loop here stops by this deadline, so a bug fails instead of hanging.
@@ -86,7 +86,7 @@ fn ten_thousand_tasks_fetched_by_four_threads_each_arrive_exactly_once() {
                     fetched.fetch_add(batch.len(), Ordering::SeqCst);
                     let done: Vec<(&Task, &serde_json::Value)> =
                         batch.iter().map(|t| (t, &serde_json::Value::Null)).collect();
-                    assert!(queue.ack_many(&worker, &done).unwrap().iter().all(|&held| held));
+                    assert!(queue.ack_many(&worker, &done).unwrap().iter().all(|&acked| acked == Acked::Done));
                     got.extend(batch.iter().map(|t| t.id().to_owned()));
                 }
                 got
@@ -121,8 +121,9 @@ fn a_task_reaped_while_it_runs_is_acknowledged_exactly_once() {
     let mut producer = server.queue(config);
     producer.enqueue_many("noop", (0..TOTAL).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
 
-    // A slow worker whose heartbeat is never renewed, so the reaper keeps
-    // taking its tasks while it runs them, and a healthy worker that reaps.
+    // A slow worker whose heartbeat lapses for longer than the reapers'
+    // second look while it runs its tasks, so the reaper keeps taking them,
+    // and a healthy worker that reaps.
     let mut slow_queue = producer.try_clone().unwrap();
     let slow = thread::spawn(move || {
         let mut acks = Vec::new();
@@ -133,7 +134,7 @@ fn a_task_reaped_while_it_runs_is_acknowledged_exactly_once() {
             if batch.is_empty() || start.elapsed() > LIMIT {
                 break acks;
             }
-            thread::sleep(Duration::from_millis(40));
+            thread::sleep(Duration::from_millis(120));
             for task in &batch {
                 acks.push((task.id().to_owned(), slow_queue.ack("slow", task, &json!(null)).unwrap()));
             }
@@ -145,7 +146,7 @@ fn a_task_reaped_while_it_runs_is_acknowledged_exactly_once() {
     let start = Instant::now();
     loop {
         assert!(start.elapsed() < LIMIT, "the tasks were not all done in time");
-        queue.reap().unwrap();
+        queue.reap(Duration::from_millis(30)).unwrap();
         let batch = tasks(queue.fetch("healthy", 3, Duration::from_millis(20)).unwrap());
         for task in &batch {
             acks.push((task.id().to_owned(), queue.ack("healthy", task, &json!(null)).unwrap()));
@@ -159,7 +160,7 @@ fn a_task_reaped_while_it_runs_is_acknowledged_exactly_once() {
     let mut held_acks: HashMap<String, usize> = HashMap::new();
     for (id, held) in &acks {
         let count = held_acks.entry(id.clone()).or_default();
-        if *held {
+        if *held == Acked::Done {
             *count += 1;
         }
     }
@@ -169,5 +170,6 @@ fn a_task_reaped_while_it_runs_is_acknowledged_exactly_once() {
     let status = queue.status().unwrap();
     assert_eq!(status.done, TOTAL as u64);
     assert!(status.reaped > 0, "the test never made the reaper take a task");
-    assert!(acks.iter().any(|(_, held)| !held), "no acknowledgement came after a reap");
+    assert!(acks.iter().any(|(_, acked)| *acked == Acked::Reaped), "no acknowledgement came after a reap");
+    assert!(acks.iter().all(|(_, acked)| *acked != Acked::NotHeld), "a task vanished without a reap");
 }

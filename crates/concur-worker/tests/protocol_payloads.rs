@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{cmd, RedisServer};
 use concur_worker::{
-    parse, DeadKind, EnqueueOptions, Error, Fetched, MalformedReason, Queue, QueueConfig, Task, SLEEP_TASK,
+    parse, Acked, DeadKind, EnqueueOptions, Error, Fetched, MalformedReason, Queue, QueueConfig, Task, SLEEP_TASK,
 };
 use serde_json::{json, Value};
 
@@ -43,7 +43,7 @@ fn a_bare_integer_from_redis_cli_is_the_sleep_task_on_the_default_queue() {
     assert!(fetched[0].id() != fetched[1].id() && fetched[1].id() != fetched[2].id());
     assert_eq!(fetched.iter().map(Task::payload).collect::<Vec<_>>(), ["5", "3", "1"]);
     for task in &fetched {
-        assert!(queue.ack("w1", task, &json!(null)).unwrap());
+        assert_eq!(queue.ack("w1", task, &json!(null)).unwrap(), Acked::Done);
     }
     assert_eq!(cmd::<i64>(&mut producer, &["LLEN", "{queue}:processing:w1"]), 0);
     // Results are stored under the ids made at fetch.
@@ -92,7 +92,7 @@ fn refused(payload: &[u8]) -> (MalformedReason, concur_worker::DeadEntry) {
     match fetched.next() {
         Some(Fetched::Task(task)) => {
             assert_eq!(task.id(), good);
-            assert!(queue.ack("w1", &task, &json!(1)).unwrap());
+            assert_eq!(queue.ack("w1", &task, &json!(1)).unwrap(), Acked::Done);
         }
         other => panic!("expected the good task next, got {other:?}"),
     }
@@ -231,6 +231,6 @@ fn envelopes_written_by_other_producers_are_read_with_defaults() {
     let [Fetched::Task(first), Fetched::Task(second)] = &fetched[..] else { panic!("{fetched:?}") };
     assert_eq!((first.id(), first.args().len(), first.timeout()), ("order-17", 3, Duration::from_millis(1500)));
     assert_eq!((second.name(), second.args(), second.max_attempts()), ("noop", &[][..], 5));
-    assert!(queue.ack("w1", first, &json!("ok")).unwrap());
+    assert_eq!(queue.ack("w1", first, &json!("ok")).unwrap(), Acked::Done);
     assert_eq!(queue.result("order-17").unwrap().unwrap().result, Some(json!("ok")));
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::{cmd, tasks, wait_until, RedisServer};
 use concur_worker::{
-    DeadKind, EnqueueOptions, FailOutcome, Fetched, Queue, QueueConfig, ResultStatus, RetryPolicy, Task,
+    Acked, DeadKind, EnqueueOptions, FailOutcome, Fetched, Queue, QueueConfig, ResultStatus, RetryPolicy, Task,
 };
 use serde_json::{json, Value};
 
@@ -49,7 +49,7 @@ fn enqueue_fetch_ack_stores_the_result() {
     assert_eq!(len(&server, "queue"), 0);
     assert_eq!(len(&server, "{queue}:processing:w1"), 1);
 
-    assert!(queue.ack("w1", task, &json!({"echoed": ["hi", 2]})).unwrap());
+    assert_eq!(queue.ack("w1", task, &json!({"echoed": ["hi", 2]})).unwrap(), Acked::Done);
     assert_eq!(len(&server, "{queue}:processing:w1"), 0);
     let result = queue.result(&id).unwrap().expect("the result is stored");
     assert_eq!(result.status, ResultStatus::Succeeded);
@@ -58,7 +58,7 @@ fn enqueue_fetch_ack_stores_the_result() {
     assert!(result.finished_at >= result.started_at);
 
     // A repeated acknowledgement (say, after a lost reply) changes nothing.
-    assert!(!queue.ack("w1", task, &json!("again")).unwrap());
+    assert_eq!(queue.ack("w1", task, &json!("again")).unwrap(), Acked::NotHeld);
     assert_eq!(queue.result(&id).unwrap().unwrap().result, Some(json!({"echoed": ["hi", 2]})));
     let status = queue.status().unwrap();
     assert_eq!((status.done, status.pending, status.processing(), status.results), (1, 0, 0, 1));
@@ -178,7 +178,7 @@ fn a_failed_task_retries_with_backoff_then_goes_dead_with_its_error() {
 
     let task = fetch_all(&mut queue, "w1", 1).pop().expect("the last attempt");
     assert_eq!(task.attempt(), 3);
-    assert_eq!(queue.fail("w1", &task, "boom 3").unwrap(), FailOutcome::Dead);
+    assert_eq!(queue.fail("w1", &task, "boom 3").unwrap(), FailOutcome::Dead { trimmed: 0 });
     let dead = queue.dead_list(0, 10).unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].id.as_str(), dead[0].kind, dead[0].error.as_str()), (id.as_str(), DeadKind::Failed, "boom 3"));
@@ -202,7 +202,7 @@ fn max_attempts_in_the_envelope_overrides_the_default() {
     started(&mut queue, "w1");
     let task = fetch_all(&mut queue, "w1", 1).pop().unwrap();
     assert_eq!((task.max_attempts(), task.timeout()), (1, Duration::from_secs(7)));
-    assert_eq!(queue.fail("w1", &task, "no").unwrap(), FailOutcome::Dead);
+    assert_eq!(queue.fail("w1", &task, "no").unwrap(), FailOutcome::Dead { trimmed: 0 });
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn a_rejected_task_goes_dead_without_a_retry() {
     let id = queue.enqueue("nobody-handles-this", vec![], &EnqueueOptions::default()).unwrap();
     started(&mut queue, "w1");
     let task = fetch_all(&mut queue, "w1", 1).pop().unwrap();
-    assert_eq!(queue.reject("w1", &task, "no handler").unwrap(), FailOutcome::Dead);
+    assert_eq!(queue.reject("w1", &task, "no handler").unwrap(), FailOutcome::Dead { trimmed: 0 });
     let dead = queue.dead_list(0, 10).unwrap();
     assert_eq!((dead.len(), dead[0].kind, dead[0].id.as_str()), (1, DeadKind::Rejected, id.as_str()));
     assert_eq!(queue.status().unwrap().delayed, 0);
@@ -231,7 +231,7 @@ fn the_reaper_returns_the_tasks_of_a_worker_whose_heartbeat_expired() {
     let alive_task = fetch_all(&mut queue, "alive", 1).pop().unwrap();
 
     // While the heartbeat lives, nothing is reaped.
-    assert_eq!(queue.reap().unwrap().returned, 0);
+    assert_eq!(queue.reap(Duration::from_millis(200)).unwrap().returned, 0);
     let mut raw = server.raw();
     wait_until("the heartbeat expires", Duration::from_secs(10), || {
         cmd::<i64>(&mut raw, &["EXISTS", "{queue}:heartbeat:dying"]) == 0
@@ -240,7 +240,7 @@ fn the_reaper_returns_the_tasks_of_a_worker_whose_heartbeat_expired() {
     let dying = status.workers.iter().find(|w| w.id == "dying").unwrap();
     assert_eq!((dying.processing, dying.heartbeat), (3, None));
 
-    let reaped = queue.reap().unwrap();
+    let reaped = common::reap_twice(&mut queue, Duration::from_millis(200));
     assert_eq!((reaped.returned, reaped.dead), (3, 0));
     assert_eq!(len(&server, "{queue}:processing:dying"), 0);
     assert_eq!(len(&server, "{queue}:processing:alive"), 1);
@@ -252,11 +252,14 @@ fn the_reaper_returns_the_tasks_of_a_worker_whose_heartbeat_expired() {
     let order: Vec<&str> = again.iter().map(Task::id).collect();
     assert_eq!(order, [&ids[0], &ids[1], &ids[2], &ids[4]].map(String::as_str));
     // The dead worker, should it wake, finds it no longer holds them.
-    assert!(!queue.ack("dying", &held[0], &json!(null)).unwrap());
-    assert!(queue.ack("alive", &again[0], &json!(null)).unwrap());
-    assert!(queue.ack("alive", &alive_task, &json!(null)).unwrap());
+    assert_eq!(queue.ack("dying", &held[0], &json!(null)).unwrap(), Acked::Reaped);
+    assert_eq!(queue.fail("dying", &held[1], "late").unwrap(), FailOutcome::Reaped);
+    assert_eq!(queue.ack("alive", &again[0], &json!(null)).unwrap(), Acked::Done);
+    assert_eq!(queue.ack("alive", &alive_task, &json!(null)).unwrap(), Acked::Done);
     assert_eq!(queue.status().unwrap().reaped, 3);
-    assert_eq!(queue.reap().unwrap(), Default::default());
+    assert_eq!(queue.reap(Duration::from_millis(200)).unwrap(), Default::default());
+    // Should it wake and beat, it learns that it was taken for dead.
+    assert!(queue.heartbeat("dying", Duration::from_secs(5)).unwrap().reaped_at.is_some());
 }
 
 #[test]
@@ -274,7 +277,7 @@ fn a_task_reaped_more_than_max_reaps_times_is_dead_lettered_as_poison() {
         wait_until("the heartbeat expires", Duration::from_secs(10), || {
             cmd::<i64>(&mut raw, &["EXISTS", &heartbeat]) == 0
         });
-        let reaped = queue.reap().unwrap();
+        let reaped = common::reap_twice(&mut queue, Duration::from_millis(50));
         if round < 3 {
             assert_eq!((reaped.returned, reaped.dead), (1, 0), "round {round}");
         } else {
@@ -450,7 +453,7 @@ fn only_the_newest_results_are_kept() {
     queue.ack("w1", &batch[0], &json!(0)).unwrap();
     let rest: Vec<(&Task, Value)> = batch[1..].iter().map(|t| (t, t.args()[0].clone())).collect();
     let pairs: Vec<(&Task, &Value)> = rest.iter().map(|(t, v)| (*t, v)).collect();
-    assert_eq!(queue.ack_many("w1", &pairs).unwrap(), [true; 4]);
+    assert_eq!(queue.ack_many("w1", &pairs).unwrap(), [Acked::Done; 4]);
     for (n, id) in ids.iter().enumerate() {
         let stored = queue.result(id).unwrap();
         assert_eq!(stored.is_some(), n >= 2, "result {n}");
@@ -466,7 +469,7 @@ fn no_results_are_stored_when_the_cap_is_zero() {
     let id = queue.enqueue("echo", vec![], &EnqueueOptions::default()).unwrap();
     started(&mut queue, "w1");
     let task = fetch_all(&mut queue, "w1", 1).pop().unwrap();
-    assert!(queue.ack("w1", &task, &json!(1)).unwrap());
+    assert_eq!(queue.ack("w1", &task, &json!(1)).unwrap(), Acked::Done);
     assert!(queue.result(&id).unwrap().is_none());
     assert_eq!(queue.status().unwrap().done, 1);
 }

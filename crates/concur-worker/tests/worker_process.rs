@@ -1,13 +1,15 @@
 //! Worker processes under fire: kill -9 with a thousand tasks in flight,
-//! SIGTERM under load, and a stream of 10 MB payloads.
+//! SIGTERM under load, a worker stopped (SIGSTOP) past its heartbeat and
+//! woken after a reaper took its tasks, and a stream of 10 MB payloads.
 //!
 //! A plain program rather than a libtest harness: the worker processes are
 //! this very executable started again with `CONCUR_TEST_WORKER` set, which
 //! must reach `main` before anything else runs. Each worker writes the
 //! number of every task it starts to a log file of its own (one `write` per
 //! line, with `O_APPEND`, so a line is never torn even by kill -9); the cases
-//! count the lines. Each case prints its name; the program exits non-zero
-//! if any fails.
+//! count the lines. At its end a worker prints its `RunReport` as JSON on
+//! standard output, which goes to a file beside its log. Each case prints
+//! its name; the program exits non-zero if any fails.
 
 mod common;
 
@@ -33,9 +35,10 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var(CHILD) {
         return child(&url);
     }
-    let cases: [(&str, fn()); 3] = [
+    let cases: [(&str, fn()); 4] = [
         ("kill_9_with_a_thousand_in_flight_loses_nothing", kill_9_rounds),
         ("sigterm_under_load_loses_nothing_and_runs_nothing_twice", sigterm_under_load),
+        ("a_worker_woken_after_a_reap_knows_it_was_reaped_and_changes_nothing", woken_after_a_reap),
         ("ten_megabyte_payloads_are_dead_lettered_in_bounded_memory", huge_payloads),
     ];
     common::run_cases(&cases)
@@ -63,7 +66,10 @@ fn child(url: &str) -> ExitCode {
         })
         .build();
     match worker.and_then(Worker::run) {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report).expect("a report serializes"));
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("worker: {error}");
             ExitCode::FAILURE
@@ -74,20 +80,40 @@ fn child(url: &str) -> ExitCode {
 struct WorkerProcess {
     child: Child,
     log: PathBuf,
+    report: PathBuf,
 }
 
 impl WorkerProcess {
     fn start(server: &RedisServer, dir: &Path, name: &str, concurrency: usize) -> WorkerProcess {
+        WorkerProcess::start_with_ttl(server, dir, name, concurrency, Duration::from_secs(3))
+    }
+
+    fn start_with_ttl(
+        server: &RedisServer,
+        dir: &Path,
+        name: &str,
+        concurrency: usize,
+        ttl: Duration,
+    ) -> WorkerProcess {
         let log = dir.join(format!("{name}.log"));
+        // Outside `dir`, whose files are all start logs.
+        let report = dir.with_extension(format!("{name}.report"));
         let child = Command::new(std::env::current_exe().expect("the test knows its path"))
             .env(CHILD, server.url())
             .env(CHILD_LOG, &log)
             .env(CHILD_CONCURRENCY, concurrency.to_string())
-            .stdout(Stdio::null())
+            .env(CHILD_TTL_MS, ttl.as_millis().to_string())
+            .stdout(std::fs::File::create(&report).expect("the report file"))
             .stderr(Stdio::inherit())
             .spawn()
             .expect("a worker process starts");
-        WorkerProcess { child, log }
+        WorkerProcess { child, log, report }
+    }
+
+    /// The report the worker printed as it ended.
+    fn report(&self) -> Value {
+        let text = std::fs::read_to_string(&self.report).expect("the report file");
+        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not a report ({e}): {text:?}"))
     }
 
     fn pid(&self) -> u32 {
@@ -128,6 +154,7 @@ impl Drop for WorkerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.report);
     }
 }
 
@@ -248,6 +275,55 @@ fn sigterm_under_load() {
     for worker in [&first, &second] {
         assert!(std::fs::metadata(&worker.log).is_ok_and(|m| m.len() > 0), "both workers ran tasks");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A worker stopped with SIGSTOP while it runs ten tasks stays silent past
+/// its heartbeat: a reaper takes it for dead, and a second worker runs the
+/// ten. Woken with SIGCONT, the first finishes its copies, and its late
+/// acknowledgements change nothing: it knows a reaper took the tasks.
+fn woken_after_a_reap() {
+    let server = RedisServer::start();
+    let dir = scratch("woken");
+    let ttl = Duration::from_millis(800);
+    let ids = enqueue_work(&server, 0..10, |_| 2000);
+    let mut sleeper = WorkerProcess::start_with_ttl(&server, &dir, "sleeper", 10, ttl);
+    let sleeper_id = sleeper.worker_id(&server);
+    let processing = format!("{{queue}}:processing:{sleeper_id}");
+    wait_until("the sleeper holds all ten", Duration::from_secs(10), || {
+        cmd::<i64>(&mut server.raw(), &["LLEN", &processing]) == 10
+    });
+    sleeper.signal(libc::SIGSTOP);
+    let mut reaper = server.queue(QueueConfig::default());
+    let mut returned = 0;
+    wait_until("a reaper takes the sleeper for dead", Duration::from_secs(20), || {
+        returned += reaper.reap(ttl).expect("reap").returned;
+        std::thread::sleep(Duration::from_millis(100));
+        returned == 10
+    });
+    let mut second = WorkerProcess::start_with_ttl(&server, &dir, "second", 10, ttl);
+    wait_until("the second worker runs the ten", Duration::from_secs(20), || done(&server) == 10);
+    sleeper.signal(libc::SIGCONT);
+    // Its copies end two seconds after they began; then it stops.
+    std::thread::sleep(Duration::from_millis(2500));
+    for worker in [&sleeper, &second] {
+        worker.signal(libc::SIGTERM);
+    }
+    assert!(sleeper.wait(Duration::from_secs(30)).success());
+    assert!(second.wait(Duration::from_secs(30)).success());
+    let late = sleeper.report();
+    assert_eq!(
+        (late["done"].as_u64(), late["not_held"].as_u64(), late["vanished"].as_u64()),
+        (Some(0), Some(10), Some(0))
+    );
+    assert_eq!(second.report()["done"].as_u64(), Some(10));
+    let mut queue = server.queue(QueueConfig::default());
+    for id in &ids {
+        let result = queue.result(id).expect("a result").expect("stored");
+        assert_eq!(result.worker, second.report()["worker"].as_str().unwrap());
+    }
+    let status = queue.status().expect("status");
+    assert_eq!((status.done, status.reaped, status.pending, status.processing()), (10, 10, 0, 0));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -250,26 +250,43 @@ fn two_workers_never_run_the_same_task_at_once() {
 }
 
 #[test]
-fn after_a_reap_the_late_worker_acknowledges_nothing() {
+fn a_heartbeat_key_deleted_under_a_live_worker_does_not_get_its_tasks_run_twice() {
     let server = RedisServer::start();
-    let first = start(builder(&server).concurrency(10).sleep_unit(Duration::from_millis(100)));
+    let runs: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let napper = |runs: Arc<Mutex<HashMap<String, u32>>>| {
+        move |job: Job| {
+            *runs.lock().unwrap().entry(job.id().to_owned()).or_default() += 1;
+            async {
+                aio::sleep(Duration::from_secs(3)).await?;
+                Ok::<_, TaskError>(())
+            }
+        }
+    };
+    let ttl = Duration::from_secs(1);
+    let first = start(builder(&server).concurrency(10).heartbeat_ttl(ttl).handler("nap", napper(runs.clone())));
     let mut producer = server.queue(QueueConfig::default());
-    let ids = producer.enqueue_many("sleep", (0..10).map(|_| vec![json!(15)]), &EnqueueOptions::default()).unwrap();
+    let ids = producer.enqueue_many("nap", (0..10).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
     wait_until("the first worker holds all ten", Duration::from_secs(10), || status(&server).processing() == 10);
-    // The first worker's heartbeat lapses (as in a long pause), and a reaper
-    // gives its tasks to the second, while the first still runs them.
     let first_id = status(&server).workers[0].id.clone();
-    let _: i64 = cmd(&mut server.raw(), &["DEL", &format!("{{queue}}:heartbeat:{first_id}")]);
-    assert_eq!(producer.reap().unwrap().returned, 10);
-    let second = start(builder(&server).concurrency(10).sleep_unit(Duration::from_millis(100)));
-    wait_until("all ten are done", Duration::from_secs(20), || status(&server).done == 10);
-    let late = first.stop();
-    let second = second.stop();
-    assert_eq!((late.done, late.not_held), (0, 10), "{late:?}");
-    assert_eq!(second.done, 10);
-    for id in &ids {
-        assert_eq!(producer.result(id).unwrap().unwrap().worker, second.worker);
+    // A second worker reaps every half TTL or so, while the first worker's
+    // heartbeat key keeps vanishing (as under FLUSHALL or an eviction).
+    let second = start(builder(&server).concurrency(10).heartbeat_ttl(ttl).handler("nap", napper(runs.clone())));
+    let heartbeat = format!("{{queue}}:heartbeat:{first_id}");
+    let mut raw = server.raw();
+    let deleting = Instant::now();
+    while deleting.elapsed() < Duration::from_millis(2500) {
+        let _: i64 = cmd(&mut raw, &["DEL", &heartbeat]);
+        std::thread::sleep(Duration::from_millis(150));
     }
+    wait_until("all ten are done", Duration::from_secs(20), || status(&server).done == 10);
+    let first = first.stop();
+    let second = second.stop();
+    assert_eq!((first.done, first.not_held, first.vanished), (10, 0, 0), "{first:?}");
+    assert!(first.heartbeat_vanished > 0, "the first worker noticed its key was gone: {first:?}");
+    assert_eq!(second.done, 0, "{second:?}");
+    assert_eq!(status(&server).reaped, 0);
+    let runs = runs.lock().unwrap();
+    assert!(ids.iter().all(|id| runs.get(id) == Some(&1)), "a task ran twice: {runs:?}");
 }
 
 #[test]

@@ -97,6 +97,7 @@ fn dispatch(
             Fetched::Task(task) => tasks.push(task),
             Fetched::Malformed(bad) => {
                 Counters::add(&shared.counters.malformed, 1);
+                shared.dead_trimmed(bad.dead_trimmed);
                 tracing::warn!(
                     dead_id = bad.dead_id,
                     size = bad.size,

@@ -18,7 +18,7 @@ use concur::queue::{GetError, SimpleQueue};
 use serde_json::Value;
 
 use super::shared::{Backoff, Counters, Shared};
-use crate::{Error, FailOutcome, Queue, Task};
+use crate::{Acked, Error, FailOutcome, Queue, Task};
 
 /// Most outcomes taken in one round.
 const ROUND: usize = 2048;
@@ -49,7 +49,7 @@ pub(crate) enum Message {
 }
 
 pub(crate) fn run(shared: &Shared, queue: &mut Queue, inbox: &SimpleQueue<Message>) {
-    let mut finisher = Finisher { shared, queue, backoff: Backoff::new(), failing: false };
+    let mut finisher = Finisher { shared, queue, backoff: Backoff::new(), failing: false, repeated: false };
     loop {
         let first = match inbox.get_timeout(Duration::from_millis(500)) {
             Ok(message) => message,
@@ -74,6 +74,11 @@ struct Finisher<'a> {
     queue: &'a mut Queue,
     backoff: Backoff,
     failing: bool,
+    /// Whether the call `retrying` last confirmed was made again after an
+    /// attempt that may have taken effect (its reply lost with the
+    /// connection): a task it then finds not held was most likely finished
+    /// by that attempt.
+    repeated: bool,
 }
 
 impl Finisher<'_> {
@@ -124,22 +129,29 @@ impl Finisher<'_> {
     fn acknowledge(&mut self, chunk: &[(u64, Arc<Task>, Value)]) {
         let done: Vec<(&Task, &Value)> = chunk.iter().map(|(_, task, value)| (&**task, value)).collect();
         let worker = &self.shared.worker;
-        let Some(held) = self.retrying("acknowledge tasks", |queue| queue.ack_many(worker, &done)) else { return };
-        let mut acked = 0;
-        for ((_, task, _), held) in chunk.iter().zip(held) {
-            if held {
-                acked += 1;
-            } else {
-                Counters::add(&self.shared.counters.not_held, 1);
-                tracing::warn!(
-                    task = task.id(),
-                    name = task.name(),
-                    "the task finished, but a reaper had already returned it to pending (this worker's heartbeat \
-                     lapsed), so it was not acknowledged here; it may run again elsewhere"
-                );
+        let Some(acked) = self.retrying("acknowledge tasks", |queue| queue.ack_many(worker, &done)) else { return };
+        let mut done_here = 0;
+        for ((_, task, _), acked) in chunk.iter().zip(acked) {
+            match acked {
+                Acked::Done => done_here += 1,
+                Acked::Reaped => {
+                    Counters::add(&self.shared.counters.not_held, 1);
+                    tracing::warn!(
+                        task = task.id(),
+                        name = task.name(),
+                        "the task finished, but a reaper had already returned it to pending (this worker's heartbeat \
+                         lapsed), so it was not acknowledged here; it may run again elsewhere"
+                    );
+                }
+                Acked::NotHeld if self.repeated => {
+                    // The attempt whose reply was lost acknowledged it.
+                    done_here += 1;
+                    tracing::debug!(task = task.id(), "acknowledged by the attempt whose reply was lost");
+                }
+                Acked::NotHeld => self.vanished(task),
             }
         }
-        Counters::add(&self.shared.counters.done, acked);
+        Counters::add(&self.shared.counters.done, done_here);
         let seqs: Vec<u64> = chunk.iter().map(|(seq, _, _)| *seq).collect();
         self.shared.release(&seqs);
     }
@@ -168,11 +180,13 @@ impl Finisher<'_> {
                 let wait = due.duration_since(SystemTime::now()).unwrap_or_default();
                 self.shared.promote_by(Instant::now() + wait);
             }
-            FailOutcome::Dead if rejected => {
+            FailOutcome::Dead { trimmed } if rejected => {
+                self.shared.dead_trimmed(trimmed);
                 Counters::add(&counters.rejected, 1);
                 tracing::warn!(task = task.id(), name = task.name(), error, "the task was rejected and dead-lettered");
             }
-            FailOutcome::Dead => {
+            FailOutcome::Dead { trimmed } => {
+                self.shared.dead_trimmed(trimmed);
                 Counters::add(&counters.dead, 1);
                 tracing::warn!(
                     task = task.id(),
@@ -182,15 +196,40 @@ impl Finisher<'_> {
                     "the task failed its last attempt and was dead-lettered"
                 );
             }
-            FailOutcome::NotHeld => Counters::add(&counters.not_held, 1),
+            FailOutcome::Reaped => {
+                Counters::add(&counters.not_held, 1);
+                tracing::warn!(
+                    task = task.id(),
+                    name = task.name(),
+                    "the task ended, but a reaper had already returned it to pending (this worker's heartbeat \
+                     lapsed), so its outcome was not recorded here; it may run again elsewhere"
+                );
+            }
+            // The attempt whose reply was lost recorded it.
+            FailOutcome::NotHeld if self.repeated => {}
+            FailOutcome::NotHeld => self.vanished(task),
         }
         self.shared.release(&[seq]);
+    }
+
+    /// A task gone from this worker's processing list although no reaper
+    /// took it and no earlier attempt of the call could have finished it.
+    fn vanished(&self, task: &Task) {
+        Counters::add(&self.shared.counters.vanished, 1);
+        tracing::warn!(
+            task = task.id(),
+            name = task.name(),
+            "the task ended, but it was no longer in this worker's processing list although no reaper took it: \
+             someone removed it from Redis (a DEL or FLUSHALL, or a restart that lost data), so its outcome was \
+             not recorded"
+        );
     }
 
     /// Makes a finishing call until Redis confirms it; each is safe to
     /// repeat. Gives up (returns `None`) only during a stop whose time is up:
     /// the task then stays in the processing list, for `retire` or a reaper.
     fn retrying<T>(&mut self, what: &str, mut call: impl FnMut(&mut Queue) -> Result<T, Error>) -> Option<T> {
+        self.repeated = false;
         loop {
             match call(self.queue) {
                 Ok(value) => {
@@ -202,6 +241,7 @@ impl Finisher<'_> {
                     return Some(value);
                 }
                 Err(error) => {
+                    self.repeated |= error.may_have_taken_effect();
                     if !self.failing {
                         self.failing = true;
                         if error.is_transient() {

@@ -34,6 +34,7 @@ pub(crate) fn run(shared: &Shared, queue: &mut Queue) {
     let mut next_reap = now;
     let mut backoff = Backoff::new();
     let mut failing = false;
+    let mut reaped_seen = None;
     while !shared.maintenance_stopped() {
         let now = Instant::now();
         if let Some(hint) = shared.take_promote_hint() {
@@ -41,9 +42,29 @@ pub(crate) fn run(shared: &Shared, queue: &mut Queue) {
         }
         if failing || now >= next_beat {
             let sent = Instant::now();
+            // The last beat's key lives at least this long on the server,
+            // whose countdown began after `sent`.
+            let should_be_there = shared.heartbeat_until().is_some_and(|until| sent < until);
             match queue.heartbeat(worker, ttl) {
-                Ok(()) => {
+                Ok(beat) => {
                     shared.heartbeat_ok(sent + ttl);
+                    if should_be_there && !beat.key_was_there {
+                        Counters::add(&shared.counters.heartbeat_vanished, 1);
+                        tracing::warn!(
+                            "this worker's heartbeat key had vanished from Redis before it could expire (a \
+                             FLUSHALL, an eviction under maxmemory-policy, or a restart that lost data); it is back, \
+                             and a reaper takes a worker for dead only when its heartbeat stays missing for a whole \
+                             TTL"
+                        );
+                    }
+                    if beat.reaped_at.is_some() && beat.reaped_at != reaped_seen {
+                        reaped_seen = beat.reaped_at;
+                        tracing::error!(
+                            "a reaper took this worker for dead (its heartbeat stayed missing for a whole TTL: was \
+                             the process stopped, or cut off from Redis?) and returned the tasks it held to the \
+                             queue; those still running here may run twice"
+                        );
+                    }
                     next_beat = sent + ttl / 3;
                     if failing {
                         failing = false;
@@ -85,7 +106,7 @@ pub(crate) fn run(shared: &Shared, queue: &mut Queue) {
             }
         }
         if now >= next_reap {
-            match queue.reap() {
+            match queue.reap(ttl) {
                 Ok(reaped) => {
                     if reaped.returned > 0 || reaped.dead > 0 {
                         tracing::info!(

@@ -443,6 +443,7 @@ impl WorkerBuilder {
             heartbeat_ttl: self.heartbeat_ttl,
             grace: self.grace,
             block: MAX_BLOCK.min(self.heartbeat_ttl / 4),
+            dead_cap: queue.config().dead_cap,
         };
         let shared = Arc::new(Shared::new(crate::new_worker_id(), settings));
         Ok(Worker { queue, handlers, shared, handle_signals: self.handle_signals })
@@ -542,7 +543,7 @@ impl fmt::Debug for Worker {
 /// let report = concur_worker::RunReport::default();
 /// assert_eq!(report.done, 0);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RunReport {
     /// The worker's id.
@@ -559,10 +560,19 @@ pub struct RunReport {
     pub malformed: u64,
     /// Tasks given back to the queue at the stop, unstarted or cut short.
     pub returned: u64,
-    /// Tasks a reaper took back before this worker finished them.
+    /// Tasks a reaper took back before this worker finished them (its
+    /// heartbeat had lapsed).
     pub not_held: u64,
+    /// Tasks that were gone from this worker's processing list when they
+    /// ended, although no reaper took them: someone removed them from Redis.
+    pub vanished: u64,
     /// Times a connection to Redis was lost and sought again.
     pub reconnects: u64,
+    /// Old dead-letter entries dropped to keep the list within its cap.
+    pub dead_trimmed: u64,
+    /// Times this worker found its heartbeat key gone before it could have
+    /// expired (a `FLUSHALL`, an eviction, a restart without the data).
+    pub heartbeat_vanished: u64,
 }
 
 /// Stops a running [`Worker`] from another thread. Cloneable; keeps working
@@ -700,6 +710,7 @@ impl Worker {
         let sent = Instant::now();
         queue.heartbeat(&shared.worker, ttl)?;
         shared.heartbeat_ok(sent + ttl);
+        warn_if_redis_may_evict(&mut queue);
         let tasks: Vec<&str> = handlers.keys().map(String::as_str).collect();
         tracing::info!(
             worker = shared.worker,
@@ -718,6 +729,9 @@ impl Worker {
             }
         };
         let Threads { handle, loop_thread, finisher, maintenance } = threads;
+        // From here on this thread talks to Redis; the loop's thread, started
+        // above with the caller's mask, takes the signals instead.
+        let _blocked = crate::signals::block_on_this_thread();
         consumer::run(&shared, &mut queue, &to_loop, &to_finisher);
 
         // Stopping: the consumer fetches no more.
@@ -757,7 +771,10 @@ impl Worker {
             malformed: read(&c.malformed),
             returned: read(&c.returned),
             not_held: read(&c.not_held),
+            vanished: read(&c.vanished),
             reconnects: read(&c.reconnects),
+            dead_trimmed: read(&c.dead_trimmed),
+            heartbeat_vanished: read(&c.heartbeat_vanished),
         };
         tracing::info!(
             worker = report.worker,
@@ -767,6 +784,9 @@ impl Worker {
             rejected = report.rejected,
             malformed = report.malformed,
             returned = report.returned,
+            not_held = report.not_held,
+            vanished = report.vanished,
+            reconnects = report.reconnects,
             "worker stopped"
         );
         Ok(report)
@@ -796,17 +816,46 @@ fn start_threads(
         let (shared, inbox) = (shared.clone(), to_finisher.clone());
         std::thread::Builder::new()
             .name("concur-finisher".into())
-            .spawn(move || finisher::run(&shared, &mut finisher_queue, &inbox))
+            .spawn(move || {
+                let _blocked = crate::signals::block_on_this_thread();
+                finisher::run(&shared, &mut finisher_queue, &inbox)
+            })
             .map_err(|source| WorkerError::Thread { what: "finisher", source })?
     };
     let maintenance = {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("concur-maintenance".into())
-            .spawn(move || maintenance::run(&shared, &mut maintenance_queue))
+            .spawn(move || {
+                let _blocked = crate::signals::block_on_this_thread();
+                maintenance::run(&shared, &mut maintenance_queue)
+            })
             .map_err(|source| WorkerError::Thread { what: "maintenance", source })?
     };
     Ok((to_loop, to_finisher, Threads { handle, loop_thread, finisher, maintenance }))
+}
+
+/// Warns once, at start, when Redis may delete the queue's keys under
+/// memory pressure, as Sidekiq does: an evicted heartbeat makes a live
+/// worker look dead for a while, an evicted task is lost.
+fn warn_if_redis_may_evict(queue: &mut Queue) {
+    match queue.eviction_policy() {
+        Ok(Some(policy)) if policy != "noeviction" => {
+            let what = if policy.starts_with("volatile") {
+                "the keys with a TTL: heartbeats, results and worker records"
+            } else {
+                "any key: tasks, heartbeats and results"
+            };
+            tracing::warn!(
+                policy,
+                "Redis's maxmemory-policy is {policy}: when it reaches its maxmemory it evicts {what}, and a queue \
+                 must not lose them. Set `maxmemory-policy noeviction` in redis.conf (or CONFIG SET) for the \
+                 queue's Redis"
+            );
+        }
+        Ok(_) => {}
+        Err(error) => tracing::debug!(%error, "could not read Redis's maxmemory-policy"),
+    }
 }
 
 /// The last call: everything still held goes back to pending, the heartbeat

@@ -38,6 +38,8 @@ pub(crate) struct Settings {
     pub(crate) grace: Duration,
     /// How long an idle fetch blocks in `BLMOVE` before it looks around.
     pub(crate) block: Duration,
+    /// The dead-letter list's cap, for the warning when it trims.
+    pub(crate) dead_cap: usize,
 }
 
 #[derive(Debug)]
@@ -65,7 +67,10 @@ pub(crate) struct Counters {
     pub(crate) malformed: AtomicU64,
     pub(crate) returned: AtomicU64,
     pub(crate) not_held: AtomicU64,
+    pub(crate) vanished: AtomicU64,
     pub(crate) reconnects: AtomicU64,
+    pub(crate) dead_trimmed: AtomicU64,
+    pub(crate) heartbeat_vanished: AtomicU64,
 }
 
 impl Counters {
@@ -240,6 +245,11 @@ impl Shared {
         self.control.lock().heartbeat_until = Some(valid_until);
     }
 
+    /// Until when the last confirmed heartbeat holds, if there was one.
+    pub(crate) fn heartbeat_until(&self) -> Option<Instant> {
+        self.control.lock().heartbeat_until
+    }
+
     /// Whether the heartbeat holds for at least another third of its TTL:
     /// fetching stops before it could lapse with tasks fetched under it.
     pub(crate) fn heartbeat_fresh(&self) -> bool {
@@ -289,6 +299,23 @@ impl Shared {
 
     pub(crate) fn give_up_at(&self, at: Instant) {
         self.control.lock().give_up_at = Some(at);
+    }
+
+    /// Counts dead-letter entries the list dropped at its cap, warning the
+    /// first time in a run: the oldest dead tasks are being lost.
+    pub(crate) fn dead_trimmed(&self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if self.counters.dead_trimmed.fetch_add(n, Ordering::Relaxed) == 0 {
+            tracing::warn!(
+                cap = self.settings.dead_cap,
+                "the dead-letter list is full: its oldest entries are being dropped to keep it within its cap of \
+                 {} (counted as dead_trimmed in `concur status`); look at them with `concur dead list`, then retry \
+                 or purge them, or raise the cap",
+                self.settings.dead_cap
+            );
+        }
     }
 
     /// Whether the finisher should stop retrying (a stop whose time is up).

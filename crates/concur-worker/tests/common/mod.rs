@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use concur_worker::{Fetched, Queue, QueueConfig, Task};
+use concur_worker::{Fetched, Queue, QueueConfig, Reaped, Task};
 
 /// How long a server may take to answer its first `PING`.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -207,6 +207,16 @@ pub(crate) fn run_cases(cases: &[(&str, fn())]) -> std::process::ExitCode {
     } else {
         std::process::ExitCode::FAILURE
     }
+}
+
+/// Reaps as a worker's reaper does over time: a first look, which only
+/// marks workers whose heartbeat is missing, then a second one after `ttl`
+/// (the dead workers' heartbeat TTL), which takes back their tasks.
+pub(crate) fn reap_twice(queue: &mut Queue, ttl: Duration) -> Reaped {
+    let first = queue.reap(ttl).expect("the first look");
+    assert_eq!((first.returned, first.dead), (0, 0), "the first look took tasks back");
+    std::thread::sleep(ttl + Duration::from_millis(20));
+    queue.reap(ttl).expect("the second look")
 }
 
 /// The tasks of a fetch, failing the test on a malformed payload.

@@ -1,7 +1,11 @@
 //! Tasks as programs: the operator's configuration file that maps task names
 //! to programs, and the handler that runs one with the task's arguments.
 //!
-//! The format is documented on [`ProgramConfig`].
+//! The format is documented on [`ProgramConfig`]; how a program is made to
+//! die with its worker is in the `guard` module.
+
+#[cfg(target_os = "linux")]
+mod guard;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -61,7 +65,11 @@ const OUTPUT_CAP: usize = 64 * 1024;
 /// When the attempt runs out of time, or the worker stops before it ends,
 /// the program is killed together with the processes it started: it runs in
 /// a process group of its own, which also keeps a Ctrl-C at the terminal for
-/// the worker (whose stop gives running tasks their grace period).
+/// the worker (whose stop gives running tasks their grace period). On Linux
+/// the group is also killed when the worker dies in any other way — even by
+/// SIGKILL — within half a second, so a task whose worker died never runs on
+/// beside the copy a reaper hands to another worker. (A process that leaves
+/// the group on purpose, with `setsid` say, is out of reach.)
 ///
 /// # Examples
 ///
@@ -292,6 +300,8 @@ async fn run(program: &Program, job: &Job) -> Result<Value, TaskError> {
     // A group of its own, so that a time limit or a stop ends whatever the
     // program started too (a script's children), not just the program.
     command.process_group(0);
+    #[cfg(target_os = "linux")]
+    guard::install(&mut command);
     // tokio's wrapper around the same `Command`, so the loop can wait for the
     // program without blocking, and a timeout (which drops this future) kills it.
     let mut command = tokio::process::Command::from(command);
