@@ -19,6 +19,8 @@
 //! a disk that fills up, an unreachable Redis, a wrong password, a bad
 //! config file); 1 for any other failure; 130 when interrupted.
 
+mod queue;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,7 +45,7 @@ enum Command {
     /// The Redis task worker and its tools: worker, enqueue, status, dead,
     /// result.
     #[command(flatten)]
-    Queue(concur_worker::cli::Command),
+    Queue(queue::Command),
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +141,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::Bench(args) => bench(args),
-        Command::Queue(command) => ExitCode::from(concur_worker::cli::run(command)),
+        Command::Queue(command) => ExitCode::from(queue::run(command)),
     }
 }

@@ -198,8 +198,18 @@ impl Error {
 
     /// Whether the error is in what the user gave — the URL, the password,
     /// a name, a limit — rather than a failure along the way. An unreachable
-    /// server counts: at start, it is most often a wrong host or port.
-    pub(crate) fn is_bad_input(&self) -> bool {
+    /// or silent server counts: at start, it is most often a wrong host or
+    /// port. The `concur` commands exit with status 2 for these.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_worker::{Queue, QueueConfig};
+    ///
+    /// let err = Queue::connect("http://example.com", QueueConfig::default()).unwrap_err();
+    /// assert!(err.is_bad_input());
+    /// ```
+    pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
             Error::InvalidUrl { .. }

@@ -127,7 +127,12 @@
 //! ```
 //!
 //! The command line (`concur worker`, `enqueue`, `status`, `dead`, `result`)
-//! lives in [`cli`].
+//! is the `concur` binary's (`crates/concur-cli`): this crate is a library
+//! only. It parses no arguments, prints nothing, installs no logging
+//! subscriber — it reports through `tracing`, and a program picks the
+//! subscriber — and handles SIGINT/SIGTERM only when asked
+//! ([`WorkerBuilder::handle_signals`]). So a program embedding a worker pays
+//! for no command-line parser and keeps its own logging.
 //!
 //! # Python
 //!
@@ -136,7 +141,6 @@
 //! worker dies; the reliable fetch here is the one Sidekiq sells as "super
 //! fetch" and RQ approximates with its started-job registry.
 
-pub mod cli;
 mod envelope;
 mod error;
 mod handler;

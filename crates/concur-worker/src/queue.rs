@@ -478,14 +478,16 @@ pub struct DeadRetry {
 /// # Examples
 ///
 /// See [`Status`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WorkerStatus {
     /// The worker's id.
     pub id: String,
     /// Tasks it holds.
     pub processing: u64,
-    /// Time left on its heartbeat; `None` if it has expired (the next reap
-    /// takes its tasks back).
+    /// Time left on its heartbeat; `None` if it is missing (a reap takes
+    /// the worker's tasks back if it stays missing a whole TTL). Serialized
+    /// as `heartbeat_ms`, milliseconds or `null`.
+    #[serde(rename = "heartbeat_ms", serialize_with = "crate::record::serialize_millis")]
     pub heartbeat: Option<Duration>,
 }
 
@@ -503,7 +505,7 @@ pub struct WorkerStatus {
 /// println!("{} done in the last minute", status.done_last_minute);
 /// # Ok::<(), concur_worker::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Status {
     /// Tasks waiting in the pending list.
     pub pending: u64,

@@ -260,3 +260,22 @@ pub(crate) fn unix_seconds(time: SystemTime) -> f64 {
 pub(crate) fn from_unix_seconds(seconds: f64) -> SystemTime {
     Duration::try_from_secs_f64(seconds).ok().and_then(|d| UNIX_EPOCH.checked_add(d)).unwrap_or(UNIX_EPOCH)
 }
+
+/// Serializes an optional duration as whole milliseconds, or `null`.
+pub(crate) fn serialize_millis<S: serde::Serializer>(
+    duration: &Option<std::time::Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(d) => serializer.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Serializes a duration as seconds, a number with a fraction.
+pub(crate) fn serialize_secs<S: serde::Serializer>(
+    duration: &std::time::Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64())
+}

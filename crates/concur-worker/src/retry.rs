@@ -39,11 +39,13 @@ use rand::Rng;
 ///
 /// Python's standard library has no task queue; this is the policy of Celery's
 /// `retry_backoff` / `retry_jitter` and of Sidekiq's retries, in their spirit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RetryPolicy {
-    /// The step after the first failure.
+    /// The step after the first failure. Serialized as `initial_secs`.
+    #[serde(rename = "initial_secs", serialize_with = "crate::record::serialize_secs")]
     pub initial: Duration,
-    /// The largest step.
+    /// The largest step. Serialized as `max_secs`.
+    #[serde(rename = "max_secs", serialize_with = "crate::record::serialize_secs")]
     pub max: Duration,
 }
 

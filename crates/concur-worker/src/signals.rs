@@ -80,8 +80,8 @@ fn on_signal() {
         if worker.stop() {
             tracing::info!(
                 worker = worker.worker,
-                "stopping: no new tasks; running tasks may finish within {:.0} s (signal again to stop at once)",
-                worker.settings.grace.as_secs_f64()
+                "stopping: no new tasks; running tasks may finish within {} (signal again to stop at once)",
+                crate::error::seconds_text(worker.settings.grace)
             );
         } else {
             tracing::warn!(worker = worker.worker, "stopping at once: cancelling running tasks");

@@ -14,9 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
-use rand::Rng;
 
-use crate::Task;
+use crate::{RetryPolicy, Task};
 
 /// Where the worker is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,28 +323,26 @@ impl Shared {
     }
 }
 
-/// Exponential backoff with jitter for reconnecting: 50 ms doubling to 2 s,
-/// each wait drawn from the upper half of its step.
+/// Backoff for reconnecting: the retry policy's exponential steps with
+/// jitter, from 50 ms doubling to 2 s, counting the failures in a row.
 #[derive(Debug)]
 pub(crate) struct Backoff {
-    step: Duration,
+    failures: u32,
 }
 
 impl Backoff {
-    const FIRST: Duration = Duration::from_millis(50);
-    const MAX: Duration = Duration::from_secs(2);
+    const POLICY: RetryPolicy = RetryPolicy { initial: Duration::from_millis(50), max: Duration::from_secs(2) };
 
     pub(crate) fn new() -> Backoff {
-        Backoff { step: Backoff::FIRST }
+        Backoff { failures: 0 }
     }
 
     pub(crate) fn reset(&mut self) {
-        self.step = Backoff::FIRST;
+        self.failures = 0;
     }
 
     pub(crate) fn next_wait(&mut self) -> Duration {
-        let step = self.step;
-        self.step = (self.step * 2).min(Backoff::MAX);
-        rand::rng().random_range(step / 2..=step)
+        self.failures = self.failures.saturating_add(1);
+        Backoff::POLICY.delay(self.failures)
     }
 }

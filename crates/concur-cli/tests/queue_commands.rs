@@ -1,106 +1,17 @@
-//! The queue commands as a user runs them: exit status, what they print,
-//! and what they leave in Redis — bad input (an unreachable server, a wrong
-//! password, a missing or invalid config file, an unknown command or task)
-//! exits with status 2, says what is wrong, and writes nothing.
-//!
-//! A plain program rather than a libtest harness: each command runs as this
-//! executable started again with `CONCUR_CLI_TEST` set, which parses its
-//! arguments as `concur` does (the commands flattened into a clap parser)
-//! and exits with the command's status.
+//! The queue commands as a user runs them, through the `concur` binary:
+//! exit status, what they print, and what they leave in Redis — bad input
+//! (an unreachable or silent server, a wrong password, a missing or invalid
+//! config file, an unknown command or task, a number out of range) exits
+//! with status 2, says what is wrong, and writes nothing.
 
 mod common;
 
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
-use common::{cmd, free_port, Ready, RedisServer};
+use common::{cmd, command, concur, expect, free_port, Ready, RedisServer};
 use concur_worker::{EnqueueOptions, Fetched, QueueConfig};
 use serde_json::{json, Value};
-
-const CHILD: &str = "CONCUR_CLI_TEST";
-
-/// The `concur` binary's shape, as far as the queue commands go.
-#[derive(Parser)]
-#[command(name = "concur")]
-struct Cli {
-    #[command(subcommand)]
-    command: Commands,
-}
-
-#[derive(Subcommand)]
-enum Commands {
-    #[command(flatten)]
-    Queue(concur_worker::cli::Command),
-}
-
-fn main() -> ExitCode {
-    if std::env::var_os(CHILD).is_some() {
-        let Commands::Queue(command) = Cli::parse().command;
-        return ExitCode::from(concur_worker::cli::run(&command));
-    }
-    let cases: [(&str, fn()); 9] = [
-        ("an_unreachable_server_exits_2", unreachable_server),
-        ("a_wrong_password_exits_2_without_echoing_it_or_writing", wrong_password),
-        ("a_missing_or_invalid_config_exits_2_and_writes_nothing", bad_config),
-        ("unknown_commands_and_tasks_exit_2", unknown_commands_and_tasks),
-        ("enqueue_reads_json_arguments_counts_and_delays", enqueue),
-        ("status_shows_the_queue_as_text_and_json", status),
-        ("dead_lists_retries_and_purges", dead),
-        ("result_prints_the_record_or_exits_1", result),
-        ("the_worker_runs_tasks_and_stops_on_sigterm", worker),
-    ];
-    common::run_cases(&cases)
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test knows its path"));
-    command.args(args).env(CHILD, "1").env_remove("CONCUR_REDIS_URL").stdin(Stdio::null());
-    command
-}
-
-/// Runs `concur ARGS` to its end, killing it after 30 s.
-fn concur(args: &[&str]) -> Run {
-    let child = command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the command starts");
-    let pid = child.id() as i32;
-    let finished = Arc::new(AtomicBool::new(false));
-    let watch = finished.clone();
-    let killed = Arc::new(AtomicBool::new(false));
-    let kill = killed.clone();
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !watch.load(Ordering::SeqCst) {
-            if Instant::now() > deadline {
-                kill.store(true, Ordering::SeqCst);
-                // SAFETY: kill(2) on a child of this process that has not been reaped yet.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    });
-    let output = child.wait_with_output().expect("the command's output");
-    finished.store(true, Ordering::SeqCst);
-    assert!(!killed.load(Ordering::SeqCst), "concur {args:?} did not finish within 30 s");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn expect(run: &Run, code: i32, stderr_has: &str) {
-    assert_eq!(run.code, code, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
-    assert!(run.stderr.contains(stderr_has), "stderr should say {stderr_has:?}: {}", run.stderr);
-}
 
 fn keys(server: &RedisServer) -> Vec<String> {
     let mut keys: Vec<String> = cmd(&mut server.raw(), &["KEYS", "*"]);
@@ -108,7 +19,8 @@ fn keys(server: &RedisServer) -> Vec<String> {
     keys
 }
 
-fn unreachable_server() {
+#[test]
+fn an_unreachable_server_exits_2() {
     let url = format!("redis://127.0.0.1:{}", free_port());
     for args in [
         vec!["worker", "--redis", &url],
@@ -122,7 +34,8 @@ fn unreachable_server() {
     expect(&concur(&["status", "--redis", "http://127.0.0.1"]), 2, "is not a Redis URL");
 }
 
-fn wrong_password() {
+#[test]
+fn a_wrong_password_exits_2_without_echoing_it_or_writing() {
     let server = RedisServer::start_with(&["--requirepass", "s3cret"], Ready::Ping);
     let good = format!("redis://:s3cret@127.0.0.1:{}", server.port);
     let bad = format!("redis://:hunter2@127.0.0.1:{}", server.port);
@@ -154,7 +67,8 @@ fn keyspace(url: &str) -> (Vec<String>, Vec<String>) {
     (keys, pending)
 }
 
-fn bad_config() {
+#[test]
+fn a_missing_or_invalid_config_exits_2_and_writes_nothing() {
     let server = RedisServer::start();
     let url = server.url();
     assert_eq!(concur(&["enqueue", "--redis", &url, "echo", "kept"]).code, 0);
@@ -171,12 +85,13 @@ fn bad_config() {
     expect(&concur(&["worker", "--redis", &url, "--config", &invalid]), 2, "is not valid");
     expect(&concur(&["worker", "--redis", &url, "--config", &unknown_program]), 2, "no-such-program-anywhere");
     expect(&concur(&["enqueue", "--redis", &url, "--config", &invalid, "x"]), 2, "is not valid");
-    expect(&concur(&["worker", "--redis", &url, "--concurrency", "0"]), 2, "concurrency must be at least 1");
+    expect(&concur(&["worker", "--redis", &url, "--concurrency", "0"]), 2, "from 1 to 1000000; 0 is out of range");
     assert_eq!(keyspace(&url), before, "a failed start wrote to Redis");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn unknown_commands_and_tasks() {
+#[test]
+fn unknown_commands_and_tasks_exit_2() {
     let server = RedisServer::start();
     let url = server.url();
     expect(&concur(&["frobnicate"]), 2, "unrecognized subcommand");
@@ -203,7 +118,8 @@ fn pending(server: &RedisServer) -> Vec<Value> {
     raw.iter().map(|p| serde_json::from_str(p).expect("an envelope")).collect()
 }
 
-fn enqueue() {
+#[test]
+fn enqueue_reads_json_arguments_counts_and_delays() {
     let server = RedisServer::start();
     let url = server.url();
     let run = concur(&["enqueue", "--redis", &url, "echo", "hello", "3", "\"3\"", "[1,2]", "-1"]);
@@ -237,7 +153,8 @@ fn enqueue() {
     assert!((due - now - 120.0).abs() < 10.0, "due in {} s", due - now);
 }
 
-fn status() {
+#[test]
+fn status_shows_the_queue_as_text_and_json() {
     let server = RedisServer::start();
     let url = server.url();
     let mut queue = server.queue(QueueConfig::default());
@@ -255,7 +172,8 @@ fn status() {
     assert_eq!(json["workers"][0]["id"], json!("w1"));
 }
 
-fn dead() {
+#[test]
+fn dead_lists_retries_and_purges() {
     let server = RedisServer::start();
     let url = server.url();
     let mut queue = server.queue(QueueConfig::default());
@@ -284,7 +202,8 @@ fn dead() {
     assert_eq!(cmd::<i64>(&mut server.raw(), &["LLEN", "{queue}:dead"]), 0);
 }
 
-fn result() {
+#[test]
+fn result_prints_the_record_or_exits_1() {
     let server = RedisServer::start();
     let url = server.url();
     let mut queue = server.queue(QueueConfig::default());
@@ -299,7 +218,8 @@ fn result() {
     expect(&concur(&["result", "--redis", &url, "0000-unknown"]), 1, "no result is stored");
 }
 
-fn worker() {
+#[test]
+fn the_worker_runs_tasks_and_stops_on_sigterm() {
     let server = RedisServer::start();
     let url = server.url();
     let mut child = command(&["worker", "--redis", &url, "--concurrency", "4", "--grace", "5"])
@@ -336,4 +256,78 @@ fn worker() {
     assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.contains("worker started") && stderr.contains("worker stopped"), "{stderr}");
     assert!(queue.status().unwrap().workers.is_empty(), "the worker retired");
+}
+
+#[test]
+fn a_server_that_accepts_but_never_answers_is_named_within_the_connect_timeout() {
+    // Something that takes connections and says nothing, like a wrong service.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("redis://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in silent.incoming().take(6) {
+            open.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    for args in [
+        vec!["status", "--redis", &url, "--connect-timeout", "1"],
+        vec!["enqueue", "--redis", &url, "--connect-timeout", "0.5", "sleep", "1"],
+        vec!["worker", "--redis", &url, "--connect-timeout", "1"],
+    ] {
+        let started = Instant::now();
+        let run = concur(&args);
+        let timeout = args[args.iter().position(|a| *a == "--connect-timeout").unwrap() + 1];
+        expect(&run, 2, &format!("Redis at {url} did not answer within {timeout} s"));
+        assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+        assert!(started.elapsed() < Duration::from_secs(20), "{args:?} took {:?}", started.elapsed());
+    }
+    drop(held);
+}
+
+#[test]
+fn every_number_states_its_range_and_a_negative_one_is_out_of_range() {
+    let url = format!("redis://127.0.0.1:{}", free_port());
+    for (args, says) in [
+        (vec!["worker", "--concurrency", "-5"], "from 1 to 1000000; -5 is out of range"),
+        (vec!["worker", "--concurrency", "0"], "from 1 to 1000000; 0 is out of range"),
+        (vec!["worker", "--heartbeat-ttl", "nan"], "finite number of seconds of 0.3 or more"),
+        (vec!["worker", "--heartbeat-ttl", "0"], "of 0.3 or more; 0 is out of range"),
+        (vec!["worker", "--grace", "-1"], "of 0 or more; -1 is out of range"),
+        (vec!["worker", "--loading-wait", "inf"], "finite number of seconds of 0 or more"),
+        (vec!["status", "--connect-timeout", "0"], "above 0; 0 is out of range"),
+        (vec!["enqueue", "--count", "-2", "sleep", "1"], "-2 is out of range"),
+        (vec!["enqueue", "--max-attempts", "0", "sleep", "1"], "0 is out of range"),
+        (vec!["enqueue", "--timeout", "-3", "sleep", "1"], "-3 is out of range"),
+        (vec!["enqueue", "--delay", "-1s", "sleep", "1"], "-1s is out of range"),
+        (vec!["dead", "list", "--limit", "-1"], "-1 is out of range"),
+    ] {
+        let mut args = args.clone();
+        args.extend(["--redis", &url]);
+        let run = concur(&args);
+        expect(&run, 2, says);
+        assert!(!run.stderr.contains("unexpected argument"), "{args:?}: {}", run.stderr);
+    }
+    // The help states each range.
+    let help = concur(&["worker", "--help"]).stdout;
+    for range in ["(1 to 1000000)", "(0 or more)", "(0.3 or more", "(more than 0)"] {
+        assert!(help.contains(range), "{range:?} missing from the help:\n{help}");
+    }
+}
+
+#[test]
+fn status_shows_the_dead_letters_trimmed_at_the_cap() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let mut queue = server.queue(QueueConfig { dead_cap: 2, ..QueueConfig::default() });
+    queue.enqueue_many("nope", (0..5).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    queue.heartbeat("w1", Duration::from_secs(30)).unwrap();
+    for fetched in queue.fetch("w1", 5, Duration::ZERO).unwrap() {
+        let Fetched::Task(task) = fetched else { panic!("a task") };
+        queue.reject("w1", &task, "no handler").unwrap();
+    }
+    let run = concur(&["status", "--redis", &url]);
+    assert!(run.stdout.contains("trimmed     3 dead-letter entries dropped"), "{}", run.stdout);
+    let json: Value = serde_json::from_str(&concur(&["status", "--redis", &url, "--json"]).stdout).unwrap();
+    assert_eq!((json["dead"].clone(), json["dead_trimmed"].clone()), (json!(2), json!(3)));
 }

@@ -1,0 +1,137 @@
+//! The queue commands — `worker`, `enqueue`, `status`, `dead` and `result` —
+//! as clap types and functions that return the process's exit status.
+//!
+//! ```text
+//! concur worker  [--redis URL] [--queue NAME] [--concurrency N] [--config FILE] [--grace SECONDS]
+//! concur enqueue [--queue NAME] [--delay 10s] [--count N] TASK [ARGS..]
+//! concur status  [--json]
+//! concur dead list [--limit N] [--json] | dead retry (ID.. | --all) | dead purge --yes
+//! concur result ID
+//! ```
+//!
+//! Every command takes `--redis URL` (or the environment variable
+//! `CONCUR_REDIS_URL`, which keeps a password out of the process list),
+//! `--queue NAME`, `--connect-timeout SECONDS` and `--tls-ca-file FILE`.
+//!
+//! Exit status: 0 on success; 2 for bad input — an unreachable or silent
+//! server, a wrong password, a bad URL or name, a number out of range, a
+//! missing or invalid configuration file, an unknown task or command (clap's
+//! own usage errors are 2 as well); 1 for anything else, such as a
+//! connection lost midway or no stored result. A command that fails to start
+//! has not written to Redis.
+//!
+//! The logic is `concur_worker`'s; what lives here is what only a program
+//! decides: the arguments, what is printed and how, the exit status, and the
+//! global logging subscriber of `concur worker`.
+
+mod dead;
+mod enqueue;
+mod numbers;
+mod status;
+mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use concur_worker::{Error, Queue, QueueConfig, DEFAULT_REDIS_URL};
+
+/// Exit status for success.
+const OK: u8 = 0;
+/// Exit status for a failure along the way.
+const FAILED: u8 = 1;
+/// Exit status for bad input.
+const BAD_INPUT: u8 = 2;
+
+/// Where the queue is: the options every command shares.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RedisArgs {
+    /// The Redis server: redis://[:password@]host[:port][/db], or rediss://… for TLS.
+    #[arg(long, env = "CONCUR_REDIS_URL", default_value = DEFAULT_REDIS_URL, value_name = "URL", hide_env_values = true)]
+    redis: String,
+    /// The queue's name.
+    #[arg(long, default_value = "queue", value_name = "NAME")]
+    queue: String,
+    /// Seconds to wait for Redis to accept a connection and answer it (more than 0).
+    #[arg(long, default_value = "5", value_name = "SECONDS", value_parser = numbers::seconds_above_zero)]
+    connect_timeout: Duration,
+    /// A PEM file of CA certificates to trust for rediss://, instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    tls_ca_file: Option<PathBuf>,
+}
+
+impl RedisArgs {
+    fn config(&self) -> QueueConfig {
+        QueueConfig {
+            tls_ca_file: self.tls_ca_file.clone(),
+            connect_timeout: self.connect_timeout,
+            ..QueueConfig::named(&self.queue)
+        }
+    }
+
+    fn connect(&self) -> Result<Queue, Error> {
+        Queue::connect(&self.redis, self.config())
+    }
+}
+
+/// The queue commands, flattened into the binary's own.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run tasks from a Redis queue until SIGINT or SIGTERM (a second signal stops at once).
+    Worker(worker::WorkerArgs),
+    /// Add tasks to a queue.
+    Enqueue(enqueue::EnqueueArgs),
+    /// Show a queue: pending, processing per worker, delayed, dead, recent throughput.
+    Status(status::StatusArgs),
+    /// List, retry or purge the tasks in the dead-letter list.
+    Dead(dead::DeadArgs),
+    /// Show the stored result of a task.
+    Result(dead::ResultArgs),
+}
+
+/// Runs a queue command; returns the exit status.
+pub(crate) fn run(command: &Command) -> u8 {
+    let (name, outcome) = match command {
+        Command::Worker(args) => ("worker", worker::run(args)),
+        Command::Enqueue(args) => ("enqueue", enqueue::run(args)),
+        Command::Status(args) => ("status", status::run(args)),
+        Command::Dead(args) => ("dead", dead::run(args)),
+        Command::Result(args) => ("result", dead::run_result(args)),
+    };
+    match outcome {
+        Ok(()) => OK,
+        Err(failure) => {
+            eprintln!("concur {name}: {}", failure.message);
+            failure.code
+        }
+    }
+}
+
+/// A failed command: what to print and the exit status.
+#[derive(Debug)]
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn bad_input(message: impl Into<String>) -> Failure {
+        Failure { code: BAD_INPUT, message: message.into() }
+    }
+
+    fn failed(message: impl Into<String>) -> Failure {
+        Failure { code: FAILED, message: message.into() }
+    }
+
+    /// Output that could not be written (a closed pipe, a full disk).
+    fn print(error: std::io::Error) -> Failure {
+        Failure::failed(format!("could not print: {error}"))
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        let code = if error.is_bad_input() { BAD_INPUT } else { FAILED };
+        Failure { code, message: error.to_string() }
+    }
+}

@@ -1,0 +1,77 @@
+//! `concur status`: a queue at a glance, as a table or as JSON.
+
+use clap::Args;
+use concur_worker::{Queue, Status};
+use serde::Serialize;
+
+use super::{Failure, RedisArgs};
+
+/// `concur status`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    redis: RedisArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The JSON form: the status as the library serializes it, with the total
+/// in processing beside it.
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    queue: &'a str,
+    processing: u64,
+    #[serde(flatten)]
+    status: &'a Status,
+}
+
+/// Prints the queue's status.
+pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
+    let mut queue = args.redis.connect()?;
+    let status = queue.status()?;
+    let text = if args.json {
+        let json = StatusJson { queue: queue.keys().name(), processing: status.processing(), status: &status };
+        serde_json::to_string(&json).map_err(|e| Failure::failed(format!("could not write the status as JSON: {e}")))?
+    } else {
+        table(&queue, &status)
+    };
+    println!("{text}");
+    Ok(())
+}
+
+fn table(queue: &Queue, status: &Status) -> String {
+    let mut lines = vec![
+        format!("queue {:?} at {}", queue.keys().name(), queue.url()),
+        format!("  pending     {}", status.pending),
+        format!("  processing  {} ({} workers)", status.processing(), status.workers.len()),
+    ];
+    for worker in &status.workers {
+        let heartbeat = match worker.heartbeat {
+            Some(left) => format!("heartbeat {:.1} s left", left.as_secs_f64()),
+            None => "heartbeat missing: taken for dead if it stays missing".to_owned(),
+        };
+        lines.push(format!("    {:<30} {:>6}  {heartbeat}", worker.id, worker.processing));
+    }
+    lines.extend([
+        format!("  delayed     {}", status.delayed),
+        format!("  dead        {}", status.dead),
+        format!("  results     {} kept", status.results),
+        format!(
+            "  throughput  {} done in the last minute ({:.1}/s)",
+            status.done_last_minute,
+            status.done_last_minute as f64 / 60.0
+        ),
+        format!(
+            "  totals      done {}, retried {}, dead {}, reaped {}",
+            status.done, status.retried, status.dead_total, status.reaped
+        ),
+    ]);
+    if status.dead_trimmed > 0 {
+        lines.push(format!(
+            "  trimmed     {} dead-letter entries dropped at the list's cap (the oldest first)",
+            status.dead_trimmed
+        ));
+    }
+    lines.join("\n")
+}

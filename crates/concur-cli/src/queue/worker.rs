@@ -1,0 +1,67 @@
+//! `concur worker`: the worker library's `Worker`, set up from the command
+//! line, logging to standard error.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use concur_worker::{QueueConfig, Worker, DEFAULT_CONCURRENCY};
+use tracing_subscriber::EnvFilter;
+
+use super::{numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
+
+/// `concur worker`.
+#[derive(Debug, Clone, Args)]
+#[command(allow_negative_numbers = true)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    redis: RedisArgs,
+    /// How many tasks run at once (1 to 1000000).
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = numbers::concurrency)]
+    concurrency: usize,
+    /// A JSON file mapping task names to programs, e.g.
+    /// {"tasks": {"resize": {"program": "/usr/bin/convert", "args": ["-resize", "50%"]}}}.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Seconds running tasks may take to finish after SIGINT/SIGTERM before they are returned to the queue (0 or more).
+    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = numbers::seconds_from_zero)]
+    grace: Duration,
+    /// Seconds the worker's heartbeat lasts (0.3 or more); it is renewed every third of that, and a worker whose
+    /// heartbeat stays missing this long after a reaper first misses it is taken for dead.
+    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = numbers::heartbeat_ttl)]
+    heartbeat_ttl: Duration,
+    /// Seconds to wait at start for a Redis that is still loading its data (0 or more; 0: fail at once).
+    #[arg(long, default_value = "60", value_name = "SECONDS", value_parser = numbers::seconds_from_zero)]
+    loading_wait: Duration,
+    /// Dead-letter entries kept (1 or more); past it the oldest are dropped, counted, and a warning is logged.
+    #[arg(long, default_value = "10000", value_name = "N", value_parser = numbers::count)]
+    dead_cap: usize,
+    /// Log only warnings and errors (RUST_LOG, when set, decides instead).
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs the worker until SIGINT or SIGTERM.
+pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
+    let level = if args.quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // Fails only if a subscriber is already installed, which then serves.
+    let _ =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+    let mut builder = Worker::builder()
+        .redis(&args.redis.redis)
+        .queue_config(QueueConfig { dead_cap: args.dead_cap, ..args.redis.config() })
+        .concurrency(args.concurrency)
+        .grace_period(args.grace)
+        .heartbeat_ttl(args.heartbeat_ttl)
+        .loading_wait(args.loading_wait);
+    if let Some(config) = &args.config {
+        builder = builder.config_file(config);
+    }
+    match builder.build().and_then(Worker::run) {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            Err(Failure { code: if error.is_bad_input() { BAD_INPUT } else { FAILED }, message: error.to_string() })
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! `concur worker` under the faults an operator meets, driven as an operator
+//! drives it: program tasks whose exits deliver SIGCHLD by the thousand, a
+//! Ctrl-C, a worker killed with SIGKILL while its programs (and their
+//! children) run, Redis flushed under running workers, a Redis that may
+//! evict keys, and a full dead-letter list.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::{cmd, wait_until, Ready, RedisServer, Scratch, WorkerProcess};
+use concur_worker::{EnqueueOptions, QueueConfig};
+use serde_json::json;
+
+/// Log lines that would mean the worker took a signal for a lost connection,
+/// or a finished task for a reaped one.
+const FALSE_ALARMS: [&str; 5] =
+    ["lost the connection", "could not fetch", "could not acknowledge", "reaper had already", "retrying with backoff"];
+
+fn done(server: &RedisServer) -> u64 {
+    server.queue(QueueConfig::default()).status().expect("status").done
+}
+
+/// How many times each line occurs in `file`.
+fn line_counts(file: &std::path::Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let mut counts = HashMap::new();
+    for line in text.lines() {
+        *counts.entry(line.to_owned()).or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn two_thousand_program_tasks_at_concurrency_100_are_acknowledged_once_with_no_reconnect() {
+    const TOTAL: u64 = 2000;
+    let server = RedisServer::start();
+    let scratch = Scratch::new("sigchld");
+    let runs = scratch.path("runs");
+    let script = format!("echo \"$1\" >> {}", runs.display());
+    let config = scratch.write(
+        "tasks.json",
+        &json!({"tasks": {"record": {"program": "/bin/sh", "args": ["-c", script, "record"]}}}).to_string(),
+    );
+    let url = server.url();
+    let mut worker =
+        WorkerProcess::start(&["--redis", &url, "--config", &config, "--concurrency", "100"], &scratch.path("log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("record", (0..TOTAL).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    wait_until("every task is done", Duration::from_secs(180), || done(&server) == TOTAL);
+    let log = worker.stop();
+
+    for alarm in FALSE_ALARMS {
+        assert!(!log.contains(alarm), "the worker logged {alarm:?}:\n{log}");
+    }
+    assert!(log.contains("reconnects=0"), "the stop line reports no reconnect:\n{log}");
+    assert!(!log.contains("maxmemory-policy"), "no eviction warning against a noeviction server:\n{log}");
+    let counts = line_counts(&runs);
+    assert_eq!(counts.len() as u64, TOTAL, "every task ran");
+    let twice: Vec<_> = counts.iter().filter(|(_, &n)| n != 1).collect();
+    assert!(twice.is_empty(), "tasks that ran more than once: {twice:?}");
+    let status = server.queue(QueueConfig::default()).status().unwrap();
+    assert_eq!((status.done, status.pending, status.processing(), status.reaped), (TOTAL, 0, 0, 0));
+}
+
+#[test]
+fn ctrl_c_stops_an_idle_worker_without_a_false_alarm() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("ctrl-c");
+    let url = server.url();
+    for round in 0..3 {
+        let mut worker = WorkerProcess::start(&["--redis", &url], &scratch.path(&format!("log{round}")));
+        worker.wait_for_log("worker started", Duration::from_secs(30));
+        // Let it block in its idle fetch.
+        std::thread::sleep(Duration::from_millis(300));
+        worker.signal(libc::SIGINT);
+        let stopping = Instant::now();
+        assert_eq!(worker.wait(Duration::from_secs(30)), 0, "{}", worker.log());
+        let log = worker.log();
+        assert!(stopping.elapsed() < Duration::from_secs(10), "the stop took {:?}", stopping.elapsed());
+        for alarm in FALSE_ALARMS {
+            assert!(!log.contains(alarm), "round {round}: the worker logged {alarm:?}:\n{log}");
+        }
+        assert!(log.contains("worker stopped"), "{log}");
+    }
+}
+
+/// Whether `pid` is a process that still runs (a zombie has ended).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// The process group of `pid`.
+fn group_of(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    let (_, rest) = stat.rsplit_once(')').expect("a stat line");
+    rest.split_whitespace().nth(2).and_then(|g| g.parse().ok()).expect("the process group")
+}
+
+#[test]
+fn a_worker_killed_with_sigkill_takes_its_programs_and_their_children_with_it() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("sigkill");
+    let pids = scratch.path("pids");
+    // Each task starts a child of its own, writes both ids, and waits.
+    let script = format!("sleep 60 & echo \"$$ $!\" >> {}; wait", pids.display());
+    let config = scratch
+        .write("tasks.json", &json!({"tasks": {"nest": {"program": "/bin/sh", "args": ["-c", script]}}}).to_string());
+    let url = server.url();
+    let mut worker =
+        WorkerProcess::start(&["--redis", &url, "--config", &config, "--concurrency", "4"], &scratch.path("log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("nest", (0..4).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
+    wait_until("four programs and their children run", Duration::from_secs(30), || line_counts(&pids).len() == 4);
+    let mut processes: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .split_whitespace()
+        .map(|pid| pid.parse().expect("a process id"))
+        .collect();
+    // The leaders of the programs' groups are the worker's own children.
+    let groups: Vec<i32> = processes.iter().map(|&pid| group_of(pid)).collect();
+    processes.extend(groups);
+    assert!(processes.iter().all(|&pid| alive(pid)), "every process runs before the kill");
+
+    worker.signal(libc::SIGKILL);
+    worker.wait(Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(1));
+    let survivors: Vec<i32> = processes.iter().copied().filter(|&pid| alive(pid)).collect();
+    for &pid in &survivors {
+        // SAFETY: kill(2) with plain integers; cleans up after a failure.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(survivors.is_empty(), "processes outlived their worker by a second: {survivors:?} of {processes:?}");
+}
+
+#[test]
+fn redis_flushed_under_running_workers_runs_no_task_twice() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("flush");
+    let starts = scratch.path("starts");
+    let script = format!("echo \"$1\" >> {}; sleep 3", starts.display());
+    let config = scratch.write(
+        "tasks.json",
+        &json!({"tasks": {"slow": {"program": "/bin/sh", "args": ["-c", script, "slow"]}}}).to_string(),
+    );
+    let url = server.url();
+    let args = ["--redis", &url, "--config", &config, "--concurrency", "10", "--heartbeat-ttl", "1"];
+    let mut first = WorkerProcess::start(&args, &scratch.path("first.log"));
+    first.wait_for_log("worker started", Duration::from_secs(30));
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("slow", (0..10).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    wait_until("the first worker runs all ten", Duration::from_secs(30), || line_counts(&starts).len() == 10);
+    // A second worker, whose reaper looks every half second or so.
+    let mut second = WorkerProcess::start(&args, &scratch.path("second.log"));
+    second.wait_for_log("worker started", Duration::from_secs(30));
+    let _: () = cmd(&mut server.raw(), &["FLUSHALL"]);
+    // New work after the flush runs once, on either worker.
+    producer.enqueue_many("slow", (10..15).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    wait_until("the five new tasks are done", Duration::from_secs(30), || done(&server) == 5);
+    // The ten flushed tasks end by now.
+    std::thread::sleep(Duration::from_secs(1));
+    let first = first.stop();
+    let second = second.stop();
+
+    let counts = line_counts(&starts);
+    assert_eq!(counts.len(), 15, "{counts:?}");
+    assert!(counts.values().all(|&n| n == 1), "a task ran twice: {counts:?}");
+    for log in [&first, &second] {
+        assert!(!log.contains("reaper had already"), "no reaper took a live worker:\n{log}");
+    }
+    assert!(first.contains("no longer in this worker's processing list"), "{first}");
+    assert_eq!(server.queue(QueueConfig::default()).status().unwrap().reaped, 0);
+}
+
+#[test]
+fn a_worker_warns_once_when_redis_may_evict_its_keys() {
+    let server = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"], Ready::Ping);
+    let scratch = Scratch::new("evict");
+    let url = server.url();
+    let mut worker = WorkerProcess::start(&["--redis", &url], &scratch.path("log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let log = worker.stop();
+    assert_eq!(log.matches("maxmemory-policy is allkeys-lru").count(), 1, "{log}");
+    assert!(log.contains("maxmemory-policy noeviction"), "the warning names the setting to use:\n{log}");
+}
+
+#[test]
+fn a_full_dead_letter_list_is_trimmed_with_a_warning_the_first_time() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("trim");
+    let url = server.url();
+    let mut worker = WorkerProcess::start(&["--redis", &url, "--dead-cap", "2"], &scratch.path("log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("no-such-task", (0..6).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    wait_until("every task is dead-lettered", Duration::from_secs(30), || {
+        server.queue(QueueConfig::default()).status().unwrap().dead_total == 6
+    });
+    let log = worker.stop();
+    assert_eq!(log.matches("the dead-letter list is full").count(), 1, "{log}");
+    let status = server.queue(QueueConfig::default()).status().unwrap();
+    assert_eq!((status.dead, status.dead_trimmed), (2, 4));
+}
