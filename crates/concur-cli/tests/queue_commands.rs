@@ -10,7 +10,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{cmd, command, concur, expect, free_port, Ready, RedisServer};
-use concur_worker::{EnqueueOptions, Fetched, QueueConfig};
+use concur_worker::protocol::Fetched;
+use concur_worker::{EnqueueOptions, QueueConfig};
 use serde_json::{json, Value};
 
 fn keys(server: &RedisServer) -> Vec<String> {

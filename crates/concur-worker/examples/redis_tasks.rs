@@ -18,7 +18,8 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use concur_worker::{Queue, QueueConfig, Worker};
+use concur_worker::protocol::Connection;
+use concur_worker::{QueueConfig, Worker};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut url = None;
@@ -42,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // The producer: plain pushes of bare integers, as the reference does them.
-    let mut producer = Queue::connect(&url, QueueConfig::default())?;
+    let mut producer = Connection::connect(&url, QueueConfig::default())?;
     let start = Instant::now();
     for n in [5, 3, 1] {
         producer.enqueue_raw(n.to_string().as_bytes())?;

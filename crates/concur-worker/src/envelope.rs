@@ -41,7 +41,7 @@ pub const SLEEP_TASK: &str = "sleep";
 /// # Examples
 ///
 /// ```
-/// use concur_worker::Envelope;
+/// use concur_worker::protocol::Envelope;
 /// use serde_json::json;
 ///
 /// let envelope = Envelope::new("echo", vec![json!("hi")]);
@@ -115,8 +115,8 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let a = concur_worker::Envelope::new("echo", vec![]);
-    /// let b = concur_worker::Envelope::new("echo", vec![]);
+    /// let a = concur_worker::protocol::Envelope::new("echo", vec![]);
+    /// let b = concur_worker::protocol::Envelope::new("echo", vec![]);
     /// assert_ne!(a.id, b.id);
     /// assert_eq!(a.attempts, 0);
     /// ```
@@ -140,8 +140,8 @@ impl Envelope {
     /// # Examples
     ///
     /// ```
-    /// let envelope = concur_worker::Envelope::new("sleep", vec![serde_json::json!(1)]);
-    /// let back = concur_worker::parse(envelope.to_json().as_bytes(), 1024).unwrap();
+    /// let envelope = concur_worker::protocol::Envelope::new("sleep", vec![serde_json::json!(1)]);
+    /// let back = concur_worker::protocol::parse(envelope.to_json().as_bytes(), 1024).unwrap();
     /// assert_eq!(back, envelope);
     /// ```
     pub fn to_json(&self) -> String {
@@ -156,7 +156,7 @@ impl Envelope {
 /// # Examples
 ///
 /// ```
-/// use concur_worker::{parse, MalformedReason};
+/// use concur_worker::protocol::{parse, MalformedReason};
 ///
 /// let reason = parse(b"{not json", 1024).unwrap_err();
 /// assert!(matches!(reason, MalformedReason::NotJson(_)));
@@ -201,7 +201,7 @@ pub enum MalformedReason {
 /// # Examples
 ///
 /// ```
-/// use concur_worker::parse;
+/// use concur_worker::protocol::parse;
 /// use serde_json::json;
 ///
 /// let bare = parse(b"5", 1024).unwrap();

@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
-/// What went wrong in a call to [`Queue`](crate::Queue).
+/// What went wrong in a call to a [`Client`](crate::Client) or a
+/// [`protocol::Connection`](crate::protocol::Connection).
 ///
 /// # Examples
 ///
 /// ```
-/// use concur_worker::{Error, Queue, QueueConfig};
+/// use concur_worker::{Client, Error, QueueConfig};
 ///
-/// let err = Queue::connect("http://example.com", QueueConfig::default()).unwrap_err();
+/// let err = Client::connect("http://example.com", QueueConfig::default()).unwrap_err();
 /// assert!(matches!(err, Error::InvalidUrl { .. }));
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -204,9 +205,9 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use concur_worker::{Queue, QueueConfig};
+    /// use concur_worker::{Client, QueueConfig};
     ///
-    /// let err = Queue::connect("http://example.com", QueueConfig::default()).unwrap_err();
+    /// let err = Client::connect("http://example.com", QueueConfig::default()).unwrap_err();
     /// assert!(err.is_bad_input());
     /// ```
     pub fn is_bad_input(&self) -> bool {

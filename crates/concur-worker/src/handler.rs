@@ -80,7 +80,7 @@ impl Job {
         }
     }
 
-    pub(crate) fn for_task(task: &crate::Task, timeout: Duration) -> Job {
+    pub(crate) fn for_task(task: &crate::protocol::Task, timeout: Duration) -> Job {
         Job {
             id: task.id().to_owned(),
             name: task.name().to_owned(),

@@ -20,7 +20,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// assert_eq!(concur_worker::MAX_NAME_LEN, 128);
+/// assert_eq!(concur_worker::protocol::MAX_NAME_LEN, 128);
 /// ```
 pub const MAX_NAME_LEN: usize = 128;
 
@@ -29,7 +29,7 @@ pub const MAX_NAME_LEN: usize = 128;
 /// # Examples
 ///
 /// ```
-/// use concur_worker::Keys;
+/// use concur_worker::protocol::Keys;
 ///
 /// let keys = Keys::new("queue")?;
 /// assert_eq!(keys.pending(), "queue");
@@ -59,7 +59,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// use concur_worker::Keys;
+    /// use concur_worker::protocol::Keys;
     ///
     /// assert!(Keys::new("emails").is_ok());
     /// assert!(Keys::new("a{b}").is_err());
@@ -74,7 +74,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("queue")?.name(), "queue");
+    /// assert_eq!(concur_worker::protocol::Keys::new("queue")?.name(), "queue");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn name(&self) -> &str {
@@ -87,7 +87,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("queue")?.pending(), "queue");
+    /// assert_eq!(concur_worker::protocol::Keys::new("queue")?.pending(), "queue");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn pending(&self) -> &str {
@@ -99,7 +99,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.processing("w1"), "{q}:processing:w1");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.processing("w1"), "{q}:processing:w1");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn processing(&self, worker: &str) -> String {
@@ -111,7 +111,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.heartbeat("w1"), "{q}:heartbeat:w1");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.heartbeat("w1"), "{q}:heartbeat:w1");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn heartbeat(&self, worker: &str) -> String {
@@ -127,7 +127,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.worker_info("w1"), "{q}:worker:w1");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.worker_info("w1"), "{q}:worker:w1");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn worker_info(&self, worker: &str) -> String {
@@ -139,7 +139,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.workers(), "{q}:workers");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.workers(), "{q}:workers");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn workers(&self) -> String {
@@ -152,7 +152,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.delayed(), "{q}:delayed");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.delayed(), "{q}:delayed");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn delayed(&self) -> String {
@@ -164,7 +164,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.dead(), "{q}:dead");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.dead(), "{q}:dead");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn dead(&self) -> String {
@@ -176,7 +176,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.result("abc"), "{q}:result:abc");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.result("abc"), "{q}:result:abc");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn result(&self, id: &str) -> String {
@@ -189,7 +189,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.results(), "{q}:results");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.results(), "{q}:results");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn results(&self) -> String {
@@ -202,7 +202,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.reaped(), "{q}:reaped");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.reaped(), "{q}:reaped");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn reaped(&self) -> String {
@@ -215,7 +215,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.stats(), "{q}:stats");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.stats(), "{q}:stats");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn stats(&self) -> String {
@@ -228,7 +228,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur_worker::Keys::new("q")?.done_in_second(1_700_000_000), "{q}:done:1700000000");
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.done_in_second(1_700_000_000), "{q}:done:1700000000");
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn done_in_second(&self, second: u64) -> String {
@@ -241,7 +241,7 @@ impl Keys {
     /// # Examples
     ///
     /// ```
-    /// let keys = concur_worker::Keys::new("q")?;
+    /// let keys = concur_worker::protocol::Keys::new("q")?;
     /// assert!(keys.fixed().contains(&"{q}:dead".to_string()));
     /// # Ok::<(), concur_worker::Error>(())
     /// ```

@@ -66,12 +66,11 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use concur_worker::{EnqueueOptions, Job, Queue, QueueConfig, TaskError, Worker};
+//! use concur_worker::{Client, EnqueueOptions, Job, QueueConfig, TaskError, Worker};
 //! use serde_json::json;
 //!
-//! let mut producer = Queue::connect("redis://127.0.0.1:6379", QueueConfig::default())?;
+//! let mut producer = Client::connect("redis://127.0.0.1:6379", QueueConfig::default())?;
 //! let id = producer.enqueue("add", vec![json!(2), json!(3)], &EnqueueOptions::default())?;
-//! producer.enqueue_raw(b"1")?; // the reference's producer: `redis-cli LPUSH queue 1`
 //!
 //! let worker = Worker::builder()
 //!     .redis("redis://127.0.0.1:6379")
@@ -90,41 +89,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The protocol layer underneath is [`Queue`] and the types it hands out. It
-//! is synchronous (redis-rs's blocking API), one connection per `Queue`, and
-//! usable on its own:
+//! # Layers
 //!
-//! ```no_run
-//! use std::time::Duration;
-//! use concur_worker::{EnqueueOptions, Fetched, Queue, QueueConfig};
-//! use serde_json::json;
-//!
-//! // A producer: the built-in `sleep` task, as JSON and as the reference's bare number.
-//! let mut producer = Queue::connect("redis://127.0.0.1:6379", QueueConfig::default())?;
-//! producer.enqueue("sleep", vec![json!(1)], &EnqueueOptions::default())?;
-//! producer.enqueue_raw(b"2")?;
-//!
-//! // A hand-made worker loop.
-//! let mut queue = producer.try_clone()?;
-//! let worker = concur_worker::new_worker_id();
-//! queue.heartbeat(&worker, Duration::from_secs(30))?;
-//! for fetched in queue.fetch(&worker, 8, Duration::from_secs(1))? {
-//!     match fetched {
-//!         Fetched::Task(task) => match task.name() {
-//!             "sleep" => {
-//!                 std::thread::sleep(Duration::from_secs_f64(task.args()[0].as_f64().unwrap_or(0.0)));
-//!                 queue.ack(&worker, &task, &json!(null))?;
-//!             }
-//!             other => {
-//!                 queue.reject(&worker, &task, &format!("no handler for {other:?}"))?;
-//!             }
-//!         },
-//!         Fetched::Malformed(bad) => eprintln!("dead-lettered a payload: {}", bad.reason),
-//!     }
-//! }
-//! queue.retire(&worker)?;
-//! # Ok::<(), concur_worker::Error>(())
-//! ```
+//! - The front door: [`Client`] for producers and operators (enqueue,
+//!   status, dead letters, results) and [`Worker`] for running tasks.
+//! - [`protocol`]: the queue protocol's steps one call each (fetch,
+//!   acknowledge, fail, heartbeat, reap, …), which keep at-least-once
+//!   delivery only when called in the order `docs/PROTOCOL.md` gives — for
+//!   writing or testing a worker of one's own.
 //!
 //! The command line (`concur worker`, `enqueue`, `status`, `dead`, `result`)
 //! is the `concur` binary's (`crates/concur-cli`): this crate is a library
@@ -141,27 +113,26 @@
 //! worker dies; the reliable fetch here is the one Sidekiq sells as "super
 //! fetch" and RQ approximates with its started-job registry.
 
+mod client;
+mod config;
 mod envelope;
 mod error;
 mod handler;
 mod keys;
 mod programs;
-mod queue;
+pub mod protocol;
 mod record;
 mod retry;
 mod scripts;
 mod signals;
 mod worker;
 
-pub use envelope::{parse, Envelope, MalformedReason, SLEEP_TASK};
+pub use client::{Client, DeadRetry, EnqueueOptions, Status, WorkerStatus};
+pub use config::QueueConfig;
+pub use envelope::SLEEP_TASK;
 pub use error::Error;
 pub use handler::{Job, TaskError};
-pub use keys::{Keys, MAX_NAME_LEN};
 pub use programs::{ConfigError, ProgramConfig};
-pub use queue::{
-    new_worker_id, Acked, Beat, DeadRetry, EnqueueOptions, FailOutcome, Fetched, Malformed, Promoted, Queue,
-    QueueConfig, Reaped, Status, Task, WorkerStatus,
-};
 pub use record::{DeadEntry, DeadKind, ResultStatus, TaskResult};
 pub use retry::RetryPolicy;
 pub use worker::{RunReport, Shutdown, Worker, WorkerBuilder, WorkerError, DEFAULT_CONCURRENCY, DEFAULT_REDIS_URL};

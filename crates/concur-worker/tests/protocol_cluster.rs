@@ -6,7 +6,8 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{cmd, wait_until, Ready, RedisServer};
-use concur_worker::{Acked, EnqueueOptions, FailOutcome, Fetched, Keys, QueueConfig, Task};
+use concur_worker::protocol::{Acked, FailOutcome, Fetched, Keys, Task};
+use concur_worker::{EnqueueOptions, QueueConfig};
 use serde_json::json;
 
 /// A one-node cluster that owns all 16384 slots.

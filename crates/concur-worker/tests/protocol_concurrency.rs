@@ -11,7 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{tasks, RedisServer};
-use concur_worker::{Acked, EnqueueOptions, QueueConfig, Task};
+use concur_worker::protocol::{Acked, Task};
+use concur_worker::{EnqueueOptions, QueueConfig};
 use serde_json::json;
 
 /// Every stress loop here stops by this deadline, so a bug fails instead of hanging.

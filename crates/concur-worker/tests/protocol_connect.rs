@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{cmd, free_port, Ready, RedisServer};
-use concur_worker::{EnqueueOptions, Error, Fetched, Queue, QueueConfig};
+use concur_worker::protocol::{Connection, Fetched};
+use concur_worker::{EnqueueOptions, Error, QueueConfig};
 use serde_json::json;
 
 fn quick() -> QueueConfig {
@@ -19,7 +20,7 @@ fn quick() -> QueueConfig {
 #[test]
 fn an_unreachable_server_is_named_in_the_error() {
     let url = format!("redis://127.0.0.1:{}", free_port());
-    let err = Queue::connect(&url, quick()).unwrap_err();
+    let err = Connection::connect(&url, quick()).unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
     assert!(err.is_transient());
     let message = err.to_string();
@@ -30,7 +31,7 @@ fn an_unreachable_server_is_named_in_the_error() {
 fn a_wrong_password_is_reported_as_such_without_echoing_it() {
     let server = RedisServer::start_with(&["--requirepass", "s3cret"], Ready::Ping);
     let url = format!("redis://:hunter2@127.0.0.1:{}", server.port);
-    let err = Queue::connect(&url, quick()).unwrap_err();
+    let err = Connection::connect(&url, quick()).unwrap_err();
     assert!(matches!(err, Error::WrongPassword { .. }), "{err:?}");
     assert!(!err.is_transient());
     let message = err.to_string();
@@ -41,7 +42,7 @@ fn a_wrong_password_is_reported_as_such_without_echoing_it() {
 #[test]
 fn a_missing_password_is_reported_as_such() {
     let server = RedisServer::start_with(&["--requirepass", "s3cret"], Ready::Ping);
-    let err = Queue::connect(&server.url(), quick()).unwrap_err();
+    let err = Connection::connect(&server.url(), quick()).unwrap_err();
     assert!(matches!(err, Error::PasswordRequired { .. }), "{err:?}");
     assert!(err.to_string().contains("requires a password"), "{err}");
 }
@@ -50,13 +51,13 @@ fn a_missing_password_is_reported_as_such() {
 fn the_right_password_works_and_failed_starts_leave_the_data_alone() {
     let server = RedisServer::start_with(&["--requirepass", "s3cret"], Ready::Ping);
     let good = format!("redis://:s3cret@127.0.0.1:{}", server.port);
-    let mut queue = Queue::connect(&good, quick()).unwrap();
+    let mut queue = Connection::connect(&good, quick()).unwrap();
     let id = queue.enqueue("echo", vec![json!(1)], &EnqueueOptions::default()).unwrap();
     let before: Vec<String> = cmd(&mut redis_with_password(&good), &["LRANGE", "queue", "0", "-1"]);
 
-    assert!(Queue::connect(&server.url(), quick()).is_err());
-    assert!(Queue::connect(&format!("redis://:nope@127.0.0.1:{}", server.port), quick()).is_err());
-    assert!(Queue::connect(&good, QueueConfig { dead_cap: 0, ..quick() }).is_err());
+    assert!(Connection::connect(&server.url(), quick()).is_err());
+    assert!(Connection::connect(&format!("redis://:nope@127.0.0.1:{}", server.port), quick()).is_err());
+    assert!(Connection::connect(&good, QueueConfig { dead_cap: 0, ..quick() }).is_err());
 
     let after: Vec<String> = cmd(&mut redis_with_password(&good), &["LRANGE", "queue", "0", "-1"]);
     assert_eq!(before, after);
@@ -74,11 +75,11 @@ fn redis_with_password(url: &str) -> redis::Connection {
 #[test]
 fn bad_urls_and_names_are_refused_before_any_connection() {
     for url in ["http://127.0.0.1:6379", "redis://127.0.0.1:notaport", "127.0.0.1:6379"] {
-        let err = Queue::connect(url, quick()).unwrap_err();
+        let err = Connection::connect(url, quick()).unwrap_err();
         assert!(matches!(err, Error::InvalidUrl { .. }), "{url}: {err:?}");
         assert!(err.to_string().contains("redis://[:password@]host"), "{err}");
     }
-    let err = Queue::connect("redis://127.0.0.1:1", QueueConfig::named("a{b}")).unwrap_err();
+    let err = Connection::connect("redis://127.0.0.1:1", QueueConfig::named("a{b}")).unwrap_err();
     assert!(matches!(err, Error::InvalidName { what: "queue name", .. }), "{err:?}");
     assert!(err.to_string().contains("'{'"), "{err}");
 }
@@ -181,18 +182,18 @@ fn rediss_urls_connect_over_tls_with_a_private_ca() {
     let url = format!("rediss://127.0.0.1:{}", server.port);
 
     let config = QueueConfig { tls_ca_file: Some(ca.clone().into()), ..quick() };
-    let mut queue = Queue::connect(&url, config).expect("TLS with the private CA");
+    let mut queue = Connection::connect(&url, config).expect("TLS with the private CA");
     let id = queue.enqueue("echo", vec![json!("over tls")], &EnqueueOptions::default()).unwrap();
     queue.heartbeat("w1", Duration::from_secs(10)).unwrap();
     let fetched = queue.fetch("w1", 1, Duration::from_secs(1)).unwrap();
     assert!(matches!(&fetched[..], [Fetched::Task(task)] if task.id() == id));
 
     // Without the CA the server's certificate is not trusted.
-    let err = Queue::connect(&url, quick()).unwrap_err();
+    let err = Connection::connect(&url, quick()).unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
     // A plain client on the TLS port gets no answer it can use.
-    assert!(Queue::connect(&format!("redis://127.0.0.1:{}", server.port), quick()).is_err());
+    assert!(Connection::connect(&format!("redis://127.0.0.1:{}", server.port), quick()).is_err());
     let missing = QueueConfig { tls_ca_file: Some(certs.join("missing.pem")), ..quick() };
-    assert!(matches!(Queue::connect(&url, missing).unwrap_err(), Error::CaFile { .. }));
+    assert!(matches!(Connection::connect(&url, missing).unwrap_err(), Error::CaFile { .. }));
     let _ = std::fs::remove_dir_all(&certs);
 }

@@ -1,7 +1,8 @@
 //! The task envelope without a server: bare numbers, defaults, ids, and the
 //! checks that send a payload to the dead-letter list.
 
-use concur_worker::{parse, Envelope, MalformedReason, SLEEP_TASK};
+use concur_worker::protocol::{parse, Envelope, MalformedReason};
+use concur_worker::SLEEP_TASK;
 use serde_json::json;
 
 const LIMIT: usize = 1 << 20;
@@ -75,9 +76,10 @@ fn the_public_types_cross_threads() {
     fn send<T: Send>() {}
     fn send_sync<T: Send + Sync>() {}
     // A worker moves its queue client into the thread that fetches.
-    send::<concur_worker::Queue>();
-    send_sync::<concur_worker::Task>();
-    send_sync::<concur_worker::Fetched>();
+    send::<concur_worker::Client>();
+    send::<concur_worker::protocol::Connection>();
+    send_sync::<concur_worker::protocol::Task>();
+    send_sync::<concur_worker::protocol::Fetched>();
     send_sync::<concur_worker::Error>();
     send_sync::<concur_worker::Status>();
     send_sync::<concur_worker::DeadEntry>();

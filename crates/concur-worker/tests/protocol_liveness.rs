@@ -7,7 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{cmd, tasks, RedisServer};
-use concur_worker::{Acked, EnqueueOptions, FailOutcome, QueueConfig};
+use concur_worker::protocol::{Acked, FailOutcome};
+use concur_worker::{EnqueueOptions, QueueConfig};
 use serde_json::json;
 
 #[test]
@@ -95,7 +96,7 @@ fn dead_letters_trimmed_at_the_cap_are_counted() {
     // A payload that is not a task is dead-lettered by the fetch itself.
     queue.enqueue_raw(b"{not json").unwrap();
     let fetched = queue.fetch("w1", 1, Duration::ZERO).unwrap();
-    let concur_worker::Fetched::Malformed(bad) = &fetched[0] else { panic!("{fetched:?}") };
+    let concur_worker::protocol::Fetched::Malformed(bad) = &fetched[0] else { panic!("{fetched:?}") };
     assert_eq!(bad.dead_trimmed, 1);
     let status = queue.status().unwrap();
     assert_eq!((status.dead, status.dead_total, status.dead_trimmed), (3, 6, 3));

@@ -8,12 +8,11 @@ mod common;
 use std::time::Duration;
 
 use common::{cmd, RedisServer};
-use concur_worker::{
-    parse, Acked, DeadKind, EnqueueOptions, Error, Fetched, MalformedReason, Queue, QueueConfig, Task, SLEEP_TASK,
-};
+use concur_worker::protocol::{parse, Acked, Connection, Fetched, MalformedReason, Task};
+use concur_worker::{DeadKind, EnqueueOptions, Error, QueueConfig, SLEEP_TASK};
 use serde_json::{json, Value};
 
-fn started(queue: &mut Queue, worker: &str) {
+fn started(queue: &mut Connection, worker: &str) {
     queue.heartbeat(worker, Duration::from_secs(60)).unwrap();
 }
 

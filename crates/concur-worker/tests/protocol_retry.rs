@@ -6,7 +6,8 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{cmd, RedisServer};
-use concur_worker::{EnqueueOptions, FailOutcome, Fetched, QueueConfig, RetryPolicy};
+use concur_worker::protocol::{FailOutcome, Fetched};
+use concur_worker::{EnqueueOptions, QueueConfig, RetryPolicy};
 
 #[test]
 fn the_step_doubles_from_initial_up_to_the_cap() {

@@ -9,22 +9,21 @@ mod common;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{cmd, tasks, wait_until, RedisServer};
-use concur_worker::{
-    Acked, DeadKind, EnqueueOptions, FailOutcome, Fetched, Queue, QueueConfig, ResultStatus, RetryPolicy, Task,
-};
+use concur_worker::protocol::{Acked, Connection, FailOutcome, Fetched, Task};
+use concur_worker::{DeadKind, EnqueueOptions, QueueConfig, ResultStatus, RetryPolicy};
 use serde_json::{json, Value};
 
 const BLOCK: Duration = Duration::from_secs(2);
 
-fn fetch_all(queue: &mut Queue, worker: &str, max: usize) -> Vec<Task> {
+fn fetch_all(queue: &mut Connection, worker: &str, max: usize) -> Vec<Task> {
     tasks(queue.fetch(worker, max, Duration::ZERO).unwrap())
 }
 
-fn started(queue: &mut Queue, worker: &str) {
+fn started(queue: &mut Connection, worker: &str) {
     queue.heartbeat(worker, Duration::from_secs(60)).unwrap();
 }
 
-fn enqueue_numbers(queue: &mut Queue, count: i64) -> Vec<String> {
+fn enqueue_numbers(queue: &mut Connection, count: i64) -> Vec<String> {
     queue.enqueue_many("echo", (0..count).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap()
 }
 
@@ -95,7 +94,7 @@ fn a_blocking_fetch_wakes_on_a_push_and_times_out_when_none_comes() {
     let url = server.url();
     let producer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(200));
-        let mut producer = Queue::connect(&url, QueueConfig::default()).unwrap();
+        let mut producer = Connection::connect(&url, QueueConfig::default()).unwrap();
         producer.enqueue("echo", vec![], &EnqueueOptions::default()).unwrap()
     });
     let start = Instant::now();

@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use concur_worker::{Error, Queue, QueueConfig, DEFAULT_REDIS_URL};
+use concur_worker::{Client, Error, QueueConfig, DEFAULT_REDIS_URL};
 
 /// Exit status for success.
 const OK: u8 = 0;
@@ -69,8 +69,8 @@ impl RedisArgs {
         }
     }
 
-    fn connect(&self) -> Result<Queue, Error> {
-        Queue::connect(&self.redis, self.config())
+    fn connect(&self) -> Result<Client, Error> {
+        Client::connect(&self.redis, self.config())
     }
 }
 

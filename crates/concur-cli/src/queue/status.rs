@@ -1,7 +1,7 @@
 //! `concur status`: a queue at a glance, as a table or as JSON.
 
 use clap::Args;
-use concur_worker::{Queue, Status};
+use concur_worker::{Client, Status};
 use serde::Serialize;
 
 use super::{Failure, RedisArgs};
@@ -31,7 +31,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
     let mut queue = args.redis.connect()?;
     let status = queue.status()?;
     let text = if args.json {
-        let json = StatusJson { queue: queue.keys().name(), processing: status.processing(), status: &status };
+        let json = StatusJson { queue: queue.name(), processing: status.processing(), status: &status };
         serde_json::to_string(&json).map_err(|e| Failure::failed(format!("could not write the status as JSON: {e}")))?
     } else {
         table(&queue, &status)
@@ -40,9 +40,9 @@ pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn table(queue: &Queue, status: &Status) -> String {
+fn table(queue: &Client, status: &Status) -> String {
     let mut lines = vec![
-        format!("queue {:?} at {}", queue.keys().name(), queue.url()),
+        format!("queue {:?} at {}", queue.name(), queue.url()),
         format!("  pending     {}", status.pending),
         format!("  processing  {} ({} workers)", status.processing(), status.workers.len()),
     ];

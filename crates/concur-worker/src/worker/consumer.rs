@@ -17,14 +17,15 @@ use concur::queue::SimpleQueue;
 use super::executor::LoopMessage;
 use super::finisher::{Message, Outcome};
 use super::shared::{Backoff, Counters, Shared, State};
-use crate::{Error, Fetched, Queue, Task};
+use crate::protocol::{Connection, Fetched, Task};
+use crate::Error;
 
 /// The most tasks one fetch asks for, however many slots are free.
 const FETCH_MAX: usize = 1000;
 
 pub(crate) fn run(
     shared: &Shared,
-    queue: &mut Queue,
+    queue: &mut Connection,
     to_loop: &SimpleQueue<LoopMessage>,
     to_finisher: &SimpleQueue<Message>,
 ) {

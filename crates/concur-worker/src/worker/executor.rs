@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::finisher::{Message, Outcome};
 use super::shared::{Shared, State};
 use crate::handler::{Handler, HandlerFuture, Job, TaskError};
-use crate::Task;
+use crate::protocol::Task;
 
 /// What the consumer and the stopping thread send to the loop.
 pub(crate) enum LoopMessage {

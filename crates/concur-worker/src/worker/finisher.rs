@@ -18,7 +18,8 @@ use concur::queue::{GetError, SimpleQueue};
 use serde_json::Value;
 
 use super::shared::{Backoff, Counters, Shared};
-use crate::{Acked, Error, FailOutcome, Queue, Task};
+use crate::protocol::{Acked, Connection, FailOutcome, Task};
+use crate::Error;
 
 /// Most outcomes taken in one round.
 const ROUND: usize = 2048;
@@ -48,7 +49,7 @@ pub(crate) enum Message {
     Flush,
 }
 
-pub(crate) fn run(shared: &Shared, queue: &mut Queue, inbox: &SimpleQueue<Message>) {
+pub(crate) fn run(shared: &Shared, queue: &mut Connection, inbox: &SimpleQueue<Message>) {
     let mut finisher = Finisher { shared, queue, backoff: Backoff::new(), failing: false, repeated: false };
     loop {
         let first = match inbox.get_timeout(Duration::from_millis(500)) {
@@ -71,7 +72,7 @@ pub(crate) fn run(shared: &Shared, queue: &mut Queue, inbox: &SimpleQueue<Messag
 
 struct Finisher<'a> {
     shared: &'a Shared,
-    queue: &'a mut Queue,
+    queue: &'a mut Connection,
     backoff: Backoff,
     failing: bool,
     /// Whether the call `retrying` last confirmed was made again after an
@@ -228,7 +229,7 @@ impl Finisher<'_> {
     /// Makes a finishing call until Redis confirms it; each is safe to
     /// repeat. Gives up (returns `None`) only during a stop whose time is up:
     /// the task then stays in the processing list, for `retire` or a reaper.
-    fn retrying<T>(&mut self, what: &str, mut call: impl FnMut(&mut Queue) -> Result<T, Error>) -> Option<T> {
+    fn retrying<T>(&mut self, what: &str, mut call: impl FnMut(&mut Connection) -> Result<T, Error>) -> Option<T> {
         self.repeated = false;
         loop {
             match call(self.queue) {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rand::Rng;
 
 use super::shared::{Backoff, Counters, Shared, State};
-use crate::Queue;
+use crate::protocol::Connection;
 
 /// Promote at least this often, so retries scheduled by other workers and
 /// delayed tasks enqueued meanwhile are noticed.
@@ -24,7 +24,7 @@ const PROMOTE_EVERY: Duration = Duration::from_secs(1);
 /// While a stop waits for the consumer to leave its fetch, unblock it this often.
 const UNBLOCK_EVERY: Duration = Duration::from_millis(100);
 
-pub(crate) fn run(shared: &Shared, queue: &mut Queue) {
+pub(crate) fn run(shared: &Shared, queue: &mut Connection) {
     let ttl = shared.settings.heartbeat_ttl;
     let worker = shared.worker.as_str();
     let now = Instant::now();

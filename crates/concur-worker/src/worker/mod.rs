@@ -44,7 +44,8 @@ pub(crate) use self::shared::Shared;
 use self::shared::{Backoff, Settings};
 use crate::handler::{self, Handler, Job, TaskError};
 use crate::programs::{ConfigError, ProgramConfig};
-use crate::{Error, Queue, QueueConfig};
+use crate::protocol::Connection;
+use crate::{Error, QueueConfig};
 
 /// The Redis server a worker uses unless told otherwise.
 ///
@@ -445,19 +446,19 @@ impl WorkerBuilder {
             block: MAX_BLOCK.min(self.heartbeat_ttl / 4),
             dead_cap: queue.config().dead_cap,
         };
-        let shared = Arc::new(Shared::new(crate::new_worker_id(), settings));
+        let shared = Arc::new(Shared::new(crate::protocol::new_worker_id(), settings));
         Ok(Worker { queue, handlers, shared, handle_signals: self.handle_signals })
     }
 }
 
 /// Connects to the queue, retrying with backoff for up to `wait` while the
 /// server answers that it cannot serve yet; any other failure returns at once.
-fn connect_once_serving(url: &str, config: QueueConfig, wait: Duration) -> Result<Queue, Error> {
+fn connect_once_serving(url: &str, config: QueueConfig, wait: Duration) -> Result<Connection, Error> {
     let deadline = Instant::now() + wait;
     let mut backoff = Backoff::new();
     let mut told = false;
     loop {
-        match Queue::connect(url, config.clone()) {
+        match Connection::connect(url, config.clone()) {
             Err(error @ Error::Busy { .. }) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -518,7 +519,7 @@ fn connect_once_serving(url: &str, config: QueueConfig, wait: Duration) -> Resul
 /// `asyncio.run_coroutine_threadsafe` onto a loop in another thread; in the
 /// Python world, an RQ or Celery worker with an asyncio pool.
 pub struct Worker {
-    queue: Queue,
+    queue: Connection,
     handlers: BTreeMap<String, Handler>,
     shared: Arc<Shared>,
     handle_signals: bool,
@@ -805,8 +806,8 @@ type Started = (Arc<SimpleQueue<LoopMessage>>, Arc<SimpleQueue<Message>>, Thread
 fn start_threads(
     shared: &Arc<Shared>,
     handlers: BTreeMap<String, Handler>,
-    mut finisher_queue: Queue,
-    mut maintenance_queue: Queue,
+    mut finisher_queue: Connection,
+    mut maintenance_queue: Connection,
 ) -> Result<Started, WorkerError> {
     let (handle, loop_thread) = aio::spawn_background()?;
     let to_loop = Arc::new(SimpleQueue::new());
@@ -838,7 +839,7 @@ fn start_threads(
 /// Warns once, at start, when Redis may delete the queue's keys under
 /// memory pressure, as Sidekiq does: an evicted heartbeat makes a live
 /// worker look dead for a while, an evicted task is lost.
-fn warn_if_redis_may_evict(queue: &mut Queue) {
+fn warn_if_redis_may_evict(queue: &mut Connection) {
     match queue.eviction_policy() {
         Ok(Some(policy)) if policy != "noeviction" => {
             let what = if policy.starts_with("volatile") {
@@ -861,7 +862,7 @@ fn warn_if_redis_may_evict(queue: &mut Queue) {
 /// The last call: everything still held goes back to pending, the heartbeat
 /// goes, the worker leaves the set. Retried for a while if Redis is away;
 /// if it stays away, the heartbeat expires and a reaper does the same.
-fn retire(shared: &Shared, queue: &mut Queue) {
+fn retire(shared: &Shared, queue: &mut Connection) {
     let deadline = Instant::now() + RETIRE_LIMIT;
     let mut backoff = Backoff::new();
     let held = shared.held_count();

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use crate::{RetryPolicy, Task};
+use crate::protocol::Task;
+use crate::RetryPolicy;
 
 /// Where the worker is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use concur_worker::{Fetched, Queue, QueueConfig, Reaped, Task};
+use concur_worker::protocol::{Connection, Fetched, Reaped, Task};
+use concur_worker::QueueConfig;
 
 /// How long a server may take to answer its first `PING`.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -138,8 +139,8 @@ impl RedisServer {
     }
 
     /// A queue client on this server.
-    pub(crate) fn queue(&self, config: QueueConfig) -> Queue {
-        Queue::connect(&self.url(), config).expect("connect to the test server")
+    pub(crate) fn queue(&self, config: QueueConfig) -> Connection {
+        Connection::connect(&self.url(), config).expect("connect to the test server")
     }
 
     /// Stops the server at once (SIGKILL), as a crash would.
@@ -212,7 +213,7 @@ pub(crate) fn run_cases(cases: &[(&str, fn())]) -> std::process::ExitCode {
 /// Reaps as a worker's reaper does over time: a first look, which only
 /// marks workers whose heartbeat is missing, then a second one after `ttl`
 /// (the dead workers' heartbeat TTL), which takes back their tasks.
-pub(crate) fn reap_twice(queue: &mut Queue, ttl: Duration) -> Reaped {
+pub(crate) fn reap_twice(queue: &mut Connection, ttl: Duration) -> Reaped {
     let first = queue.reap(ttl).expect("the first look");
     assert_eq!((first.returned, first.dead), (0, 0), "the first look took tasks back");
     std::thread::sleep(ttl + Duration::from_millis(20));

@@ -1,0 +1,327 @@
+//! What operators call: the queue's status, its dead letters, results, and
+//! the server's eviction policy.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::Client;
+use crate::envelope::parse;
+use crate::error::Error;
+use crate::keys::check_task_id;
+use crate::record::{DeadEntry, DeadKind, TaskResult};
+use crate::scripts;
+
+/// The window of [`Status::done_last_minute`], in seconds.
+const THROUGHPUT_WINDOW: u64 = 60;
+
+/// What [`Client::dead_retry`] did.
+///
+/// # Examples
+///
+/// ```no_run
+/// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+/// let done = queue.dead_retry_all()?;
+/// println!("{} queued again, {} too large to retry", done.retried, done.not_retriable);
+/// # Ok::<(), concur_worker::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeadRetry {
+    /// Entries removed from the dead-letter list and queued again.
+    pub retried: usize,
+    /// Entries left in place because their payload was not kept.
+    pub not_retriable: usize,
+}
+
+/// One worker as [`Client::status`] sees it.
+///
+/// # Examples
+///
+/// See [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WorkerStatus {
+    /// The worker's id.
+    pub id: String,
+    /// Tasks it holds.
+    pub processing: u64,
+    /// Time left on its heartbeat; `None` if it is missing (a reap takes
+    /// the worker's tasks back if it stays missing a whole TTL). Serialized
+    /// as `heartbeat_ms`, milliseconds or `null`.
+    #[serde(rename = "heartbeat_ms", serialize_with = "crate::record::serialize_millis")]
+    pub heartbeat: Option<Duration>,
+}
+
+/// A snapshot of a queue, taken atomically.
+///
+/// # Examples
+///
+/// ```no_run
+/// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+/// let status = queue.status()?;
+/// println!("pending {}, delayed {}, dead {}", status.pending, status.delayed, status.dead);
+/// for worker in &status.workers {
+///     println!("  {}: {} in progress, alive: {}", worker.id, worker.processing, worker.heartbeat.is_some());
+/// }
+/// println!("{} done in the last minute", status.done_last_minute);
+/// # Ok::<(), concur_worker::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Status {
+    /// Tasks waiting in the pending list.
+    pub pending: u64,
+    /// Tasks waiting for a time (delayed or retrying).
+    pub delayed: u64,
+    /// Entries in the dead-letter list.
+    pub dead: u64,
+    /// Results kept.
+    pub results: u64,
+    /// The registered workers, sorted by id.
+    pub workers: Vec<WorkerStatus>,
+    /// Tasks acknowledged, ever.
+    pub done: u64,
+    /// Failed attempts scheduled for a retry, ever.
+    pub retried: u64,
+    /// Tasks dead-lettered, ever.
+    pub dead_total: u64,
+    /// Tasks taken back from dead workers, ever.
+    pub reaped: u64,
+    /// Dead-letter entries dropped, ever, because the list was at its cap
+    /// ([`QueueConfig::dead_cap`](crate::QueueConfig::dead_cap)).
+    pub dead_trimmed: u64,
+    /// Tasks acknowledged in the last 60 seconds.
+    pub done_last_minute: u64,
+}
+
+impl Status {
+    /// Tasks held by all workers together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::Status::default().processing(), 0);
+    /// ```
+    pub fn processing(&self) -> u64 {
+        self.workers.iter().map(|w| w.processing).sum()
+    }
+}
+
+impl Client {
+    /// The server's `maxmemory-policy`, or `None` when this client may not
+    /// read the server's configuration (an ACL, or a managed Redis that
+    /// renames `CONFIG`). Any policy but `noeviction` lets Redis delete keys
+    /// under memory pressure: `volatile-*` the heartbeats and results (keys
+    /// with a TTL), `allkeys-*` the tasks themselves.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// if queue.eviction_policy()?.is_some_and(|policy| policy != "noeviction") {
+    ///     eprintln!("Redis may evict this queue's keys");
+    /// }
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn eviction_policy(&mut self) -> Result<Option<String>, Error> {
+        let reply = self.with_conn(|c| redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query::<Vec<String>>(c));
+        match reply {
+            Ok(pair) => Ok(pair.into_iter().nth(1)),
+            Err(Error::Redis { .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Counts of every state, taken in one script so they add up.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Status`].
+    pub fn status(&mut self) -> Result<Status, Error> {
+        let mut invocation = scripts::STATUS.prepare_invoke();
+        invocation
+            .key(self.keys.pending())
+            .key(self.keys.delayed())
+            .key(self.keys.dead())
+            .key(self.keys.workers())
+            .key(self.keys.stats())
+            .key(self.keys.results())
+            .arg(self.keys.processing_prefix())
+            .arg(self.keys.heartbeat_prefix())
+            .arg(self.keys.done_prefix())
+            .arg(THROUGHPUT_WINDOW);
+        type Reply = (u64, u64, u64, u64, HashMap<String, u64>, Vec<String>, Vec<u64>, Vec<i64>, u64);
+        let (pending, delayed, dead, results, stats, names, lengths, ttls, recent): Reply =
+            self.with_conn(|c| invocation.invoke(c))?;
+        let stat = |name: &str| stats.get(name).copied().unwrap_or(0);
+        let mut workers: Vec<WorkerStatus> = names
+            .into_iter()
+            .zip(lengths)
+            .zip(ttls)
+            .map(|((id, processing), ttl)| WorkerStatus {
+                id,
+                processing,
+                heartbeat: u64::try_from(ttl).ok().map(Duration::from_millis),
+            })
+            .collect();
+        workers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Status {
+            pending,
+            delayed,
+            dead,
+            results,
+            workers,
+            done: stat("done"),
+            retried: stat("retried"),
+            dead_total: stat("dead"),
+            reaped: stat("reaped"),
+            dead_trimmed: stat("dead_trimmed"),
+            done_last_minute: recent,
+        })
+    }
+
+    /// Up to `count` dead-letter entries from position `start`, newest first.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// for entry in queue.dead_list(0, 20)? {
+    ///     println!("{} {:?} {:?}: {}", entry.id, entry.kind, entry.task, entry.error);
+    /// }
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn dead_list(&mut self, start: usize, count: usize) -> Result<Vec<DeadEntry>, Error> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let dead = self.keys.dead();
+        let stop = start.saturating_add(count - 1);
+        let raws: Vec<Vec<u8>> = self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(start).arg(stop).query(c))?;
+        Ok(raws.iter().map(|raw| DeadEntry::from_json(&String::from_utf8_lossy(raw))).collect())
+    }
+
+    /// Queues again the dead-letter entries with the given ids, with their
+    /// attempt counts reset, and removes them from the list. Entries whose
+    /// payload was too large to keep stay and are counted as not retriable.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// let result = queue.dead_retry(&["0b6c5f5e-0d1c-4a57-9a8e-3f1e2d4c5b6a"])?;
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn dead_retry(&mut self, ids: &[&str]) -> Result<DeadRetry, Error> {
+        self.retry_dead(|entry| ids.contains(&entry.id.as_str()))
+    }
+
+    /// Queues again every dead-letter entry that can be retried; see
+    /// [`dead_retry`](Self::dead_retry).
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`DeadRetry`].
+    pub fn dead_retry_all(&mut self) -> Result<DeadRetry, Error> {
+        self.retry_dead(|_| true)
+    }
+
+    /// Deletes the dead-letter list and returns how many entries it had.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// let dropped = queue.dead_purge()?;
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn dead_purge(&mut self) -> Result<u64, Error> {
+        let dead = self.keys.dead();
+        self.with_conn(|c| scripts::DEAD_PURGE.key(&dead).invoke(c))
+    }
+
+    /// The stored result of task `id`, or `None` if it has not finished, its
+    /// result expired or was evicted by the cap, or results are not kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidName`] for an id that cannot be a task id;
+    /// [`Error::Protocol`] for a record that is not in concur's format;
+    /// connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// if let Some(result) = queue.result("0b6c5f5e-0d1c-4a57-9a8e-3f1e2d4c5b6a")? {
+    ///     println!("{:?}: {:?} {:?}", result.status, result.result, result.error);
+    /// }
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn result(&mut self, id: &str) -> Result<Option<TaskResult>, Error> {
+        check_task_id(id)?;
+        let key = self.keys.result(id);
+        let raw: Option<String> = self.with_conn(|c| redis::cmd("GET").arg(&key).query(c))?;
+        raw.map(|raw| {
+            serde_json::from_str(&raw).map_err(|e| self.protocol_error(format!("a result record it cannot read ({e})")))
+        })
+        .transpose()
+    }
+
+    fn retry_dead(&mut self, select: impl Fn(&DeadEntry) -> bool) -> Result<DeadRetry, Error> {
+        let dead = self.keys.dead();
+        // The list is capped, so reading it whole is bounded.
+        let raws: Vec<Vec<u8>> = self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(0).arg(-1).query(c))?;
+        let mut outcome = DeadRetry::default();
+        let mut invocation = scripts::DEAD_RETRY.prepare_invoke();
+        invocation.key(&dead).key(self.keys.pending());
+        let mut any = false;
+        for raw in &raws {
+            let entry = DeadEntry::from_json(&String::from_utf8_lossy(raw));
+            if !select(&entry) {
+                continue;
+            }
+            let Some(payload) = entry.retry_payload() else {
+                outcome.not_retriable += 1;
+                continue;
+            };
+            let payload = match parse(&payload, usize::MAX) {
+                Ok(mut envelope) if entry.kind != DeadKind::Malformed => {
+                    envelope.attempts = 0;
+                    envelope.error = None;
+                    envelope.eta = None;
+                    envelope.started_at = None;
+                    envelope.to_json().into_bytes()
+                }
+                _ => payload,
+            };
+            invocation.arg(raw.as_slice()).arg(payload);
+            any = true;
+        }
+        if any {
+            outcome.retried = self.with_conn(|c| invocation.invoke(c))?;
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,160 @@
+//! What producers call: [`Client::enqueue`] and [`Client::enqueue_many`].
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use super::Client;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::record::unix_seconds;
+
+/// How many tasks one `LPUSH` of [`Client::enqueue_many`] carries.
+const ENQUEUE_BATCH: usize = 1000;
+
+/// Per-task settings for [`Client::enqueue`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur_worker::EnqueueOptions;
+///
+/// let later = EnqueueOptions { delay: Duration::from_secs(60), max_attempts: Some(3), ..Default::default() };
+/// assert!(later.eta.is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EnqueueOptions {
+    /// Run no earlier than this long from now. Zero: now.
+    pub delay: Duration,
+    /// Run no earlier than this time; not together with `delay`.
+    pub eta: Option<SystemTime>,
+    /// Attempts before the task is dead-lettered; `None`: the workers' default.
+    pub max_attempts: Option<u32>,
+    /// Time limit of one attempt; `None`: the workers' default.
+    pub timeout: Option<Duration>,
+}
+
+impl Client {
+    /// Adds a task to the queue and returns its id. With a delay or an eta
+    /// it goes to the delayed set and becomes pending when due (see
+    /// [`promote_due`](crate::protocol::Connection::promote_due)); otherwise it is pending at once,
+    /// behind the tasks already waiting.
+    ///
+    /// If the connection drops during the call the task may or may not have
+    /// been added; adding it again may run it twice.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] for an empty task name, `max_attempts` of 0, a
+    /// zero timeout or both `delay` and `eta`; [`Error::PayloadTooLarge`];
+    /// connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use concur_worker::EnqueueOptions;
+    /// use serde_json::json;
+    ///
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// let now = queue.enqueue("sleep", vec![json!(5)], &EnqueueOptions::default())?;
+    /// let later = queue.enqueue(
+    ///     "echo",
+    ///     vec![json!("hi")],
+    ///     &EnqueueOptions { delay: Duration::from_secs(30), ..Default::default() },
+    /// )?;
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `redis.Redis().lpush("queue", n)` in the reference, with an envelope
+    /// around the value.
+    pub fn enqueue(&mut self, task: &str, args: Vec<Value>, options: &EnqueueOptions) -> Result<String, Error> {
+        let mut ids = self.enqueue_many(task, std::iter::once(args), options)?;
+        Ok(ids.pop().expect("one task in, one id out"))
+    }
+
+    /// Adds one task per item of `args`, all with the same name and options,
+    /// in order, with one round trip per thousand tasks. Returns their ids.
+    ///
+    /// # Errors
+    ///
+    /// As [`enqueue`](Self::enqueue). The tasks of earlier round trips stay
+    /// enqueued when a later one fails.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use concur_worker::EnqueueOptions;
+    /// use serde_json::json;
+    ///
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// let ids = queue.enqueue_many("sleep", (1..=3).map(|n| vec![json!(n)]), &EnqueueOptions::default())?;
+    /// assert_eq!(ids.len(), 3);
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn enqueue_many(
+        &mut self,
+        task: &str,
+        args: impl IntoIterator<Item = Vec<Value>>,
+        options: &EnqueueOptions,
+    ) -> Result<Vec<String>, Error> {
+        if task.is_empty() {
+            return Err(Error::InvalidOption("the task name is empty".into()));
+        }
+        if options.max_attempts == Some(0) {
+            return Err(Error::InvalidOption("max_attempts must be at least 1".into()));
+        }
+        if options.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::InvalidOption("the timeout must be more than zero".into()));
+        }
+        if options.eta.is_some() && !options.delay.is_zero() {
+            return Err(Error::InvalidOption("give a delay or an eta, not both".into()));
+        }
+        let now = SystemTime::now();
+        let due = match options.eta {
+            Some(eta) => Some(eta),
+            None if !options.delay.is_zero() => Some(now + options.delay),
+            None => None,
+        };
+        let enqueued_at = unix_seconds(now);
+        let mut ids = Vec::new();
+        let mut batch: Vec<String> = Vec::with_capacity(ENQUEUE_BATCH);
+        let mut args = args.into_iter().peekable();
+        while args.peek().is_some() {
+            batch.clear();
+            for task_args in args.by_ref().take(ENQUEUE_BATCH) {
+                let mut envelope = Envelope::new(task, task_args);
+                envelope.max_attempts = options.max_attempts;
+                envelope.timeout = options.timeout.map(|t| t.as_secs_f64());
+                envelope.enqueued_at = Some(enqueued_at);
+                envelope.eta = due.map(unix_seconds);
+                let json = envelope.to_json();
+                if json.len() > self.config.max_payload {
+                    return Err(Error::PayloadTooLarge { size: json.len(), limit: self.config.max_payload });
+                }
+                ids.push(envelope.id);
+                batch.push(json);
+            }
+            match due {
+                None => {
+                    let pending = self.keys.pending().to_owned();
+                    self.with_conn(|c| redis::cmd("LPUSH").arg(&pending).arg(&batch).query::<()>(c))?;
+                }
+                Some(due) => {
+                    let delayed = self.keys.delayed();
+                    let score = unix_seconds(due);
+                    let mut cmd = redis::cmd("ZADD");
+                    cmd.arg(&delayed);
+                    for json in &batch {
+                        cmd.arg(score).arg(json);
+                    }
+                    self.with_conn(|c| cmd.query::<()>(c))?;
+                }
+            }
+        }
+        Ok(ids)
+    }
+}
