@@ -71,7 +71,8 @@ fn ctrl_c_stops_an_idle_worker_without_a_false_alarm() {
     let scratch = Scratch::new("ctrl-c");
     let url = server.url();
     for round in 0..3 {
-        let mut worker = WorkerProcess::start(&["--redis", &url], &scratch.path(&format!("log{round}")));
+        let mut worker =
+            WorkerProcess::start(&["--redis", &url, "--grace", "0.3"], &scratch.path(&format!("log{round}")));
         worker.wait_for_log("worker started", Duration::from_secs(30));
         // Let it block in its idle fetch.
         std::thread::sleep(Duration::from_millis(300));
@@ -84,6 +85,7 @@ fn ctrl_c_stops_an_idle_worker_without_a_false_alarm() {
             assert!(!log.contains(alarm), "round {round}: the worker logged {alarm:?}:\n{log}");
         }
         assert!(log.contains("worker stopped"), "{log}");
+        assert!(log.contains("may finish within 300ms"), "the grace period as given:\n{log}");
     }
 }
 

@@ -41,6 +41,7 @@ fn main() {
             .handler("noop", |_job: Job| async { Ok::<_, TaskError>(()) })
             .build()
             .expect("the bench worker builds");
+        common::stop_on_signals(&worker);
         worker.run().expect("the bench worker runs");
         return;
     }
@@ -127,7 +128,6 @@ fn latency(server: &RedisServer) {
     let (sender, samples) = mpsc::channel::<u64>();
     let worker = Worker::builder()
         .redis(&server.url())
-        .handle_signals(false)
         .handler("stamp", move |job: Job| {
             let started = now_ns();
             let sender = sender.clone();

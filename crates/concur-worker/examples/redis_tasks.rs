@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // The worker: a consumer thread feeding a background event loop.
-    let worker = Worker::builder().redis(&url).sleep_unit(unit).handle_signals(false).build()?;
+    let worker = Worker::builder().redis(&url).sleep_unit(unit).build()?;
     let stop = worker.shutdown_handle();
     let running = std::thread::spawn(move || worker.run());
 

@@ -45,16 +45,24 @@
 //!   worker killed at any point loses nothing: its heartbeat expires and a
 //!   reaper returns its tasks.
 //! - **Duplicates only after a reap.** Two workers run the same task at once
-//!   only if the first one's heartbeat lapsed and its tasks were returned;
-//!   the late worker's acknowledgement then changes nothing. Make handlers
-//!   idempotent where running twice would matter.
-//! - **Nothing acknowledged is lost or redone** when Redis restarts (with
-//!   `appendonly yes` and `appendfsync always`): the worker keeps its tasks,
+//!   only if the first one stayed silent — its heartbeat missing for a whole
+//!   TTL after a reaper first missed it — and its tasks were returned; the
+//!   late worker's acknowledgement then changes nothing, and it knows why.
+//!   A heartbeat key that merely vanished (`FLUSHALL`, an eviction) is put
+//!   back by the next beat and reaps nothing. Make handlers idempotent where
+//!   running twice would matter.
+//! - **Nothing acknowledged is lost or redone** when the Redis process
+//!   restarts with `appendonly yes` (under `appendfsync everysec` too: what
+//!   Redis acknowledged is already with the operating system; only a crash
+//!   of the host can lose its last second): the worker keeps its tasks,
 //!   reconnects with backoff, and repeats any finishing call whose reply was
 //!   lost — each is safe to repeat.
-//! - **A graceful stop** (SIGINT, SIGTERM or [`Shutdown::stop`]) fetches no
-//!   more, lets running tasks finish within a grace period, returns the rest
-//!   to the queue, and retires the worker.
+//! - **A graceful stop** ([`Shutdown::stop`], which a program calls on
+//!   SIGINT or SIGTERM) fetches no more, lets running tasks finish within a
+//!   grace period, returns the rest to the queue, and retires the worker.
+//! - **A program task dies with its worker**, however the worker dies (on
+//!   Linux): its process group is killed, so no task whose worker was
+//!   SIGKILLed runs on beside the copy a reaper hands to another worker.
 //! - **Bad input is dead-lettered, never dropped or fatal:** payloads that
 //!   are not tasks, unknown task names and arguments a handler cannot take
 //!   land in the dead-letter list with the reason.
@@ -102,8 +110,8 @@
 //! is the `concur` binary's (`crates/concur-cli`): this crate is a library
 //! only. It parses no arguments, prints nothing, installs no logging
 //! subscriber — it reports through `tracing`, and a program picks the
-//! subscriber — and handles SIGINT/SIGTERM only when asked
-//! ([`WorkerBuilder::handle_signals`]). So a program embedding a worker pays
+//! subscriber, installs no signal handler — a program calls
+//! [`Shutdown::escalate`] from its own. So a program embedding a worker pays
 //! for no command-line parser and keeps its own logging.
 //!
 //! # Python
@@ -124,7 +132,7 @@ pub mod protocol;
 mod record;
 mod retry;
 mod scripts;
-mod signals;
+mod signal_mask;
 mod worker;
 
 pub use client::{Client, DeadRetry, EnqueueOptions, Status, WorkerStatus};

@@ -65,6 +65,7 @@ fn child(url: &str) -> ExitCode {
             }
         })
         .build();
+    let worker = worker.inspect(common::stop_on_signals);
     match worker.and_then(Worker::run) {
         Ok(report) => {
             println!("{}", serde_json::to_string(&report).expect("a report serializes"));

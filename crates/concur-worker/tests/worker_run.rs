@@ -29,7 +29,7 @@ struct Running {
 }
 
 fn start(builder: WorkerBuilder) -> Running {
-    let worker = builder.handle_signals(false).build().expect("the worker builds");
+    let worker = builder.build().expect("the worker builds");
     let stop = worker.shutdown_handle();
     let thread = std::thread::spawn(move || worker.run());
     Running { stop, thread }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use concur_worker::{QueueConfig, Worker, DEFAULT_CONCURRENCY};
+use concur_worker::{QueueConfig, Worker, WorkerError, DEFAULT_CONCURRENCY};
 use tracing_subscriber::EnvFilter;
 
 use super::{numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
@@ -58,10 +58,58 @@ pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
     if let Some(config) = &args.config {
         builder = builder.config_file(config);
     }
-    match builder.build().and_then(Worker::run) {
+    let worker = builder.build().map_err(failure)?;
+    stop_on_signals(&worker, args.grace)?;
+    match worker.run() {
         Ok(_) => Ok(()),
-        Err(error) => {
-            Err(Failure { code: if error.is_bad_input() { BAD_INPUT } else { FAILED }, message: error.to_string() })
-        }
+        Err(error) => Err(failure(error)),
+    }
+}
+
+fn failure(error: WorkerError) -> Failure {
+    Failure { code: if error.is_bad_input() { BAD_INPUT } else { FAILED }, message: error.to_string() }
+}
+
+/// SIGINT and SIGTERM stop the worker: the first gracefully, the second at
+/// once. SIGINT is left alone when the process started with it ignored: a
+/// shell does that for a job started in the background, so that Ctrl-C at
+/// the terminal does not reach it (Python leaves an ignored SIGINT ignored
+/// too).
+fn stop_on_signals(worker: &Worker, grace: Duration) -> Result<(), Failure> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut wanted = vec![SIGTERM];
+    if !ignored(SIGINT) {
+        wanted.push(SIGINT);
+    }
+    let cannot = |e: std::io::Error| Failure::failed(format!("could not install the SIGINT/SIGTERM handler: {e}"));
+    let mut signals = signal_hook::iterator::Signals::new(&wanted).map_err(cannot)?;
+    let stop = worker.shutdown_handle();
+    let id = worker.id().to_owned();
+    std::thread::Builder::new()
+        .name("concur-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if stop.escalate() {
+                    tracing::info!(
+                        worker = id,
+                        "stopping: no new tasks; running tasks may finish within {grace:?} (signal again to stop at \
+                         once)"
+                    );
+                } else {
+                    tracing::warn!(worker = id, "stopping at once: cancelling running tasks");
+                }
+            }
+        })
+        .map_err(cannot)?;
+    Ok(())
+}
+
+/// Whether `signal` was set to be ignored when the process started.
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current
+    // one into `current`, a zeroed plain C struct.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
     }
 }

@@ -109,12 +109,6 @@ pub enum WorkerError {
         /// Why.
         source: std::io::Error,
     },
-    /// The signal handler could not be installed.
-    #[error(
-        "could not install the SIGINT/SIGTERM handler ({0}); build the worker with handle_signals(false) and \
-         call Shutdown::stop from a handler of your own"
-    )]
-    Signals(String),
 }
 
 impl WorkerError {
@@ -132,7 +126,7 @@ impl WorkerError {
         match self {
             WorkerError::Queue(error) => error.is_bad_input(),
             WorkerError::Config(_) | WorkerError::InvalidOption(_) => true,
-            WorkerError::Loop(_) | WorkerError::Thread { .. } | WorkerError::Signals(_) => false,
+            WorkerError::Loop(_) | WorkerError::Thread { .. } => false,
         }
     }
 }
@@ -171,7 +165,6 @@ pub struct WorkerBuilder {
     heartbeat_ttl: Duration,
     grace: Duration,
     sleep_unit: Duration,
-    handle_signals: bool,
     loading_wait: Duration,
 }
 
@@ -193,7 +186,6 @@ impl Default for WorkerBuilder {
             heartbeat_ttl: Duration::from_secs(30),
             grace: Duration::from_secs(30),
             sleep_unit: Duration::from_secs(1),
-            handle_signals: true,
             loading_wait: DEFAULT_LOADING_WAIT,
         }
     }
@@ -360,20 +352,6 @@ impl WorkerBuilder {
         self
     }
 
-    /// Whether [`run`](Worker::run) stops on SIGINT and SIGTERM: the first
-    /// signal stops gracefully, the second at once. Default: on. Turn it off
-    /// when the program handles signals itself, and call [`Shutdown::stop`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let builder = concur_worker::Worker::builder().handle_signals(false);
-    /// ```
-    pub fn handle_signals(mut self, on: bool) -> Self {
-        self.handle_signals = on;
-        self
-    }
-
     /// How long [`build`](Self::build) waits for a server that is up but
     /// cannot serve yet — still loading its data after a restart, say — before
     /// it gives up. Default: 60 s; zero fails at once. (A worker that is
@@ -447,7 +425,7 @@ impl WorkerBuilder {
             dead_cap: queue.config().dead_cap,
         };
         let shared = Arc::new(Shared::new(crate::protocol::new_worker_id(), settings));
-        Ok(Worker { queue, handlers, shared, handle_signals: self.handle_signals })
+        Ok(Worker { queue, handlers, shared })
     }
 }
 
@@ -479,8 +457,9 @@ fn connect_once_serving(url: &str, config: QueueConfig, wait: Duration) -> Resul
 /// registered handlers, `concurrency` at a time, on an `aio` event loop,
 /// delivering every task at least once.
 ///
-/// [`run`](Self::run) blocks until the worker is stopped — by
-/// [`Shutdown::stop`], or SIGINT/SIGTERM — and then stops gracefully: it
+/// [`run`](Self::run) blocks until the worker is stopped through its
+/// [`Shutdown`] handle — which a program calls from its SIGINT/SIGTERM
+/// handler — and then stops gracefully: it
 /// fetches no more, lets running tasks finish within the grace period,
 /// returns tasks it had not started to the queue, cancels and returns those
 /// still running when the grace period ends, and retires from the queue.
@@ -522,7 +501,6 @@ pub struct Worker {
     queue: Connection,
     handlers: BTreeMap<String, Handler>,
     shared: Arc<Shared>,
-    handle_signals: bool,
 }
 
 impl fmt::Debug for Worker {
@@ -579,17 +557,28 @@ pub struct RunReport {
 /// Stops a running [`Worker`] from another thread. Cloneable; keeps working
 /// after the worker ended (it then does nothing).
 ///
+/// The library installs no signal handler — signals belong to the program
+/// — so a program that wants Ctrl-C and SIGTERM to stop its worker calls
+/// [`escalate`](Self::escalate) from its handler, as `concur worker` does.
+///
 /// # Examples
 ///
+/// Stopping on SIGINT and SIGTERM with the `signal-hook` crate: the first
+/// signal stops gracefully, the second at once.
+///
 /// ```no_run
-/// let worker = concur_worker::Worker::builder().handle_signals(false).build()?;
+/// use signal_hook::consts::{SIGINT, SIGTERM};
+///
+/// let worker = concur_worker::Worker::builder().build()?;
 /// let stop = worker.shutdown_handle();
+/// let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
 /// std::thread::spawn(move || {
-///     std::thread::sleep(std::time::Duration::from_secs(60));
-///     stop.stop();
+///     for _ in signals.forever() {
+///         stop.escalate();
+///     }
 /// });
 /// worker.run()?;
-/// # Ok::<(), concur_worker::WorkerError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Shutdown {
@@ -598,17 +587,42 @@ pub struct Shutdown {
 
 impl Shutdown {
     /// Stops gracefully: no new tasks; running tasks may finish within the
-    /// grace period. What SIGINT or SIGTERM does.
+    /// grace period. Returns whether this call began the stop.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let worker = concur_worker::Worker::builder().build()?;
+    /// let stop = worker.shutdown_handle();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_secs(60));
+    ///     stop.stop();
+    /// });
+    /// worker.run()?;
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn stop(&self) -> bool {
+        self.shared.stop()
+    }
+
+    /// What a signal handler calls: stops gracefully the first time (see
+    /// [`stop`](Self::stop)), at once the next (see
+    /// [`stop_now`](Self::stop_now)), as Ctrl-C does to `concur worker`.
+    /// Returns whether this call began a graceful stop.
     ///
     /// # Examples
     ///
     /// See [`Shutdown`].
-    pub fn stop(&self) {
-        self.shared.stop();
+    pub fn escalate(&self) -> bool {
+        if self.shared.stop() {
+            return true;
+        }
+        self.shared.stop_now();
+        false
     }
 
     /// Stops at once: running tasks are cancelled and returned to the queue
-    /// (they will run again). What a second signal does.
+    /// (they will run again).
     ///
     /// # Examples
     ///
@@ -644,8 +658,7 @@ impl fmt::Debug for Shutdown {
 impl Worker {
     /// A builder with the defaults: the queue `queue` on
     /// [`DEFAULT_REDIS_URL`], [`DEFAULT_CONCURRENCY`] tasks at once, the
-    /// built-in `sleep` and `echo`, a 30 s heartbeat and grace period, and
-    /// SIGINT/SIGTERM handling.
+    /// built-in `sleep` and `echo`, and a 30 s heartbeat and grace period.
     ///
     /// # Examples
     ///
@@ -702,9 +715,7 @@ impl Worker {
     ///
     /// See [`Worker`].
     pub fn run(self) -> Result<RunReport, WorkerError> {
-        let Worker { mut queue, handlers, shared, handle_signals } = self;
-        let _registration =
-            if handle_signals { Some(crate::signals::register(&shared).map_err(WorkerError::Signals)?) } else { None };
+        let Worker { mut queue, handlers, shared } = self;
         let finisher_queue = queue.try_clone()?;
         let maintenance_queue = queue.try_clone()?;
         let ttl = shared.settings.heartbeat_ttl;
@@ -732,7 +743,7 @@ impl Worker {
         let Threads { handle, loop_thread, finisher, maintenance } = threads;
         // From here on this thread talks to Redis; the loop's thread, started
         // above with the caller's mask, takes the signals instead.
-        let _blocked = crate::signals::block_on_this_thread();
+        let _blocked = crate::signal_mask::block_on_this_thread();
         consumer::run(&shared, &mut queue, &to_loop, &to_finisher);
 
         // Stopping: the consumer fetches no more.
@@ -818,7 +829,7 @@ fn start_threads(
         std::thread::Builder::new()
             .name("concur-finisher".into())
             .spawn(move || {
-                let _blocked = crate::signals::block_on_this_thread();
+                let _blocked = crate::signal_mask::block_on_this_thread();
                 finisher::run(&shared, &mut finisher_queue, &inbox)
             })
             .map_err(|source| WorkerError::Thread { what: "finisher", source })?
@@ -828,7 +839,7 @@ fn start_threads(
         std::thread::Builder::new()
             .name("concur-maintenance".into())
             .spawn(move || {
-                let _blocked = crate::signals::block_on_this_thread();
+                let _blocked = crate::signal_mask::block_on_this_thread();
                 maintenance::run(&shared, &mut maintenance_queue)
             })
             .map_err(|source| WorkerError::Thread { what: "maintenance", source })?

@@ -230,3 +230,15 @@ pub(crate) fn tasks(fetched: Vec<Fetched>) -> Vec<Task> {
         })
         .collect()
 }
+
+/// Stops `worker` on SIGINT and SIGTERM — first gracefully, then at once —
+/// as a program embedding a worker does (the library installs no handler).
+pub(crate) fn stop_on_signals(worker: &concur_worker::Worker) {
+    let stop = worker.shutdown_handle();
+    let mut signals = signal_hook::iterator::Signals::new([libc::SIGINT, libc::SIGTERM]).expect("the handler");
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            stop.escalate();
+        }
+    });
+}
