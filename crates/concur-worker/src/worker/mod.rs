@@ -708,8 +708,8 @@ impl Worker {
     ///
     /// [`WorkerError::Queue`] if Redis cannot be reached when starting (once
     /// running, connection losses are retried, not returned);
-    /// [`WorkerError::Loop`], [`WorkerError::Thread`] and
-    /// [`WorkerError::Signals`] if the machinery cannot start.
+    /// [`WorkerError::Loop`] and [`WorkerError::Thread`] if the machinery
+    /// cannot start.
     ///
     /// # Examples
     ///
