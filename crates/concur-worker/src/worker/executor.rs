@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use concur::aio::{self, LoopError, LoopHandle};
 use concur::queue::SimpleQueue;
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::finisher::{Message, Outcome};
 use super::shared::{Shared, State};
@@ -41,10 +42,12 @@ pub(crate) fn start(
     handlers: HashMap<String, Handler>,
     inbox: Arc<SimpleQueue<LoopMessage>>,
     reports: Arc<SimpleQueue<Message>>,
+    span: tracing::Span,
 ) -> Result<(), LoopError> {
     handle.call_soon_threadsafe(move || {
         // Made here, on the loop's thread: the supervisor holds `Rc`s.
-        let supervisor = aio::create_task(supervise(shared, Rc::new(handlers), inbox, reports));
+        let supervisor =
+            aio::create_task(supervise(shared, Rc::new(handlers), inbox, reports).instrument(span));
         supervisor.add_done_callback(|task| {
             if let Err(error) = task.result() {
                 tracing::error!(%error, "the worker's supervisor task ended abnormally");
@@ -70,7 +73,16 @@ async fn supervise(
                         let _ = reports.put(Message::Report(seq, Outcome::Return));
                         continue;
                     }
-                    let body = run_task(shared.clone(), handlers.clone(), seq, task, reports.clone());
+                    // A span per attempt, inside the worker's: a handler's own
+                    // logs say which task and attempt they are about.
+                    let span = tracing::info_span!(
+                        "task",
+                        task.id = task.id(),
+                        task.name = task.name(),
+                        attempt = task.attempt()
+                    );
+                    let body =
+                        run_task(shared.clone(), handlers.clone(), seq, task, reports.clone()).instrument(span);
                     let spawned = aio::create_task(body);
                     let registry = running.clone();
                     spawned.add_done_callback(move |done| {

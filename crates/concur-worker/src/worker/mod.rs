@@ -716,6 +716,10 @@ impl Worker {
     /// See [`Worker`].
     pub fn run(self) -> Result<RunReport, WorkerError> {
         let Worker { mut queue, handlers, shared } = self;
+        // Every thread of the worker logs inside this span, so a process
+        // running several workers tells their lines apart.
+        let span = tracing::info_span!("worker", worker.id = shared.worker.as_str(), queue = queue.name());
+        let _entered = span.enter();
         let finisher_queue = queue.try_clone()?;
         let maintenance_queue = queue.try_clone()?;
         let ttl = shared.settings.heartbeat_ttl;
@@ -732,7 +736,7 @@ impl Worker {
             "worker started; it runs the tasks {}",
             tasks.join(", ")
         );
-        let started = start_threads(&shared, handlers, finisher_queue, maintenance_queue);
+        let started = start_threads(&shared, handlers, finisher_queue, maintenance_queue, &span);
         let (to_loop, to_finisher, threads) = match started {
             Ok(started) => started,
             Err(error) => {
@@ -819,26 +823,36 @@ fn start_threads(
     handlers: BTreeMap<String, Handler>,
     mut finisher_queue: Connection,
     mut maintenance_queue: Connection,
+    span: &tracing::Span,
 ) -> Result<Started, WorkerError> {
     let (handle, loop_thread) = aio::spawn_background()?;
     let to_loop = Arc::new(SimpleQueue::new());
     let to_finisher = Arc::new(SimpleQueue::new());
-    executor::start(&handle, shared.clone(), handlers.into_iter().collect(), to_loop.clone(), to_finisher.clone())?;
+    executor::start(
+        &handle,
+        shared.clone(),
+        handlers.into_iter().collect(),
+        to_loop.clone(),
+        to_finisher.clone(),
+        span.clone(),
+    )?;
     let finisher = {
-        let (shared, inbox) = (shared.clone(), to_finisher.clone());
+        let (shared, inbox, span) = (shared.clone(), to_finisher.clone(), span.clone());
         std::thread::Builder::new()
             .name("concur-finisher".into())
             .spawn(move || {
+                let _entered = span.enter();
                 let _blocked = crate::signal_mask::block_on_this_thread();
                 finisher::run(&shared, &mut finisher_queue, &inbox)
             })
             .map_err(|source| WorkerError::Thread { what: "finisher", source })?
     };
     let maintenance = {
-        let shared = shared.clone();
+        let (shared, span) = (shared.clone(), span.clone());
         std::thread::Builder::new()
             .name("concur-maintenance".into())
             .spawn(move || {
+                let _entered = span.enter();
                 let _blocked = crate::signal_mask::block_on_this_thread();
                 maintenance::run(&shared, &mut maintenance_queue)
             })
