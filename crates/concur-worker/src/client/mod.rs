@@ -6,11 +6,14 @@
 //! are in the `protocol` module.
 
 mod admin;
+mod link;
 mod produce;
 
 use std::fmt;
 
-use redis::{Connection, RedisResult};
+use redis::RedisResult;
+
+use self::link::{Link, Server};
 
 pub use self::admin::{DeadRetry, Status, WorkerStatus};
 pub use self::produce::EnqueueOptions;
@@ -50,8 +53,8 @@ use crate::keys::Keys;
 /// The reference's producer is `redis.Redis().lpush("queue", n)`; this is
 /// that client with names, arguments, delays, results and a dead-letter list.
 pub struct Client {
-    pub(crate) client: redis::Client,
-    pub(crate) conn: Option<Connection>,
+    pub(crate) server: Server,
+    pub(crate) conn: Option<Link>,
     /// `CLIENT ID` of `conn`, once asked for.
     pub(crate) conn_id: Option<u64>,
     pub(crate) config: QueueConfig,
@@ -64,6 +67,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("url", &self.url)
             .field("name", &self.keys.name())
+            .field("cluster", &self.server.is_cluster())
             .field("connected", &self.conn.is_some())
             .finish_non_exhaustive()
     }
@@ -73,6 +77,13 @@ impl Client {
     /// Connects to the Redis server at `url` and checks that it answers.
     /// `rediss://` URLs use TLS, trusting the system's CA certificates or
     /// [`QueueConfig::tls_ca_file`].
+    ///
+    /// A Redis Cluster is named by several seed URLs separated by commas
+    /// (`redis://10.0.0.1:7000,10.0.0.2:7000`; a later seed written as bare
+    /// `host:port` takes the first one's scheme and password), or by a
+    /// single URL of one of its nodes: a server that says it is in cluster
+    /// mode is taken as a seed. Each command then goes to the master of its
+    /// key's slot; `MOVED`, `ASK` and failovers are followed.
     ///
     /// Connecting writes nothing: a failed start leaves the queue untouched.
     ///
@@ -91,13 +102,37 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn connect(url: &str, config: QueueConfig) -> Result<Client, Error> {
-        let shown = redact_url(url);
+        let shown = link::seeds(url).iter().map(|seed| redact_url(seed)).collect::<Vec<_>>().join(",");
         let keys = Keys::new(&config.name)?;
         config.check()?;
-        let client = open_client(url, &shown, &config)?;
-        let mut client = Client { client, conn: None, conn_id: None, config, keys, url: shown };
+        let seeds = link::seeds(url);
+        let server = open_server(&seeds, seeds.len() > 1, &shown, &config)?;
+        let mut client = Client { server, conn: None, conn_id: None, config, keys, url: shown };
         client.conn = Some(client.open_connection()?);
+        if !client.server.is_cluster() && client.in_cluster_mode() {
+            client.server = open_server(&seeds, true, &client.url, &client.config)?;
+            client.conn = Some(client.open_connection()?);
+        }
         Ok(client)
+    }
+
+    /// Whether the one server connected to says it is a cluster node.
+    fn in_cluster_mode(&mut self) -> bool {
+        let info: Result<String, Error> = self.with_conn(|c| redis::cmd("INFO").arg("cluster").query(c));
+        info.is_ok_and(|text| text.lines().any(|line| line.trim() == "cluster_enabled:1"))
+    }
+
+    /// Whether this client talks to a Redis Cluster.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let client = concur_worker::Client::connect("redis://127.0.0.1:7000,127.0.0.1:7001", Default::default())?;
+    /// assert!(client.is_cluster());
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn is_cluster(&self) -> bool {
+        self.server.is_cluster()
     }
 
     /// Opens a second connection to the same queue with the same settings.
@@ -115,7 +150,7 @@ impl Client {
     /// ```
     pub fn try_clone(&self) -> Result<Client, Error> {
         let mut queue = Client {
-            client: self.client.clone(),
+            server: self.server.clone(),
             conn: None,
             conn_id: None,
             config: self.config.clone(),
@@ -198,13 +233,12 @@ impl Client {
         }
     }
 
-    pub(crate) fn open_connection(&self) -> Result<Connection, Error> {
+    pub(crate) fn open_connection(&self) -> Result<Link, Error> {
         let wait = self.config.connect_timeout;
-        let mut conn =
-            self.client.get_connection_with_timeout(wait).map_err(|e| Error::from_connect(&self.url, e, wait))?;
+        let mut conn = self.server.open(wait).map_err(|e| Error::from_connect(&self.url, e, wait))?;
         // The first answer must come within the connect timeout too: a port
         // that accepts and never answers is not a Redis server to wait on.
-        let setup = |conn: &mut Connection| -> RedisResult<()> {
+        let setup = |conn: &mut Link| -> RedisResult<()> {
             conn.set_read_timeout(Some(wait))?;
             conn.set_write_timeout(Some(wait))?;
             redis::cmd("PING").query::<()>(conn)?;
@@ -218,7 +252,7 @@ impl Client {
     /// Runs `f` on the connection, opening one first if the last call lost
     /// it, and drops the connection when `f` loses it, so the next call
     /// starts afresh instead of reading a stale reply.
-    pub(crate) fn with_conn<T>(&mut self, f: impl FnOnce(&mut Connection) -> RedisResult<T>) -> Result<T, Error> {
+    pub(crate) fn with_conn<T>(&mut self, f: impl FnOnce(&mut Link) -> RedisResult<T>) -> Result<T, Error> {
         if self.conn.is_none() {
             self.conn = Some(self.open_connection()?);
             self.conn_id = None;
@@ -244,7 +278,10 @@ impl Client {
         if let Some(id) = self.conn_id {
             return Ok(id);
         }
-        let id: u64 = self.with_conn(|c| redis::cmd("CLIENT").arg("ID").query(c))?;
+        // On a cluster, the connection to the node that serves the queue:
+        // where the blocking fetch waits.
+        let pending = self.keys.pending().to_owned();
+        let id: u64 = self.with_conn(|c| c.query_on_node_of(&redis::cmd("CLIENT").arg("ID").clone(), &pending))?;
         self.conn_id = Some(id);
         Ok(id)
     }
@@ -252,8 +289,10 @@ impl Client {
     /// Ends a blocking command of the connection `client` now, as if it had
     /// timed out (`CLIENT UNBLOCK id TIMEOUT`). Returns whether one was blocked.
     pub(crate) fn unblock(&mut self, client: u64) -> Result<bool, Error> {
-        let unblocked: i64 =
-            self.with_conn(|c| redis::cmd("CLIENT").arg("UNBLOCK").arg(client).arg("TIMEOUT").query(c))?;
+        let pending = self.keys.pending().to_owned();
+        let mut unblock = redis::cmd("CLIENT");
+        unblock.arg("UNBLOCK").arg(client).arg("TIMEOUT");
+        let unblocked: i64 = self.with_conn(|c| c.query_on_node_of(&unblock, &pending))?;
         Ok(unblocked == 1)
     }
 
@@ -262,15 +301,33 @@ impl Client {
     }
 }
 
-fn open_client(url: &str, shown: &str, config: &QueueConfig) -> Result<redis::Client, Error> {
+/// The one server `seeds` names, or the cluster they are seeds of.
+fn open_server(seeds: &[String], cluster: bool, shown: &str, config: &QueueConfig) -> Result<Server, Error> {
     let invalid = |e: redis::RedisError| Error::InvalidUrl { url: shown.to_owned(), reason: e.to_string() };
-    match &config.tls_ca_file {
-        None => redis::Client::open(url).map_err(invalid),
+    let certificates = match &config.tls_ca_file {
+        None => None,
         Some(path) => {
             let pem =
                 std::fs::read(path).map_err(|source| Error::CaFile { path: path.display().to_string(), source })?;
-            let certificates = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
-            redis::Client::build_with_tls(url, certificates).map_err(invalid)
+            Some(redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
+        }
+    };
+    match seeds {
+        [] => Err(Error::InvalidUrl { url: shown.to_owned(), reason: "it is empty".into() }),
+        [url] if !cluster => match certificates {
+            None => redis::Client::open(url.as_str()).map(Server::Single).map_err(invalid),
+            Some(certificates) => {
+                redis::Client::build_with_tls(url.as_str(), certificates).map(Server::Single).map_err(invalid)
+            }
+        },
+        many => {
+            let mut builder = redis::cluster::ClusterClient::builder(many.iter().map(String::as_str))
+                .connection_timeout(config.connect_timeout)
+                .response_timeout(config.command_timeout);
+            if let Some(certificates) = certificates {
+                builder = builder.certs(certificates);
+            }
+            builder.build().map(Server::Cluster).map_err(invalid)
         }
     }
 }

@@ -46,8 +46,7 @@ pub(crate) fn start(
 ) -> Result<(), LoopError> {
     handle.call_soon_threadsafe(move || {
         // Made here, on the loop's thread: the supervisor holds `Rc`s.
-        let supervisor =
-            aio::create_task(supervise(shared, Rc::new(handlers), inbox, reports).instrument(span));
+        let supervisor = aio::create_task(supervise(shared, Rc::new(handlers), inbox, reports).instrument(span));
         supervisor.add_done_callback(|task| {
             if let Err(error) = task.result() {
                 tracing::error!(%error, "the worker's supervisor task ended abnormally");
@@ -81,8 +80,7 @@ async fn supervise(
                         task.name = task.name(),
                         attempt = task.attempt()
                     );
-                    let body =
-                        run_task(shared.clone(), handlers.clone(), seq, task, reports.clone()).instrument(span);
+                    let body = run_task(shared.clone(), handlers.clone(), seq, task, reports.clone()).instrument(span);
                     let spawned = aio::create_task(body);
                     let registry = running.clone();
                     spawned.add_done_callback(move |done| {

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
+pub(crate) mod cluster;
+
 use std::io::{BufRead, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
