@@ -36,7 +36,9 @@ pub(crate) enum Server {
 /// An open connection.
 pub(crate) enum Link {
     Single(redis::Connection),
-    Cluster(ClusterConnection),
+    // Boxed: the cluster connection's slot map and node table are much
+    // larger than one socket, and most links are to a single server.
+    Cluster(Box<ClusterConnection>),
 }
 
 impl Server {
@@ -45,7 +47,7 @@ impl Server {
     pub(crate) fn open(&self, connect: Duration) -> RedisResult<Link> {
         match self {
             Server::Single(client) => client.get_connection_with_timeout(connect).map(Link::Single),
-            Server::Cluster(client) => client.get_connection().map(Link::Cluster),
+            Server::Cluster(client) => client.get_connection().map(|conn| Link::Cluster(Box::new(conn))),
         }
     }
 
@@ -86,7 +88,7 @@ impl Link {
     fn inner(&mut self) -> &mut dyn ConnectionLike {
         match self {
             Link::Single(conn) => conn,
-            Link::Cluster(conn) => conn,
+            Link::Cluster(conn) => &mut **conn,
         }
     }
 }
