@@ -332,3 +332,27 @@ fn status_shows_the_dead_letters_trimmed_at_the_cap() {
     let json: Value = serde_json::from_str(&concur(&["status", "--redis", &url, "--json"]).stdout).unwrap();
     assert_eq!((json["dead"].clone(), json["dead_trimmed"].clone()), (json!(2), json!(3)));
 }
+
+#[test]
+fn status_shows_several_queues_and_what_each_worker_serves() {
+    let server = RedisServer::start();
+    let url = server.url();
+    for (name, n) in [("critical", 2), ("low", 5)] {
+        let mut queue = server.queue(QueueConfig::named(name));
+        queue.enqueue_many("echo", (0..n).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
+        queue.heartbeat_as("w1", Duration::from_secs(30), "critical:3,low:1", 8).unwrap();
+    }
+    let run = concur(&["status", "--redis", &url, "--queue", "critical,low"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for expected in
+        ["queue \"critical\"", "queue \"low\"", "pending     2", "pending     5", "serves critical:3,low:1 (8 at once)"]
+    {
+        assert!(run.stdout.contains(expected), "{expected:?} missing from:\n{}", run.stdout);
+    }
+    let json: Value =
+        serde_json::from_str(&concur(&["status", "--redis", &url, "--queue", "critical,low", "--json"]).stdout)
+            .unwrap();
+    assert_eq!((json[0]["queue"].clone(), json[1]["pending"].clone()), (json!("critical"), json!(5)));
+    assert_eq!(json[0]["workers"][0]["serves"], json!("critical:3,low:1"));
+    expect(&concur(&["enqueue", "--redis", &url, "--queue", "a,b", "echo"]), 2, "contains the character ','");
+}

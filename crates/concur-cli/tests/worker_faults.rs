@@ -210,3 +210,47 @@ fn a_full_dead_letter_list_is_trimmed_with_a_warning_the_first_time() {
     let status = server.queue(QueueConfig::default()).status().unwrap();
     assert_eq!((status.dead, status.dead_trimmed), (2, 4));
 }
+
+#[test]
+fn a_worker_serving_three_queues_killed_with_sigkill_loses_nothing() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("three-queues");
+    let starts = scratch.path("starts");
+    let script = format!("echo \"$1\" >> {}; sleep 0.5", starts.display());
+    let config = scratch.write(
+        "tasks.json",
+        &json!({"tasks": {"slow": {"program": "/bin/sh", "args": ["-c", script, "slow"]}}}).to_string(),
+    );
+    let url = server.url();
+    let queues = "critical:5,default:2,low:1";
+    let names = ["critical", "default", "low"];
+    for name in names {
+        let mut producer = server.queue(QueueConfig::named(name));
+        let tasks = (0..40).map(|n| vec![json!(format!("{name}-{n}"))]);
+        producer.enqueue_many("slow", tasks, &EnqueueOptions::default()).unwrap();
+    }
+    let args = ["--redis", &url, "--queue", queues, "--config", &config, "--concurrency", "20", "--heartbeat-ttl", "1"];
+    let mut victim = WorkerProcess::start(&args, &scratch.path("victim.log"));
+    wait_until("the victim holds tasks of every queue", Duration::from_secs(30), || {
+        names.iter().all(|name| server.queue(QueueConfig::named(name)).status().unwrap().processing() > 0)
+    });
+    victim.signal(libc::SIGKILL);
+    victim.wait(Duration::from_secs(10));
+    // Everything the victim held is still in Redis, in its processing lists.
+    let held: u64 =
+        names.iter().map(|name| server.queue(QueueConfig::named(name)).status().unwrap().processing()).sum();
+    assert!(held > 0);
+    let rescuer = WorkerProcess::start(&args, &scratch.path("rescuer.log"));
+    let total = |server: &RedisServer| -> u64 {
+        names.iter().map(|name| server.queue(QueueConfig::named(name)).status().unwrap().done).sum()
+    };
+    wait_until("every task is done", Duration::from_secs(120), || total(&server) == 120);
+    let log = rescuer.stop();
+    assert!(log.contains("took back the tasks"), "the rescuer reaped the victim:\n{log}");
+    let counts = line_counts(&starts);
+    assert_eq!(counts.len(), 120, "every task ran at least once");
+    for name in names {
+        let status = server.queue(QueueConfig::named(name)).status().unwrap();
+        assert_eq!((status.pending, status.processing(), status.dead), (0, 0, 0), "{name}");
+    }
+}

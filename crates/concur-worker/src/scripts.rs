@@ -44,7 +44,8 @@ local function push_dead(dead, stats, entries, cap)
 end
 ";
 
-/// KEYS: heartbeat, workers, worker info. ARGV: worker, now, ttl in ms.
+/// KEYS: heartbeat, workers, worker info. ARGV: worker, now, ttl in ms, the
+/// queues it serves ('' if not said), its concurrency (0 if not said).
 /// Returns {whether the heartbeat key was there, when a reaper took this
 /// worker for dead (ms) or nil}.
 pub(crate) static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
@@ -54,6 +55,7 @@ local existed = redis.call('EXISTS', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], 'ttl', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], 'serves', ARGV[4], 'concurrency', ARGV[5]) end
 redis.call('HDEL', KEYS[3], 'missing_since')
 -- A reaped worker's record expires; a live one's must not.
 redis.call('PERSIST', KEYS[3])
@@ -322,16 +324,19 @@ return n
 });
 
 /// KEYS: pending, delayed, dead, workers, stats, results.
-/// ARGV: processing prefix, heartbeat prefix, done prefix, window in seconds.
+/// ARGV: processing prefix, heartbeat prefix, done prefix, window in seconds,
+/// worker info prefix.
 /// One snapshot, so the counts add up.
 pub(crate) static STATUS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local names, lengths, ttls = {}, {}, {}
+local names, lengths, ttls, serves, sizes = {}, {}, {}, {}, {}
 for i, worker in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   names[i] = worker
   lengths[i] = redis.call('LLEN', ARGV[1] .. worker)
   ttls[i] = redis.call('PTTL', ARGV[2] .. worker)
+  serves[i] = redis.call('HGET', ARGV[5] .. worker, 'serves') or ''
+  sizes[i] = tonumber(redis.call('HGET', ARGV[5] .. worker, 'concurrency')) or 0
 end
 local now = tonumber(redis.call('TIME')[1])
 local recent = 0
@@ -339,7 +344,7 @@ for second = now - tonumber(ARGV[4]) + 1, now do
   recent = recent + (tonumber(redis.call('GET', ARGV[3] .. second)) or 0)
 end
 return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]),
-        redis.call('LLEN', KEYS[6]), redis.call('HGETALL', KEYS[5]), names, lengths, ttls, recent}
+        redis.call('LLEN', KEYS[6]), redis.call('HGETALL', KEYS[5]), names, lengths, ttls, recent, serves, sizes}
 ",
     )
 });

@@ -49,7 +49,8 @@ pub(crate) struct RedisArgs {
     /// The Redis server: redis://[:password@]host[:port][/db], or rediss://… for TLS.
     #[arg(long, env = "CONCUR_REDIS_URL", default_value = DEFAULT_REDIS_URL, value_name = "URL", hide_env_values = true)]
     redis: String,
-    /// The queue's name.
+    /// The queue's name. `worker` and `status` take several: in strict order (critical,default,low) or
+    /// weighted (critical:5,default:2,low:1).
     #[arg(long, default_value = "queue", value_name = "NAME")]
     queue: String,
     /// Seconds to wait for Redis to accept a connection and answer it (more than 0).
@@ -71,6 +72,11 @@ impl RedisArgs {
 
     fn connect(&self) -> Result<Client, Error> {
         Client::connect(&self.redis, self.config())
+    }
+
+    /// A client of the queue `name`, with these settings otherwise.
+    fn connect_to(&self, name: &str) -> Result<Client, Error> {
+        Client::connect(&self.redis, QueueConfig { name: name.to_owned(), ..self.config() })
     }
 }
 

@@ -1,7 +1,7 @@
 //! `concur status`: a queue at a glance, as a table or as JSON.
 
 use clap::Args;
-use concur_worker::{Client, Status};
+use concur_worker::{Client, QueueSet, Status};
 use serde::Serialize;
 
 use super::{Failure, RedisArgs};
@@ -26,15 +26,30 @@ struct StatusJson<'a> {
     status: &'a Status,
 }
 
-/// Prints the queue's status.
+/// Prints the status of each queue named: a table each, or JSON (an
+/// object for one queue, an array for several).
 pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
-    let mut queue = args.redis.connect()?;
-    let status = queue.status()?;
-    let text = if args.json {
-        let json = StatusJson { queue: queue.name(), processing: status.processing(), status: &status };
-        serde_json::to_string(&json).map_err(|e| Failure::failed(format!("could not write the status as JSON: {e}")))?
+    let names: QueueSet = args.redis.queue.parse()?;
+    let first = args.redis.connect_to(names.names().next().unwrap_or_default())?;
+    let mut tables = Vec::new();
+    let mut objects = Vec::new();
+    for name in names.names() {
+        let mut queue = first.for_queue(name)?;
+        let status = queue.status()?;
+        if args.json {
+            let json = StatusJson { queue: queue.name(), processing: status.processing(), status: &status };
+            objects
+                .push(serde_json::to_value(&json).map_err(|e| Failure::failed(format!("could not write JSON: {e}")))?);
+        } else {
+            tables.push(table(&queue, &status));
+        }
+    }
+    let text = if !args.json {
+        tables.join("\n\n")
+    } else if objects.len() == 1 {
+        objects.remove(0).to_string()
     } else {
-        table(&queue, &status)
+        serde_json::Value::Array(objects).to_string()
     };
     println!("{text}");
     Ok(())
@@ -51,7 +66,12 @@ fn table(queue: &Client, status: &Status) -> String {
             Some(left) => format!("heartbeat {:.1} s left", left.as_secs_f64()),
             None => "heartbeat missing: taken for dead if it stays missing".to_owned(),
         };
-        lines.push(format!("    {:<30} {:>6}  {heartbeat}", worker.id, worker.processing));
+        let serves = match (&worker.serves, worker.concurrency) {
+            (Some(serves), Some(concurrency)) => format!("  serves {serves} ({concurrency} at once)"),
+            (Some(serves), None) => format!("  serves {serves}"),
+            _ => String::new(),
+        };
+        lines.push(format!("    {:<30} {:>6}  {heartbeat}{serves}", worker.id, worker.processing));
     }
     lines.extend([
         format!("  delayed     {}", status.delayed),

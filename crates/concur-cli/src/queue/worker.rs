@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use concur_worker::{QueueConfig, Worker, WorkerError, DEFAULT_CONCURRENCY};
+use concur_worker::{QueueConfig, QueueSet, Worker, WorkerError, DEFAULT_CONCURRENCY};
 use tracing_subscriber::EnvFilter;
 
 use super::{numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
@@ -48,9 +48,11 @@ pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
     // Fails only if a subscriber is already installed, which then serves.
     let _ =
         tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+    let queues: QueueSet = args.redis.queue.parse()?;
     let mut builder = Worker::builder()
         .redis(&args.redis.redis)
         .queue_config(QueueConfig { dead_cap: args.dead_cap, ..args.redis.config() })
+        .queues(queues)
         .concurrency(args.concurrency)
         .grace_period(args.grace)
         .heartbeat_ttl(args.heartbeat_ttl)

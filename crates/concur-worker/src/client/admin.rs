@@ -48,6 +48,11 @@ pub struct WorkerStatus {
     /// as `heartbeat_ms`, milliseconds or `null`.
     #[serde(rename = "heartbeat_ms", serialize_with = "crate::record::serialize_millis")]
     pub heartbeat: Option<Duration>,
+    /// The queues it serves, as it said (`critical:5,default:2,low:1`);
+    /// `None` for a worker that did not say.
+    pub serves: Option<String>,
+    /// How many tasks it runs at once, as it said.
+    pub concurrency: Option<u64>,
 }
 
 /// A snapshot of a queue, taken atomically.
@@ -154,19 +159,24 @@ impl Client {
             .arg(self.keys.processing_prefix())
             .arg(self.keys.heartbeat_prefix())
             .arg(self.keys.done_prefix())
-            .arg(THROUGHPUT_WINDOW);
-        type Reply = (u64, u64, u64, u64, HashMap<String, u64>, Vec<String>, Vec<u64>, Vec<i64>, u64);
-        let (pending, delayed, dead, results, stats, names, lengths, ttls, recent): Reply =
+            .arg(THROUGHPUT_WINDOW)
+            .arg(self.keys.worker_info_prefix());
+        type Reply =
+            (u64, u64, u64, u64, HashMap<String, u64>, Vec<String>, Vec<u64>, Vec<i64>, u64, Vec<String>, Vec<u64>);
+        let (pending, delayed, dead, results, stats, names, lengths, ttls, recent, serves, sizes): Reply =
             self.with_conn(|c| invocation.invoke(c))?;
         let stat = |name: &str| stats.get(name).copied().unwrap_or(0);
         let mut workers: Vec<WorkerStatus> = names
             .into_iter()
             .zip(lengths)
             .zip(ttls)
-            .map(|((id, processing), ttl)| WorkerStatus {
+            .zip(serves.into_iter().zip(sizes))
+            .map(|(((id, processing), ttl), (serves, concurrency))| WorkerStatus {
                 id,
                 processing,
                 heartbeat: u64::try_from(ttl).ok().map(Duration::from_millis),
+                serves: (!serves.is_empty()).then_some(serves),
+                concurrency: (concurrency > 0).then_some(concurrency),
             })
             .collect();
         workers.sort_by(|a, b| a.id.cmp(&b.id));

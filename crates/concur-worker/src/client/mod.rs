@@ -149,12 +149,32 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn try_clone(&self) -> Result<Client, Error> {
+        self.for_queue(self.keys.name())
+    }
+
+    /// A new connection to another queue on the same server or cluster,
+    /// with the same settings but its name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidName`] for a bad name; as [`connect`](Self::connect)
+    /// when the server has gone meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let emails = concur_worker::Client::connect("redis://127.0.0.1", concur_worker::QueueConfig::named("emails"))?;
+    /// let mut reports = emails.for_queue("reports")?;
+    /// assert_eq!(reports.name(), "reports");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn for_queue(&self, name: &str) -> Result<Client, Error> {
         let mut queue = Client {
             server: self.server.clone(),
             conn: None,
             conn_id: None,
-            config: self.config.clone(),
-            keys: self.keys.clone(),
+            config: QueueConfig { name: name.to_owned(), ..self.config.clone() },
+            keys: Keys::new(name)?,
             url: self.url.clone(),
         };
         queue.conn = Some(queue.open_connection()?);

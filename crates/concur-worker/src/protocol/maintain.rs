@@ -97,6 +97,31 @@ impl Connection {
     ///
     /// See [`Beat`].
     pub fn heartbeat(&mut self, worker: &str, ttl: Duration) -> Result<Beat, Error> {
+        self.heartbeat_as(worker, ttl, "", 0)
+    }
+
+    /// A [`heartbeat`](Self::heartbeat) that also records what the worker
+    /// serves (its queues, as [`QueueSet`](crate::QueueSet) prints them)
+    /// and its concurrency, for `status` to show.
+    ///
+    /// # Errors
+    ///
+    /// As [`heartbeat`](Self::heartbeat).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::protocol::Connection::connect("redis://127.0.0.1", Default::default())?;
+    /// queue.heartbeat_as("w1", std::time::Duration::from_secs(30), "critical,default", 64)?;
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn heartbeat_as(
+        &mut self,
+        worker: &str,
+        ttl: Duration,
+        serves: &str,
+        concurrency: usize,
+    ) -> Result<Beat, Error> {
         check_worker_id(worker)?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         if ttl_ms == 0 {
@@ -110,7 +135,9 @@ impl Connection {
             .key(self.keys.worker_info(worker))
             .arg(worker)
             .arg(now)
-            .arg(ttl_ms);
+            .arg(ttl_ms)
+            .arg(serves)
+            .arg(concurrency);
         let (existed, reaped): (i64, Option<u64>) = self.with_conn(|c| invocation.invoke(c))?;
         Ok(Beat {
             key_was_there: existed == 1,

@@ -149,6 +149,24 @@ impl Connection {
         self.client.try_clone().map(Connection::from)
     }
 
+    /// A new connection to another queue on the same server or cluster; see
+    /// [`Client::for_queue`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::for_queue`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let queue = concur_worker::protocol::Connection::connect("redis://127.0.0.1", Default::default())?;
+    /// let low = queue.for_queue("low")?;
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn for_queue(&self, name: &str) -> Result<Connection, Error> {
+        self.client.for_queue(name).map(Connection::from)
+    }
+
     /// The queue's key names.
     ///
     /// # Examples

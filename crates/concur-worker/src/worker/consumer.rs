@@ -1,14 +1,18 @@
-//! The consumer: the thread that fetches. It waits for free slots, asks for
-//! as many tasks as there are (one script when tasks wait; a blocking
-//! `BLMOVE` when none do), and hands them to the event loop.
+//! The consumer: the thread that fetches. It waits for free slots, asks the
+//! member queues for as many tasks as there are — one script per queue,
+//! in the plan's order, until the slots are filled — and hands them to the
+//! event loop. When no queue has a task it blocks in `BLMOVE` on the first
+//! queue of the order: for the whole block time when it serves one queue,
+//! for a short spell when it serves several, so the others are looked at
+//! again soon.
 //!
-//! It fetches only while this worker's heartbeat is known to stand for at
-//! least another third of its TTL, so it never takes tasks into a list a
-//! reaper may be emptying. After losing the connection it calls `recover`
-//! before fetching again: a fetch whose reply was lost may have moved tasks
-//! into the processing list that this worker never saw.
+//! It fetches from a queue only while this worker's heartbeat on that queue
+//! is known to stand for at least another third of its TTL, so it never
+//! takes tasks into a list a reaper may be emptying. After losing the
+//! connection to a queue it calls `recover` there before fetching again: a
+//! fetch whose reply was lost may have moved tasks into the processing list
+//! that this worker never saw.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,61 +20,77 @@ use concur::queue::SimpleQueue;
 
 use super::executor::LoopMessage;
 use super::finisher::{Message, Outcome};
+use super::plan::Plan;
 use super::shared::{Backoff, Counters, Shared, State};
 use crate::protocol::{Connection, Fetched, Task};
 use crate::Error;
 
 /// The most tasks one fetch asks for, however many slots are free.
 const FETCH_MAX: usize = 1000;
+/// How long an idle worker that serves several queues blocks on the first
+/// before it looks at the others again.
+const MULTI_BLOCK: Duration = Duration::from_millis(100);
+
+/// What the consumer knows about one member queue.
+struct Member {
+    queue: Connection,
+    /// The last call lost the connection: recover before fetching.
+    recover: bool,
+}
 
 pub(crate) fn run(
     shared: &Shared,
-    queue: &mut Connection,
+    queues: Vec<Connection>,
+    plan: &mut Plan,
     to_loop: &SimpleQueue<LoopMessage>,
     to_finisher: &SimpleQueue<Message>,
-) {
-    let worker = shared.worker.as_str();
+) -> Vec<Connection> {
+    let mut members: Vec<Member> = queues.into_iter().map(|queue| Member { queue, recover: false }).collect();
+    let mut rng = rand::rng();
     let mut backoff = Backoff::new();
-    let mut recover = false;
     let mut failing = false;
     let mut next_seq = 0;
-    while let Some(free) = shared.wait_for_slots() {
-        if !shared.heartbeat_fresh() {
+    let block = if members.len() == 1 { shared.settings.block } else { MULTI_BLOCK.min(shared.settings.block) };
+    while let Some(mut free) = shared.wait_for_slots() {
+        if !shared.any_heartbeat_fresh() {
             shared.pause(Duration::from_millis(20));
             continue;
         }
-        let fetched = (|| -> Result<Vec<Fetched>, Error> {
-            if recover {
-                let held = shared.held_tasks();
-                let held: Vec<&Task> = held.iter().map(|task| &**task).collect();
-                let orphans = queue.recover(worker, &held)?;
-                if orphans > 0 {
-                    tracing::info!(orphans, "returned to pending the tasks a fetch moved while its reply was lost");
-                }
-                recover = false;
+        let order: Vec<usize> = plan.order(&mut rng).into_iter().filter(|&m| shared.heartbeat_fresh(m)).collect();
+        let mut fetched_any = false;
+        let mut error = None;
+        for &m in &order {
+            if free == 0 {
+                break;
             }
-            let client = match queue.connection_id() {
-                Ok(id) => id,
-                Err(error) if error.is_transient() => return Err(error),
-                // Not allowed to ask (an ACL, say): stops then wait out the block time.
-                Err(_) => 0,
-            };
-            shared.fetch_client.store(client, Ordering::Release);
-            queue.fetch(worker, free.min(FETCH_MAX), shared.settings.block)
-        })();
-        match fetched {
-            Ok(fetched) => {
+            match fetch(shared, &mut members[m], m, free, Duration::ZERO) {
+                Ok(fetched) => {
+                    let n = dispatch(shared, m, fetched, &mut next_seq, to_loop, to_finisher);
+                    fetched_any |= n > 0;
+                    free = free.saturating_sub(n);
+                }
+                Err(e) => error = Some(e),
+            }
+        }
+        if !fetched_any && error.is_none() {
+            if let Some(&first) = order.first() {
+                match fetch(shared, &mut members[first], first, 1, block) {
+                    Ok(fetched) => {
+                        dispatch(shared, first, fetched, &mut next_seq, to_loop, to_finisher);
+                    }
+                    Err(e) => error = Some(e),
+                }
+            }
+        }
+        match error {
+            None => {
                 if failing {
                     failing = false;
                     tracing::info!("the consumer reached Redis again");
                 }
                 backoff.reset();
-                dispatch(shared, fetched, &mut next_seq, to_loop, to_finisher);
             }
-            Err(error) => {
-                if error.is_transient() {
-                    recover = true;
-                }
+            Some(error) => {
                 if !failing {
                     failing = true;
                     if error.is_transient() {
@@ -83,15 +103,55 @@ pub(crate) fn run(
         }
     }
     shared.consumer_left();
+    members.into_iter().map(|member| member.queue).collect()
 }
 
+/// One fetch from member `m`: `recover` first if its connection was lost,
+/// then up to `max` tasks, blocking up to `block` when there are none.
+fn fetch(shared: &Shared, member: &mut Member, m: usize, max: usize, block: Duration) -> Result<Vec<Fetched>, Error> {
+    let worker = shared.worker.as_str();
+    let outcome = (|| {
+        if member.recover {
+            let held = shared.held_tasks(m);
+            let held: Vec<&Task> = held.iter().map(|task| &**task).collect();
+            let orphans = member.queue.recover(worker, &held)?;
+            if orphans > 0 {
+                tracing::info!(
+                    orphans,
+                    queue = member.queue.name(),
+                    "returned to pending the tasks a fetch moved while its reply was lost"
+                );
+            }
+            member.recover = false;
+        }
+        if !block.is_zero() {
+            let client = match member.queue.connection_id() {
+                Ok(id) => id,
+                Err(error) if error.is_transient() => return Err(error),
+                // Not allowed to ask (an ACL, say): stops then wait out the block time.
+                Err(_) => 0,
+            };
+            shared.set_fetch_client(m, client);
+        }
+        member.queue.fetch(worker, max.min(FETCH_MAX), block)
+    })();
+    if let Err(error) = &outcome {
+        if error.is_transient() {
+            member.recover = true;
+        }
+    }
+    outcome
+}
+
+/// Hands the tasks fetched from member `m` to the loop; returns how many.
 fn dispatch(
     shared: &Shared,
+    m: usize,
     fetched: Vec<Fetched>,
     next_seq: &mut u64,
     to_loop: &SimpleQueue<LoopMessage>,
     to_finisher: &SimpleQueue<Message>,
-) {
+) -> usize {
     let mut tasks = Vec::with_capacity(fetched.len());
     for item in fetched {
         match item {
@@ -108,10 +168,11 @@ fn dispatch(
             }
         }
     }
-    if tasks.is_empty() {
-        return;
+    let n = tasks.len();
+    if n == 0 {
+        return 0;
     }
-    let numbered: Vec<(u64, Arc<Task>)> = shared.take(tasks, next_seq);
+    let numbered: Vec<(u64, Arc<Task>)> = shared.take(m, tasks, next_seq);
     if shared.state() == State::Running {
         let _ = to_loop.put(LoopMessage::Start(numbered));
     } else {
@@ -120,4 +181,5 @@ fn dispatch(
             let _ = to_finisher.put(Message::Report(seq, Outcome::Return));
         }
     }
+    n
 }

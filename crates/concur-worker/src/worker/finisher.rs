@@ -49,8 +49,10 @@ pub(crate) enum Message {
     Flush,
 }
 
-pub(crate) fn run(shared: &Shared, queue: &mut Connection, inbox: &SimpleQueue<Message>) {
-    let mut finisher = Finisher { shared, queue, backoff: Backoff::new(), failing: false, repeated: false };
+/// Finishes what the loop reports, on `queues` (one connection per member
+/// queue, by position).
+pub(crate) fn run(shared: &Shared, queues: &mut [Connection], inbox: &SimpleQueue<Message>) {
+    let mut finisher = Finisher { shared, queues, backoff: Backoff::new(), failing: false, repeated: false };
     loop {
         let first = match inbox.get_timeout(Duration::from_millis(500)) {
             Ok(message) => message,
@@ -72,7 +74,7 @@ pub(crate) fn run(shared: &Shared, queue: &mut Connection, inbox: &SimpleQueue<M
 
 struct Finisher<'a> {
     shared: &'a Shared,
-    queue: &'a mut Connection,
+    queues: &'a mut [Connection],
     backoff: Backoff,
     failing: bool,
     /// Whether the call `retrying` last confirmed was made again after an
@@ -87,9 +89,11 @@ impl Finisher<'_> {
     fn round(&mut self, messages: Vec<Message>) -> bool {
         let mut flush = false;
         let mut reports = 0;
-        let mut acks: Vec<(u64, Arc<Task>, Value)> = Vec::new();
-        let mut fails: Vec<(u64, Arc<Task>, String, bool)> = Vec::new();
-        let mut returns: Vec<(u64, Arc<Task>)> = Vec::new();
+        // Per member queue: each goes to the connection of its own queue.
+        let members = self.queues.len();
+        let mut acks: Vec<Vec<(u64, Arc<Task>, Value)>> = vec![Vec::new(); members];
+        let mut fails: Vec<(usize, u64, Arc<Task>, String, bool)> = Vec::new();
+        let mut returns: Vec<Vec<(u64, Arc<Task>)>> = vec![Vec::new(); members];
         for message in messages {
             let (seq, outcome) = match message {
                 Message::Flush => {
@@ -99,26 +103,33 @@ impl Finisher<'_> {
                 Message::Report(seq, outcome) => (seq, outcome),
             };
             reports += 1;
-            let Some(task) = self.shared.held_task(seq) else { continue };
+            let Some(held) = self.shared.held_task(seq) else { continue };
+            let (m, task) = (held.member, held.task);
             match outcome {
-                Outcome::Ack(value) => acks.push((seq, task, value)),
-                Outcome::Fail(error) => fails.push((seq, task, error, false)),
-                Outcome::Reject(error) => fails.push((seq, task, error, true)),
-                Outcome::Return => returns.push((seq, task)),
+                Outcome::Ack(value) => acks[m].push((seq, task, value)),
+                Outcome::Fail(error) => fails.push((m, seq, task, error, false)),
+                Outcome::Reject(error) => fails.push((m, seq, task, error, true)),
+                Outcome::Return => returns[m].push((seq, task)),
                 Outcome::Abandon => {}
             }
         }
         self.shared.received(reports);
-        for chunk in acks.chunks(ACK_CHUNK) {
-            self.acknowledge(chunk);
+        for (m, acks) in acks.iter().enumerate() {
+            for chunk in acks.chunks(ACK_CHUNK) {
+                self.acknowledge(m, chunk);
+            }
         }
-        for (seq, task, error, rejected) in fails {
-            self.fail(seq, &task, &error, rejected);
+        for (m, seq, task, error, rejected) in fails {
+            self.fail(m, seq, &task, &error, rejected);
         }
-        if !returns.is_empty() {
+        for (m, returns) in returns.iter().enumerate() {
+            if returns.is_empty() {
+                continue;
+            }
             let tasks: Vec<&Task> = returns.iter().map(|(_, task)| &**task).collect();
             let worker = &self.shared.worker;
-            if let Some(n) = self.retrying("return unstarted tasks", |queue| queue.return_to_pending(worker, &tasks)) {
+            if let Some(n) = self.retrying(m, "return unstarted tasks", |queue| queue.return_to_pending(worker, &tasks))
+            {
                 Counters::add(&self.shared.counters.returned, n as u64);
                 let seqs: Vec<u64> = returns.iter().map(|(seq, _)| *seq).collect();
                 self.shared.release(&seqs);
@@ -127,10 +138,12 @@ impl Finisher<'_> {
         flush
     }
 
-    fn acknowledge(&mut self, chunk: &[(u64, Arc<Task>, Value)]) {
+    fn acknowledge(&mut self, m: usize, chunk: &[(u64, Arc<Task>, Value)]) {
         let done: Vec<(&Task, &Value)> = chunk.iter().map(|(_, task, value)| (&**task, value)).collect();
         let worker = &self.shared.worker;
-        let Some(acked) = self.retrying("acknowledge tasks", |queue| queue.ack_many(worker, &done)) else { return };
+        let Some(acked) = self.retrying(m, "acknowledge tasks", |queue| queue.ack_many(worker, &done)) else {
+            return;
+        };
         let mut done_here = 0;
         for ((_, task, _), acked) in chunk.iter().zip(acked) {
             match acked {
@@ -157,12 +170,12 @@ impl Finisher<'_> {
         self.shared.release(&seqs);
     }
 
-    fn fail(&mut self, seq: u64, task: &Task, error: &str, rejected: bool) {
+    fn fail(&mut self, m: usize, seq: u64, task: &Task, error: &str, rejected: bool) {
         let worker = &self.shared.worker;
         let outcome = if rejected {
-            self.retrying("dead-letter a rejected task", |queue| queue.reject(worker, task, error))
+            self.retrying(m, "dead-letter a rejected task", |queue| queue.reject(worker, task, error))
         } else {
-            self.retrying("record a failed attempt", |queue| queue.fail(worker, task, error))
+            self.retrying(m, "record a failed attempt", |queue| queue.fail(worker, task, error))
         };
         let Some(outcome) = outcome else { return };
         let counters = &self.shared.counters;
@@ -229,10 +242,15 @@ impl Finisher<'_> {
     /// Makes a finishing call until Redis confirms it; each is safe to
     /// repeat. Gives up (returns `None`) only during a stop whose time is up:
     /// the task then stays in the processing list, for `retire` or a reaper.
-    fn retrying<T>(&mut self, what: &str, mut call: impl FnMut(&mut Connection) -> Result<T, Error>) -> Option<T> {
+    fn retrying<T>(
+        &mut self,
+        m: usize,
+        what: &str,
+        mut call: impl FnMut(&mut Connection) -> Result<T, Error>,
+    ) -> Option<T> {
         self.repeated = false;
         loop {
-            match call(self.queue) {
+            match call(&mut self.queues[m]) {
                 Ok(value) => {
                     if self.failing {
                         self.failing = false;
@@ -248,7 +266,7 @@ impl Finisher<'_> {
                         if error.is_transient() {
                             Counters::add(&self.shared.counters.reconnects, 1);
                         }
-                        tracing::warn!(%error, "could not {what}; retrying with backoff");
+                        tracing::warn!(%error, queue = self.queues[m].name(), "could not {what}; retrying with backoff");
                     }
                     if self.shared.giving_up() {
                         tracing::error!(%error, "gave up trying to {what} at shutdown; the tasks stay held in Redis");

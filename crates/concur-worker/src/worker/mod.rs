@@ -24,6 +24,7 @@ mod consumer;
 mod executor;
 mod finisher;
 mod maintenance;
+mod plan;
 mod shared;
 
 use std::collections::BTreeMap;
@@ -40,12 +41,13 @@ use serde::Serialize;
 
 use self::executor::LoopMessage;
 use self::finisher::Message;
+use self::plan::Plan;
 pub(crate) use self::shared::Shared;
 use self::shared::{Backoff, Settings};
 use crate::handler::{self, Handler, Job, TaskError};
 use crate::programs::{ConfigError, ProgramConfig};
 use crate::protocol::Connection;
-use crate::{Error, QueueConfig};
+use crate::{Error, QueueConfig, QueueSet};
 
 /// The Redis server a worker uses unless told otherwise.
 ///
@@ -159,6 +161,8 @@ impl WorkerError {
 pub struct WorkerBuilder {
     url: String,
     queue: QueueConfig,
+    /// Several queues, when set; else the one of `queue`.
+    queues: Option<QueueSet>,
     concurrency: usize,
     handlers: BTreeMap<String, Handler>,
     config_file: Option<PathBuf>,
@@ -180,6 +184,7 @@ impl Default for WorkerBuilder {
         WorkerBuilder {
             url: DEFAULT_REDIS_URL.to_owned(),
             queue: QueueConfig::default(),
+            queues: None,
             concurrency: DEFAULT_CONCURRENCY,
             handlers: BTreeMap::new(),
             config_file: None,
@@ -214,11 +219,31 @@ impl WorkerBuilder {
     /// ```
     pub fn queue(mut self, name: &str) -> Self {
         name.clone_into(&mut self.queue.name);
+        self.queues = None;
+        self
+    }
+
+    /// Several queues, in strict or weighted order (see [`QueueSet`]); each
+    /// takes its limits from [`queue_config`](Self::queue_config), with its
+    /// own name. Replaces a [`queue`](Self::queue) set before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_worker::{QueueSet, Worker};
+    ///
+    /// let builder = Worker::builder().queues("critical:5,default:2,low:1".parse::<QueueSet>()?);
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn queues(mut self, queues: QueueSet) -> Self {
+        self.queues = Some(queues);
         self
     }
 
     /// All the queue's settings (its name, limits, retry policy, result
-    /// retention), replacing those set before.
+    /// retention), replacing those set before. With several
+    /// [`queues`](Self::queues), every queue takes these limits and its own
+    /// name.
     ///
     /// # Examples
     ///
@@ -416,16 +441,28 @@ impl WorkerBuilder {
             }
         }
         handlers.extend(self.handlers);
-        let queue = connect_once_serving(&self.url, self.queue, self.loading_wait)?;
+        let set = match self.queues {
+            Some(set) => set,
+            None => QueueSet::single(&self.queue.name)?,
+        };
+        let first = QueueConfig { name: set.names().next().unwrap_or_default().to_owned(), ..self.queue.clone() };
+        let first = connect_once_serving(&self.url, first, self.loading_wait)?;
+        let mut groups = Vec::new();
+        let mut queues = Vec::new();
+        for name in set.names() {
+            groups.push(vec![name.to_owned()]);
+            queues.push(first.for_queue(name)?);
+        }
         let settings = Settings {
             concurrency: self.concurrency,
             heartbeat_ttl: self.heartbeat_ttl,
             grace: self.grace,
             block: MAX_BLOCK.min(self.heartbeat_ttl / 4),
-            dead_cap: queue.config().dead_cap,
+            dead_cap: self.queue.dead_cap,
+            serves: set.to_string(),
         };
-        let shared = Arc::new(Shared::new(crate::protocol::new_worker_id(), settings));
-        Ok(Worker { queue, handlers, shared })
+        let shared = Arc::new(Shared::new(crate::protocol::new_worker_id(), settings, queues.len()));
+        Ok(Worker { queues, plan: Plan::new(set, groups), handlers, shared })
     }
 }
 
@@ -498,7 +535,9 @@ fn connect_once_serving(url: &str, config: QueueConfig, wait: Duration) -> Resul
 /// `asyncio.run_coroutine_threadsafe` onto a loop in another thread; in the
 /// Python world, an RQ or Celery worker with an asyncio pool.
 pub struct Worker {
-    queue: Connection,
+    /// The consumer's connection to each member queue, by position.
+    queues: Vec<Connection>,
+    plan: Plan,
     handlers: BTreeMap<String, Handler>,
     shared: Arc<Shared>,
 }
@@ -507,7 +546,7 @@ impl fmt::Debug for Worker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")
             .field("id", &self.shared.worker)
-            .field("queue", &self.queue)
+            .field("queues", &self.plan.names())
             .field("tasks", &self.handlers.keys().collect::<Vec<_>>())
             .field("settings", &self.shared.settings)
             .finish()
@@ -715,32 +754,37 @@ impl Worker {
     ///
     /// See [`Worker`].
     pub fn run(self) -> Result<RunReport, WorkerError> {
-        let Worker { mut queue, handlers, shared } = self;
+        let Worker { mut queues, mut plan, handlers, shared } = self;
         // Every thread of the worker logs inside this span, so a process
         // running several workers tells their lines apart.
-        let span = tracing::info_span!("worker", worker.id = shared.worker.as_str(), queue = queue.name());
+        let span =
+            tracing::info_span!("worker", worker.id = shared.worker.as_str(), queue = plan.set().to_string().as_str());
         let _entered = span.enter();
-        let finisher_queue = queue.try_clone()?;
-        let maintenance_queue = queue.try_clone()?;
+        let finisher_queues = clone_all(&queues)?;
+        let maintenance_queues = clone_all(&queues)?;
         let ttl = shared.settings.heartbeat_ttl;
-        let sent = Instant::now();
-        queue.heartbeat(&shared.worker, ttl)?;
-        shared.heartbeat_ok(sent + ttl);
-        warn_if_redis_may_evict(&mut queue);
+        for (m, queue) in queues.iter_mut().enumerate() {
+            let sent = Instant::now();
+            queue.heartbeat_as(&shared.worker, ttl, &shared.settings.serves, shared.settings.concurrency)?;
+            shared.heartbeat_ok(m, sent + ttl);
+        }
+        warn_if_redis_may_evict(&mut queues[0]);
         let tasks: Vec<&str> = handlers.keys().map(String::as_str).collect();
         tracing::info!(
             worker = shared.worker,
-            queue = queue.keys().name(),
-            redis = queue.url(),
+            queue = plan.set().to_string(),
+            redis = queues[0].url(),
             concurrency = shared.settings.concurrency,
             "worker started; it runs the tasks {}",
             tasks.join(", ")
         );
-        let started = start_threads(&shared, handlers, finisher_queue, maintenance_queue, &span);
+        let started = start_threads(&shared, handlers, finisher_queues, maintenance_queues, &span);
         let (to_loop, to_finisher, threads) = match started {
             Ok(started) => started,
             Err(error) => {
-                let _ = queue.retire(&shared.worker);
+                for queue in &mut queues {
+                    let _ = queue.retire(&shared.worker);
+                }
                 return Err(error);
             }
         };
@@ -748,7 +792,7 @@ impl Worker {
         // From here on this thread talks to Redis; the loop's thread, started
         // above with the caller's mask, takes the signals instead.
         let _blocked = crate::signal_mask::block_on_this_thread();
-        consumer::run(&shared, &mut queue, &to_loop, &to_finisher);
+        let mut queues = consumer::run(&shared, queues, &mut plan, &to_loop, &to_finisher);
 
         // Stopping: the consumer fetches no more.
         let running = shared.wait_loop_empty(Instant::now() + shared.settings.grace, true);
@@ -775,7 +819,9 @@ impl Worker {
         if !matches!(loop_thread.join_timeout(Duration::from_secs(2)), Ok(true)) {
             tracing::warn!("the event loop did not stop within 2 s (a handler blocks its thread?)");
         }
-        retire(&shared, &mut queue);
+        for queue in &mut queues {
+            retire(&shared, queue);
+        }
         let c = &shared.counters;
         let read = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
         let report = RunReport {
@@ -821,8 +867,8 @@ type Started = (Arc<SimpleQueue<LoopMessage>>, Arc<SimpleQueue<Message>>, Thread
 fn start_threads(
     shared: &Arc<Shared>,
     handlers: BTreeMap<String, Handler>,
-    mut finisher_queue: Connection,
-    mut maintenance_queue: Connection,
+    mut finisher_queues: Vec<Connection>,
+    mut maintenance_queues: Vec<Connection>,
     span: &tracing::Span,
 ) -> Result<Started, WorkerError> {
     let (handle, loop_thread) = aio::spawn_background()?;
@@ -843,7 +889,7 @@ fn start_threads(
             .spawn(move || {
                 let _entered = span.enter();
                 let _blocked = crate::signal_mask::block_on_this_thread();
-                finisher::run(&shared, &mut finisher_queue, &inbox)
+                finisher::run(&shared, &mut finisher_queues, &inbox)
             })
             .map_err(|source| WorkerError::Thread { what: "finisher", source })?
     };
@@ -854,11 +900,16 @@ fn start_threads(
             .spawn(move || {
                 let _entered = span.enter();
                 let _blocked = crate::signal_mask::block_on_this_thread();
-                maintenance::run(&shared, &mut maintenance_queue)
+                maintenance::run(&shared, &mut maintenance_queues)
             })
             .map_err(|source| WorkerError::Thread { what: "maintenance", source })?
     };
     Ok((to_loop, to_finisher, Threads { handle, loop_thread, finisher, maintenance }))
+}
+
+/// A second connection to each member queue, for another thread.
+fn clone_all(queues: &[Connection]) -> Result<Vec<Connection>, Error> {
+    queues.iter().map(Connection::try_clone).collect()
 }
 
 /// Warns once, at start, when Redis may delete the queue's keys under

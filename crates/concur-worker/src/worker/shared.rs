@@ -40,6 +40,8 @@ pub(crate) struct Settings {
     pub(crate) block: Duration,
     /// The dead-letter list's cap, for the warning when it trims.
     pub(crate) dead_cap: usize,
+    /// The queues served, as the heartbeat records them.
+    pub(crate) serves: String,
 }
 
 #[derive(Debug)]
@@ -48,8 +50,8 @@ struct Control {
     /// Tasks handed to the loop (or routed straight to the finisher) whose
     /// outcome the finisher has not received yet.
     on_loop: usize,
-    /// The heartbeat is known to hold until then.
-    heartbeat_until: Option<Instant>,
+    /// Per member queue: its heartbeat is known to hold until then.
+    heartbeat_until: Vec<Option<Instant>>,
     /// A retry falls due then: promote no later.
     promote_hint: Option<Instant>,
     maintenance_stop: bool,
@@ -79,6 +81,13 @@ impl Counters {
     }
 }
 
+/// A task this worker holds, and the member queue it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Held {
+    pub(crate) member: usize,
+    pub(crate) task: Arc<Task>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) worker: String,
@@ -87,17 +96,18 @@ pub(crate) struct Shared {
     control: Mutex<Control>,
     changed: Condvar,
     maintenance: Condvar,
-    /// Every task this worker holds in its processing list, by local number:
+    /// Every task this worker holds in a processing list, by local number:
     /// fetched and not yet acknowledged, failed, rejected or returned.
-    held: Mutex<HashMap<u64, Arc<Task>>>,
-    /// `CLIENT ID` of the consumer's connection, 0 if unknown.
-    pub(crate) fetch_client: AtomicU64,
+    held: Mutex<HashMap<u64, Held>>,
+    /// The member queue whose blocking fetch waits, and the `CLIENT ID` of
+    /// the consumer's connection to it (0 if unknown).
+    fetch_client: Mutex<(usize, u64)>,
     consumer_active: AtomicBool,
     pub(crate) counters: Counters,
 }
 
 impl Shared {
-    pub(crate) fn new(worker: String, settings: Settings) -> Shared {
+    pub(crate) fn new(worker: String, settings: Settings, members: usize) -> Shared {
         let free = settings.concurrency;
         Shared {
             worker,
@@ -106,7 +116,7 @@ impl Shared {
             control: Mutex::new(Control {
                 free,
                 on_loop: 0,
-                heartbeat_until: None,
+                heartbeat_until: vec![None; members],
                 promote_hint: None,
                 maintenance_stop: false,
                 give_up_at: None,
@@ -114,7 +124,7 @@ impl Shared {
             changed: Condvar::new(),
             maintenance: Condvar::new(),
             held: Mutex::new(HashMap::new()),
-            fetch_client: AtomicU64::new(0),
+            fetch_client: Mutex::new((0, 0)),
             consumer_active: AtomicBool::new(true),
             counters: Counters::default(),
         }
@@ -175,8 +185,9 @@ impl Shared {
         while self.state() == State::Running && !self.changed.wait_until(&mut control, deadline).timed_out() {}
     }
 
-    /// Registers fetched tasks as held and on the loop; returns their numbers.
-    pub(crate) fn take(&self, tasks: Vec<Task>, next_seq: &mut u64) -> Vec<(u64, Arc<Task>)> {
+    /// Registers tasks fetched from `member` as held and on the loop;
+    /// returns their numbers.
+    pub(crate) fn take(&self, member: usize, tasks: Vec<Task>, next_seq: &mut u64) -> Vec<(u64, Arc<Task>)> {
         let numbered: Vec<(u64, Arc<Task>)> = tasks
             .into_iter()
             .map(|task| {
@@ -184,7 +195,7 @@ impl Shared {
                 (*next_seq, Arc::new(task))
             })
             .collect();
-        self.held.lock().extend(numbered.iter().map(|(seq, task)| (*seq, task.clone())));
+        self.held.lock().extend(numbered.iter().map(|(seq, task)| (*seq, Held { member, task: task.clone() })));
         let mut control = self.control.lock();
         control.free = control.free.saturating_sub(numbered.len());
         control.on_loop += numbered.len();
@@ -216,12 +227,24 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    pub(crate) fn held_task(&self, seq: u64) -> Option<Arc<Task>> {
+    pub(crate) fn held_task(&self, seq: u64) -> Option<Held> {
         self.held.lock().get(&seq).cloned()
     }
 
-    pub(crate) fn held_tasks(&self) -> Vec<Arc<Task>> {
-        self.held.lock().values().cloned().collect()
+    /// The tasks held from `member`.
+    pub(crate) fn held_tasks(&self, member: usize) -> Vec<Arc<Task>> {
+        self.held.lock().values().filter(|held| held.member == member).map(|held| held.task.clone()).collect()
+    }
+
+    /// Records the connection that blocks in a fetch on `member`.
+    pub(crate) fn set_fetch_client(&self, member: usize, client: u64) {
+        *self.fetch_client.lock() = (member, client);
+    }
+
+    /// The member and connection of the blocking fetch, if known.
+    pub(crate) fn fetch_client(&self) -> Option<(usize, u64)> {
+        let (member, client) = *self.fetch_client.lock();
+        (client != 0).then_some((member, client))
     }
 
     pub(crate) fn held_count(&self) -> usize {
@@ -241,19 +264,34 @@ impl Shared {
         control.on_loop
     }
 
-    pub(crate) fn heartbeat_ok(&self, valid_until: Instant) {
-        self.control.lock().heartbeat_until = Some(valid_until);
+    pub(crate) fn heartbeat_ok(&self, member: usize, valid_until: Instant) {
+        self.control.lock().heartbeat_until[member] = Some(valid_until);
     }
 
-    /// Until when the last confirmed heartbeat holds, if there was one.
-    pub(crate) fn heartbeat_until(&self) -> Option<Instant> {
-        self.control.lock().heartbeat_until
+    /// Until when the last confirmed heartbeat on `member` holds, if there
+    /// was one.
+    pub(crate) fn heartbeat_until(&self, member: usize) -> Option<Instant> {
+        self.control.lock().heartbeat_until[member]
     }
 
-    /// Whether the heartbeat holds for at least another third of its TTL:
-    /// fetching stops before it could lapse with tasks fetched under it.
-    pub(crate) fn heartbeat_fresh(&self) -> bool {
-        let until = self.control.lock().heartbeat_until;
+    /// Whether the heartbeat on `member` holds for at least another third of
+    /// its TTL: fetching from it stops before it could lapse with tasks
+    /// fetched under it. (Each member queue has a heartbeat of its own, in
+    /// its own slot: on a cluster one master failing over stops the fetches
+    /// from its queues only.)
+    pub(crate) fn heartbeat_fresh(&self, member: usize) -> bool {
+        let until = self.control.lock().heartbeat_until[member];
+        self.fresh(until)
+    }
+
+    /// Whether any member's heartbeat is fresh: if none is, the consumer
+    /// waits for the maintenance thread.
+    pub(crate) fn any_heartbeat_fresh(&self) -> bool {
+        let until = self.control.lock().heartbeat_until.clone();
+        until.into_iter().any(|until| self.fresh(until))
+    }
+
+    fn fresh(&self, until: Option<Instant>) -> bool {
         until.is_some_and(|until| until.saturating_duration_since(Instant::now()) > self.settings.heartbeat_ttl / 3)
     }
 
