@@ -24,8 +24,22 @@ use rand::seq::SliceRandom;
 use crate::error::Error;
 use crate::keys::Keys;
 
-/// The queues a worker serves, in strict or weighted order; see the
-/// [module docs](self).
+/// The queues a worker serves, and the order it takes them in.
+///
+/// - **strict** (`critical,default,low`): each fetch takes from `critical`
+///   as long as it has tasks, then from `default`, then from `low`. A busy
+///   first queue starves the others, which is what "critical" means.
+/// - **weighted** (`critical:5,default:2,low:1`): each fetch puts the queues
+///   in a random order in which a queue comes first with a probability
+///   proportional to its weight (here 5/8, 2/8 and 1/8). A queue of weight 1
+///   is first one fetch in eight, so it is never starved.
+///
+/// Either way a fetch that finds the first queue short takes the rest of its
+/// free slots from the next ones. When every queue is empty an idle worker
+/// blocks on the first queue of the order for at most 100 ms, then looks at
+/// all of them again: a task pushed to the first queue starts at once, one
+/// pushed to another within about 100 ms (a worker serving one queue blocks
+/// on it for up to 2 s, and starts a pushed task at once).
 ///
 /// # Examples
 ///
