@@ -356,3 +356,22 @@ fn status_shows_several_queues_and_what_each_worker_serves() {
     assert_eq!(json[0]["workers"][0]["serves"], json!("critical:3,low:1"));
     expect(&concur(&["enqueue", "--redis", &url, "--queue", "a,b", "echo"]), 2, "contains the character ','");
 }
+
+#[test]
+fn shards_are_declared_listed_and_served() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let run = concur(&["shards", "--redis", &url, "--queue", "jobs"]);
+    assert!(run.stdout.contains("is not sharded"), "{}", run.stdout);
+    let run = concur(&["shards", "--redis", &url, "--queue", "jobs", "3"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("has 3 shards"), "{}", run.stdout);
+    let run = concur(&["enqueue", "--redis", &url, "--queue", "jobs", "--count", "9", "echo"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = concur(&["shards", "--redis", &url, "--queue", "jobs"]);
+    assert_eq!(run.stdout.lines().filter(|l| l.contains("pending        3")).count(), 3, "{}", run.stdout);
+    let run = concur(&["status", "--redis", &url, "--queue", "jobs"]);
+    assert!(run.stdout.contains("pending     9"), "{}", run.stdout);
+    expect(&concur(&["shards", "--redis", &url, "--queue", "jobs", "4"]), 2, "drain them");
+    expect(&concur(&["shards", "--redis", &url, "--queue", "jobs", "-1"]), 2, "-1 is out of range");
+}

@@ -134,6 +134,20 @@ impl Keys {
         format!("{}{worker}", self.worker_info_prefix())
     }
 
+    /// STRING holding the number of shards the queue is declared with (see
+    /// [`Client::set_shards`](crate::Client::set_shards)); absent for a
+    /// queue that is not sharded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.shards(), "{q}:shards");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn shards(&self) -> String {
+        format!("{}:shards", self.tag)
+    }
+
     /// SET of the workers that may own a processing list.
     ///
     /// # Examples

@@ -27,6 +27,7 @@
 mod dead;
 mod enqueue;
 mod numbers;
+mod shards;
 mod status;
 mod worker;
 
@@ -93,6 +94,8 @@ pub(crate) enum Command {
     Dead(dead::DeadArgs),
     /// Show the stored result of a task.
     Result(dead::ResultArgs),
+    /// Show a queue's shards, or declare how many it has (one queue over several Redis Cluster masters).
+    Shards(shards::ShardsArgs),
 }
 
 /// Runs a queue command; returns the exit status.
@@ -103,6 +106,7 @@ pub(crate) fn run(command: &Command) -> u8 {
         Command::Status(args) => ("status", status::run(args)),
         Command::Dead(args) => ("dead", dead::run(args)),
         Command::Result(args) => ("result", dead::run_result(args)),
+        Command::Shards(args) => ("shards", shards::run(args)),
     };
     match outcome {
         Ok(()) => OK,

@@ -36,6 +36,15 @@ pub(super) fn attempts(text: &str) -> Result<u32, String> {
     whole(text, u64::from(u32::MAX)).map(|n| n as u32)
 }
 
+/// A number of shards: 0 (not sharded) to 1024.
+pub(super) fn shard_count(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if (0..=1024).contains(&n) => Ok(n as u32),
+        Ok(_) => Err(format!("must be a whole number from 0 to 1024; {text} is out of range")),
+        Err(_) => Err(format!("must be a whole number from 0 to 1024, not {text:?}")),
+    }
+}
+
 /// Seconds, a finite number at least `min`.
 fn seconds(text: &str, min: f64, shown_min: &str) -> Result<Duration, String> {
     let value: f64 = text.trim().parse().map_err(|_| format!("must be a number of seconds, not {text:?}"))?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::Client;
 use crate::envelope::parse;
 use crate::error::Error;
-use crate::keys::check_task_id;
+use crate::keys::{check_task_id, Keys};
 use crate::record::{DeadEntry, DeadKind, TaskResult};
 use crate::scripts;
 
@@ -97,6 +97,33 @@ pub struct Status {
 }
 
 impl Status {
+    /// Adds the counts of a shard's status; a worker serving both is one
+    /// worker, holding the tasks of both.
+    fn add(&mut self, other: Status) {
+        self.pending += other.pending;
+        self.delayed += other.delayed;
+        self.dead += other.dead;
+        self.results += other.results;
+        self.done += other.done;
+        self.retried += other.retried;
+        self.dead_total += other.dead_total;
+        self.reaped += other.reaped;
+        self.dead_trimmed += other.dead_trimmed;
+        self.done_last_minute += other.done_last_minute;
+        for worker in other.workers {
+            match self.workers.iter_mut().find(|w| w.id == worker.id) {
+                Some(known) => {
+                    known.processing += worker.processing;
+                    known.heartbeat = match (known.heartbeat, worker.heartbeat) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        _ => None,
+                    };
+                }
+                None => self.workers.push(worker),
+            }
+        }
+    }
+
     /// Tasks held by all workers together.
     ///
     /// # Examples
@@ -148,19 +175,35 @@ impl Client {
     ///
     /// See [`Status`].
     pub fn status(&mut self) -> Result<Status, Error> {
+        let mut total = Status::default();
+        for keys in self.members() {
+            total.add(self.status_of(&keys)?);
+        }
+        total.workers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(total)
+    }
+
+    /// The status of this queue alone, without its shards.
+    pub(crate) fn member_status(&mut self) -> Result<Status, Error> {
+        let keys = self.keys.clone();
+        self.status_of(&keys)
+    }
+
+    /// One snapshot of the queue (or shard) `keys`, in one script.
+    fn status_of(&mut self, keys: &Keys) -> Result<Status, Error> {
         let mut invocation = scripts::STATUS.prepare_invoke();
         invocation
-            .key(self.keys.pending())
-            .key(self.keys.delayed())
-            .key(self.keys.dead())
-            .key(self.keys.workers())
-            .key(self.keys.stats())
-            .key(self.keys.results())
-            .arg(self.keys.processing_prefix())
-            .arg(self.keys.heartbeat_prefix())
-            .arg(self.keys.done_prefix())
+            .key(keys.pending())
+            .key(keys.delayed())
+            .key(keys.dead())
+            .key(keys.workers())
+            .key(keys.stats())
+            .key(keys.results())
+            .arg(keys.processing_prefix())
+            .arg(keys.heartbeat_prefix())
+            .arg(keys.done_prefix())
             .arg(THROUGHPUT_WINDOW)
-            .arg(self.keys.worker_info_prefix());
+            .arg(keys.worker_info_prefix());
         type Reply =
             (u64, u64, u64, u64, HashMap<String, u64>, Vec<String>, Vec<u64>, Vec<i64>, u64, Vec<String>, Vec<u64>);
         let (pending, delayed, dead, results, stats, names, lengths, ttls, recent, serves, sizes): Reply =
@@ -195,7 +238,8 @@ impl Client {
         })
     }
 
-    /// Up to `count` dead-letter entries from position `start`, newest first.
+    /// Up to `count` dead-letter entries from position `start`, newest first
+    /// (over the queue and its shards together).
     ///
     /// # Errors
     ///
@@ -214,10 +258,20 @@ impl Client {
         if count == 0 {
             return Ok(Vec::new());
         }
-        let dead = self.keys.dead();
         let stop = start.saturating_add(count - 1);
-        let raws: Vec<Vec<u8>> = self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(start).arg(stop).query(c))?;
-        Ok(raws.iter().map(|raw| DeadEntry::from_json(&String::from_utf8_lossy(raw))).collect())
+        let mut entries = Vec::new();
+        let members = self.members();
+        for keys in &members {
+            // A shard's own first `stop + 1` hold every entry of the merged
+            // first `stop + 1`.
+            let dead = keys.dead();
+            let raws: Vec<Vec<u8>> = self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(0).arg(stop).query(c))?;
+            entries.extend(raws.iter().map(|raw| DeadEntry::from_json(&String::from_utf8_lossy(raw))));
+        }
+        if members.len() > 1 {
+            entries.sort_by(|a, b| b.died_at.total_cmp(&a.died_at));
+        }
+        Ok(entries.into_iter().skip(start).take(count).collect())
     }
 
     /// Queues again the dead-letter entries with the given ids, with their
@@ -253,7 +307,8 @@ impl Client {
         self.retry_dead(|_| true)
     }
 
-    /// Deletes the dead-letter list and returns how many entries it had.
+    /// Deletes the dead-letter list (the queue's and its shards') and returns
+    /// how many entries it had.
     ///
     /// # Errors
     ///
@@ -267,8 +322,12 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn dead_purge(&mut self) -> Result<u64, Error> {
-        let dead = self.keys.dead();
-        self.with_conn(|c| scripts::DEAD_PURGE.key(&dead).invoke(c))
+        let mut purged = 0;
+        for keys in self.members() {
+            let dead = keys.dead();
+            purged += self.with_conn(|c| scripts::DEAD_PURGE.key(&dead).invoke::<u64>(c))?;
+        }
+        Ok(purged)
     }
 
     /// The stored result of task `id`, or `None` if it has not finished, its
@@ -291,8 +350,15 @@ impl Client {
     /// ```
     pub fn result(&mut self, id: &str) -> Result<Option<TaskResult>, Error> {
         check_task_id(id)?;
-        let key = self.keys.result(id);
-        let raw: Option<String> = self.with_conn(|c| redis::cmd("GET").arg(&key).query(c))?;
+        let mut raw = None;
+        // A sharded queue keeps a result in the shard that ran the task.
+        for keys in self.members() {
+            let key = keys.result(id);
+            raw = self.with_conn(|c| redis::cmd("GET").arg(&key).query::<Option<String>>(c))?;
+            if raw.is_some() {
+                break;
+            }
+        }
         raw.map(|raw| {
             serde_json::from_str(&raw).map_err(|e| self.protocol_error(format!("a result record it cannot read ({e})")))
         })
@@ -300,12 +366,24 @@ impl Client {
     }
 
     fn retry_dead(&mut self, select: impl Fn(&DeadEntry) -> bool) -> Result<DeadRetry, Error> {
-        let dead = self.keys.dead();
+        let mut outcome = DeadRetry::default();
+        for keys in self.members() {
+            let one = self.retry_dead_in(&keys, &select)?;
+            outcome.retried += one.retried;
+            outcome.not_retriable += one.not_retriable;
+        }
+        Ok(outcome)
+    }
+
+    /// [`retry_dead`](Self::retry_dead) on the queue or shard `keys`: its
+    /// entries go back to its own pending list.
+    fn retry_dead_in(&mut self, keys: &Keys, select: &impl Fn(&DeadEntry) -> bool) -> Result<DeadRetry, Error> {
+        let dead = keys.dead();
         // The list is capped, so reading it whole is bounded.
         let raws: Vec<Vec<u8>> = self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(0).arg(-1).query(c))?;
         let mut outcome = DeadRetry::default();
         let mut invocation = scripts::DEAD_RETRY.prepare_invoke();
-        invocation.key(&dead).key(self.keys.pending());
+        invocation.key(&dead).key(keys.pending());
         let mut any = false;
         for raw in &raws {
             let entry = DeadEntry::from_json(&String::from_utf8_lossy(raw));

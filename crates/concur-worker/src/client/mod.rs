@@ -8,6 +8,7 @@
 mod admin;
 mod link;
 mod produce;
+mod shards;
 
 use std::fmt;
 
@@ -59,6 +60,10 @@ pub struct Client {
     pub(crate) conn_id: Option<u64>,
     pub(crate) config: QueueConfig,
     pub(crate) keys: Keys,
+    /// The queue's shards, as declared when this client connected.
+    pub(crate) shards: Vec<Keys>,
+    /// Which shard the last enqueue went to.
+    pub(crate) next_shard: usize,
     pub(crate) url: String,
 }
 
@@ -107,13 +112,22 @@ impl Client {
         config.check()?;
         let seeds = link::seeds(url);
         let server = open_server(&seeds, seeds.len() > 1, &shown, &config)?;
-        let mut client = Client { server, conn: None, conn_id: None, config, keys, url: shown };
+        let mut client =
+            Client { server, conn: None, conn_id: None, config, keys, shards: Vec::new(), next_shard: 0, url: shown };
         client.conn = Some(client.open_connection()?);
         if !client.server.is_cluster() && client.in_cluster_mode() {
             client.server = open_server(&seeds, true, &client.url, &client.config)?;
             client.conn = Some(client.open_connection()?);
         }
+        client.load_shards()?;
         Ok(client)
+    }
+
+    /// Reads the queue's shard declaration.
+    fn load_shards(&mut self) -> Result<(), Error> {
+        let declared = self.declared_shards()?;
+        self.shards = self.shard_keys(declared)?;
+        Ok(())
     }
 
     /// Whether the one server connected to says it is a cluster node.
@@ -149,7 +163,9 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn try_clone(&self) -> Result<Client, Error> {
-        self.for_queue(self.keys.name())
+        let mut queue = self.for_keys(self.keys.clone())?;
+        queue.shards = self.shards.clone();
+        Ok(queue)
     }
 
     /// A new connection to another queue on the same server or cluster,
@@ -169,12 +185,22 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn for_queue(&self, name: &str) -> Result<Client, Error> {
+        let mut queue = self.for_keys(Keys::new(name)?)?;
+        queue.load_shards()?;
+        Ok(queue)
+    }
+
+    /// A new connection to the queue or shard `keys`, not reading any
+    /// shard declaration of its own.
+    pub(crate) fn for_keys(&self, keys: Keys) -> Result<Client, Error> {
         let mut queue = Client {
             server: self.server.clone(),
             conn: None,
             conn_id: None,
-            config: QueueConfig { name: name.to_owned(), ..self.config.clone() },
-            keys: Keys::new(name)?,
+            config: QueueConfig { name: keys.name().to_owned(), ..self.config.clone() },
+            keys,
+            shards: Vec::new(),
+            next_shard: 0,
             url: self.url.clone(),
         };
         queue.conn = Some(queue.open_connection()?);

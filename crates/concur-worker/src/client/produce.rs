@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::Client;
 use crate::envelope::Envelope;
 use crate::error::Error;
+use crate::keys::Keys;
 use crate::record::unix_seconds;
 
 /// How many tasks one `LPUSH` of [`Client::enqueue_many`] carries.
@@ -121,40 +122,58 @@ impl Client {
         };
         let enqueued_at = unix_seconds(now);
         let mut ids = Vec::new();
-        let mut batch: Vec<String> = Vec::with_capacity(ENQUEUE_BATCH);
-        let mut args = args.into_iter().peekable();
-        while args.peek().is_some() {
-            batch.clear();
-            for task_args in args.by_ref().take(ENQUEUE_BATCH) {
-                let mut envelope = Envelope::new(task, task_args);
-                envelope.max_attempts = options.max_attempts;
-                envelope.timeout = options.timeout.map(|t| t.as_secs_f64());
-                envelope.enqueued_at = Some(enqueued_at);
-                envelope.eta = due.map(unix_seconds);
-                let json = envelope.to_json();
-                if json.len() > self.config.max_payload {
-                    return Err(Error::PayloadTooLarge { size: json.len(), limit: self.config.max_payload });
-                }
-                ids.push(envelope.id);
-                batch.push(json);
+        // One batch per target: the queue itself, or each shard in turn, so
+        // a sharded queue's tasks spread one by one over its shards.
+        let mut batches: Vec<(Keys, Vec<String>)> = Vec::new();
+        for task_args in args {
+            let mut envelope = Envelope::new(task, task_args);
+            envelope.max_attempts = options.max_attempts;
+            envelope.timeout = options.timeout.map(|t| t.as_secs_f64());
+            envelope.enqueued_at = Some(enqueued_at);
+            envelope.eta = due.map(unix_seconds);
+            let json = envelope.to_json();
+            if json.len() > self.config.max_payload {
+                return Err(Error::PayloadTooLarge { size: json.len(), limit: self.config.max_payload });
             }
-            match due {
+            ids.push(envelope.id);
+            let target = self.next_target();
+            let slot = match batches.iter().position(|(keys, _)| *keys == target) {
+                Some(slot) => slot,
                 None => {
-                    let pending = self.keys.pending().to_owned();
-                    self.with_conn(|c| redis::cmd("LPUSH").arg(&pending).arg(&batch).query::<()>(c))?;
+                    batches.push((target, Vec::with_capacity(ENQUEUE_BATCH)));
+                    batches.len() - 1
                 }
-                Some(due) => {
-                    let delayed = self.keys.delayed();
-                    let score = unix_seconds(due);
-                    let mut cmd = redis::cmd("ZADD");
-                    cmd.arg(&delayed);
-                    for json in &batch {
-                        cmd.arg(score).arg(json);
-                    }
-                    self.with_conn(|c| cmd.query::<()>(c))?;
-                }
+            };
+            batches[slot].1.push(json);
+            if batches[slot].1.len() == ENQUEUE_BATCH {
+                let (keys, batch) = batches.swap_remove(slot);
+                self.push(&keys, &batch, due)?;
             }
         }
+        for (keys, batch) in batches {
+            self.push(&keys, &batch, due)?;
+        }
         Ok(ids)
+    }
+
+    /// Pushes envelopes onto the pending list of `keys`, or its delayed set
+    /// when they are due later: one command.
+    fn push(&mut self, keys: &Keys, batch: &[String], due: Option<SystemTime>) -> Result<(), Error> {
+        match due {
+            None => {
+                let pending = keys.pending().to_owned();
+                self.with_conn(|c| redis::cmd("LPUSH").arg(&pending).arg(batch).query::<()>(c))
+            }
+            Some(due) => {
+                let delayed = keys.delayed();
+                let score = unix_seconds(due);
+                let mut cmd = redis::cmd("ZADD");
+                cmd.arg(&delayed);
+                for json in batch {
+                    cmd.arg(score).arg(json);
+                }
+                self.with_conn(|c| cmd.query::<()>(c))
+            }
+        }
     }
 }

@@ -450,8 +450,17 @@ impl WorkerBuilder {
         let mut groups = Vec::new();
         let mut queues = Vec::new();
         for name in set.names() {
-            groups.push(vec![name.to_owned()]);
-            queues.push(first.for_queue(name)?);
+            // A sharded queue is served whole: the queue itself (for
+            // producers that know nothing of shards), then each shard.
+            let queue = first.for_queue(name)?;
+            let shards: Vec<String> = queue.shards().map(str::to_owned).collect();
+            let mut members = vec![name.to_owned()];
+            queues.push(queue);
+            for shard in shards {
+                queues.push(first.for_queue(&shard)?);
+                members.push(shard);
+            }
+            groups.push(members);
         }
         let settings = Settings {
             concurrency: self.concurrency,
