@@ -375,3 +375,15 @@ fn shards_are_declared_listed_and_served() {
     expect(&concur(&["shards", "--redis", &url, "--queue", "jobs", "4"]), 2, "drain them");
     expect(&concur(&["shards", "--redis", &url, "--queue", "jobs", "-1"]), 2, "-1 is out of range");
 }
+
+#[test]
+fn min_replicas_refuses_a_write_no_replica_confirms() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let run = concur(&["enqueue", "--redis", &url, "--min-replicas", "1", "--replica-timeout", "0.2", "echo", "x"]);
+    expect(&run, 1, "only 0 of the 1 replicas asked for confirmed it in time");
+    // The master has the write; it is its durability that was not confirmed.
+    assert_eq!(cmd::<i64>(&mut server.raw(), &["LLEN", "queue"]), 1);
+    assert_eq!(concur(&["enqueue", "--redis", &url, "echo", "y"]).code, 0);
+    expect(&concur(&["enqueue", "--redis", &url, "--min-replicas", "101", "echo"]), 2, "from 0 to 100");
+}

@@ -55,6 +55,16 @@ pub struct QueueConfig {
     /// A PEM file of CA certificates to trust for `rediss://`, instead of the
     /// system's. Default: none.
     pub tls_ca_file: Option<PathBuf>,
+    /// Durability: after each write that enqueues or finishes a task, wait
+    /// (`WAIT`) until this many replicas of the master that took it have it
+    /// too, for up to [`replica_timeout`](Self::replica_timeout). Redis
+    /// replicates asynchronously, so without this a master that fails right
+    /// after a write can take it along: an enqueue lost, an acknowledgement
+    /// lost (the task runs again). 0, the default, does not wait.
+    pub min_replicas: u32,
+    /// How long a write waits for [`min_replicas`](Self::min_replicas).
+    /// Default: 1 s.
+    pub replica_timeout: Duration,
 }
 
 impl Default for QueueConfig {
@@ -79,6 +89,8 @@ impl Default for QueueConfig {
             connect_timeout: Duration::from_secs(5),
             command_timeout: Duration::from_secs(30),
             tls_ca_file: None,
+            min_replicas: 0,
+            replica_timeout: Duration::from_secs(1),
         }
     }
 }

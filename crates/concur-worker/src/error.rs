@@ -102,6 +102,23 @@ pub enum Error {
         waited: Duration,
     },
 
+    /// The master took the write, but fewer replicas than
+    /// [`QueueConfig::min_replicas`](crate::QueueConfig::min_replicas)
+    /// confirmed it in time: a failover now could lose it. Repeating the
+    /// call is safe; it waits again.
+    #[error(
+        "Redis at {url} took the write, but only {got} of the {wanted} replicas asked for confirmed it in time; a \
+         failover now could lose it"
+    )]
+    NotReplicated {
+        /// The URL, with any password replaced by `***`.
+        url: String,
+        /// The replicas asked for.
+        wanted: u32,
+        /// The replicas that confirmed.
+        got: u32,
+    },
+
     /// The server is up but cannot serve yet: it is loading its data from
     /// disk after a restart, or a failover is under way.
     #[error("Redis at {url} cannot serve yet ({source}); it is loading its data or failing over, so retry shortly")]
@@ -176,7 +193,11 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Error::Unreachable { .. } | Error::ConnectionLost { .. } | Error::NoAnswer { .. } | Error::Busy { .. }
+            Error::Unreachable { .. }
+                | Error::ConnectionLost { .. }
+                | Error::NoAnswer { .. }
+                | Error::Busy { .. }
+                | Error::NotReplicated { .. }
         )
     }
 
@@ -194,7 +215,7 @@ impl Error {
     /// assert!(!err.may_have_taken_effect());
     /// ```
     pub fn may_have_taken_effect(&self) -> bool {
-        matches!(self, Error::ConnectionLost { .. } | Error::NoAnswer { .. })
+        matches!(self, Error::ConnectionLost { .. } | Error::NoAnswer { .. } | Error::NotReplicated { .. })
     }
 
     /// Whether the error is in what the user gave — the URL, the password,

@@ -60,6 +60,13 @@ pub(crate) struct RedisArgs {
     /// A PEM file of CA certificates to trust for rediss://, instead of the system's.
     #[arg(long, value_name = "FILE")]
     tls_ca_file: Option<PathBuf>,
+    /// Durability: after each enqueue and acknowledgement, wait until this many replicas have it (0 to 100; 0:
+    /// do not wait). Without it a master that fails right after a write can take the write along.
+    #[arg(long, default_value = "0", value_name = "N", value_parser = numbers::replicas)]
+    min_replicas: u32,
+    /// Seconds a write waits for --min-replicas before it fails (above 0).
+    #[arg(long, default_value = "1", value_name = "SECONDS", value_parser = numbers::seconds_above_zero)]
+    replica_timeout: Duration,
 }
 
 impl RedisArgs {
@@ -67,6 +74,8 @@ impl RedisArgs {
         QueueConfig {
             tls_ca_file: self.tls_ca_file.clone(),
             connect_timeout: self.connect_timeout,
+            min_replicas: self.min_replicas,
+            replica_timeout: self.replica_timeout,
             ..QueueConfig::named(&self.queue)
         }
     }

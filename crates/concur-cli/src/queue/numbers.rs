@@ -36,6 +36,15 @@ pub(super) fn attempts(text: &str) -> Result<u32, String> {
     whole(text, u64::from(u32::MAX)).map(|n| n as u32)
 }
 
+/// Replicas to wait for: 0 (none) to 100.
+pub(super) fn replicas(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if (0..=100).contains(&n) => Ok(n as u32),
+        Ok(_) => Err(format!("must be a whole number from 0 to 100; {text} is out of range")),
+        Err(_) => Err(format!("must be a whole number from 0 to 100, not {text:?}")),
+    }
+}
+
 /// A number of shards: 0 (not sharded) to 1024.
 pub(super) fn shard_count(text: &str) -> Result<u32, String> {
     match text.trim().parse::<i64>() {

@@ -265,6 +265,25 @@ impl Client {
         self.with_conn(|c| redis::cmd("PING").query::<()>(c))
     }
 
+    /// With [`QueueConfig::min_replicas`] set, waits until that many
+    /// replicas of the master that serves `keys` have this connection's
+    /// writes so far.
+    pub(crate) fn replicated(&mut self, keys: &Keys) -> Result<(), Error> {
+        let wanted = self.config.min_replicas;
+        if wanted == 0 {
+            return Ok(());
+        }
+        let timeout = u64::try_from(self.config.replica_timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(wanted).arg(timeout);
+        let pending = keys.pending().to_owned();
+        let got: u32 = self.with_conn(|c| c.query_on_node_of(&wait, &pending))?;
+        if got < wanted {
+            return Err(Error::NotReplicated { url: self.url.clone(), wanted, got });
+        }
+        Ok(())
+    }
+
     pub(crate) fn keeps_results(&self) -> bool {
         self.config.results_cap > 0 && !self.config.result_ttl.is_zero()
     }

@@ -159,6 +159,11 @@ impl Client {
     /// Pushes envelopes onto the pending list of `keys`, or its delayed set
     /// when they are due later: one command.
     fn push(&mut self, keys: &Keys, batch: &[String], due: Option<SystemTime>) -> Result<(), Error> {
+        self.push_now(keys, batch, due)?;
+        self.replicated(keys)
+    }
+
+    fn push_now(&mut self, keys: &Keys, batch: &[String], due: Option<SystemTime>) -> Result<(), Error> {
         match due {
             None => {
                 let pending = keys.pending().to_owned();

@@ -428,6 +428,8 @@ impl Connection {
             invocation.arg(&task.raw).arg(task.id()).arg(record);
         }
         let flags: Vec<i64> = self.with_conn(|c| invocation.invoke(c))?;
+        let keys = self.keys.clone();
+        self.replicated(&keys)?;
         if flags.len() != done.len() {
             return Err(self.protocol_error(format!("{} flags for {} acknowledgements", flags.len(), done.len())));
         }
@@ -528,7 +530,10 @@ impl Connection {
         for task in tasks {
             invocation.arg(&task.raw);
         }
-        self.with_conn(|c| invocation.invoke(c))
+        let returned = self.with_conn(|c| invocation.invoke(c))?;
+        let keys = self.keys.clone();
+        self.replicated(&keys)?;
+        Ok(returned)
     }
 
     /// Returns to pending every task in `worker`'s processing list that is
@@ -630,6 +635,8 @@ impl Connection {
             .arg(self.result_ttl_ms())
             .arg(self.config.results_cap);
         let (code, detail): (i64, u64) = self.with_conn(|c| invocation.invoke(c))?;
+        let keys = self.keys.clone();
+        self.replicated(&keys)?;
         Ok(match code {
             0 if detail == 1 => FailOutcome::Reaped,
             0 => FailOutcome::NotHeld,

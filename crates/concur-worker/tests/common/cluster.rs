@@ -17,6 +17,7 @@ const FORM_TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) struct RedisCluster {
     nodes: BTreeMap<u16, Child>,
     dir: PathBuf,
+    extra: Vec<String>,
 }
 
 impl RedisCluster {
@@ -29,11 +30,12 @@ impl RedisCluster {
     pub(crate) fn start_with(extra: &[&str]) -> RedisCluster {
         let dir = std::env::temp_dir().join(format!("concur-cluster-{}-{}", std::process::id(), free_port()));
         let _ = std::fs::remove_dir_all(&dir);
-        let mut cluster = RedisCluster { nodes: BTreeMap::new(), dir };
+        let extra = extra.iter().map(|a| a.to_string()).collect();
+        let mut cluster = RedisCluster { nodes: BTreeMap::new(), dir, extra };
         let mut ports = Vec::new();
         while ports.len() < 6 {
             let port = free_port();
-            if !ports.contains(&port) && cluster.spawn(port, extra) {
+            if !ports.contains(&port) && cluster.spawn(port) {
                 ports.push(port);
             }
         }
@@ -56,14 +58,17 @@ impl RedisCluster {
         cluster
     }
 
-    fn spawn(&mut self, port: u16, extra: &[&str]) -> bool {
+    fn spawn(&mut self, port: u16) -> bool {
         let dir = self.dir.join(port.to_string());
         std::fs::create_dir_all(&dir).expect("a node's scratch directory");
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--cluster-enabled", "yes"])
             .args(["--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000"])
+            // A replica may take over however long ago it last heard from
+            // its master: the tests kill masters on purpose.
+            .args(["--cluster-replica-validity-factor", "0"])
             .args(["--save", "", "--appendonly", "no", "--dir", &dir.display().to_string()])
-            .args(extra)
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -149,14 +154,26 @@ impl RedisCluster {
         }) && self.masters_with_replicas() == 3
     }
 
+    /// Masters whose replica has finished its first sync: until then the
+    /// replica has nothing to take over with.
     fn masters_with_replicas(&self) -> usize {
-        self.nodes
+        let synced_replicas = self
+            .nodes
+            .keys()
+            .filter(|&&port| {
+                let info: Option<String> = self.query(port, &["INFO", "replication"]);
+                info.is_some_and(|text| text.contains("role:slave") && text.contains("master_link_status:up"))
+            })
+            .count();
+        let masters = self
+            .nodes
             .keys()
             .filter(|&&port| {
                 let info: Option<String> = self.query(port, &["INFO", "replication"]);
                 info.is_some_and(|text| text.contains("role:master") && text.contains("connected_slaves:1"))
             })
-            .count()
+            .count();
+        masters.min(synced_replicas)
     }
 
     /// Kills a node at once, as a crash would.
@@ -165,6 +182,17 @@ impl RedisCluster {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts a killed node again on its port, with its cluster
+    /// configuration: a master that lost its slots comes back as a replica
+    /// of the node that took them over. Waits until it has synced.
+    pub(crate) fn restart(&mut self, port: u16) {
+        assert!(self.spawn(port), "the node on port {port} did not start again");
+        self.wait_until("the restarted node syncs as a replica", |c| {
+            let info: Option<String> = c.query(port, &["INFO", "replication"]);
+            info.is_some_and(|text| text.contains("role:slave") && text.contains("master_link_status:up"))
+        });
     }
 
     /// Waits until `key`'s slot is served by a live master again and every
