@@ -351,6 +351,12 @@ impl Client {
         Ok(id)
     }
 
+    /// How many tasks wait in the pending list (`LLEN`), shards not counted.
+    pub(crate) fn pending_len(&mut self) -> Result<u64, Error> {
+        let pending = self.keys.pending().to_owned();
+        self.with_conn(|c| redis::cmd("LLEN").arg(&pending).query(c))
+    }
+
     /// Ends a blocking command of the connection `client` now, as if it had
     /// timed out (`CLIENT UNBLOCK id TIMEOUT`). Returns whether one was blocked.
     pub(crate) fn unblock(&mut self, client: u64) -> Result<bool, Error> {

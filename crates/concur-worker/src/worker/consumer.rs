@@ -2,9 +2,9 @@
 //! member queues for as many tasks as there are — one script per queue,
 //! in the plan's order, until the slots are filled — and hands them to the
 //! event loop. When no queue has a task it blocks in `BLMOVE` on the first
-//! queue of the order: for the whole block time when it serves one queue,
-//! for a short spell when it serves several, so the others are looked at
-//! again soon.
+//! queue of the order; when it serves several, the maintenance thread
+//! watches the others meanwhile and ends the block when one of them gets a
+//! task (see `maintenance.rs`).
 //!
 //! It fetches from a queue only while this worker's heartbeat on that queue
 //! is known to stand for at least another third of its TTL, so it never
@@ -27,9 +27,6 @@ use crate::Error;
 
 /// The most tasks one fetch asks for, however many slots are free.
 const FETCH_MAX: usize = 1000;
-/// How long an idle worker that serves several queues blocks on the first
-/// before it looks at the others again.
-const MULTI_BLOCK: Duration = Duration::from_millis(100);
 
 /// What the consumer knows about one member queue.
 struct Member {
@@ -50,7 +47,7 @@ pub(crate) fn run(
     let mut backoff = Backoff::new();
     let mut failing = false;
     let mut next_seq = 0;
-    let block = if members.len() == 1 { shared.settings.block } else { MULTI_BLOCK.min(shared.settings.block) };
+    let block = shared.settings.block;
     while let Some(mut free) = shared.wait_for_slots() {
         if !shared.any_heartbeat_fresh() {
             shared.pause(Duration::from_millis(20));
@@ -131,9 +128,11 @@ fn fetch(shared: &Shared, member: &mut Member, m: usize, max: usize, block: Dura
                 // Not allowed to ask (an ACL, say): stops then wait out the block time.
                 Err(_) => 0,
             };
-            shared.set_fetch_client(m, client);
+            shared.set_blocked(Some((m, client)));
         }
-        member.queue.fetch(worker, max.min(FETCH_MAX), block)
+        let fetched = member.queue.fetch(worker, max.min(FETCH_MAX), block);
+        shared.set_blocked(None);
+        fetched
     })();
     if let Err(error) = &outcome {
         if error.is_transient() {

@@ -10,9 +10,16 @@
 //! never reaps others before it has shown it is alive; a master failing over
 //! holds up only its own queues.
 //!
-//! It also ends an idle consumer's blocking fetch when a stop begins
-//! (`CLIENT UNBLOCK` on the node of the queue the consumer blocks on), so a
-//! stop does not wait out the block time.
+//! It also ends an idle consumer's blocking fetch (`CLIENT UNBLOCK` on the
+//! node of the queue the consumer blocks on) when a stop begins, so a stop
+//! does not wait out the block time, and — for a worker that serves several
+//! member queues — when another member gets a task. `BLMOVE` waits on one
+//! list only (and lists in different slots cannot be waited on together),
+//! so while the consumer blocks on the first queue of its order, this
+//! thread looks at the others' pending lists (`LLEN`) every 20 ms. A task
+//! pushed to the first queue starts at once; one pushed to another within
+//! about 20 ms. A shorter `BLMOVE` timeout would not do: Redis checks
+//! blocking timeouts only as often as its `hz` (10 a second by default).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,6 +33,8 @@ use crate::protocol::Connection;
 const PROMOTE_EVERY: Duration = Duration::from_secs(1);
 /// While a stop waits for the consumer to leave its fetch, unblock it this often.
 const UNBLOCK_EVERY: Duration = Duration::from_millis(100);
+/// While the consumer blocks on one member, look at the others this often.
+const WATCH_EVERY: Duration = Duration::from_millis(20);
 
 /// The maintenance of one member queue.
 struct Member {
@@ -74,11 +83,20 @@ pub(crate) fn run(shared: &Shared, queues: &mut [Connection]) {
             .min()
             .unwrap_or_else(|| Instant::now() + ttl / 3);
         if shared.state() != State::Running && shared.consumer_active() {
-            if let Some((m, client)) = shared.fetch_client() {
+            if let Some((m, client)) = shared.blocked().filter(|&(_, client)| client != 0) {
                 // An error here only costs the stop up to one block time.
                 let _ = queues[m].unblock(client);
             }
             wake = wake.min(Instant::now() + UNBLOCK_EVERY);
+        } else if let Some((blocked_on, client)) = shared.blocked().filter(|_| queues.len() > 1) {
+            let waiting = (0..queues.len())
+                .filter(|&m| m != blocked_on && shared.heartbeat_fresh(m))
+                .any(|m| queues[m].pending_len().is_ok_and(|n| n > 0));
+            if waiting && client != 0 {
+                // An error here only costs the pickup up to one block time.
+                let _ = queues[blocked_on].unblock(client);
+            }
+            wake = wake.min(Instant::now() + WATCH_EVERY);
         }
         shared.maintenance_wait(wake);
     }

@@ -55,6 +55,9 @@ struct Control {
     /// A retry falls due then: promote no later.
     promote_hint: Option<Instant>,
     maintenance_stop: bool,
+    /// The consumer began to block: the maintenance thread should look at
+    /// its timers again (it watches the other queues meanwhile).
+    consumer_blocked: bool,
     /// During a stop: when the finisher stops retrying calls Redis refuses.
     give_up_at: Option<Instant>,
 }
@@ -99,9 +102,9 @@ pub(crate) struct Shared {
     /// Every task this worker holds in a processing list, by local number:
     /// fetched and not yet acknowledged, failed, rejected or returned.
     held: Mutex<HashMap<u64, Held>>,
-    /// The member queue whose blocking fetch waits, and the `CLIENT ID` of
-    /// the consumer's connection to it (0 if unknown).
-    fetch_client: Mutex<(usize, u64)>,
+    /// While the consumer blocks in a fetch: the member queue it waits on,
+    /// and the `CLIENT ID` of its connection there (0 if unknown).
+    blocked: Mutex<Option<(usize, u64)>>,
     consumer_active: AtomicBool,
     pub(crate) counters: Counters,
 }
@@ -119,12 +122,13 @@ impl Shared {
                 heartbeat_until: vec![None; members],
                 promote_hint: None,
                 maintenance_stop: false,
+                consumer_blocked: false,
                 give_up_at: None,
             }),
             changed: Condvar::new(),
             maintenance: Condvar::new(),
             held: Mutex::new(HashMap::new()),
-            fetch_client: Mutex::new((0, 0)),
+            blocked: Mutex::new(None),
             consumer_active: AtomicBool::new(true),
             counters: Counters::default(),
         }
@@ -236,15 +240,22 @@ impl Shared {
         self.held.lock().values().filter(|held| held.member == member).map(|held| held.task.clone()).collect()
     }
 
-    /// Records the connection that blocks in a fetch on `member`.
-    pub(crate) fn set_fetch_client(&self, member: usize, client: u64) {
-        *self.fetch_client.lock() = (member, client);
+    /// The consumer is about to block in a fetch on `member`, on the
+    /// connection `client` (0 if unknown); `None` when the fetch is over.
+    pub(crate) fn set_blocked(&self, blocked: Option<(usize, u64)>) {
+        *self.blocked.lock() = blocked;
+        if blocked.is_some() {
+            // Under the control lock, so the maintenance thread either sees
+            // the flag before it sleeps or is asleep and gets the notice.
+            self.control.lock().consumer_blocked = true;
+            self.maintenance.notify_all();
+        }
     }
 
-    /// The member and connection of the blocking fetch, if known.
-    pub(crate) fn fetch_client(&self) -> Option<(usize, u64)> {
-        let (member, client) = *self.fetch_client.lock();
-        (client != 0).then_some((member, client))
+    /// The member and connection of the consumer's blocking fetch, while
+    /// it blocks.
+    pub(crate) fn blocked(&self) -> Option<(usize, u64)> {
+        *self.blocked.lock()
     }
 
     pub(crate) fn held_count(&self) -> usize {
@@ -311,10 +322,10 @@ impl Shared {
     /// Sleeps the maintenance thread until `deadline`, a stop, or a hint.
     pub(crate) fn maintenance_wait(&self, deadline: Instant) {
         let mut control = self.control.lock();
-        if control.maintenance_stop || control.promote_hint.is_some() {
-            return;
+        if !(control.maintenance_stop || control.promote_hint.is_some() || control.consumer_blocked) {
+            let _ = self.maintenance.wait_until(&mut control, deadline);
         }
-        let _ = self.maintenance.wait_until(&mut control, deadline);
+        control.consumer_blocked = false;
     }
 
     pub(crate) fn stop_maintenance(&self) {

@@ -18,22 +18,30 @@ pub(crate) struct RedisCluster {
     nodes: BTreeMap<u16, Child>,
     dir: PathBuf,
     extra: Vec<String>,
+    replicas: bool,
 }
 
 impl RedisCluster {
     /// Three masters with one replica each, every slot served.
     pub(crate) fn start() -> RedisCluster {
-        RedisCluster::start_with(&[])
+        RedisCluster::start_with(&[], true)
     }
 
-    /// The same, with extra arguments for every `redis-server`.
-    pub(crate) fn start_with(extra: &[&str]) -> RedisCluster {
+    /// Three masters and no replicas: for measuring the masters alone.
+    pub(crate) fn start_masters() -> RedisCluster {
+        RedisCluster::start_with(&[], false)
+    }
+
+    /// Three masters, with a replica each when `replicas`, and extra
+    /// arguments for every `redis-server`.
+    pub(crate) fn start_with(extra: &[&str], replicas: bool) -> RedisCluster {
+        let nodes = if replicas { 6 } else { 3 };
         let dir = std::env::temp_dir().join(format!("concur-cluster-{}-{}", std::process::id(), free_port()));
         let _ = std::fs::remove_dir_all(&dir);
         let extra = extra.iter().map(|a| a.to_string()).collect();
-        let mut cluster = RedisCluster { nodes: BTreeMap::new(), dir, extra };
+        let mut cluster = RedisCluster { nodes: BTreeMap::new(), dir, extra, replicas };
         let mut ports = Vec::new();
-        while ports.len() < 6 {
+        while ports.len() < nodes {
             let port = free_port();
             if !ports.contains(&port) && cluster.spawn(port) {
                 ports.push(port);
@@ -44,7 +52,7 @@ impl RedisCluster {
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(["--cluster-replicas", if replicas { "1" } else { "0" }, "--cluster-yes"])
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run redis-cli ({e}); install it: apt-get install -y redis-tools"));
@@ -151,7 +159,7 @@ impl RedisCluster {
         self.nodes.keys().all(|&port| {
             let info: Option<String> = self.query(port, &["CLUSTER", "INFO"]);
             info.is_some_and(|text| text.contains("cluster_state:ok"))
-        }) && self.masters_with_replicas() == 3
+        }) && (!self.replicas || self.masters_with_replicas() == 3)
     }
 
     /// Masters whose replica has finished its first sync: until then the
