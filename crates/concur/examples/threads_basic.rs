@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use concur::thread::{self, Builder, JoinError, Run};
+use concur::thread::{self, Builder, JoinError, JoinStatus, Run};
 
 /// A thread object, like a Python `threading.Thread` subclass: `run` fills
 /// in `said`, and `join` hands the object back so `main` can read it.
@@ -64,8 +64,14 @@ fn main() {
         println!("{} threads alive: {names:?}", thread::active_count());
 
         // join(timeout) in Python: wait a little, then ask whether it ended.
-        let finished = squares.join_timeout(Duration::from_millis(10)).expect("not joining itself");
-        println!("after waiting 10 ms, has 'squares' finished? {finished}");
+        let status = squares.join_timeout(Duration::from_millis(10)).expect("not joining itself");
+        println!(
+            "after waiting 10 ms, 'squares' has {}",
+            match status {
+                JoinStatus::Finished => "finished",
+                JoinStatus::TimedOut => "not finished yet",
+            }
+        );
         let squares_thread = squares.thread().clone();
         println!("'squares' returned {}", squares.join().expect("'squares' does not panic"));
         println!("'squares' alive after join: {}", squares_thread.is_alive());
