@@ -44,7 +44,8 @@
 //!
 //! ```compile_fail
 //! let q = concur::queue::Queue::<u8>::new(0); // error: no `new`; say `unbounded()` or `bounded(n)`
-//! ```//!
+//! ```
+//!
 //! # Threads and async tasks on one queue
 //!
 //! Python's `queue.Queue` blocks threads and `asyncio.Queue` serves
