@@ -2,8 +2,9 @@
 //! from writing — worker threads fed from a `Queue` and stopped by sentinels.
 //!
 //! Part one walks through `ThreadPool`, Python's `ThreadPoolExecutor`:
-//! `submit` hands back a `ConcurrentFuture` at once; `done()` is false while the call
-//! waits behind a closed gate and true once `result()` has returned; `map`
+//! `submit` hands back a `ConcurrentFuture` at once; `is_done()` (Python's
+//! `done()`) is false while the call waits behind a closed gate and true
+//! once `result()` has returned; `map`
 //! gives its results in the order of its items even when the later items
 //! finish first; `as_completed` gives the futures in the order they finish,
 //! which here is the reverse of the order they were submitted in.
@@ -69,11 +70,11 @@ fn executor_tour() {
             .expect("the pool is open")
         })
         .collect();
-    println!("submitted 3 calls; done() at once: {}", join_list(sums.iter().map(|f| f.is_done())));
+    println!("submitted 3 calls; is_done() at once: {}", join_list(sums.iter().map(|f| f.is_done())));
     gate.set();
     let values = sums.iter().map(|f| f.result().expect("the call does not panic"));
     println!("gate opened; result() of 1+..+n for n = 10, 100, 1000: {}", join_list(values));
-    println!("done() after result(): {}", join_list(sums.iter().map(|f| f.is_done())));
+    println!("is_done() after result(): {}", join_list(sums.iter().map(|f| f.is_done())));
 
     // The smaller the number, the longer the call sleeps: the last item
     // finishes first, yet `map` hands the results back in input order.

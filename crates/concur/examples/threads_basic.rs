@@ -1,13 +1,14 @@
 //! Threads from a closure and from a `Run` object: names, idents,
 //! `is_alive`, `join` with and without a timeout, a panic returned by
-//! `join`, a daemon thread nobody waits for, and `concur::run` waiting for a
-//! thread that `main` never joined.
+//! `join`, a daemon thread nobody waits for, `Timer`s (one that fires, one
+//! cancelled), and `concur::run` waiting for a thread that `main` never
+//! joined.
 //!
 //! Run with `cargo run -p concur --example threads_basic`.
 
 use std::time::Duration;
 
-use concur::thread::{self, Builder, JoinError, JoinStatus, Run};
+use concur::thread::{self, Builder, JoinError, JoinStatus, Run, Timer};
 
 /// A thread object, like a Python `threading.Thread` subclass: `run` fills
 /// in `said`, and `join` hands the object back so `main` can read it.
@@ -90,6 +91,14 @@ fn main() {
             Err(JoinError::Panicked(panicked)) => println!("join() reported: {panicked}"),
             other => println!("unexpected: {other:?}"),
         }
+
+        // threading.Timer: a call on its own thread after a delay, unless
+        // cancelled first.
+        let reminder = Timer::start(Duration::from_millis(30), || "stretch your legs");
+        let alarm = Timer::start(Duration::from_secs(3600), || "an hour has passed");
+        println!("cancelled the hour-long alarm before it rang: {}", alarm.cancel());
+        println!("the 30 ms reminder fired: {:?}", reminder.join().expect("the reminder does not panic"));
+        println!("the alarm's join gives: {:?}", alarm.join().expect("the alarm does not panic"));
 
         // Not joined by main: concur::run waits for it, as Python's
         // interpreter waits for non-daemon threads at exit.

@@ -147,6 +147,10 @@ impl Drop for Tracked {
     }
 }
 
+/// A count that is also tracked: the value of the tests that count both
+/// what a thread did and when its value went.
+type Counted = (Cell<usize>, Tracked);
+
 /// A `ThreadLocal` of `Tracked` values, with counters of values made and
 /// values alive.
 fn tracked_local() -> (Arc<ThreadLocal<Tracked>>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
@@ -378,7 +382,7 @@ fn many_threads_many_objects_exact_counts() {
     let rounds: usize = if cfg!(miri) { 10 } else { 2_000 };
     let alive = Arc::new(AtomicUsize::new(0));
     let inits = Arc::new(AtomicUsize::new(0));
-    let locals: Arc<Vec<ThreadLocal<(Cell<usize>, Tracked)>>> = Arc::new(
+    let locals: Arc<Vec<ThreadLocal<Counted>>> = Arc::new(
         (0..OBJECTS)
             .map(|_| {
                 let (inits, alive) = (Arc::clone(&inits), Arc::clone(&alive));
@@ -544,7 +548,7 @@ fn a_value_dropped_at_thread_end_may_make_another() {
 /// and before; every value is dropped in the end.
 #[test]
 fn with_from_a_thread_local_destructor() {
-    type Locals = Arc<Vec<ThreadLocal<(Cell<usize>, Tracked)>>>;
+    type Locals = Arc<Vec<ThreadLocal<Counted>>>;
     struct OnExit(Locals, mpsc::Sender<Vec<(bool, usize)>>);
     impl Drop for OnExit {
         fn drop(&mut self) {
