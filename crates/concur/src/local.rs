@@ -630,6 +630,13 @@ fn hold(holding: Holding) {
         // Never borrowed elsewhere while user code runs: `release_thread`
         // takes the list out before it drops anything.
         if let Ok(mut held) = held.0.try_borrow_mut() {
+            // Before the list grows, it sheds the notes of objects dropped
+            // since: a long-lived thread that makes and drops many objects
+            // keeps notes of the live ones only. Pruning when full, as the
+            // list doubles, costs a constant per note.
+            if held.len() == held.capacity() {
+                held.retain(|note| note.values.strong_count() > 0);
+            }
             held.push(holding);
         }
     });
