@@ -48,10 +48,11 @@
 //! the trait `std::future::Future`, which the 2024 edition puts in every
 //! module's prelude, and which the `futures` crate re-exports. A struct named
 //! `Future` here would shadow that trait wherever it is imported, so that
-//! `impl Future<Output = T>` in the same module silently meant the wrong
-//! thing, or forced an alias (`use concur::futures::Future as CFuture`) in
-//! every file that awaits anything — and importing the module instead
-//! (`use concur::futures;`) collides with the `futures` crate's name.
+//! `impl Future<Output = T>` in the same module stopped compiling (a struct
+//! is not a trait) unless one of the two was renamed on import (`use
+//! concur::futures::Future as CFuture`) in every file that also awaits
+//! something — and importing the module instead (`use concur::futures;`)
+//! collides with the `futures` crate's name in `use` paths.
 //!
 //! So the type carries the qualifier Python's own documentation uses:
 //! `ConcurrentFuture`, found by rustdoc's search under `Future` too. It

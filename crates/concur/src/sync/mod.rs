@@ -67,7 +67,8 @@
 //! | primitive | `release` | refused when |
 //! |---|---|---|
 //! | [`Lock`] | `Result<(), ReleaseError>` | it is not locked |
-//! | [`RLock`], [`Condition`] | `Result<(), ReleaseError>` | the caller does not hold it |
+//! | [`RLock`] | `Result<(), ReleaseError>` | the caller does not hold it |
+//! | [`Condition`] | `Result<(), ReleaseError>` | as its lock's `release` |
 //! | [`BoundedSemaphore`] | `Result<(), ReleaseError>` | it would pass its initial value |
 //! | [`Semaphore`] | `()` | never: any thread may release, any number of times, as in Python |
 //!
