@@ -31,7 +31,7 @@ fn submit_and_result(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
 
-    let pool = ThreadPool::new(WORKERS);
+    let pool = ThreadPool::new(WORKERS).unwrap();
     group.bench_function("concur::ThreadPool", |b| {
         b.iter(|| {
             let futures: Vec<_> = (0..CALLS).map(|n| pool.submit(move || black_box(n) * 2).unwrap()).collect();
@@ -81,7 +81,7 @@ fn cpu_bound(c: &mut Criterion, fib_in_worker: &Function<u32, u64>) {
             futures.into_iter().map(|f| f.into_result().unwrap()).sum::<u64>()
         })
     });
-    let threads = ThreadPool::new(cores);
+    let threads = ThreadPool::new(cores).unwrap();
     group.bench_function("concur::ThreadPool", |b| {
         b.iter(|| {
             let futures: Vec<_> = (0..calls).map(|_| threads.submit(|| fib(black_box(FIB))).unwrap()).collect();

@@ -1,6 +1,6 @@
-//! `ThreadLocal::get` beside the peers it must keep up with.
+//! `ThreadLocal::with` beside the peers it must keep up with.
 //!
-//! - one object, value already made: `concur::local::ThreadLocal::get` vs the
+//! - one object, value already made: `concur::local::ThreadLocal::with` vs the
 //!   `thread_local` crate's `ThreadLocal::get_or` and a `std::thread_local!`
 //!   `RefCell` borrowed for a read;
 //! - 2, 8 and 32 objects used in turn by one thread, vs the same with the
@@ -25,8 +25,8 @@ fn one_object(c: &mut Criterion) {
     let mut group = c.benchmark_group("get, value made");
 
     let concur_local = ThreadLocal::new(|| Cell::new(7_u64));
-    concur_local.get();
-    group.bench_function("concur::local::ThreadLocal::get", |b| b.iter(|| black_box(&concur_local).get().get()));
+    concur_local.with(|_| ());
+    group.bench_function("concur::local::ThreadLocal::with", |b| b.iter(|| black_box(&concur_local).with(Cell::get)));
 
     let crate_local = thread_local::ThreadLocal::new();
     crate_local.get_or(|| Cell::new(7_u64));
@@ -40,16 +40,16 @@ fn one_object(c: &mut Criterion) {
     group.finish();
 }
 
-/// `get` on each of `objects` in turn: one call of the closure is one pass.
+/// `with` on each of `objects` in turn: one call of the closure is one pass.
 fn in_turn(c: &mut Criterion, objects: usize) {
     let mut group = c.benchmark_group(format!("get, {objects} objects in turn (per pass)"));
 
     let concur_locals: Vec<_> = (0..objects).map(|_| ThreadLocal::new(|| Cell::new(7_u64))).collect();
     for local in &concur_locals {
-        local.get();
+        local.with(|_| ());
     }
-    group.bench_function("concur::local::ThreadLocal::get", |b| {
-        b.iter(|| black_box(&concur_locals).iter().map(|local| local.get().get()).sum::<u64>())
+    group.bench_function("concur::local::ThreadLocal::with", |b| {
+        b.iter(|| black_box(&concur_locals).iter().map(|local| local.with(Cell::get)).sum::<u64>())
     });
 
     let crate_locals: Vec<_> = (0..objects).map(|_| thread_local::ThreadLocal::new()).collect();

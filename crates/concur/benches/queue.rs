@@ -39,7 +39,7 @@ impl Channel for ConcurQueue {
     type Tx = Arc<Queue<u64>>;
     type Rx = Arc<Queue<u64>>;
     fn make() -> (Self::Tx, Self::Rx) {
-        let q = Arc::new(Queue::new(CAPACITY));
+        let q = Arc::new(Queue::bounded(CAPACITY).unwrap());
         (q.clone(), q)
     }
     fn tx_clone(tx: &Self::Tx) -> Self::Tx {
@@ -168,7 +168,7 @@ fn priority(c: &mut Criterion) {
     group.throughput(Throughput::Elements(BATCH));
     // A fixed scramble so both sides sort the same keys.
     let keys: Vec<u64> = (0..BATCH).map(|i| (i * 7919) % BATCH).collect();
-    let queue = PriorityQueue::new(0);
+    let queue = PriorityQueue::unbounded();
     group.bench_function("concur::PriorityQueue", |b| {
         b.iter(|| {
             for &k in &keys {

@@ -27,6 +27,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use concur::aio::{self, LoopHandle};
+use concur::thread::JoinStatus;
 
 /// How long each piece of work waits.
 const D: Duration = Duration::from_millis(300);
@@ -150,7 +151,8 @@ fn main() {
     );
 
     handle.stop();
-    assert!(thread.join_timeout(PATIENCE).expect("the loop's thread does not panic"), "the loop stops");
+    let stopped = thread.join_timeout(PATIENCE).expect("the loop's thread does not panic");
+    assert_eq!(stopped, JoinStatus::Finished, "the loop stops");
     thread.join().expect("the loop's thread does not panic").expect("the loop ran and closed cleanly");
     println!("stopped the loop; its handle now says closed: {}", handle.is_closed());
     assert!(handle.is_closed());

@@ -51,7 +51,7 @@ fn main() {
         serial_time.as_secs_f64() / process_time.as_secs_f64()
     );
 
-    let threads = ThreadPool::new(cores);
+    let threads = ThreadPool::new(cores).unwrap();
     let started = Instant::now();
     let in_threads: Vec<u64> = threads.map(count_primes, LIMITS).unwrap().map(Result::unwrap).collect();
     let thread_time = started.elapsed();

@@ -30,10 +30,10 @@ fn show(kind: &str, order: impl Iterator<Item = String>) {
 fn main() {
     show("put order:", ERRANDS.iter().map(|(errand, _)| errand.to_string()));
 
-    let fifo = Queue::new(0);
-    let lifo = LifoQueue::new(0);
-    let by_name = PriorityQueue::new(0);
-    let by_urgency = PriorityQueue::new(0);
+    let fifo = Queue::unbounded();
+    let lifo = LifoQueue::unbounded();
+    let by_name = PriorityQueue::unbounded();
+    let by_urgency = PriorityQueue::unbounded();
     let simple = SimpleQueue::new();
     for (errand, urgency) in ERRANDS {
         fifo.put(errand).expect("the queue is open");

@@ -61,8 +61,8 @@ fn manager(calls: &Queue<&'static str>, answers: &Queue<bool>) -> usize {
 }
 
 fn main() {
-    let calls = Arc::new(Queue::new(1));
-    let answers = Arc::new(Queue::new(1));
+    let calls = Arc::new(Queue::bounded(1).unwrap());
+    let answers = Arc::new(Queue::bounded(1).unwrap());
 
     println!("roll call begins");
     let desk = {

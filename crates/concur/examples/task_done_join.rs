@@ -48,7 +48,7 @@ fn spawn(name: String, f: impl FnOnce() -> u64 + Send + 'static) -> JoinHandle<u
 }
 
 fn main() {
-    let queue = Arc::new(Queue::new(16));
+    let queue = Arc::new(Queue::bounded(16).unwrap());
     let tally = Arc::new(Tally::default());
 
     let producers: Vec<_> = (0..PRODUCERS)
@@ -101,7 +101,7 @@ fn main() {
     let handled = tally.count.load(Ordering::Relaxed);
     println!("join() returned with {handled} of {produced} parcels handled, {} left in the queue", queue.len());
 
-    queue.shutdown(false);
+    queue.shutdown();
     if let Err(ShutDown(parcel)) = queue.put(produced) {
         println!("put after shutdown refused, parcel {parcel} handed back");
     }

@@ -63,12 +63,14 @@ impl LazyConnection {
     /// Runs `f` with the calling thread's connection, opening it first if
     /// this thread has none.
     fn with<R>(&self, f: impl FnOnce(&mut Connection) -> io::Result<R>) -> io::Result<R> {
-        let mut slot = self.local.get().borrow_mut();
-        if slot.is_none() {
-            *slot = Some(Connection::open(self.address)?);
-        }
-        // Just filled in above if it was empty.
-        f(slot.as_mut().expect("the connection was just opened"))
+        self.local.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(Connection::open(self.address)?);
+            }
+            // Just filled in above if it was empty.
+            f(slot.as_mut().expect("the connection was just opened"))
+        })
     }
 }
 

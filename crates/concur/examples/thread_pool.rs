@@ -2,8 +2,9 @@
 //! from writing — worker threads fed from a `Queue` and stopped by sentinels.
 //!
 //! Part one walks through `ThreadPool`, Python's `ThreadPoolExecutor`:
-//! `submit` hands back a `Future` at once; `done()` is false while the call
-//! waits behind a closed gate and true once `result()` has returned; `map`
+//! `submit` hands back a `ConcurrentFuture` at once; `is_done()` (Python's
+//! `done()`) is false while the call waits behind a closed gate and true
+//! once `result()` has returned; `map`
 //! gives its results in the order of its items even when the later items
 //! finish first; `as_completed` gives the futures in the order they finish,
 //! which here is the reverse of the order they were submitted in.
@@ -54,7 +55,7 @@ fn join_list<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
 /// `submit`, `done`, `result`, `map` and `as_completed` on one pool.
 fn executor_tour() {
     println!("== ThreadPool({WORKERS}): submit, done, result, map, as_completed ==");
-    let pool = ThreadPool::new(WORKERS);
+    let pool = ThreadPool::new(WORKERS).unwrap();
 
     // The calls wait for the gate, so none can be done before it opens.
     let gate = Arc::new(Event::new());
@@ -69,11 +70,11 @@ fn executor_tour() {
             .expect("the pool is open")
         })
         .collect();
-    println!("submitted 3 calls; done() at once: {}", join_list(sums.iter().map(|f| f.done())));
+    println!("submitted 3 calls; is_done() at once: {}", join_list(sums.iter().map(|f| f.is_done())));
     gate.set();
     let values = sums.iter().map(|f| f.result().expect("the call does not panic"));
     println!("gate opened; result() of 1+..+n for n = 10, 100, 1000: {}", join_list(values));
-    println!("done() after result(): {}", join_list(sums.iter().map(|f| f.done())));
+    println!("is_done() after result(): {}", join_list(sums.iter().map(|f| f.is_done())));
 
     // The smaller the number, the longer the call sleeps: the last item
     // finishes first, yet `map` hands the results back in input order.
@@ -140,8 +141,8 @@ fn hand_made_pool() -> Vec<usize> {
     println!("== a hand-made pool: {WORKERS} threads, a Queue<Option<Job>>, one None per worker ==");
     // Bounded like the workers' number: the main thread waits for room
     // instead of queueing everything at once.
-    let jobs: Arc<Queue<Option<Job>>> = Arc::new(Queue::new(WORKERS));
-    let answers: Arc<Queue<(usize, usize)>> = Arc::new(Queue::new(0));
+    let jobs: Arc<Queue<Option<Job>>> = Arc::new(Queue::bounded(WORKERS).unwrap());
+    let answers: Arc<Queue<(usize, usize)>> = Arc::new(Queue::unbounded());
 
     let workers: Vec<JoinHandle<usize>> = (0..WORKERS)
         .map(|w| {
@@ -189,7 +190,7 @@ fn main() {
     println!();
 
     println!("== the same work through ThreadPool({WORKERS}).map ==");
-    let pool = ThreadPool::new(WORKERS);
+    let pool = ThreadPool::new(WORKERS).unwrap();
     let by_pool: Vec<usize> = pool
         .map(count_primes_below, LIMITS)
         .expect("the pool is open")

@@ -1,13 +1,14 @@
 //! Threads from a closure and from a `Run` object: names, idents,
 //! `is_alive`, `join` with and without a timeout, a panic returned by
-//! `join`, a daemon thread nobody waits for, and `concur::run` waiting for a
-//! thread that `main` never joined.
+//! `join`, a daemon thread nobody waits for, `Timer`s (one that fires, one
+//! cancelled), and `concur::run` waiting for a thread that `main` never
+//! joined.
 //!
 //! Run with `cargo run -p concur --example threads_basic`.
 
 use std::time::Duration;
 
-use concur::thread::{self, Builder, JoinError, Run};
+use concur::thread::{self, Builder, JoinError, JoinStatus, Run, Timer};
 
 /// A thread object, like a Python `threading.Thread` subclass: `run` fills
 /// in `said`, and `join` hands the object back so `main` can read it.
@@ -64,8 +65,14 @@ fn main() {
         println!("{} threads alive: {names:?}", thread::active_count());
 
         // join(timeout) in Python: wait a little, then ask whether it ended.
-        let finished = squares.join_timeout(Duration::from_millis(10)).expect("not joining itself");
-        println!("after waiting 10 ms, has 'squares' finished? {finished}");
+        let status = squares.join_timeout(Duration::from_millis(10)).expect("not joining itself");
+        println!(
+            "after waiting 10 ms, 'squares' has {}",
+            match status {
+                JoinStatus::Finished => "finished",
+                JoinStatus::TimedOut => "not finished yet",
+            }
+        );
         let squares_thread = squares.thread().clone();
         println!("'squares' returned {}", squares.join().expect("'squares' does not panic"));
         println!("'squares' alive after join: {}", squares_thread.is_alive());
@@ -84,6 +91,14 @@ fn main() {
             Err(JoinError::Panicked(panicked)) => println!("join() reported: {panicked}"),
             other => println!("unexpected: {other:?}"),
         }
+
+        // threading.Timer: a call on its own thread after a delay, unless
+        // cancelled first.
+        let reminder = Timer::start(Duration::from_millis(30), || "stretch your legs");
+        let alarm = Timer::start(Duration::from_secs(3600), || "an hour has passed");
+        println!("cancelled the hour-long alarm before it rang: {}", alarm.cancel());
+        println!("the 30 ms reminder fired: {:?}", reminder.join().expect("the reminder does not panic"));
+        println!("the alarm's join gives: {:?}", alarm.join().expect("the alarm does not panic"));
 
         // Not joined by main: concur::run waits for it, as Python's
         // interpreter waits for non-daemon threads at exit.

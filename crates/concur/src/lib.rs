@@ -27,7 +27,7 @@
 //! use concur::thread;
 //!
 //! concur::run(|| {
-//!     let jobs = Arc::new(Queue::new(16));
+//!     let jobs = Arc::new(Queue::bounded(16).unwrap());
 //!     for _ in 0..2 {
 //!         let jobs = jobs.clone();
 //!         thread::spawn(move || {
@@ -41,7 +41,7 @@
 //!         jobs.put(n).unwrap();
 //!     }
 //!     jobs.join(); // all 100 handled
-//!     jobs.shutdown(false); // the consumers' loops end
+//!     jobs.shutdown(); // the consumers' loops end
 //! });
 //! ```
 

@@ -1,5 +1,5 @@
 //! Thread-local values owned by an object: one value per thread, made the
-//! first time each thread asks.
+//! first time each thread asks, dropped when that thread ends.
 //!
 //! Sometimes every thread needs its *own* copy of something that the code
 //! treats as one variable: a database connection, a scratch buffer, a random
@@ -7,27 +7,45 @@
 //! tedious; sharing one copy behind a lock serialises the threads. A
 //! [`ThreadLocal`] is one object, shared by all threads (in an `Arc`, a
 //! struct field, a static), that holds a separate value for each thread:
-//! [`get`](ThreadLocal::get) returns the calling thread's value, creating it
-//! with the `init` function the first time that thread asks. No thread ever
-//! sees another thread's value through `get`, so the value itself needs no
-//! lock — a `Cell` or `RefCell` is enough to change it.
+//! [`with`](ThreadLocal::with) lends the calling thread its value, creating
+//! it with the `init` function the first time that thread asks. No thread
+//! ever sees another thread's value, so the value itself needs no lock — a
+//! `Cell` or `RefCell` is enough to change it.
 //!
 //! Rust's own `thread_local!` macro declares a *static*: one per program,
-//! fixed at compile time, its values dropped when their threads exit. A
-//! `ThreadLocal` is a value: make as many as you like at run time, store one
-//! in a struct, and when it is dropped every thread's value is dropped with
-//! it. Until then the values stay, even those of threads that have exited, so
-//! the owner can gather what each thread left behind — through
-//! [`iter`](ThreadLocal::iter), [`iter_mut`](ThreadLocal::iter_mut) or by
-//! value — for example to add up per-thread counters after joining the
-//! threads.
+//! fixed at compile time. A `ThreadLocal` is a value: make as many as you
+//! like at run time, store one in a struct, and when it is dropped every
+//! value still alive is dropped with it.
+//!
+//! # When values are dropped
+//!
+//! A thread's value is dropped when the thread ends, as Python drops a
+//! thread's attributes of a `threading.local` — so a long-lived object used
+//! by an endless stream of short-lived threads keeps only the values of the
+//! threads alive now. For a thread spawned by [`concur::thread`](crate::thread)
+//! this happens before the thread counts as finished: once `join`,
+//! `join_timeout` or `is_alive` says it has ended, its values are gone. A
+//! thread made elsewhere (`std::thread::spawn`) drops its values with its
+//! other thread-locals, as it exits. The values of threads still running go
+//! with the `ThreadLocal`, or come out of it by
+//! [`into_iter`](ThreadLocal::into_iter).
+//!
+//! # Why `with` and not a reference
+//!
+//! A thread's value can be borrowed only inside a closure, as std's
+//! `LocalKey::with` lends a `thread_local!`'s. A plain `&T` would be unsound
+//! now that values die with their threads: with a `ThreadLocal` in a static
+//! and a `T` that is `Sync`, a thread could send its `&'static T` to another
+//! thread and end, leaving the other holding a reference to a dropped value.
+//! A closure's borrow cannot leave the call, so it cannot outlive the
+//! thread.
 //!
 //! # Example
 //!
 //! Each worker keeps its own tally in the same `ThreadLocal`. The workers run
 //! one after another, each starting only when the previous one has exited,
-//! and still every one starts from a fresh tally; the owner adds them up at
-//! the end.
+//! and still every one starts from a fresh tally; each tally is dropped as
+//! its worker ends.
 //!
 //! ```
 //! use std::cell::Cell;
@@ -39,23 +57,20 @@
 //! for n in 1..=4 {
 //!     let tally = Arc::clone(&tally);
 //!     let seen = thread::spawn(move || {
-//!         assert_eq!(tally.get().get(), 0, "a new thread starts afresh");
+//!         assert_eq!(tally.with(Cell::get), 0, "a new thread starts afresh");
 //!         for _ in 0..n {
-//!             let mine = tally.get();
-//!             mine.set(mine.get() + 1);
+//!             tally.with(|mine| mine.set(mine.get() + 1));
 //!         }
-//!         tally.get().get()
+//!         tally.with(Cell::get)
 //!     })
 //!     .join()
 //!     .unwrap();
 //!     // Only this thread's increments are there.
 //!     assert_eq!(seen, n);
 //! }
-//! // The main thread has not made a value.
-//! assert!(tally.try_get().is_none());
-//!
-//! let tally = Arc::into_inner(tally).unwrap();
-//! assert_eq!(tally.into_iter().map(Cell::into_inner).sum::<u32>(), 1 + 2 + 3 + 4);
+//! // The main thread has not made a value, and the workers' went with them.
+//! assert!(tally.try_with(Cell::get).is_none());
+//! assert_eq!(Arc::into_inner(tally).unwrap().into_iter().count(), 0);
 //! ```
 //!
 //! # Why not the `thread_local` crate
@@ -65,55 +80,59 @@
 //! hands to the next new thread once a thread exits. A thread started after
 //! another has ended is therefore given the old thread's value, and `init`
 //! never runs for it — the usual case, not a rare one: two threads run one
-//! after the other share a value. Python promises every thread a fresh
-//! namespace, so this module keys values by concur's own thread identifier
+//! after the other share a value. It also keeps every value until the object
+//! is dropped, since its `get` hands out plain references. Python promises
+//! every thread a fresh namespace that ends with the thread, so this module
+//! keys values by concur's own thread identifier
 //! ([`Thread::ident`](crate::thread::Thread::ident)), which is never given to
-//! a second thread of the process. Identifiers grow without bound, so they
-//! cannot index a table the way the crate's small numbers do; they key a map
-//! instead.
+//! a second thread of the process, and drops them as threads end.
+//! Identifiers grow without bound, so they cannot index a table the way the
+//! crate's small numbers do; they key a map instead.
 //!
 //! # How it works, and what it costs
 //!
 //! Each thread's value sits in its own heap allocation, which never moves
-//! while the `ThreadLocal` lives; the object keeps a map from thread
-//! identifier to those allocations behind a read-write lock. Taking that
-//! lock on every call would make threads that call `get` at the same time
-//! fight over the lock's cache line, each call slowed to tens of
-//! nanoseconds. So each thread also keeps a cache of pointers to its own
-//! values, shared by all `ThreadLocal`s and indexed by a small number that
-//! each object holds while it lives (the way POSIX threads index
-//! thread-specific data by key). Each entry carries the id of the object
-//! that wrote it, an id never given to a second object, so an entry left by
-//! a dropped object is never mistaken for one of the object that took over
-//! its number. A `get` after a thread's first reads its entry, compares one
-//! integer and returns: no lock, no atomic operation, however many objects
-//! the thread goes between. Only a thread's first call on an object looks in
-//! the map (and takes the write lock to add its value). `benches/local.rs`
-//! measures this beside the `thread_local` crate and a plain
-//! `thread_local!`.
+//! while the value lives; the object keeps a map from thread identifier to
+//! those allocations behind a read-write lock. Taking that lock on every call
+//! would make threads that call `with` at the same time fight over the
+//! lock's cache line, each call slowed to tens of nanoseconds. So each thread
+//! also keeps a cache of pointers to its own values, shared by all
+//! `ThreadLocal`s and indexed by a small number that each object holds while
+//! it lives (the way POSIX threads index thread-specific data by key). Each
+//! entry carries the id of the object that wrote it, an id never given to a
+//! second object, so an entry left by a dropped object is never mistaken for
+//! one of the object that took over its number. A `with` after a thread's
+//! first reads its entry, compares one integer and calls the closure: no
+//! lock, no atomic operation, however many objects the thread goes between.
+//! Only a thread's first call on an object looks in the map (and takes the
+//! write lock to add its value, and notes the object in a list of its own,
+//! for the end of the thread). `benches/local.rs` measures this beside the
+//! `thread_local` crate and a plain `thread_local!`.
 //!
-//! Memory: one value (plus a map entry) for every thread that ever called
-//! `get` on the object, kept until the object is dropped, whether or not the
-//! thread is still running. An object that lives as long as the program and
-//! is touched by an endless stream of short-lived threads grows for ever;
-//! give such a program a `ThreadLocal` per batch of threads (per pool, per
-//! request), or use `thread_local!`, whose values die with their threads.
-//! The caches: every thread of the process carries the first 16 entries
-//! (256 bytes on a 64-bit target) whether it uses a `ThreadLocal` or not; a
-//! thread that uses an object whose number is higher grows its cache to
-//! that number, 16 bytes an entry. Numbers stay below the most `ThreadLocal`s
-//! ever alive at once.
+//! When a thread ends it goes through that list: for each object still
+//! alive it clears its cache entry, takes its value out of the map and drops
+//! it, outside the lock (a value's `Drop` may use `ThreadLocal`s itself). A
+//! value made during that — by a `Drop` that calls `with` — is dropped in
+//! a further round, up to four, and after that, or once the thread's
+//! thread-locals are being destroyed, lives on until its object is dropped.
+//!
+//! Memory: one value (plus a map entry) for every thread alive that called
+//! `with` on the object. The caches: every thread of the process carries the
+//! first 16 entries (256 bytes on a 64-bit target) whether it uses a
+//! `ThreadLocal` or not; a thread that uses an object whose number is higher
+//! grows its cache to that number, 16 bytes an entry. Numbers stay below the
+//! most `ThreadLocal`s ever alive at once.
 //!
 //! # Python
 //!
 //! `threading.local()`: an object whose attributes are per thread. Python
 //! creates a thread's attribute dictionary on first access (running the
-//! subclass's `__init__`); `ThreadLocal::new(init)` plays the part of that
-//! `__init__`, and every thread — including one started after others have
-//! ended — begins with a value of its own from `init`, as in Python. One
-//! difference: Python drops a thread's attributes when the thread ends, while
-//! here they live until the `ThreadLocal` is dropped, so that the owner can
-//! still read them (see *What it costs* above).
+//! subclass's `__init__`) and drops it when the thread ends;
+//! `ThreadLocal::new(init)` plays the part of that `__init__`, every thread —
+//! including one started after others have ended — begins with a value of
+//! its own from `init`, and the value is dropped with its thread, as in
+//! Python. Reading an attribute is [`with`](ThreadLocal::with);
+//! `hasattr(local, name)` is [`try_with`](ThreadLocal::try_with).
 
 use std::cell::{Cell, RefCell};
 use std::collections::btree_map::{self, BTreeMap};
@@ -123,18 +142,19 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
 
 use crate::thread::current_ident;
 
 /// A value per thread, owned by this object, created on first use by each
-/// thread with the `init` function given to [`new`](ThreadLocal::new).
+/// thread with the `init` function given to [`new`](ThreadLocal::new), and
+/// dropped when that thread ends.
 ///
 /// `ThreadLocal<T>` is `Send` and `Sync` for any `T: Send`: share it between
 /// threads by reference or in an `Arc`. (`T` need not be `Sync`: a thread
-/// only ever reads another thread's value through [`iter`](ThreadLocal::iter),
-/// which asks for `T: Sync`, or while it owns the object exclusively.)
+/// only ever reaches its own value, through [`with`](ThreadLocal::with).)
 ///
 /// # Examples
 ///
@@ -149,51 +169,75 @@ use crate::thread::current_ident;
 /// use concur::thread;
 ///
 /// let local_data = Arc::new(ThreadLocal::new(|| RefCell::new(None::<String>)));
-/// *local_data.get().borrow_mut() = Some("local_data".to_owned());
+/// local_data.with(|name| *name.borrow_mut() = Some("local_data".to_owned()));
 ///
 /// for name in ["t1", "t2"] {
 ///     let local_data = Arc::clone(&local_data);
 ///     let worker = thread::Builder::new().name(name).spawn(move || {
-///         // Nothing from the main thread or an earlier worker leaks in.
-///         assert_eq!(*local_data.get().borrow(), None);
-///         *local_data.get().borrow_mut() = Some(thread::current().name().to_owned());
-///         assert_eq!(local_data.get().borrow().as_deref(), Some(name));
+///         local_data.with(|mine| {
+///             // Nothing from the main thread or an earlier worker leaks in.
+///             assert_eq!(*mine.borrow(), None);
+///             *mine.borrow_mut() = Some(thread::current().name().to_owned());
+///             assert_eq!(mine.borrow().as_deref(), Some(name));
+///         });
 ///     });
 ///     worker.unwrap().join().unwrap();
 /// }
 ///
 /// // Nor does anything from the workers leak out.
-/// assert_eq!(local_data.get().borrow().as_deref(), Some("local_data"));
+/// assert_eq!(local_data.with(|name| name.borrow().clone()).as_deref(), Some("local_data"));
 /// ```
 ///
 /// # Python
 ///
 /// `threading.local()`. See the [module documentation](self) for how long
 /// values live.
-pub struct ThreadLocal<T: Send> {
+#[doc(alias = "threading.local")]
+pub struct ThreadLocal<T: Send + 'static> {
     /// Where the threads' caches keep this object's values.
     key: Key,
-    /// Every thread's value, by thread identifier.
-    ///
-    /// The invariant the `unsafe` blocks below rely on: a slot is created by
-    /// its own thread, never removed or replaced while `self` is borrowed
-    /// (only `Drop`, `into_iter` and `iter_mut` touch slots other than by
-    /// reading their pointer, and they need `self` or `&mut self`), and
-    /// through `&self` only shared references to a value are ever made.
-    values: RwLock<BTreeMap<u64, Slot<T>>>,
+    /// Every thread's value, shared with the threads that have one, so that
+    /// an ending thread can drop its own.
+    values: Arc<Values<T>>,
     init: Box<dyn Fn() -> T + Send + Sync>,
 }
 
-// SAFETY: sharing `&ThreadLocal<T>` between threads lets each thread make and
-// borrow its own value (`get`, `try_get`, `Debug`), which never leaves that
-// thread: `&T` is `Send` only if `T: Sync`. The one way to read another
-// thread's value through `&self`, `iter`, requires `T: Sync`. A value can end
-// up dropped, or borrowed mutably, on a thread other than the one that made it
-// (by the owner, through `Drop`, `into_iter` or `iter_mut`), which is what
-// `T: Send` allows. The map is behind a lock, the cache is per thread, and
-// `init` is `Send + Sync`. (`Send` needs no impl of ours: it follows from the
-// fields, `Slot<T>` being `Send` for `T: Send`.)
-unsafe impl<T: Send> Sync for ThreadLocal<T> {}
+/// Every thread's value, by thread identifier.
+///
+/// The invariant the `unsafe` blocks below rely on: a slot is created by
+/// its own thread and removed only by its own thread as it ends (or with
+/// the whole map, by `into_iter` or by dropping the last `Arc`, when no
+/// `ThreadLocal` is left to lend it); so while a thread runs a `with`
+/// closure, its slot stays put and alive. Only shared references to a
+/// value are ever made, and only on its own thread.
+struct Values<T>(RwLock<BTreeMap<u64, Slot<T>>>);
+
+// SAFETY: `&Values<T>` (through `&ThreadLocal<T>` on any thread, or an
+// ending thread's `Weak`) lets a thread make, borrow and remove only its own
+// value (`with`, `try_with`, `release`), and a shared borrow never leaves
+// the `with` closure on the thread that made it: no `&T` crosses threads,
+// so `T` need not be `Sync`. A value can be dropped, or moved out, on a
+// thread other than its own (the last owner of the `Arc`, or `into_iter`),
+// which is what `T: Send` allows; the map itself is behind a lock.
+unsafe impl<T: Send> Sync for Values<T> {}
+// SAFETY: as above; the values are owned through `Slot`s, which are `Send`
+// for `T: Send`.
+unsafe impl<T: Send> Send for Values<T> {}
+
+/// What an ending thread needs of an object it holds a value in, whatever
+/// the object's `T`.
+trait Release: Send + Sync {
+    /// Takes thread `ident`'s value out of the map and drops it, with no
+    /// lock held.
+    fn release(&self, ident: u64);
+}
+
+impl<T: Send> Release for Values<T> {
+    fn release(&self, ident: u64) {
+        let slot = self.0.write().remove(&ident);
+        drop(slot);
+    }
+}
 
 /// Where an object's values are found in every thread's cache.
 ///
@@ -307,6 +351,32 @@ impl Key {
     }
 }
 
+impl Key {
+    /// Clears the calling thread's cache entry at `index` if object `id`
+    /// wrote it: its value is about to be dropped.
+    fn forget(index: usize, id: u64) {
+        let clear = |entry: &Cell<CacheEntry>| {
+            if entry.get().owner == id {
+                entry.set(EMPTY);
+            }
+        };
+        if index < NEAR_ENTRIES {
+            NEAR.with(|near| clear(&near[index]));
+            return;
+        }
+        // Once the far entries are destroyed they are never read again.
+        let _ = FAR.try_with(|far| {
+            if let Ok(mut far) = far.try_borrow_mut() {
+                if let Some(entry) = far.get_mut(index - NEAR_ENTRIES) {
+                    if entry.owner == id {
+                        *entry = EMPTY;
+                    }
+                }
+            }
+        });
+    }
+}
+
 impl Drop for Key {
     fn drop(&mut self) {
         // Threads' entries for this key stay where they are, to be
@@ -316,7 +386,7 @@ impl Drop for Key {
     }
 }
 
-impl<T: Send> ThreadLocal<T> {
+impl<T: Send + 'static> ThreadLocal<T> {
     /// An empty `ThreadLocal` whose threads' values will be made by `init`.
     ///
     /// # Examples
@@ -325,7 +395,7 @@ impl<T: Send> ThreadLocal<T> {
     /// use concur::local::ThreadLocal;
     ///
     /// let buffer = ThreadLocal::new(|| Vec::<u8>::with_capacity(4096));
-    /// assert!(buffer.get().capacity() >= 4096);
+    /// assert!(buffer.with(Vec::capacity) >= 4096);
     /// ```
     ///
     /// # Python
@@ -335,23 +405,24 @@ impl<T: Send> ThreadLocal<T> {
     where
         F: Fn() -> T + Send + Sync + 'static,
     {
-        ThreadLocal { key: Key::new(), values: RwLock::new(BTreeMap::new()), init: Box::new(init) }
+        ThreadLocal { key: Key::new(), values: Arc::new(Values(RwLock::new(BTreeMap::new()))), init: Box::new(init) }
     }
 
-    /// The calling thread's value, made with `init` if this thread has none
-    /// yet.
+    /// Calls `f` with the calling thread's value, made with `init` first if
+    /// this thread has none yet, and returns what `f` returns.
     ///
     /// `init` runs with no lock held, so it may take its time, and other
-    /// threads' calls go on meanwhile. It may even call `get` on the same
+    /// threads' calls go on meanwhile. It may even call `with` on the same
     /// `ThreadLocal`: the inner call makes and keeps the thread's value, and
     /// the outer call, finding that value there when its own `init` returns,
-    /// drops the value it made and returns the inner one. (An `init` that
-    /// *always* calls `get` recurses until the stack overflows.)
+    /// drops the value it made and uses the inner one. (An `init` that
+    /// *always* calls `with` recurses until the stack overflows.) `f` may
+    /// call `with` again, on this object or any other.
     ///
     /// # Panics
     ///
     /// If `init` panics; the thread then still has no value, and the next
-    /// `get` calls `init` again.
+    /// `with` calls `init` again. A panic in `f` passes through.
     ///
     /// # Examples
     ///
@@ -360,31 +431,33 @@ impl<T: Send> ThreadLocal<T> {
     /// use concur::local::ThreadLocal;
     ///
     /// let calls = ThreadLocal::new(|| Cell::new(0));
-    /// calls.get().set(calls.get().get() + 1);
-    /// calls.get().set(calls.get().get() + 1);
-    /// assert_eq!(calls.get().get(), 2);
+    /// calls.with(|n| n.set(n.get() + 1));
+    /// calls.with(|n| n.set(n.get() + 1));
+    /// assert_eq!(calls.with(Cell::get), 2);
     /// ```
     ///
     /// # Python
     ///
-    /// Reading an attribute of a `threading.local`, which first runs the
-    /// subclass's `__init__` in a thread that has not touched it yet.
+    /// Reading or setting an attribute of a `threading.local`, which first
+    /// runs the subclass's `__init__` in a thread that has not touched it
+    /// yet.
     #[inline]
-    pub fn get(&self) -> &T {
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         let value = match self.cached() {
             Some(value) => value,
             None => self.find_or_make(),
         };
         // SAFETY: `value` points to the calling thread's slot in `self` (from
         // the cache entry carrying `self.key.id`, or from the map). By the
-        // invariant on `values`, the slot stays put and alive for as long as
-        // `self` is borrowed, which the returned reference does, and nothing
+        // invariant on `Values`, the slot stays put and alive while this
+        // thread runs `f`, which is all the reference lives, and nothing
         // makes a `&mut T` to it meanwhile.
-        unsafe { value.as_ref() }
+        f(unsafe { value.as_ref() })
     }
 
-    /// The calling thread's value, or `None` if this thread has not made one
-    /// yet. Never calls `init`.
+    /// Calls `f` with the calling thread's value if this thread has made one,
+    /// and returns `Some` of what `f` returns; `None` otherwise. Never calls
+    /// `init`.
     ///
     /// # Examples
     ///
@@ -392,102 +465,31 @@ impl<T: Send> ThreadLocal<T> {
     /// use concur::local::ThreadLocal;
     ///
     /// let session = ThreadLocal::new(|| String::from("guest"));
-    /// assert_eq!(session.try_get(), None);
-    /// session.get();
-    /// assert_eq!(session.try_get().map(String::as_str), Some("guest"));
+    /// assert_eq!(session.try_with(String::clone), None);
+    /// session.with(|_| ());
+    /// assert_eq!(session.try_with(String::clone).as_deref(), Some("guest"));
     /// ```
     ///
     /// # Python
     ///
     /// `hasattr(local, name)` and `getattr(local, name, None)`.
-    pub fn try_get(&self) -> Option<&T> {
+    #[doc(alias = "hasattr")]
+    pub fn try_with<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
         let value = match self.cached() {
             Some(value) => value,
             None => self.find(current_ident())?,
         };
-        // SAFETY: as in `get`: this thread's slot in `self`, alive and only
-        // shared for as long as `self` is borrowed.
-        Some(unsafe { value.as_ref() })
-    }
-
-    /// Visits every thread's value, the calling thread's included, in no
-    /// particular order. Values of threads that have exited are visited too.
-    ///
-    /// The iterator sees the values that existed when `iter` was called; one
-    /// made by another thread afterwards is not visited. No lock is held
-    /// while it runs, so the loop may call [`get`](ThreadLocal::get).
-    ///
-    /// `T` must be `Sync`, since the caller reads values other threads may be
-    /// reading at the same time.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::atomic::{AtomicU32, Ordering};
-    /// use std::sync::Arc;
-    /// use concur::local::ThreadLocal;
-    /// use concur::thread;
-    ///
-    /// let hits = Arc::new(ThreadLocal::new(|| AtomicU32::new(0)));
-    /// for _ in 0..3 {
-    ///     let hits = Arc::clone(&hits);
-    ///     thread::spawn(move || hits.get().fetch_add(5, Ordering::Relaxed)).join().unwrap();
-    /// }
-    /// // Three threads, three values: none was handed down to the next.
-    /// assert_eq!(hits.iter().len(), 3);
-    /// let total: u32 = hits.iter().map(|n| n.load(Ordering::Relaxed)).sum();
-    /// assert_eq!(total, 15);
-    /// ```
-    pub fn iter(&self) -> Iter<'_, T>
-    where
-        T: Sync,
-    {
-        // A snapshot rather than a read guard kept in the iterator: a guard
-        // would block every thread's first `get` while the caller iterates,
-        // and deadlock a caller whose loop makes its own first value.
-        let snapshot: Vec<&T> = self
-            .values
-            .read()
-            .values()
-            // SAFETY: each slot stays alive and in place for as long as `self`
-            // is borrowed, which the iterator does, and through `&self` only
-            // shared references are made. Sharing another thread's value with
-            // this one is what `T: Sync` allows.
-            .map(|slot| unsafe { slot.pointer().as_ref() })
-            .collect();
-        Iter { inner: snapshot.into_iter() }
-    }
-
-    /// Visits every thread's value mutably. Holding `&mut self` proves no
-    /// thread is using its value meanwhile.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::cell::Cell;
-    /// use std::sync::Arc;
-    /// use concur::local::ThreadLocal;
-    /// use concur::thread;
-    ///
-    /// let mut counts = Arc::new(ThreadLocal::new(|| Cell::new(0)));
-    /// let worker = Arc::clone(&counts);
-    /// thread::spawn(move || worker.get().set(8)).join().unwrap();
-    /// counts.get().set(2);
-    ///
-    /// let counts = Arc::get_mut(&mut counts).unwrap();
-    /// assert_eq!(counts.iter_mut().map(|count| count.get()).sum::<i32>(), 10);
-    /// counts.iter_mut().for_each(|count| count.set(0));
-    /// assert_eq!(counts.iter_mut().map(|count| count.get()).sum::<i32>(), 0);
-    /// ```
-    pub fn iter_mut(&mut self) -> IterMut<'_, T> {
-        IterMut { inner: self.values.get_mut().values_mut() }
+        // SAFETY: as in `with`: this thread's slot in `self`, alive and only
+        // shared while this thread runs `f`.
+        Some(f(unsafe { value.as_ref() }))
     }
 
     /// This thread's value from its cache, if the cache has it.
     #[inline]
     fn cached(&self) -> Option<NonNull<T>> {
         // An entry with this object's id was written by this thread for this
-        // very object (ids are never reused), so it points to a `T`.
+        // very object (ids are never reused), and is cleared before its value
+        // is dropped, so it points to a live `T`.
         self.key.cached().map(NonNull::cast)
     }
 
@@ -497,12 +499,13 @@ impl<T: Send> ThreadLocal<T> {
 
     /// The value of the thread `me` (the caller), looked up in the map.
     fn find(&self, me: u64) -> Option<NonNull<T>> {
-        let value = self.values.read().get(&me).map(Slot::pointer)?;
+        let value = self.values.0.read().get(&me).map(Slot::pointer)?;
         self.remember(value);
         Some(value)
     }
 
-    /// The slow half of `get`: find the thread's value in the map, or make it.
+    /// The slow half of `with`: find the thread's value in the map, or make
+    /// it, and note the object for the end of the thread.
     #[cold]
     #[inline(never)]
     fn find_or_make(&self) -> NonNull<T> {
@@ -511,18 +514,22 @@ impl<T: Send> ThreadLocal<T> {
             return value;
         }
         // No lock is held while user code runs (here, and when `spare` is
-        // dropped below), so `init` and `T::drop` may call `get` themselves;
+        // dropped below), so `init` and `T::drop` may call `with` themselves;
         // and a panic in `init` leaves nothing behind.
         let made = Slot::new((self.init)());
-        let mut values = self.values.write();
+        let mut values = self.values.0.write();
         let (value, spare) = match values.entry(me) {
             btree_map::Entry::Vacant(vacant) => (vacant.insert(made).pointer(), None),
-            // `init` called `get` and so made this thread's value first. Keep
-            // that one: the inner caller may still hold a reference to it.
+            // `init` called `with` and so made this thread's value first. Keep
+            // that one: the inner caller may still be using it.
             btree_map::Entry::Occupied(occupied) => (occupied.get().pointer(), Some(made)),
         };
         drop(values);
         self.remember(value);
+        if spare.is_none() {
+            let values: Weak<dyn Release> = Arc::downgrade(&self.values) as Weak<Values<T>>;
+            hold(Holding { values, index: self.key.index, id: self.key.id, ident: me });
+        }
         drop(spare);
         value
     }
@@ -538,26 +545,32 @@ impl<T: Send + Default + 'static> Default for ThreadLocal<T> {
     /// use concur::local::ThreadLocal;
     ///
     /// let seen: ThreadLocal<Cell<u64>> = ThreadLocal::default();
-    /// assert_eq!(seen.get().get(), 0);
+    /// assert_eq!(seen.with(Cell::get), 0);
     /// ```
     fn default() -> ThreadLocal<T> {
         ThreadLocal::new(T::default)
     }
 }
 
-impl<T: Send + fmt::Debug> fmt::Debug for ThreadLocal<T> {
-    /// Shows the calling thread's value, if it has one; other threads' values
-    /// may be in use and are not read.
+impl<T: Send + fmt::Debug + 'static> fmt::Debug for ThreadLocal<T> {
+    /// Shows the calling thread's value, if it has one; other threads'
+    /// values are theirs and are not read.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ThreadLocal").field("current_thread", &self.try_get()).finish_non_exhaustive()
+        let mut out = f.debug_struct("ThreadLocal");
+        match self.try_with(|value| out.field("current_thread", &Some(value)).finish_non_exhaustive()) {
+            Some(written) => written,
+            None => out.field("current_thread", &None::<()>).finish_non_exhaustive(),
+        }
     }
 }
 
-impl<T: Send> IntoIterator for ThreadLocal<T> {
+impl<T: Send + 'static> IntoIterator for ThreadLocal<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
 
-    /// Takes every thread's value out, in no particular order.
+    /// Takes out the values of the threads that have one now (those still
+    /// running, and any made while a thread's thread-locals were being
+    /// destroyed), in no particular order.
     ///
     /// # Examples
     ///
@@ -565,57 +578,97 @@ impl<T: Send> IntoIterator for ThreadLocal<T> {
     /// use concur::local::ThreadLocal;
     ///
     /// let names = ThreadLocal::new(|| concur::thread::current().name().to_owned());
-    /// names.get();
+    /// names.with(|_| ());
     /// let all: Vec<String> = names.into_iter().collect();
     /// assert_eq!(all.len(), 1);
     /// ```
     fn into_iter(self) -> IntoIter<T> {
-        IntoIter { inner: self.values.into_inner().into_values() }
+        let values = std::mem::take(&mut *self.values.0.write());
+        IntoIter { inner: values.into_values() }
     }
 }
 
-impl<'a, T: Send + Sync> IntoIterator for &'a ThreadLocal<T> {
-    type Item = &'a T;
-    type IntoIter = Iter<'a, T>;
+/// One object a thread holds a value in, noted for the end of the thread.
+struct Holding {
+    values: Weak<dyn Release>,
+    /// The object's cache index and id, to clear the thread's entry.
+    index: usize,
+    id: u64,
+    /// The thread's identifier, its key in the object's map.
+    ident: u64,
+}
 
-    /// Same as [`ThreadLocal::iter`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concur::local::ThreadLocal;
-    ///
-    /// let ten = ThreadLocal::new(|| 10);
-    /// ten.get();
-    /// for value in &ten {
-    ///     assert_eq!(*value, 10);
-    /// }
-    /// ```
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
+/// The objects a thread holds values in. Dropped with the thread's other
+/// thread-locals, which releases the values a thread not spawned by concur
+/// still holds.
+struct Held(RefCell<Vec<Holding>>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // A value whose `Drop` calls `with` now makes a value this thread
+        // cannot note any more (`hold` finds `HELD` gone): it stays with its
+        // object until the object is dropped.
+        release(std::mem::take(self.0.get_mut()));
     }
 }
 
-impl<'a, T: Send> IntoIterator for &'a mut ThreadLocal<T> {
-    type Item = &'a mut T;
-    type IntoIter = IterMut<'a, T>;
+#[cfg(not(loom))]
+std::thread_local! {
+    static HELD: Held = const { Held(RefCell::new(Vec::new())) };
+}
 
-    /// Same as [`ThreadLocal::iter_mut`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concur::local::ThreadLocal;
-    ///
-    /// let mut word = ThreadLocal::new(|| String::from("per"));
-    /// word.get();
-    /// for value in &mut word {
-    ///     value.push_str(" thread");
-    /// }
-    /// assert_eq!(word.get(), "per thread");
-    /// ```
-    fn into_iter(self) -> IterMut<'a, T> {
-        self.iter_mut()
+#[cfg(loom)]
+loom::thread_local! {
+    static HELD: Held = Held(RefCell::new(Vec::new()));
+}
+
+/// Notes that the calling thread holds a value in an object. Once the
+/// thread's thread-locals are being destroyed there is nowhere to note it:
+/// the value then lives until its object is dropped.
+fn hold(holding: Holding) {
+    let _ = HELD.try_with(|held| {
+        // Never borrowed elsewhere while user code runs: `release_thread`
+        // takes the list out before it drops anything.
+        if let Ok(mut held) = held.0.try_borrow_mut() {
+            // Before the list grows, it sheds the notes of objects dropped
+            // since: a long-lived thread that makes and drops many objects
+            // keeps notes of the live ones only. Pruning when full, as the
+            // list doubles, costs a constant per note.
+            if held.len() == held.capacity() {
+                held.retain(|note| note.values.strong_count() > 0);
+            }
+            held.push(holding);
+        }
+    });
+}
+
+/// Drops the values `holdings` name, each after clearing the thread's cache
+/// entry for it, so that no later `with` on this thread finds a dropped
+/// value.
+fn release(holdings: Vec<Holding>) {
+    for holding in holdings {
+        Key::forget(holding.index, holding.id);
+        if let Some(values) = holding.values.upgrade() {
+            values.release(holding.ident);
+        }
+    }
+}
+
+/// How many times an ending thread goes through the values it holds: a
+/// value whose `Drop` makes another is dropped in the next round, and a
+/// chain longer than this is left to the objects (as the C library gives
+/// up on thread-specific data after `PTHREAD_DESTRUCTOR_ITERATIONS`).
+const RELEASE_ROUNDS: usize = 4;
+
+/// Drops every value the calling thread holds in a `ThreadLocal`: called by
+/// a thread spawned by concur just before it counts as finished.
+pub(crate) fn release_thread() {
+    for _ in 0..RELEASE_ROUNDS {
+        let holdings = HELD.try_with(|held| held.0.try_borrow_mut().map(|mut list| std::mem::take(&mut *list)));
+        match holdings {
+            Ok(Ok(holdings)) if !holdings.is_empty() => release(holdings),
+            _ => return,
+        }
     }
 }
 
@@ -632,8 +685,6 @@ struct Slot<T> {
 // SAFETY: a slot owns its `T` as a `Box<T>` does (made from one, unique, turned
 // back into one to drop), so it crosses threads under the same conditions.
 unsafe impl<T: Send> Send for Slot<T> {}
-// SAFETY: as above: `&Slot<T>` gives access to the `T` only as `&Box<T>` would.
-unsafe impl<T: Sync> Sync for Slot<T> {}
 
 impl<T> Slot<T> {
     fn new(value: T) -> Slot<T> {
@@ -657,100 +708,17 @@ impl<T> Slot<T> {
 impl<T> Drop for Slot<T> {
     fn drop(&mut self) {
         // SAFETY: as in `into_inner`: the box leaked in `new`, taken back once,
-        // by its only owner. A slot is dropped with its `ThreadLocal` (or an
-        // `IntoIter` made from it), so no reference handed out through it is
-        // alive, and the pointers left in threads' caches are never read
-        // again, since no live object has their id. (The one other slot
-        // dropped, the spare of a re-entrant `init`, was never shared.)
+        // by its only owner. A slot is dropped by its own thread as it ends,
+        // after clearing that thread's cache entry and outside any `with` of
+        // that thread; or with the whole map, once no `ThreadLocal` is left
+        // to lend a value; or, never shared, as the spare of a re-entrant
+        // `init`. No reference to the value is alive then, and no cache
+        // entry that could still be read points to it.
         drop(unsafe { Box::from_raw(self.value.as_ptr()) });
     }
 }
 
-/// Shared references to every thread's value of a [`ThreadLocal`]; made by
-/// [`ThreadLocal::iter`].
-///
-/// # Examples
-///
-/// ```
-/// use concur::local::ThreadLocal;
-///
-/// let local = ThreadLocal::new(|| 'x');
-/// local.get();
-/// assert_eq!(local.iter().collect::<Vec<_>>(), [&'x']);
-/// ```
-pub struct Iter<'a, T: Send + Sync> {
-    inner: std::vec::IntoIter<&'a T>,
-}
-
-impl<'a, T: Send + Sync> Iterator for Iter<'a, T> {
-    type Item = &'a T;
-
-    fn next(&mut self) -> Option<&'a T> {
-        self.inner.next()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-impl<T: Send + Sync> ExactSizeIterator for Iter<'_, T> {}
-
-impl<T: Send + Sync> FusedIterator for Iter<'_, T> {}
-
-impl<T: Send + Sync> fmt::Debug for Iter<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").field("remaining", &self.inner.len()).finish()
-    }
-}
-
-/// Mutable references to every thread's value of a [`ThreadLocal`]; made by
-/// [`ThreadLocal::iter_mut`].
-///
-/// # Examples
-///
-/// ```
-/// use concur::local::ThreadLocal;
-///
-/// let mut local = ThreadLocal::new(|| 1);
-/// *local.get();
-/// for value in local.iter_mut() {
-///     *value += 1;
-/// }
-/// assert_eq!(*local.get(), 2);
-/// ```
-pub struct IterMut<'a, T: Send> {
-    inner: btree_map::ValuesMut<'a, u64, Slot<T>>,
-}
-
-impl<'a, T: Send> Iterator for IterMut<'a, T> {
-    type Item = &'a mut T;
-
-    fn next(&mut self) -> Option<&'a mut T> {
-        // SAFETY: the iterator holds `&'a mut` to the `ThreadLocal`'s map, so
-        // for `'a` no `&T` from `get`, `try_get` or `iter` can be alive (they
-        // borrow the `ThreadLocal`) and no slot can be dropped; the per-thread
-        // caches hold bare pointers, not references. Each slot is visited once
-        // and owns its own allocation, so the `&mut T`s never overlap.
-        self.inner.next().map(|slot| unsafe { slot.pointer().as_mut() })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-impl<T: Send> ExactSizeIterator for IterMut<'_, T> {}
-
-impl<T: Send> FusedIterator for IterMut<'_, T> {}
-
-impl<T: Send> fmt::Debug for IterMut<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IterMut").field("remaining", &self.inner.len()).finish()
-    }
-}
-
-/// Every thread's value of a [`ThreadLocal`], taken out; made by its
+/// The values of a [`ThreadLocal`]'s threads, taken out; made by its
 /// `into_iter`.
 ///
 /// # Examples
@@ -759,7 +727,7 @@ impl<T: Send> fmt::Debug for IterMut<'_, T> {
 /// use concur::local::ThreadLocal;
 ///
 /// let local = ThreadLocal::new(|| vec![1, 2]);
-/// local.get();
+/// local.with(|_| ());
 /// let mut values = local.into_iter();
 /// assert_eq!(values.next(), Some(vec![1, 2]));
 /// assert_eq!(values.next(), None);

@@ -1236,7 +1236,7 @@ fn test_to_thread() {
         assert_eq!(value, 42);
         assert_ne!(thread, loop_thread);
 
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let (value, thread) = aio::run_in_executor(&pool, || ("yo", std::thread::current().id())).await.unwrap();
         assert_eq!(value, "yo");
         assert_ne!(thread, loop_thread);
@@ -1250,7 +1250,7 @@ fn test_to_thread_exception() {
     run(|| async {
         let outcome = aio::to_thread(|| -> u8 { panic!("in the thread") }).await;
         assert_eq!(outcome, Err(Error::Panicked("in the thread".into())));
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         let outcome = aio::run_in_executor(&pool, || -> u8 { panic!("in the pool") }).await;
         assert_eq!(outcome, Err(Error::Panicked("in the pool".into())));
         assert_eq!(aio::to_thread(|| 1).await, Ok(1), "the default pool still serves");
@@ -1301,7 +1301,7 @@ fn test_to_thread_concurrent() {
 fn run_in_executor_overlaps_with_the_loop() {
     const D: Duration = Duration::from_millis(150);
     run(|| async {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let in_flight = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let ticks = Rc::new(Cell::new(0u32));

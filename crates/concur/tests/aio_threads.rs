@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 
 use concur::aio::{self, Cancelled, LoopError, LoopHandle};
 use concur::futures::FutureError;
-use concur::thread::JoinHandle;
+use concur::thread::{JoinHandle, JoinStatus};
 
 use common::LONG;
 
 static_assertions::assert_impl_all!(LoopHandle: Send, Sync, Clone);
-static_assertions::assert_impl_all!(concur::futures::Future<u32>: Send, Sync);
+static_assertions::assert_impl_all!(concur::futures::ConcurrentFuture<u32>: Send, Sync);
 
 /// How long each piece of work of the timing tests waits.
 const D: Duration = Duration::from_millis(200);
@@ -56,7 +56,11 @@ impl Background {
     fn stop(mut self) -> Result<(), LoopError> {
         self.handle.stop();
         let thread = self.thread.take().expect("stopped once");
-        assert!(thread.join_timeout(LONG).unwrap(), "the loop's thread did not stop within {LONG:?}");
+        assert_eq!(
+            thread.join_timeout(LONG).unwrap(),
+            JoinStatus::Finished,
+            "the loop's thread did not stop within {LONG:?}"
+        );
         thread.join().expect("the loop's thread did not panic")
     }
 }
@@ -204,7 +208,7 @@ fn cancelling_the_future_cancels_the_task() {
         assert_eq!(future.result_timeout(Duration::ZERO), Err(FutureError::Timeout(Duration::ZERO)));
         assert!(future.cancel());
         assert_eq!(events.recv_timeout(LONG), Ok("saw the cancellation"));
-        assert!(future.cancelled());
+        assert!(future.is_cancelled());
         assert_eq!(future.result_timeout(LONG), Err(FutureError::Cancelled));
         background.stop().unwrap();
     });
@@ -227,7 +231,7 @@ fn test_run_coroutine_threadsafe_task_cancelled() {
             })
             .unwrap();
         assert_eq!(future.result_timeout(LONG), Err(FutureError::Cancelled));
-        assert!(future.cancelled());
+        assert!(future.is_cancelled());
         background.stop().unwrap();
     });
 }

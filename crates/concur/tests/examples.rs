@@ -67,6 +67,9 @@ fn threads_basic() {
     let out = run("threads_basic");
     assert_has(&out, "'squares' returned 385");
     assert_has(&out, "join() reported: thread 'fragile' panicked: the disk is full");
+    assert_has(&out, "cancelled the hour-long alarm before it rang: true");
+    assert_has(&out, "the 30 ms reminder fired: Some(\"stretch your legs\")");
+    assert_has(&out, "the alarm's join gives: None");
     assert_has(&out, "concur::run waited for it");
     assert_has(&out, "(the daemon is left running)");
 }
@@ -177,9 +180,9 @@ fn task_done_join() {
 #[test]
 fn thread_pool() {
     let out = run("thread_pool");
-    assert_has(&out, "submitted 3 calls; done() at once: false, false, false");
+    assert_has(&out, "submitted 3 calls; is_done() at once: false, false, false");
     assert_has(&out, "result() of 1+..+n for n = 10, 100, 1000: 55, 5050, 500500");
-    assert_has(&out, "done() after result(): true, true, true");
+    assert_has(&out, "is_done() after result(): true, true, true");
     assert_has(&out, "map(n * n) over 1, 4, 8 (8 finishes first): 1, 16, 64");
     assert_has(&out, "as_completed over eggs, tea, toast (submitted in that order): toast, tea, eggs");
     assert_has(&out, "put 8 jobs and 3 stop sentinels");

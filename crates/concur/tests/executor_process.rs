@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use concur::executor::{Function, ProcessPool, Registry, SubmitError};
+use concur::executor::{Function, ProcessPool, Registry, Shutdown, SubmitError};
 use concur::futures::{as_completed, FutureError};
 
 /// Set in the environment of a pool whose workers must fail at start-up:
@@ -194,7 +194,7 @@ fn killed_before_it_began(f: &Functions) {
     send_signal("STOP", pid);
     let call = pool.submit(&f.square, 3).unwrap();
     let deadline = Instant::now() + LIMIT;
-    while !call.running() {
+    while !call.is_running() {
         assert!(Instant::now() < deadline, "the call was never handed to the worker");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -320,12 +320,12 @@ fn shutdown_cancels(f: &Functions) {
     let pool = ProcessPool::new(1);
     let busy = pool.submit(&f.nap, 300).unwrap();
     let queued: Vec<_> = (0..5).map(|n| pool.submit(&f.square, n).unwrap()).collect();
-    while !busy.running() {
+    while !busy.is_running() {
         std::thread::sleep(Duration::from_millis(5));
     }
-    pool.shutdown(true, true);
+    pool.shutdown(Shutdown::wait().cancel_futures());
     assert_eq!(busy.result_timeout(LIMIT), Ok(300), "a running call finishes");
-    assert!(queued.iter().all(|q| q.cancelled()), "queued calls were cancelled");
+    assert!(queued.iter().all(|q| q.is_cancelled()), "queued calls were cancelled");
     assert_eq!(pool.submit(&f.square, 1).unwrap_err(), SubmitError::ShutDown);
 }
 

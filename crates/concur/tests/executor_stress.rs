@@ -16,8 +16,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{run_all, spawn, wait_until, STRESS_LIMIT as LIMIT};
-use concur::executor::{SubmitError, ThreadPool};
-use concur::futures::{as_completed, wait, Future, FutureError, ReturnWhen};
+use concur::executor::{Shutdown, SubmitError, ThreadPool};
+use concur::futures::{as_completed, wait, ConcurrentFuture, FutureError, ReturnWhen};
 
 /// The calls of the big run, and the submitting threads.
 const CALLS: usize = 100_000;
@@ -35,7 +35,7 @@ fn value_of(i: usize) -> u64 {
 }
 
 /// The futures submitting threads accepted, with the number of each call.
-type Accepted<T> = Arc<Mutex<Vec<(usize, Future<T>)>>>;
+type Accepted<T> = Arc<Mutex<Vec<(usize, ConcurrentFuture<T>)>>>;
 
 /// Counts of how often each call ran.
 fn counters(n: usize) -> Arc<Vec<AtomicU8>> {
@@ -44,7 +44,7 @@ fn counters(n: usize) -> Arc<Vec<AtomicU8>> {
 
 #[test]
 fn hundred_thousand_calls_on_three_pools_each_result_exact() {
-    let pools = Arc::new([ThreadPool::new(1), ThreadPool::new(3), ThreadPool::new(8)]);
+    let pools = Arc::new([ThreadPool::new(1).unwrap(), ThreadPool::new(3).unwrap(), ThreadPool::new(8).unwrap()]);
     let runs = counters(CALLS);
     let submitted: Accepted<u64> = Arc::new(Mutex::new(Vec::with_capacity(CALLS)));
     {
@@ -67,7 +67,7 @@ fn hundred_thousand_calls_on_three_pools_each_result_exact() {
     let mut all = std::mem::take(&mut *submitted.lock().unwrap());
     all.sort_unstable_by_key(|(i, _)| *i);
     assert_eq!(all.len(), CALLS);
-    let futures: Vec<&Future<u64>> = all.iter().map(|(_, f)| f).collect();
+    let futures: Vec<&ConcurrentFuture<u64>> = all.iter().map(|(_, f)| f).collect();
 
     // While the calls run: the first to finish of the last subset, then every
     // future of the first subset, each yielded once.
@@ -79,8 +79,8 @@ fn hundred_thousand_calls_on_three_pools_each_result_exact() {
     let mut seen = HashSet::new();
     for item in as_completed(futures[..SUBSET].iter().copied(), Some(LIMIT)) {
         let future = item.expect("every call finishes");
-        assert!(future.done());
-        assert!(seen.insert(future as *const Future<u64>), "yielded twice");
+        assert!(future.is_done());
+        assert!(seen.insert(future as *const ConcurrentFuture<u64>), "yielded twice");
     }
     assert_eq!(seen.len(), SUBSET);
 
@@ -107,12 +107,12 @@ fn hundred_thousand_calls_on_three_pools_each_result_exact() {
 #[test]
 fn cancelled_calls_never_run_and_the_others_run_once() {
     const N: usize = 20_000;
-    let pool = ThreadPool::new(2);
+    let pool = ThreadPool::new(2).unwrap();
     let runs = counters(N);
     // The first call of each worker waits until the cancelling has begun, so
     // that some cancellations surely win; after that, they race.
     let gate = common::Gate::new();
-    let futures: Arc<Vec<Future<usize>>> = Arc::new(
+    let futures: Arc<Vec<ConcurrentFuture<usize>>> = Arc::new(
         (0..N)
             .map(|i| {
                 let (runs, gate) = (runs.clone(), gate.clone());
@@ -146,7 +146,7 @@ fn cancelled_calls_never_run_and_the_others_run_once() {
     let mut cancelled = 0;
     for (i, future) in futures.iter().enumerate() {
         let ran = runs[i].load(Ordering::Relaxed);
-        if future.cancelled() {
+        if future.is_cancelled() {
             cancelled += 1;
             assert_eq!(ran, 0, "call {i} was cancelled but ran");
             assert_eq!(future.result_timeout(Duration::ZERO), Err(FutureError::Cancelled));
@@ -157,14 +157,14 @@ fn cancelled_calls_never_run_and_the_others_run_once() {
     }
     // Some cancellations won the race, and only even calls were cancelled.
     assert!(cancelled > 0);
-    assert!(futures.iter().enumerate().all(|(i, f)| i % 2 == 0 || !f.cancelled()));
+    assert!(futures.iter().enumerate().all(|(i, f)| i % 2 == 0 || !f.is_cancelled()));
     spawn(move || drop(pool)).join();
 }
 
 #[test]
 fn shutdown_with_cancel_futures_while_threads_submit() {
     const PER_SUBMITTER: usize = 5_000;
-    let pool = Arc::new(ThreadPool::new(4));
+    let pool = Arc::new(ThreadPool::new(4).unwrap());
     let runs = counters(3 * PER_SUBMITTER);
     let accepted: Accepted<usize> = Arc::default();
     let started = Arc::new(AtomicUsize::new(0));
@@ -193,7 +193,7 @@ fn shutdown_with_cancel_futures_while_threads_submit() {
     thread::sleep(Duration::from_millis(5));
     {
         let pool = pool.clone();
-        spawn(move || pool.shutdown(true, true)).join();
+        spawn(move || pool.shutdown(Shutdown::wait().cancel_futures())).join();
     }
     submitters.join().unwrap();
     let accepted = std::mem::take(&mut *accepted.lock().unwrap());
@@ -204,7 +204,7 @@ fn shutdown_with_cancel_futures_while_threads_submit() {
     }
     for (i, future) in &accepted {
         let ran = runs[*i].load(Ordering::Relaxed);
-        if future.cancelled() {
+        if future.is_cancelled() {
             assert_eq!(ran, 0, "call {i} was cancelled but ran");
         } else {
             assert_eq!((ran, future.result_timeout(Duration::ZERO)), (1, Ok(*i)), "call {i}");
@@ -220,9 +220,9 @@ fn shutdown_with_cancel_futures_while_threads_submit() {
 #[test]
 fn a_thousand_pool_futures_awaited_together_on_tokio() {
     const N: u64 = 1_000;
-    let pool = ThreadPool::new(3);
+    let pool = ThreadPool::new(3).unwrap();
     let release = Arc::new(AtomicBool::new(false));
-    let futures: Vec<Future<u64>> = (0..N)
+    let futures: Vec<ConcurrentFuture<u64>> = (0..N)
         .map(|i| {
             let release = release.clone();
             pool.submit(move || {
@@ -260,9 +260,9 @@ fn a_thousand_pool_futures_awaited_together_on_tokio() {
 /// The fastest of three runs of `wait` and `as_completed` over `n` finished
 /// futures.
 fn watch_time(n: usize) -> Duration {
-    let futures: Vec<Future<u32>> = (0..n)
+    let futures: Vec<ConcurrentFuture<u32>> = (0..n)
         .map(|_| {
-            let future = Future::new();
+            let future = ConcurrentFuture::new();
             future.set_result(1).unwrap();
             future
         })

@@ -1,4 +1,4 @@
-//! `Future`, `wait` and `as_completed` against CPython's
+//! `ConcurrentFuture`, `wait` and `as_completed` against CPython's
 //! `Lib/test/test_concurrent_futures/`: every case of `test_future.py`
 //! (`FutureTests`), `test_wait.py` (`ThreadPoolWaitTests`) and
 //! `test_as_completed.py` (`ThreadPoolAsCompletedTest`) that applies to
@@ -28,14 +28,17 @@
 //! - `exception()` reports cancellation as `Some(FutureError::Cancelled)`
 //!   where Python raises `CancelledError`; a timeout is
 //!   `Some(FutureError::Timeout)` where Python raises `TimeoutError`.
-//! - The `repr` is the `Debug` output: `Future { state: "pending" }`, with
+//! - The `repr` is the `Debug` output: `ConcurrentFuture { state: "pending" }`, with
 //!   `"failed"` for Python's `finished raised OSError` and `"finished"` for
 //!   `finished returned int` (the value's type is not shown).
 //! - A second `set_result` / `set_failure` hands its argument back in `Err`
 //!   where Python raises `InvalidStateError`.
-//! - CPython's `test_done_callback_raises*` read the captured standard error;
-//!   here the test runs itself again in a child process
-//!   ([`stderr_of_this_test`]) and reads the child's.
+//! - CPython's `test_done_callback_raises*` read the captured standard error
+//!   for the logged exception. concur logs the panic through `tracing` (a
+//!   library prints nothing itself), so the test collects the `tracing`
+//!   events ([`logged_while`]); the panic's own message, which the panic
+//!   hook prints, is read from the standard error of the test run again in
+//!   a child process ([`stderr_of_this_test`]).
 //!
 //! Skipped:
 //! - `FutureTests.test_class_str`: the `str()` of Python classes has no Rust
@@ -61,9 +64,9 @@ use std::time::{Duration, Instant};
 use common::cpython_futures::{divmod, executor, mul};
 use common::{assert_waited, spawn, Gate, LONG};
 use concur::executor::ThreadPool;
-use concur::futures::{as_completed, wait, AsCompletedTimeout, Future, FutureError, ReturnWhen};
+use concur::futures::{as_completed, wait, AsCompletedTimeout, ConcurrentFuture, FutureError, ReturnWhen};
 
-type Fut = Future<i32>;
+type Fut = ConcurrentFuture<i32>;
 
 /// A call that blocks until `event` is open: CPython's `submit(event.wait)`.
 fn waits_for(executor: &ThreadPool, event: &Gate) -> Fut {
@@ -83,19 +86,19 @@ fn os_error() -> FutureError {
 
 /// `util.PENDING_FUTURE`.
 fn pending_future() -> Fut {
-    Future::new()
+    ConcurrentFuture::new()
 }
 
 /// `util.RUNNING_FUTURE`.
 fn running_future() -> Fut {
-    let future = Future::new();
+    let future = ConcurrentFuture::new();
     assert!(future.set_running_or_notify_cancel());
     future
 }
 
 /// `util.CANCELLED_FUTURE`: cancelled by its owner.
 fn cancelled_future() -> Fut {
-    let future = Future::new();
+    let future = ConcurrentFuture::new();
     assert!(future.cancel());
     future
 }
@@ -110,14 +113,14 @@ fn cancelled_and_notified_future() -> Fut {
 
 /// `util.EXCEPTION_FUTURE`.
 fn exception_future() -> Fut {
-    let future = Future::new();
+    let future = ConcurrentFuture::new();
     future.set_failure(os_error()).unwrap();
     future
 }
 
 /// `util.SUCCESSFUL_FUTURE`.
 fn successful_future() -> Fut {
-    let future = Future::new();
+    let future = ConcurrentFuture::new();
     future.set_result(42).unwrap();
     future
 }
@@ -171,6 +174,44 @@ fn stderr_of_this_test(name: &'static str) -> String {
     stderr
 }
 
+/// The `tracing` events of one thread, kept as text: what a subscriber
+/// installed by the program would receive.
+struct Logged(Arc<Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Logged {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text<'a>(&'a mut String);
+        impl tracing::field::Visit for Text<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        let mut text = format!("{} ", event.metadata().level());
+        event.record(&mut Text(&mut text));
+        self.0.lock().unwrap().push(text);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Runs `f` on this thread with a `tracing` subscriber that keeps every
+/// event, and returns them: CPython's `support.captured_stderr()` for what
+/// concur logs.
+fn logged_while(f: impl FnOnce()) -> Vec<String> {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    tracing::subscriber::with_default(Logged(events.clone()), f);
+    let events = events.lock().unwrap().clone();
+    events
+}
+
 /// A value a callback records, read after the future completed.
 fn slot<T>() -> Arc<Mutex<Option<T>>> {
     Arc::new(Mutex::new(None))
@@ -208,7 +249,7 @@ mod future_tests {
         let was_cancelled = slot();
         let seen = was_cancelled.clone();
         let f = Fut::new();
-        f.add_done_callback(move |callback_future| *seen.lock().unwrap() = Some(callback_future.cancelled()));
+        f.add_done_callback(move |callback_future| *seen.lock().unwrap() = Some(callback_future.is_cancelled()));
         assert!(f.cancel());
         assert_eq!(*was_cancelled.lock().unwrap(), Some(true));
     }
@@ -226,16 +267,18 @@ mod future_tests {
         });
         let called = fn_was_called.clone();
         f.add_done_callback(move |_| *called.lock().unwrap() = Some(true));
-        f.set_result(5).unwrap();
+        let logged = logged_while(|| f.set_result(5).unwrap());
         assert_eq!(*raising_was_called.lock().unwrap(), Some(true));
         assert_eq!(*fn_was_called.lock().unwrap(), Some(true));
         // The panic changed nothing else.
         assert_eq!(f.result_timeout(Duration::ZERO), Ok(5));
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].starts_with("ERROR"), "{logged:?}");
+        assert!(logged[0].contains("a done callback of a future panicked"), "{logged:?}");
 
         if !in_child() {
             let stderr = stderr_of_this_test("future_tests::test_done_callback_raises");
             assert!(stderr.contains("doh!"), "{stderr}");
-            assert!(stderr.contains("a done callback of a future panicked"), "{stderr}");
         }
     }
 
@@ -268,7 +311,7 @@ mod future_tests {
         let seen = was_cancelled.clone();
         let f = Fut::new();
         assert!(f.cancel());
-        f.add_done_callback(move |callback_future| *seen.lock().unwrap() = Some(callback_future.cancelled()));
+        f.add_done_callback(move |callback_future| *seen.lock().unwrap() = Some(callback_future.is_cancelled()));
         assert_eq!(*was_cancelled.lock().unwrap(), Some(true));
     }
 
@@ -279,13 +322,15 @@ mod future_tests {
         // Set the result first to simulate a future that runs instantly,
         // so that the callback runs at once, here.
         f.set_result(5).unwrap();
-        f.add_done_callback(|_| panic!("doh!"));
+        let logged = logged_while(|| {
+            f.add_done_callback(|_| panic!("doh!"));
+        });
         // The panic did not reach the caller of `add_done_callback`.
         assert_eq!(f.result_timeout(Duration::ZERO), Ok(5));
+        assert!(logged.iter().any(|event| event.contains("a done callback of a future panicked")), "{logged:?}");
 
         if !in_child() {
             let stderr = stderr_of_this_test("future_tests::test_done_callback_raises_already_succeeded");
-            assert!(stderr.contains("a done callback of a future panicked"), "{stderr}");
             assert!(stderr.contains("doh!"), "{stderr}");
         }
     }
@@ -294,12 +339,12 @@ mod future_tests {
     #[test]
     fn test_repr() {
         let repr = |f: Fut| format!("{f:?}");
-        assert_eq!(repr(pending_future()), r#"Future { state: "pending" }"#);
-        assert_eq!(repr(running_future()), r#"Future { state: "running" }"#);
-        assert_eq!(repr(cancelled_future()), r#"Future { state: "cancelled" }"#);
-        assert_eq!(repr(cancelled_and_notified_future()), r#"Future { state: "cancelled" }"#);
-        assert_eq!(repr(exception_future()), r#"Future { state: "failed" }"#);
-        assert_eq!(repr(successful_future()), r#"Future { state: "finished" }"#);
+        assert_eq!(repr(pending_future()), r#"ConcurrentFuture { state: "pending" }"#);
+        assert_eq!(repr(running_future()), r#"ConcurrentFuture { state: "running" }"#);
+        assert_eq!(repr(cancelled_future()), r#"ConcurrentFuture { state: "cancelled" }"#);
+        assert_eq!(repr(cancelled_and_notified_future()), r#"ConcurrentFuture { state: "cancelled" }"#);
+        assert_eq!(repr(exception_future()), r#"ConcurrentFuture { state: "failed" }"#);
+        assert_eq!(repr(successful_future()), r#"ConcurrentFuture { state: "finished" }"#);
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_cancel
@@ -313,57 +358,57 @@ mod future_tests {
         let f6 = successful_future();
 
         assert!(f1.cancel());
-        assert!(f1.cancelled() && f1.done());
+        assert!(f1.is_cancelled() && f1.is_done());
 
         assert!(!f2.cancel());
-        assert!(f2.running() && !f2.done());
+        assert!(f2.is_running() && !f2.is_done());
 
         assert!(f3.cancel());
-        assert!(f3.cancelled());
+        assert!(f3.is_cancelled());
 
         assert!(f4.cancel());
-        assert!(f4.cancelled());
+        assert!(f4.is_cancelled());
 
         assert!(!f5.cancel());
-        assert!(!f5.cancelled());
+        assert!(!f5.is_cancelled());
         assert_eq!(f5.exception_timeout(Duration::ZERO), Some(os_error()));
 
         assert!(!f6.cancel());
-        assert!(!f6.cancelled());
+        assert!(!f6.is_cancelled());
         assert_eq!(f6.result_timeout(Duration::ZERO), Ok(42));
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_cancelled
     #[test]
     fn test_cancelled() {
-        assert!(!pending_future().cancelled());
-        assert!(!running_future().cancelled());
-        assert!(cancelled_future().cancelled());
-        assert!(cancelled_and_notified_future().cancelled());
-        assert!(!exception_future().cancelled());
-        assert!(!successful_future().cancelled());
+        assert!(!pending_future().is_cancelled());
+        assert!(!running_future().is_cancelled());
+        assert!(cancelled_future().is_cancelled());
+        assert!(cancelled_and_notified_future().is_cancelled());
+        assert!(!exception_future().is_cancelled());
+        assert!(!successful_future().is_cancelled());
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_done
     #[test]
     fn test_done() {
-        assert!(!pending_future().done());
-        assert!(!running_future().done());
-        assert!(cancelled_future().done());
-        assert!(cancelled_and_notified_future().done());
-        assert!(exception_future().done());
-        assert!(successful_future().done());
+        assert!(!pending_future().is_done());
+        assert!(!running_future().is_done());
+        assert!(cancelled_future().is_done());
+        assert!(cancelled_and_notified_future().is_done());
+        assert!(exception_future().is_done());
+        assert!(successful_future().is_done());
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_running
     #[test]
     fn test_running() {
-        assert!(!pending_future().running());
-        assert!(running_future().running());
-        assert!(!cancelled_future().running());
-        assert!(!cancelled_and_notified_future().running());
-        assert!(!exception_future().running());
-        assert!(!successful_future().running());
+        assert!(!pending_future().is_running());
+        assert!(running_future().is_running());
+        assert!(!cancelled_future().is_running());
+        assert!(!cancelled_and_notified_future().is_running());
+        assert!(!exception_future().is_running());
+        assert!(!successful_future().is_running());
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_result_with_timeout
@@ -438,9 +483,9 @@ mod future_tests {
         // Python: InvalidStateError; here the value comes back.
         assert_eq!(f.set_result(2), Err(2));
         assert_eq!(f.set_failure(os_error()), Err(os_error()));
-        assert!(f.done());
+        assert!(f.is_done());
         assert_eq!(f.result_timeout(Duration::ZERO), Ok(1));
-        assert_eq!(format!("{f:?}"), r#"Future { state: "finished" }"#);
+        assert_eq!(format!("{f:?}"), r#"ConcurrentFuture { state: "finished" }"#);
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_multiple_set_exception
@@ -455,7 +500,7 @@ mod future_tests {
         );
         assert_eq!(f.set_result(3), Err(3));
         assert_eq!(f.exception_timeout(Duration::ZERO), Some(e));
-        assert_eq!(format!("{f:?}"), r#"Future { state: "failed" }"#);
+        assert_eq!(format!("{f:?}"), r#"ConcurrentFuture { state: "failed" }"#);
     }
 
     // test_concurrent_futures.test_future.FutureTests.test_get_snapshot (its
@@ -471,8 +516,8 @@ mod future_tests {
                     (0..1000)
                         .map(|_| {
                             (
-                                f.done(),
-                                f.cancelled(),
+                                f.is_done(),
+                                f.is_cancelled(),
                                 f.result_timeout(Duration::ZERO),
                                 f.exception_timeout(Duration::ZERO),
                             )
@@ -484,6 +529,69 @@ mod future_tests {
         for snapshot in readers.into_iter().flat_map(|r| r.join()) {
             assert_eq!(snapshot, (true, false, Ok(100), None));
         }
+    }
+}
+
+/// `asyncio`'s `test_futures.py`, for the one call concur's future takes
+/// from `asyncio.Future`.
+mod asyncio_future_tests {
+    use super::*;
+
+    /// CPython's `_make_callback`: a callback that appends `thing` to `bag`.
+    fn make_callback(bag: &Arc<Mutex<Vec<i32>>>, thing: i32) -> impl FnOnce(&Fut) + Send + 'static {
+        let bag = bag.clone();
+        move |_| bag.lock().unwrap().push(thing)
+    }
+
+    // test_asyncio.test_futures.BaseFutureTests.test_remove_done_callback
+    // (Python removes by function, every time it was added; here each
+    // addition has an id, so "cb3 added twice" is two ids, one removed each)
+    #[test]
+    fn test_remove_done_callback() {
+        let bag = Arc::new(Mutex::new(Vec::new()));
+        let f = Fut::new();
+        f.add_done_callback(make_callback(&bag, 42));
+        f.add_done_callback(make_callback(&bag, 17));
+        let cb3 = [f.add_done_callback(make_callback(&bag, 100)), f.add_done_callback(make_callback(&bag, 100))];
+
+        // Remove cb3 twice.
+        assert_eq!(cb3.iter().map(|&id| f.remove_done_callback(id)).sum::<usize>(), 2);
+        // Ensure that cb3 has been removed.
+        assert_eq!(cb3.iter().map(|&id| f.remove_done_callback(id)).sum::<usize>(), 0);
+
+        assert!(bag.lock().unwrap().is_empty());
+        f.set_result(5).unwrap();
+        assert_eq!(*bag.lock().unwrap(), [42, 17]);
+        assert_eq!(f.result_timeout(Duration::ZERO), Ok(5));
+    }
+
+    // concur: the callbacks left after a removal run in the order added.
+    #[test]
+    fn removing_one_keeps_the_others_in_order() {
+        let bag = Arc::new(Mutex::new(Vec::new()));
+        let f = Fut::new();
+        let ids: Vec<_> = (0..5).map(|n| f.add_done_callback(make_callback(&bag, n))).collect();
+        assert_eq!(f.remove_done_callback(ids[2]), 1);
+        f.set_result(0).unwrap();
+        assert_eq!(*bag.lock().unwrap(), [0, 1, 3, 4]);
+    }
+
+    // concur: an id removes nothing once its callback has run, nor from
+    // another future.
+    #[test]
+    fn an_id_removes_only_its_own_callback_not_yet_run() {
+        let bag = Arc::new(Mutex::new(Vec::new()));
+        let (f, other) = (Fut::new(), Fut::new());
+        let id = f.add_done_callback(make_callback(&bag, 1));
+        other.add_done_callback(make_callback(&bag, 2));
+        assert_eq!(other.remove_done_callback(id), 0);
+        f.set_result(0).unwrap();
+        assert_eq!(f.remove_done_callback(id), 0, "it already ran");
+        // Added to a done future, a callback runs at once: nothing to remove.
+        let late = f.add_done_callback(make_callback(&bag, 3));
+        assert_eq!(f.remove_done_callback(late), 0);
+        other.set_result(0).unwrap();
+        assert_eq!(*bag.lock().unwrap(), [1, 3, 2]);
     }
 }
 
@@ -728,9 +836,9 @@ mod concur_only {
     use super::*;
     use static_assertions::{assert_impl_all, assert_not_impl_any};
 
-    assert_impl_all!(Future<String>: Send, Sync, Unpin, std::fmt::Debug, Default);
-    assert_not_impl_any!(Future<u8>: Clone);
-    assert_not_impl_any!(Future<std::rc::Rc<u8>>: Send, Sync);
+    assert_impl_all!(ConcurrentFuture<String>: Send, Sync, Unpin, std::fmt::Debug, Default);
+    assert_not_impl_any!(ConcurrentFuture<u8>: Clone);
+    assert_not_impl_any!(ConcurrentFuture<std::rc::Rc<u8>>: Send, Sync);
     assert_impl_all!(FutureError: Send, Sync, Clone, std::error::Error);
     assert_impl_all!(AsCompletedTimeout: Send, Sync, Clone, std::error::Error);
     assert_impl_all!(concur::futures::AsCompleted<'static, u8>: Send, Iterator, std::fmt::Debug);
@@ -892,7 +1000,7 @@ mod concur_only {
     fn set_running_or_notify_cancel_in_each_state() {
         let pending = pending_future();
         assert!(pending.set_running_or_notify_cancel());
-        assert!(pending.running());
+        assert!(pending.is_running());
         // Already running: reported as true (Python raises).
         assert!(pending.set_running_or_notify_cancel());
         assert!(!cancelled_future().set_running_or_notify_cancel());
@@ -902,19 +1010,19 @@ mod concur_only {
         let cancelled = cancelled_future();
         assert_eq!(cancelled.set_result(1), Err(1));
         assert_eq!(cancelled.set_failure(os_error()), Err(os_error()));
-        assert!(cancelled.cancelled());
+        assert!(cancelled.is_cancelled());
     }
 
     #[test]
     fn callbacks_run_in_order_on_the_thread_that_finishes_the_future() {
-        let pool = ThreadPool::builder().max_workers(1).thread_name_prefix("callbacks").build();
+        let pool = ThreadPool::builder().max_workers(1).thread_name_prefix("callbacks").build().unwrap();
         let event = Gate::new();
         let future = waits_for(&pool, &event);
         let log = Arc::new(Mutex::new(Vec::new()));
         for i in 0..3 {
             let log = log.clone();
             future.add_done_callback(move |f| {
-                log.lock().unwrap().push((i, concur::thread::current().name().to_string(), f.done()));
+                log.lock().unwrap().push((i, concur::thread::current().name().to_string(), f.is_done()));
             });
         }
         event.open();
@@ -929,14 +1037,14 @@ mod concur_only {
     fn into_result_moves_out_a_value_that_cannot_be_cloned() {
         #[derive(Debug, PartialEq)]
         struct Token(u32);
-        let pool = ThreadPool::new(1);
+        let pool = ThreadPool::new(1).unwrap();
         let future = pool.submit(|| Token(7)).unwrap();
         let (done, _) = wait([&future], ReturnWhen::AllCompleted, Some(LONG));
         assert_eq!(done.len(), 1);
         assert_eq!(future.exception_timeout(Duration::ZERO), None);
         assert_eq!(future.into_result(), Ok(Token(7)));
 
-        let cancelled: Future<Token> = Future::new();
+        let cancelled: ConcurrentFuture<Token> = ConcurrentFuture::new();
         assert!(cancelled.cancel());
         assert_eq!(cancelled.into_result(), Err(FutureError::Cancelled));
         let panicked = pool.submit(|| -> Token { panic!("no token") }).unwrap();
@@ -948,21 +1056,21 @@ mod concur_only {
     #[test]
     fn taken_after_the_value_was_moved_out() {
         let rt = runtime();
-        let mut fut: Future<String> = Future::new();
+        let mut fut: ConcurrentFuture<String> = ConcurrentFuture::new();
         fut.set_result("moved".into()).unwrap();
         assert_eq!(rt.block_on(&mut fut), Ok("moved".to_string()));
         assert_eq!(fut.result_timeout(Duration::ZERO), Err(FutureError::Taken));
         assert_eq!(fut.result_timeout(LONG), Err(FutureError::Taken));
-        assert!(fut.done() && !fut.cancelled() && !fut.running());
+        assert!(fut.is_done() && !fut.is_cancelled() && !fut.is_running());
         assert_eq!(fut.exception_timeout(Duration::ZERO), None);
-        assert_eq!(format!("{fut:?}"), r#"Future { state: "finished, value taken" }"#);
+        assert_eq!(format!("{fut:?}"), r#"ConcurrentFuture { state: "finished, value taken" }"#);
         assert_eq!(rt.block_on(&mut fut), Err(FutureError::Taken));
         assert!(!fut.cancel());
         assert_eq!(fut.into_result(), Err(FutureError::Taken));
 
         // A cancelled or failed future has no value to take: it says why,
         // every time.
-        let mut cancelled: Future<String> = Future::new();
+        let mut cancelled: ConcurrentFuture<String> = ConcurrentFuture::new();
         cancelled.cancel();
         assert_eq!(rt.block_on(&mut cancelled), Err(FutureError::Cancelled));
         assert_eq!(rt.block_on(&mut cancelled), Err(FutureError::Cancelled));
@@ -970,7 +1078,7 @@ mod concur_only {
 
     #[test]
     fn await_a_pool_future_on_tokio() {
-        let pool = ThreadPool::new(2);
+        let pool = ThreadPool::new(2).unwrap();
         let event = Gate::new();
         let future = {
             let event = event.clone();
@@ -998,7 +1106,7 @@ mod concur_only {
 
     #[test]
     fn a_thread_waits_on_a_future_that_async_code_completes() {
-        let future: Arc<Future<String>> = Arc::new(Future::new());
+        let future: Arc<ConcurrentFuture<String>> = Arc::new(ConcurrentFuture::new());
         let completer = {
             let future = future.clone();
             spawn(move || {
@@ -1021,7 +1129,7 @@ mod concur_only {
         let mut fut = Fut::new();
         let gave_up = rt.block_on(async { tokio::time::timeout(Duration::from_millis(10), &mut fut).await.is_err() });
         assert!(gave_up);
-        assert!(!fut.done());
+        assert!(!fut.is_done());
         fut.set_result(7).unwrap();
         assert_eq!(fut.result_timeout(Duration::ZERO), Ok(7));
         assert_eq!(rt.block_on(fut), Ok(7));

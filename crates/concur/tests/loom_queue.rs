@@ -25,7 +25,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 #[test]
 fn a_blocked_get_is_woken_by_a_put() {
     model(|| {
-        let q = Arc::new(Queue::new(0));
+        let q = Arc::new(Queue::unbounded());
         let consumer = {
             let q = q.clone();
             thread::spawn(move || q.get())
@@ -39,7 +39,7 @@ fn a_blocked_get_is_woken_by_a_put() {
 #[test]
 fn a_blocked_put_is_woken_by_a_get() {
     model(|| {
-        let q = Arc::new(Queue::new(1));
+        let q = Arc::new(Queue::bounded(1).unwrap());
         q.put(1).unwrap();
         let producer = {
             let q = q.clone();
@@ -54,7 +54,7 @@ fn a_blocked_put_is_woken_by_a_get() {
 #[test]
 fn two_items_two_consumers_each_once() {
     model(|| {
-        let q = Arc::new(Queue::new(0));
+        let q = Arc::new(Queue::unbounded());
         let consumers: Vec<_> = (0..2)
             .map(|_| {
                 let q = q.clone();
@@ -72,7 +72,7 @@ fn two_items_two_consumers_each_once() {
 #[test]
 fn join_returns_after_the_last_task_done() {
     model(|| {
-        let q = Arc::new(Queue::new(0));
+        let q = Arc::new(Queue::unbounded());
         q.put(1).unwrap();
         let worker = {
             let q = q.clone();
@@ -90,12 +90,12 @@ fn join_returns_after_the_last_task_done() {
 #[test]
 fn shutdown_wakes_a_blocked_getter() {
     model(|| {
-        let q: Arc<Queue<i32>> = Arc::new(Queue::new(0));
+        let q: Arc<Queue<i32>> = Arc::new(Queue::unbounded());
         let getter = {
             let q = q.clone();
             thread::spawn(move || q.get())
         };
-        q.shutdown(false);
+        q.shutdown();
         assert_eq!(getter.join().unwrap(), Err(ShutDown(())));
     });
 }
@@ -103,13 +103,13 @@ fn shutdown_wakes_a_blocked_getter() {
 #[test]
 fn shutdown_keeps_items_for_getters_but_refuses_puts() {
     model(|| {
-        let q = Arc::new(LifoQueue::new(0));
+        let q = Arc::new(LifoQueue::unbounded());
         q.put(1).unwrap();
         let putter = {
             let q = q.clone();
             thread::spawn(move || q.put(2))
         };
-        q.shutdown(false);
+        q.shutdown();
         let put = putter.join().unwrap();
         // The put either came first (its item is there) or was refused with
         // its item handed back; nothing is lost either way.
@@ -126,13 +126,13 @@ fn shutdown_keeps_items_for_getters_but_refuses_puts() {
 #[test]
 fn immediate_shutdown_releases_join() {
     model(|| {
-        let q = Arc::new(Queue::new(0));
+        let q = Arc::new(Queue::unbounded());
         q.put(1).unwrap();
         let joiner = {
             let q = q.clone();
             thread::spawn(move || q.join())
         };
-        q.shutdown(true);
+        q.shutdown_immediate();
         joiner.join().unwrap();
         assert!(q.is_empty());
     });

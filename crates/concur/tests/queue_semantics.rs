@@ -23,12 +23,13 @@
 //!   timeout, `Duration::ZERO`, which must not wait
 //!   (`zero_timeouts_do_not_wait`).
 //! - `BaseQueueTestMixin.test_shrinking_queue`, its second half: Python
-//!   assigns `q.maxsize = 2`; `maxsize` is fixed at `new` here, with no
-//!   setter. The first half (a full queue refuses `try_put`, `len` stays 3)
+//!   assigns `q.maxsize = 2`; the capacity is fixed when the queue is
+//!   made here, with no setter. The first half (a full queue refuses `try_put`, `len` stays 3)
 //!   is mirrored.
 //! - `BaseQueueTestMixin._shutdown_put`: CPython's helper ignores its
 //!   `immediate` argument and always calls `q.shutdown()`; here the flag is
-//!   passed on, so `test_shutdown_immediate_put` tests what its name says.
+//!   passed on (to `shutdown` or `shutdown_immediate`), so
+//!   `test_shutdown_immediate_put` tests what its name says.
 //! - `unfinished_tasks`, which `_shutdown_put_join` and
 //!   `test_shutdown_get_task_done_join` read, has no accessor in concur; it
 //!   is read from the `Debug` output ([`unfinished`]).
@@ -80,12 +81,21 @@ trait Ops<T>: fmt::Debug + Send + Sync + Sized + 'static {
     fn join(&self);
     fn join_timeout(&self, timeout: Duration) -> bool;
     fn join_async(&self) -> impl Future<Output = ()> + Send + '_;
-    fn shutdown(&self, immediate: bool);
+    fn shutdown(&self);
+    fn shutdown_immediate(&self);
+    /// Python's `shutdown(immediate)`, for the cases that pass the flag on.
+    fn shutdown_with(&self, immediate: bool) {
+        if immediate {
+            self.shutdown_immediate();
+        } else {
+            self.shutdown();
+        }
+    }
     fn is_shut_down(&self) -> bool;
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool;
     fn is_full(&self) -> bool;
-    fn maxsize(&self) -> usize;
+    fn capacity(&self) -> Option<usize>;
     fn drain(&self) -> std::vec::IntoIter<T>;
     fn iter(&self) -> Iter<'_, T>;
 }
@@ -94,7 +104,7 @@ macro_rules! ops_for {
     ($queue:ident) => {
         impl<T: Ord + Send + 'static> Ops<T> for $queue<T> {
             fn new(maxsize: usize) -> Self {
-                $queue::new(maxsize)
+                $queue::with_maxsize(maxsize)
             }
             fn put(&self, item: T) -> Result<(), ShutDown<T>> {
                 $queue::put(self, item)
@@ -132,8 +142,11 @@ macro_rules! ops_for {
             fn join_async(&self) -> impl Future<Output = ()> + Send + '_ {
                 $queue::join_async(self)
             }
-            fn shutdown(&self, immediate: bool) {
-                $queue::shutdown(self, immediate)
+            fn shutdown(&self) {
+                $queue::shutdown(self)
+            }
+            fn shutdown_immediate(&self) {
+                $queue::shutdown_immediate(self)
             }
             fn is_shut_down(&self) -> bool {
                 $queue::is_shut_down(self)
@@ -147,8 +160,8 @@ macro_rules! ops_for {
             fn is_full(&self) -> bool {
                 $queue::is_full(self)
             }
-            fn maxsize(&self) -> usize {
-                $queue::maxsize(self)
+            fn capacity(&self) -> Option<usize> {
+                $queue::capacity(self)
             }
             fn drain(&self) -> std::vec::IntoIter<T> {
                 $queue::drain(self)
@@ -577,7 +590,7 @@ fn test_shrinking_queue<K: Kind>() {
     q.put(3).unwrap();
     assert_eq!(q.try_put(4), Err(PutError::Full(4)));
     assert_eq!(q.len(), 3);
-    assert_eq!(q.maxsize(), 3);
+    assert_eq!(q.capacity(), Some(3));
 }
 
 // ---------------------------------------------------------------------------
@@ -620,7 +633,7 @@ for_each_kind!(
 // test_queue.BaseQueueTestMixin.test_shutdown_empty
 fn test_shutdown_empty<K: Kind>() {
     let q = make::<K, &str>(0);
-    q.shutdown(false);
+    q.shutdown();
     assert_eq!(q.put("data"), Err(ShutDown("data")));
     assert_eq!(q.get(), Err(ShutDown(())));
 }
@@ -629,7 +642,7 @@ fn test_shutdown_empty<K: Kind>() {
 fn test_shutdown_nonempty<K: Kind>() {
     let q = make::<K, &str>(0);
     q.put("data").unwrap();
-    q.shutdown(false);
+    q.shutdown();
     assert_eq!(q.get(), Ok("data"));
     assert_eq!(q.get(), Err(ShutDown(())));
 }
@@ -638,7 +651,7 @@ fn test_shutdown_nonempty<K: Kind>() {
 fn test_shutdown_immediate<K: Kind>() {
     let q = make::<K, &str>(0);
     q.put("data").unwrap();
-    q.shutdown(true);
+    q.shutdown_immediate();
     assert_eq!(q.get(), Err(ShutDown(())));
 }
 
@@ -650,19 +663,19 @@ fn test_shutdown_allowed_transitions<K: Kind>() {
 
     // concur: an item left by the first shutdown is still there...
     q.put("left").unwrap();
-    q.shutdown(false);
+    q.shutdown();
     assert!(q.is_shut_down());
     assert_eq!(q.len(), 1);
 
     // ...until the queue goes on to an immediate shutdown, which discards it
     // and marks it done.
-    q.shutdown(true);
+    q.shutdown_immediate();
     assert!(q.is_shut_down());
     assert_eq!(q.len(), 0);
     assert!(q.join_timeout(Duration::ZERO));
 
     // No way back.
-    q.shutdown(false);
+    q.shutdown();
     assert!(q.is_shut_down());
     assert_eq!(q.put("again"), Err(ShutDown("again")));
 }
@@ -672,7 +685,7 @@ fn shutdown_all_methods_in_one_thread<K: Kind>(immediate: bool) {
     let q = make::<K, &str>(2);
     q.put("L").unwrap();
     q.try_put("O").unwrap();
-    q.shutdown(immediate);
+    q.shutdown_with(immediate);
 
     assert_eq!(q.put("E"), Err(ShutDown("E")));
     assert_eq!(q.try_put("W"), Err(PutError::ShutDown("W")));
@@ -763,7 +776,7 @@ fn read_msg_thread<Q: Ops<(usize, &'static str)>>(s: &ManyThreads<Q>) {
 // test_queue.BaseQueueTestMixin._shutdown_thread
 fn shutdown_thread<Q: Ops<(usize, &'static str)>>(s: &ManyThreads<Q>, immediate: bool) {
     s.event_shutdown.wait();
-    s.q.shutdown(immediate);
+    s.q.shutdown_with(immediate);
     s.res_shutdown.lock().unwrap().push(s.q.len() == 0);
 }
 
@@ -888,7 +901,7 @@ fn shutdown_get<K: Kind>(immediate: bool) {
     // The queue is full. After shutdown(immediate=False) two getters get the
     // items and a third fails; after an immediate one, both fail.
     let getters = s.start(if immediate { 2 } else { 3 }, move |s, _| get_thread(&s.q, &s.go, &s.results, immediate));
-    s.q.shutdown(immediate);
+    s.q.shutdown_with(immediate);
     s.go.set();
     getters.join();
     let mut results = s.results();
@@ -906,7 +919,7 @@ fn shutdown_put<K: Kind>(immediate: bool) {
     let s = shared::<K>(2, &["Y", "D"]);
     // The queue is full.
     let putters = s.start(2, |s, i| put_shutdown_thread(&s.q, ["E", "W"][i], &s.go, &s.results));
-    s.q.shutdown(immediate);
+    s.q.shutdown_with(immediate);
     s.go.set();
     putters.join();
     assert_eq!(s.results(), [true, true]);
@@ -921,7 +934,7 @@ fn shutdown_join<K: Kind>(immediate: bool) {
     // The getters append to a list of their own, which CPython does not read.
     let got = Arc::new(Mutex::new(Vec::new()));
     let getters = s.start(if immediate { 0 } else { nb }, move |s, _| get_task_done_thread(&s.q, &s.go, &got));
-    s.q.shutdown(immediate);
+    s.q.shutdown_with(immediate);
     s.go.set();
     joiners.join();
     for got in getters.join() {
@@ -938,7 +951,7 @@ fn shutdown_put_join<K: Kind>(immediate: bool) {
     let joiner = s.start(1, |s, _| join_thread_results(&s.q, &s.results));
     assert_eq!(unfinished(&s.q), 1);
 
-    s.q.shutdown(immediate);
+    s.q.shutdown_with(immediate);
     s.go.set();
 
     if immediate {
@@ -961,7 +974,7 @@ fn test_shutdown_get_task_done_join<K: Kind>() {
     let getters = s.start(2, |s, _| get_task_done_thread(&s.q, &s.go, &s.results));
     let joiners = s.start(2, |s, _| join_thread_results(&s.q, &s.results));
     s.go.set();
-    s.q.shutdown(false);
+    s.q.shutdown();
     let mut got: Vec<_> = getters.join().into_iter().map(Option::unwrap).collect();
     joiners.join();
     assert_eq!(s.results(), [true; 4]);
@@ -979,7 +992,7 @@ fn test_shutdown_pending_get<K: Kind>() {
     // concur: make sure the get is pending, which Python leaves to chance.
     wait_threads_blocked(1);
     assert!(!getter.is_finished());
-    q.shutdown(false);
+    q.shutdown();
     assert_eq!(getter.join(), Err(ShutDown(())));
 }
 
@@ -1002,7 +1015,7 @@ fn shutdown_releases_blocked_put<K: Kind>() {
         q.put("in").unwrap();
         let other = q.clone();
         let waiting = spawn(move || other.put("waiting"));
-        let error = do_exceptional_blocking_test(&q, |q| q.put("blocked"), move |q| q.shutdown(immediate));
+        let error = do_exceptional_blocking_test(&q, |q| q.put("blocked"), move |q| q.shutdown_with(immediate));
         assert_eq!(error, ShutDown("blocked"));
         assert_eq!(waiting.join(), Err(ShutDown("waiting")));
         assert_eq!(q.len(), usize::from(!immediate));
@@ -1013,7 +1026,7 @@ fn shutdown_releases_blocked_put<K: Kind>() {
 // timeout.
 fn shutdown_releases_blocked_get_timeout<K: Kind>() {
     let q = make::<K, &str>(0);
-    let error = do_exceptional_blocking_test(&q, |q| q.get_timeout(LONG * 2), |q| q.shutdown(false));
+    let error = do_exceptional_blocking_test(&q, |q| q.get_timeout(LONG * 2), |q| q.shutdown());
     assert_eq!(error, GetError::ShutDown);
 }
 
@@ -1030,7 +1043,7 @@ fn immediate_shutdown_releases_join<K: Kind>() {
         spawn(move || q.join())
     };
     wait_threads_blocked(1);
-    q.shutdown(true);
+    q.shutdown_immediate();
     wait_threads_blocked(1);
     assert!(!joiner.is_finished(), "join returned while an item taken before the shutdown was not done");
     assert_eq!(unfinished(&*q), 1);
@@ -1051,7 +1064,7 @@ fn immediate_shutdown_drops_the_items_left<K: Kind>() {
             weak
         })
         .collect();
-    q.shutdown(true);
+    q.shutdown_immediate();
     assert!(weak.iter().all(|w| w.upgrade().is_none()));
 }
 
@@ -1088,7 +1101,7 @@ fn item_drop_may_use_the_queue<K: Kind>() {
         });
         q.put(OnDrop { n, action: Some(action) }).unwrap();
     }
-    q.shutdown(true);
+    q.shutdown_immediate();
     assert_eq!(refused.load(Ordering::SeqCst), 3);
     assert!(q.is_empty());
     assert!(q.join_timeout(Duration::ZERO));
@@ -1175,7 +1188,7 @@ fn get_async_pending_at_shutdown_fails<K: Kind>() {
                 &q,
                 |q| async move { q.get_async().await },
                 "get_async returned from an empty queue",
-                move |q| q.shutdown(immediate),
+                move |q| q.shutdown_with(immediate),
             )
             .await;
             assert_eq!(got, Err(ShutDown(())));
@@ -1204,7 +1217,7 @@ fn put_async_pending_at_shutdown_hands_item_back<K: Kind>() {
         assert!(!joiner.is_finished());
         let closer = {
             let q = q.clone();
-            spawn(move || q.shutdown(true))
+            spawn(move || q.shutdown_immediate())
         };
         assert_eq!(putter.await.unwrap(), Err(ShutDown(2)));
         joiner.await.unwrap();
@@ -1246,7 +1259,7 @@ fn errors_hand_items_back<K: Kind>() {
     assert_eq!(late, PutError::Full("late".to_owned()));
     assert_eq!(late.into_inner(), "late");
 
-    q.shutdown(false);
+    q.shutdown();
     assert_eq!(q.put("put".to_owned()), Err(ShutDown("put".to_owned())));
     assert_eq!(q.put("put".to_owned()).unwrap_err().0, "put");
     let refused = q.try_put("try".to_owned()).unwrap_err();
@@ -1282,7 +1295,7 @@ fn zero_timeouts_do_not_wait<K: Kind>() {
     assert!(!q.join_timeout(Duration::ZERO));
     q.task_done().unwrap();
     assert!(q.join_timeout(Duration::ZERO));
-    q.shutdown(false);
+    q.shutdown();
     assert_eq!(q.get_timeout(Duration::ZERO), Err(GetError::ShutDown));
     assert_eq!(q.put_timeout(3, Duration::ZERO), Err(PutError::ShutDown(3)));
 }
@@ -1390,7 +1403,7 @@ fn iter_ends_at_shutdown<K: Kind>() {
     for n in [7, 3, 5] {
         q.put(n).unwrap();
     }
-    q.shutdown(false);
+    q.shutdown();
     let mut seen = consumer.join();
     assert_eq!(seen[0], 1);
     // How many of the rest the consumer took before the shutdown depends on
@@ -1402,7 +1415,7 @@ fn iter_ends_at_shutdown<K: Kind>() {
     // After an immediate shutdown the iterator ends at once.
     let q = make::<K, i32>(0);
     q.put(1).unwrap();
-    q.shutdown(true);
+    q.shutdown_immediate();
     assert_eq!(q.iter().next(), None);
     assert!(format!("{:?}", q.iter()).starts_with("Iter"));
 }
@@ -1411,15 +1424,15 @@ fn iter_ends_at_shutdown<K: Kind>() {
 #[test]
 fn for_loop_over_a_reference_is_iter() {
     run_case(|| {
-        let (fifo, lifo, lowest) = (Queue::new(0), LifoQueue::new(0), PriorityQueue::new(0));
+        let (fifo, lifo, lowest) = (Queue::unbounded(), LifoQueue::unbounded(), PriorityQueue::unbounded());
         for n in [2, 1, 3] {
             fifo.put(n).unwrap();
             lifo.put(n).unwrap();
             lowest.put(n).unwrap();
         }
-        fifo.shutdown(false);
-        lifo.shutdown(false);
-        lowest.shutdown(false);
+        fifo.shutdown();
+        lifo.shutdown();
+        lowest.shutdown();
         let mut seen = [Vec::new(), Vec::new(), Vec::new()];
         for n in &fifo {
             seen[0].push(n);
@@ -1441,7 +1454,7 @@ fn debug_shows_the_state<K: Kind>() {
     q.put(1).unwrap();
     q.put(2).unwrap();
     q.get().unwrap();
-    q.shutdown(false);
+    q.shutdown();
     assert_eq!(format!("{q:?}"), format!("{} {{ len: 1, maxsize: 2, unfinished: 2, shut_down: true }}", K::NAME));
 }
 
@@ -1454,7 +1467,7 @@ fn debug_shows_the_state<K: Kind>() {
 #[test]
 fn prioritized_ties_leave_in_arrival_order() {
     run_case(|| {
-        let q = PriorityQueue::new(0);
+        let q = PriorityQueue::unbounded();
         for (item, priority) in [("c1", 3), ("a1", 1), ("b1", 2), ("a2", 1), ("c2", 3), ("a3", 1)] {
             q.put_with_priority(item, priority).unwrap();
         }
@@ -1471,7 +1484,7 @@ fn prioritized_ties_leave_in_arrival_order() {
         assert!(Prioritized { priority: 0, item: "z" } < a);
 
         // The rejected item comes back whole.
-        q.shutdown(false);
+        q.shutdown();
         let ShutDown(back) = q.put_with_priority("late", 5).unwrap_err();
         assert_eq!((back.priority, back.item), (5, "late"));
     });
@@ -1484,7 +1497,7 @@ fn prioritized_ties_leave_in_arrival_order() {
 fn large_limits_behave_the_same() {
     run_case(|| {
         let limit = (1 << 16) + 1;
-        let q = Arc::new(Queue::new(limit));
+        let q = Arc::new(Queue::bounded(limit).unwrap());
         for n in 0..limit {
             q.try_put(n).unwrap();
         }
@@ -1493,18 +1506,18 @@ fn large_limits_behave_the_same() {
         assert_eq!(do_blocking_test(&q, |q| q.put(limit), |q| assert_eq!(q.get(), Ok(0))), Ok(()));
         assert_eq!(q.drain().collect::<Vec<_>>(), (1..=limit).collect::<Vec<_>>());
         q.put(7).unwrap();
-        q.shutdown(false);
+        q.shutdown();
         assert_eq!(q.put(8), Err(ShutDown(8)));
         assert_eq!(q.get(), Ok(7));
         assert_eq!(q.get(), Err(ShutDown(())));
 
-        let q = Arc::new(Queue::new(usize::MAX));
-        assert_eq!(q.maxsize(), usize::MAX);
+        let q = Arc::new(Queue::bounded(usize::MAX).unwrap());
+        assert_eq!(q.capacity(), Some(usize::MAX));
         assert!(!q.is_full());
         assert_eq!(do_blocking_test(&q, |q| q.get(), |q| q.put("x").unwrap()), Ok("x"));
         q.task_done().unwrap();
         q.put("left").unwrap();
-        q.shutdown(true);
+        q.shutdown_immediate();
         assert!(q.is_empty());
         assert!(q.join_timeout(Duration::ZERO));
     });
@@ -1524,7 +1537,7 @@ ord_by_key!(Keyed, |item| item.key);
 #[test]
 fn equal_items_leave_in_arrival_order() {
     run_case(|| {
-        let q = PriorityQueue::new(0);
+        let q = PriorityQueue::unbounded();
         let mut put = Vec::new();
         let mut seed = 42u32;
         for tag in 0..2000 {
@@ -1557,7 +1570,7 @@ fn after_an_ord_panic<R>(
     refuse: &'static AtomicBool,
     call: impl FnOnce(&PriorityQueue<Touchy>) -> R,
 ) -> PriorityQueue<Touchy> {
-    let q = PriorityQueue::new(QUEUE_SIZE);
+    let q = PriorityQueue::bounded(QUEUE_SIZE).unwrap();
     for n in [4, 2, 6] {
         q.put(Touchy(n, refuse)).unwrap();
     }

@@ -303,7 +303,7 @@ fn test_reentrancy() {
         }
         // Each item dropped by the shutdown puts into the queue that is
         // dropping it, and is refused: no deadlock, nothing let in.
-        q.shutdown(true);
+        q.shutdown_immediate();
         assert_eq!(refused.load(Ordering::SeqCst), N);
         assert!(q.is_empty());
     });
@@ -349,7 +349,7 @@ fn shutdown_refuses_puts_and_drains_gets() {
         let q = SimpleQueue::new();
         q.put("left").unwrap();
         assert!(!q.is_shut_down());
-        q.shutdown(false);
+        q.shutdown();
         assert!(q.is_shut_down());
         assert_eq!(q.put("refused"), Err(ShutDown("refused")));
         assert_eq!(q.get(), Ok("left"));
@@ -359,7 +359,7 @@ fn shutdown_refuses_puts_and_drains_gets() {
 
         let q = SimpleQueue::new();
         q.put("thrown away").unwrap();
-        q.shutdown(true);
+        q.shutdown_immediate();
         assert!(q.is_empty());
         assert_eq!(q.get(), Err(ShutDown(())));
     });
@@ -382,7 +382,7 @@ fn shutdown_releases_pending_gets() {
         wait_threads_blocked(2);
         assert!(!task.is_finished());
         assert!(!thread.is_finished());
-        q.shutdown(false);
+        q.shutdown();
         assert_eq!(thread.join(), Err(ShutDown(())));
         let got = runtime.block_on(async { tokio::time::timeout(LONG, task).await });
         assert_eq!(got.expect("get_async did not wake").unwrap(), Err(ShutDown(())));
@@ -436,7 +436,7 @@ fn drain_and_iter_end_at_shutdown() {
         for c in ['x', 'y', 'z'] {
             q.put(c).unwrap();
         }
-        q.shutdown(false);
+        q.shutdown();
         assert_eq!(consumer.join(), "xyz");
         assert_eq!(q.iter().next(), None);
     });

@@ -35,15 +35,15 @@ macro_rules! kind {
                 <$ty>::get(self)
             }
             fn shutdown(&self) {
-                <$ty>::shutdown(self, false)
+                <$ty>::shutdown(self)
             }
         }
     };
 }
 
-kind!(Queue<u32>, Queue::new(1024));
-kind!(LifoQueue<u32>, LifoQueue::new(1024));
-kind!(PriorityQueue<u32>, PriorityQueue::new(1024));
+kind!(Queue<u32>, Queue::bounded(1024).unwrap());
+kind!(LifoQueue<u32>, LifoQueue::bounded(1024).unwrap());
+kind!(PriorityQueue<u32>, PriorityQueue::bounded(1024).unwrap());
 kind!(SimpleQueue<u32>, SimpleQueue::new());
 
 /// A tally of which items came out, and how often.
@@ -119,7 +119,7 @@ fn simple_queue_8p_8c_one_million() {
 #[test]
 fn task_done_and_join_under_load() {
     const ITEMS: u32 = 100_000;
-    let queue = Arc::new(Queue::new(64));
+    let queue = Arc::new(Queue::bounded(64).unwrap());
     let handled = Arc::new(AtomicUsize::new(0));
     let consumers: Vec<_> = (0..4)
         .map(|_| {
@@ -141,7 +141,7 @@ fn task_done_and_join_under_load() {
     assert!(queue.join_timeout(LIMIT), "join did not return: a task_done was lost");
     assert_eq!(handled.load(Ordering::Relaxed), ITEMS as usize);
     assert!(queue.task_done().is_err(), "every task was already done");
-    queue.shutdown(false);
+    queue.shutdown();
     for c in consumers {
         c.join().unwrap();
     }
@@ -151,7 +151,7 @@ fn task_done_and_join_under_load() {
 fn threads_and_async_tasks_share_one_queue() {
     const ITEMS: u32 = 200_000;
     const PER_SIDE: u32 = 4; // of each: thread producers, task producers, thread consumers, task consumers
-    let queue = Arc::new(Queue::new(256));
+    let queue = Arc::new(Queue::bounded(256).unwrap());
     let tally = Arc::new(Tally::new(ITEMS as usize));
     let producers_left = Arc::new(AtomicUsize::new(2 * PER_SIDE as usize));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -162,7 +162,7 @@ fn threads_and_async_tasks_share_one_queue() {
         let (queue, left) = (queue.clone(), producers_left.clone());
         move || {
             if left.fetch_sub(1, Ordering::AcqRel) == 1 {
-                queue.shutdown(false);
+                queue.shutdown();
             }
         }
     };
@@ -210,7 +210,7 @@ fn threads_and_async_tasks_share_one_queue() {
 fn cancelled_async_gets_lose_no_item() {
     const ITEMS: u32 = 50_000;
     const IMPATIENT: usize = 8;
-    let queue = Arc::new(Queue::new(32));
+    let queue = Arc::new(Queue::bounded(32).unwrap());
     let tally = Arc::new(Tally::new(ITEMS as usize));
     let cancelled = Arc::new(AtomicUsize::new(0));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -264,7 +264,7 @@ fn cancelled_async_gets_lose_no_item() {
         assert!(std::time::Instant::now() < deadline, "items stranded in the queue");
         std::thread::sleep(Duration::from_millis(1));
     }
-    queue.shutdown(false);
+    queue.shutdown();
     runtime.block_on(async {
         for task in tasks {
             tokio::time::timeout(LIMIT, task).await.expect("a consumer task did not finish").unwrap();

@@ -23,14 +23,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{assert_waited, spawn, wait_until, Bunch, HUGE, LONG};
-use concur::sync::Barrier;
+use concur::sync::{Barrier, ZeroParties};
 
 /// CPython's `BarrierTests.N`.
 const N: usize = 5;
 
 /// CPython's `setUp`: a barrier for `N` with a default timeout.
 fn barrier() -> Arc<Barrier> {
-    Arc::new(Barrier::new(N).with_timeout(LONG))
+    Arc::new(Barrier::new(N).unwrap().with_timeout(LONG))
 }
 
 /// CPython's `run_threads`: `f` in `N` threads at once; every thread's value.
@@ -38,11 +38,16 @@ fn run_threads<T: Send + 'static>(f: impl Fn(usize) -> T + Send + Sync + 'static
     Bunch::new(N, f).join()
 }
 
-// lock_tests.BarrierTests.test_constructor
+// lock_tests.BarrierTests.test_constructor: `ValueError` for 0 parties,
+// here an error value rather than a panic.
 #[test]
-#[should_panic(expected = "Barrier::new: parties must be at least 1")]
 fn test_constructor() {
-    let _ = Barrier::new(0);
+    assert_eq!(Barrier::new(0).unwrap_err(), ZeroParties);
+    assert_eq!(
+        Barrier::new(0).unwrap_err().to_string(),
+        "Barrier::new: a barrier needs at least 1 party, and 0 was given"
+    );
+    assert_eq!(Barrier::new(1).unwrap().parties(), 1);
 }
 
 /// lock_tests.BarrierTests.multipass: `passes` rounds in lockstep.
@@ -101,6 +106,7 @@ fn test_action() {
     let r = results.clone();
     let barrier = Arc::new(
         Barrier::new(N)
+            .unwrap()
             .with_action(move || {
                 r.fetch_add(1, Ordering::SeqCst);
             })
@@ -168,7 +174,7 @@ fn test_reset() {
 fn test_abort_and_reset() {
     // A barrier can be reset after being broken.
     let barrier = barrier();
-    let barrier2 = Arc::new(Barrier::new(N).with_timeout(LONG));
+    let barrier2 = Arc::new(Barrier::new(N).unwrap().with_timeout(LONG));
     let (b, b2) = (barrier.clone(), barrier2.clone());
     let results = run_threads(move |_| {
         let outcome = b
@@ -218,7 +224,7 @@ fn test_timeout() {
 #[test]
 fn test_default_timeout() {
     let timeout = Duration::from_millis(100);
-    let barrier = Arc::new(Barrier::new(2).with_timeout(timeout));
+    let barrier = Arc::new(Barrier::new(2).unwrap().with_timeout(timeout));
     let b = barrier.clone();
     let start = Instant::now();
     let outcome = spawn(move || b.wait()).join();
@@ -230,7 +236,7 @@ fn test_default_timeout() {
 // lock_tests.BarrierTests.test_single_thread
 #[test]
 fn test_single_thread() {
-    let b = Barrier::new(1);
+    let b = Barrier::new(1).unwrap();
     assert_eq!(b.wait(), Ok(0));
     assert_eq!(b.wait(), Ok(0));
 }
@@ -238,7 +244,7 @@ fn test_single_thread() {
 // lock_tests.BarrierTests.test_repr
 #[test]
 fn test_repr() {
-    let barrier = Arc::new(Barrier::new(3));
+    let barrier = Arc::new(Barrier::new(3).unwrap());
     let repr = format!("{barrier:?}");
     assert!(repr.contains("parties: 3") && repr.contains("count: 0"), "{repr}");
     let b = barrier.clone();
@@ -260,14 +266,14 @@ fn test_repr() {
 // concur: the error names the call and the barrier.
 #[test]
 fn broken_error_names_call_and_barrier() {
-    let barrier = Barrier::new(2).with_name("round");
+    let barrier = Barrier::new(2).unwrap().with_name("round");
     barrier.abort();
     assert_eq!(barrier.wait().unwrap_err().to_string(), "Barrier::wait: Barrier \"round\" is broken");
     assert_eq!(
         barrier.wait_timeout(Duration::ZERO).unwrap_err().to_string(),
         "Barrier::wait_timeout: Barrier \"round\" is broken"
     );
-    let unnamed = Barrier::new(2);
+    let unnamed = Barrier::new(2).unwrap();
     unnamed.abort();
     let err = unnamed.wait().unwrap_err().to_string();
     assert!(err.starts_with("Barrier::wait: Barrier #") && err.ends_with(" is broken"), "{err}");
@@ -276,7 +282,7 @@ fn broken_error_names_call_and_barrier() {
 // concur: a broken barrier refuses every wait until reset, then works.
 #[test]
 fn broken_until_reset() {
-    let barrier = Arc::new(Barrier::new(2).with_timeout(LONG));
+    let barrier = Arc::new(Barrier::new(2).unwrap().with_timeout(LONG));
     assert!(barrier.wait_timeout(Duration::from_millis(10)).is_err());
     assert!(barrier.is_broken());
     assert!(barrier.wait().is_err());
@@ -297,7 +303,7 @@ fn broken_until_reset() {
 // even one whose own timeout would never come.
 #[test]
 fn timeout_breaks_the_barrier_for_the_others() {
-    let barrier = Arc::new(Barrier::new(3));
+    let barrier = Arc::new(Barrier::new(3).unwrap());
     let b = barrier.clone();
     let patient = spawn(move || b.wait_timeout(Duration::MAX));
     wait_until("the patient thread waits", || barrier.n_waiting() == 1);
@@ -312,7 +318,7 @@ fn timeout_breaks_the_barrier_for_the_others() {
 // concur: abort wakes every waiter, whatever its timeout.
 #[test]
 fn abort_wakes_waiters() {
-    let barrier = Arc::new(Barrier::new(N));
+    let barrier = Arc::new(Barrier::new(N).unwrap());
     let b = barrier.clone();
     let bunch = Bunch::new(N - 1, move |_| b.wait_timeout(Duration::MAX));
     wait_until("every other party waits", || barrier.n_waiting() == N - 1);
@@ -332,6 +338,7 @@ fn action_panic_breaks_the_barrier() {
     let (p, r) = (panic_next.clone(), rounds.clone());
     let barrier = Arc::new(
         Barrier::new(PARTIES)
+            .unwrap()
             .with_action(move || {
                 if p.swap(false, Ordering::SeqCst) {
                     panic!("the action panics");
@@ -384,7 +391,7 @@ fn action_panic_breaks_the_barrier() {
 // reaches the caller and leaves the barrier broken.
 #[test]
 fn action_panic_with_one_party() {
-    let barrier = Barrier::new(1).with_action(|| panic!("the action panics"));
+    let barrier = Barrier::new(1).unwrap().with_action(|| panic!("the action panics"));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| barrier.wait()));
     assert!(outcome.is_err());
     assert!(barrier.is_broken());
@@ -397,7 +404,7 @@ fn action_panic_with_one_party() {
 #[test]
 fn huge_timeouts_do_not_panic() {
     for timeout in HUGE {
-        let barrier = Arc::new(Barrier::new(2).with_timeout(timeout));
+        let barrier = Arc::new(Barrier::new(2).unwrap().with_timeout(timeout));
         let b = barrier.clone();
         let indexes = Bunch::new(2, move |i| {
             if i == 0 {

@@ -69,6 +69,7 @@ over_both_locks!(
     notify_zero_and_too_many,
     zero_timeout_returns_with_the_lock,
     wait_for_already_true_needs_no_lock,
+    wait_for_returns_the_predicates_value,
     guard_released_when_its_thread_panics,
     predicate_panic_releases_the_lock,
     huge_timeouts_do_not_panic,
@@ -277,7 +278,9 @@ fn test_waitfor<L: ConditionLock + 'static>(make: Make<L>) {
     // `wait_for` without a timeout; the join's deadline bounds it.
     let waiter = spawn(move || {
         let _held = c.guard();
-        c.wait_for(|| s.load(Ordering::SeqCst) == 4).unwrap();
+        // Python's `result = cond.wait_for(...)`, `assertTrue(result)`.
+        let result = c.wait_for(|| s.load(Ordering::SeqCst) == 4).unwrap();
+        assert!(result);
         assert_eq!(s.load(Ordering::SeqCst), 4);
     });
     advance_state(&cond, &state, 4);
@@ -401,8 +404,29 @@ fn zero_timeout_returns_with_the_lock<L: ConditionLock>(make: Make<L>) {
 // concur: as in Python, a predicate already true returns without the lock.
 fn wait_for_already_true_needs_no_lock<L: ConditionLock>(make: Make<L>) {
     let cond = make();
-    assert_eq!(cond.wait_for(|| true), Ok(()));
+    assert_eq!(cond.wait_for(|| true), Ok(true));
     assert_eq!(cond.wait_for_timeout(|| true, Duration::ZERO), Ok(true));
+}
+
+// concur: both forms hand back the predicate's last value, as Python's do,
+// and a predicate may return what it waited for (`Some`), taken under the
+// lock; a timed-out wait returns the last `None`.
+fn wait_for_returns_the_predicates_value<L: ConditionLock + 'static>(make: Make<L>) {
+    let cond = Arc::new(make());
+    let mail = Arc::new(Mutex::new(None::<&'static str>));
+    let m = mail.clone();
+    let waiter = start_waiter(&cond, move |c| c.wait_for(|| m.lock().unwrap().take()).unwrap());
+    locked(&cond, || {
+        *mail.lock().unwrap() = Some("letter");
+        cond.notify(1).unwrap();
+    });
+    assert_eq!(waiter.join(), Some("letter"));
+    assert_eq!(*mail.lock().unwrap(), None, "the waiter took the letter");
+
+    let _held = cond.guard();
+    assert_eq!(cond.wait_for_timeout(|| mail.lock().unwrap().take(), Duration::from_millis(5)), Ok(None));
+    *mail.lock().unwrap() = Some("second");
+    assert_eq!(cond.wait_for_timeout(|| mail.lock().unwrap().take(), Duration::ZERO), Ok(Some("second")));
 }
 
 // concur: a guard dropped while its thread unwinds releases the lock.

@@ -195,7 +195,7 @@ fn semaphore_release_n_wakes_exactly_enough() {
 fn event_rounds_release_every_waiter() {
     const ROUNDS: usize = 200;
     let go = Arc::new(Event::new());
-    let arrived = Arc::new(Barrier::new(THREADS + 1));
+    let arrived = Arc::new(Barrier::new(THREADS + 1).unwrap());
     let woken = Arc::new(AtomicUsize::new(0));
     let (g, a, w) = (go.clone(), arrived.clone(), woken.clone());
     let runners = std::thread::spawn(move || {
@@ -223,7 +223,7 @@ fn barrier_rounds_keep_everyone_in_step() {
     const ROUNDS: usize = 500;
     let round = Arc::new(AtomicUsize::new(0));
     let r = round.clone();
-    let barrier = Arc::new(Barrier::new(THREADS).with_action(move || {
+    let barrier = Arc::new(Barrier::new(THREADS).unwrap().with_action(move || {
         r.fetch_add(1, Ordering::SeqCst);
     }));
     let leaders = Arc::new(AtomicUsize::new(0));

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use concur::thread::{self, Builder, Thread};
+use concur::thread::{self, Builder, JoinStatus, Thread};
 
 mod common;
 
@@ -224,7 +224,7 @@ fn run_on_another_thread_does_not_wait_for_itself() {
             })
         })
         .unwrap();
-    assert!(outer.join_timeout(PATIENCE).unwrap());
+    assert_eq!(outer.join_timeout(PATIENCE).unwrap(), JoinStatus::Finished);
     let inner = outer.join().unwrap();
     assert!(!inner.is_alive());
     wait_until("only the main thread is left", || thread::active_count() == 1);

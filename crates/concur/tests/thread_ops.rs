@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use concur::thread::{self, Builder, JoinError, Run, SpawnError, Thread};
+use concur::thread::{self, Builder, JoinError, JoinStatus, Run, SpawnError, Thread};
 
 mod common;
 
@@ -286,14 +286,14 @@ fn join_timeout_reports_whether_the_thread_finished() {
     let (go_tx, go_rx) = mpsc::channel::<u32>();
     let handle = thread::spawn(move || go_rx.recv_timeout(PATIENCE).unwrap() * 2);
     let started = Instant::now();
-    assert!(!handle.join_timeout(Duration::from_millis(50)).unwrap());
+    assert_eq!(handle.join_timeout(Duration::from_millis(50)).unwrap(), JoinStatus::TimedOut);
     assert!(started.elapsed() >= Duration::from_millis(50), "the timeout was waited out");
     assert!(handle.is_alive());
     go_tx.send(21).unwrap();
-    assert!(handle.join_timeout(PATIENCE).unwrap());
+    assert_eq!(handle.join_timeout(PATIENCE).unwrap(), JoinStatus::Finished);
     assert!(!handle.is_alive());
     // Asking again after the end answers at once.
-    assert!(handle.join_timeout(Duration::ZERO).unwrap());
+    assert_eq!(handle.join_timeout(Duration::ZERO).unwrap(), JoinStatus::Finished);
     assert_eq!(handle.join().unwrap(), 42);
 }
 
@@ -363,7 +363,7 @@ fn panic_in_thread_is_returned_by_join() {
 #[test]
 fn panicked_thread_is_seen_finished_by_join_timeout() {
     let handle = thread::spawn(|| -> u8 { panic!("early exit") });
-    assert!(handle.join_timeout(PATIENCE).unwrap());
+    assert_eq!(handle.join_timeout(PATIENCE).unwrap(), JoinStatus::Finished);
     assert!(matches!(handle.join(), Err(JoinError::Panicked(_))));
     assert_eq!(thread::spawn(|| 5).join().unwrap(), 5);
 }

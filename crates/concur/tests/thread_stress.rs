@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use concur::thread::{self, Builder};
+use concur::thread::{self, Builder, JoinStatus};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -38,7 +38,7 @@ fn sixty_four_threads_exact_counts() {
     let threads: Vec<_> = handles.iter().map(|h| h.thread().clone()).collect();
 
     for handle in &handles {
-        assert!(handle.join_timeout(PATIENCE).unwrap(), "{} did not finish", handle.name());
+        assert_eq!(handle.join_timeout(PATIENCE).unwrap(), JoinStatus::Finished, "{} did not finish", handle.name());
     }
     let mut idents = HashSet::new();
     for handle in handles {
@@ -86,7 +86,7 @@ fn many_watchers_see_one_thread_finish() {
         .collect();
     go_tx.send(()).unwrap();
     for watcher in watchers {
-        assert!(watcher.join().unwrap());
+        assert_eq!(watcher.join().unwrap(), JoinStatus::Finished);
     }
     Arc::try_unwrap(target).unwrap().join().unwrap();
 }

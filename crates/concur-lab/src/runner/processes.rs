@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use concur::executor::{Function, ProcessPool, Registry};
+use concur::executor::{Function, ProcessPool, Registry, Shutdown};
 
 use super::{CellError, Timed};
 use crate::config::PROCESS_CAP;
@@ -39,7 +39,7 @@ pub(super) fn run(tasks: &[Task]) -> Result<Timed, CellError> {
         match pool.submit(&run_task, task) {
             Ok(future) => futures.push(future),
             Err(error) => {
-                pool.shutdown(true, true);
+                pool.shutdown(Shutdown::wait().cancel_futures());
                 return Err(CellError::Model(format!("the process pool refused a task: {error}")));
             }
         }
@@ -54,6 +54,6 @@ pub(super) fn run(tasks: &[Task]) -> Result<Timed, CellError> {
         })
         .collect();
     // Part of the cell: Python's `Process.join()` waits for the exit too.
-    pool.shutdown(true, false);
+    pool.shutdown(Shutdown::wait());
     Ok((start.elapsed(), results))
 }

@@ -823,9 +823,9 @@ impl Worker {
         if maintenance.join().is_err() {
             tracing::error!("the maintenance thread panicked");
         }
-        to_loop.shutdown(false);
+        to_loop.shutdown();
         handle.stop();
-        if !matches!(loop_thread.join_timeout(Duration::from_secs(2)), Ok(true)) {
+        if !matches!(loop_thread.join_timeout(Duration::from_secs(2)), Ok(concur::thread::JoinStatus::Finished)) {
             tracing::warn!("the event loop did not stop within 2 s (a handler blocks its thread?)");
         }
         for queue in &mut queues {

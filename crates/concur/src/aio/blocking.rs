@@ -75,7 +75,7 @@ where
 /// use concur::aio;
 /// use concur::executor::ThreadPool;
 ///
-/// let pool = ThreadPool::new(2);
+/// let pool = ThreadPool::new(2).unwrap();
 /// let sum = aio::run(aio::run_in_executor(&pool, || (1..=100u32).sum::<u32>())).unwrap();
 /// assert_eq!(sum, Ok(5050));
 /// ```
@@ -104,14 +104,14 @@ fn rejected(error: SubmitError) -> Error {
 /// # Examples
 ///
 /// ```
-/// let pool = concur::executor::ThreadPool::new(1);
+/// let pool = concur::executor::ThreadPool::new(1).unwrap();
 /// assert_eq!(concur::aio::run(concur::aio::run_in_executor(&pool, || 7)).unwrap(), Ok(7));
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct ExecutorCall<T> {
     /// The pool's future, or why there is none (`None` once reported).
-    call: Result<cf::Future<T>, Option<Error>>,
+    call: Result<cf::ConcurrentFuture<T>, Option<Error>>,
 }
 
 impl<T> Unpin for ExecutorCall<T> {}

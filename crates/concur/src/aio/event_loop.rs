@@ -28,7 +28,7 @@ use tokio::task::LocalSet;
 use super::error::{Error, LoopError};
 use super::handle::{LoopHandle, Message, Remote};
 use super::task::{self, HasHeader, Task, TaskRef, TaskState};
-use crate::executor::ThreadPool;
+use crate::executor::{Shutdown, ThreadPool};
 
 /// Slow steps are reported in debug mode from this long on, as Python's
 /// `loop.slow_callback_duration`.
@@ -541,7 +541,12 @@ impl Inner {
     pub(crate) fn executor(&self) -> &ThreadPool {
         self.executor.get_or_init(|| {
             let cores = std::thread::available_parallelism().map_or(1, usize::from);
-            ThreadPool::builder().max_workers((cores + 4).min(32)).thread_name_prefix("aio-to-thread").build()
+            // Refused only for 0 workers, and this is at least 4.
+            ThreadPool::builder()
+                .max_workers((cores + 4).min(32))
+                .thread_name_prefix("aio-to-thread")
+                .build()
+                .expect("a pool of 4 or more workers builds")
         })
     }
 
@@ -561,7 +566,7 @@ impl Inner {
         self.receiver.borrow_mut().take();
         self.timers.borrow_mut().clear();
         if let Some(executor) = self.executor.get() {
-            executor.shutdown(false, true);
+            executor.shutdown(Shutdown::no_wait().cancel_futures());
         }
     }
 

@@ -120,7 +120,7 @@ impl LoopHandle {
     }
 
     /// Runs `fut` as a task of the loop and returns a thread-side
-    /// [`Future`](crate::futures::Future) of its value: wait with `result()`
+    /// [`ConcurrentFuture`](crate::futures::ConcurrentFuture) of its value: wait with `result()`
     /// from a thread, or await it elsewhere. Cancelling that future cancels
     /// the task.
     ///
@@ -152,19 +152,19 @@ impl LoopHandle {
     /// # Python
     ///
     /// `asyncio.run_coroutine_threadsafe(coro, loop)`.
-    pub fn run_coroutine_threadsafe<F>(&self, fut: F) -> Result<cf::Future<F::Output>, LoopError>
+    pub fn run_coroutine_threadsafe<F>(&self, fut: F) -> Result<cf::ConcurrentFuture<F::Output>, LoopError>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let future = cf::Future::new();
+        let future = cf::ConcurrentFuture::new();
         let completer = Completer(Some(future.twin()));
         // A cancel of the thread-side future reaches the task through its
         // loop; the flag covers a cancel that comes before the task exists.
         let cancel = Arc::new(CancelFromThread { requested: AtomicBool::new(false), waker: Mutex::new(None) });
         let watcher = cancel.clone();
         future.add_done_callback(move |done| {
-            if done.cancelled() {
+            if done.is_cancelled() {
                 watcher.requested.store(true, Ordering::Release);
                 if let Some(waker) = watcher.waker.lock().take() {
                     waker.wake();
@@ -269,7 +269,7 @@ impl<F: Future> Future for WatchCancel<F> {
 
 /// Completes the thread-side future; if dropped first (the loop closed),
 /// fails it, so that a thread waiting on it never waits forever.
-struct Completer<T>(Option<cf::Future<T>>);
+struct Completer<T>(Option<cf::ConcurrentFuture<T>>);
 
 impl<T> Completer<T> {
     fn complete(&mut self, value: T) {
@@ -323,7 +323,7 @@ impl<T> Drop for Completer<T> {
 /// # Python
 ///
 /// `asyncio.run_coroutine_threadsafe(coro, loop)`.
-pub fn run_coroutine_threadsafe<F>(fut: F, handle: &LoopHandle) -> Result<cf::Future<F::Output>, LoopError>
+pub fn run_coroutine_threadsafe<F>(fut: F, handle: &LoopHandle) -> Result<cf::ConcurrentFuture<F::Output>, LoopError>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,

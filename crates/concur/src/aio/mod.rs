@@ -44,7 +44,7 @@
 //! | `asyncio.TaskGroup` | [`TaskGroup`] with [`TaskGroup::join`] |
 //! | `asyncio.Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition` | [`Lock`], [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Condition`] (fair, cancellation-safe) |
 //! | `asyncio.to_thread`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] on a [`ThreadPool`](crate::executor::ThreadPool) |
-//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`]`(fut, &handle)` → a [`futures::Future`](crate::futures::Future) |
+//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`]`(fut, &handle)` → a [`futures::ConcurrentFuture`](crate::futures::ConcurrentFuture) |
 //! | a thread running `loop.run_forever()` | [`spawn_background`] |
 //! | `CancelledError`, `TimeoutError` | [`Cancelled`], [`Error`] |
 //! | `loop.set_debug(True)`, `PYTHONASYNCIODEBUG` | [`EventLoopBuilder::debug`], `CONCUR_AIO_DEBUG` |

@@ -1,6 +1,6 @@
 //! `Generator`: a body that pauses at each yield, driven by `send`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
@@ -185,6 +185,10 @@ struct Slot<Y, S> {
     sent: Cell<Option<S>>,
     interrupt: Cell<Option<Interrupt>>,
     output: Cell<Option<Y>>,
+    /// The type name of the body's function, for [`Generator::name`].
+    name: &'static str,
+    /// The sub-generator a `yield_from` of this body runs, while it runs.
+    delegate: RefCell<Option<Rc<Slot<Y, S>>>>,
 }
 
 type Body<R> = Pin<Box<dyn Future<Output = Result<R, Thrown>>>>;
@@ -285,6 +289,9 @@ impl<Y, S> Co<Y, S> {
     ///
     /// `result = yield from sub` (PEP 380).
     pub async fn yield_from<R2>(&self, mut sub: Generator<Y, S, R2>) -> Result<R2, Thrown> {
+        // Seen from outside only while this body is paused, that is while
+        // `sub` is; cleared however this call ends, a dropped body included.
+        let _delegating = Delegating::new(&self.slot, &sub.slot);
         let mut step = sub.start();
         loop {
             let yielded = match step {
@@ -302,6 +309,22 @@ impl<Y, S> Co<Y, S> {
                 Input::Close => return close_sub(sub).and(Err(Thrown::from(GeneratorExit))),
             };
         }
+    }
+}
+
+/// Marks a body as delegating to a sub-generator for as long as it lives.
+struct Delegating<'a, Y, S>(&'a Slot<Y, S>);
+
+impl<'a, Y, S> Delegating<'a, Y, S> {
+    fn new(outer: &'a Slot<Y, S>, sub: &Rc<Slot<Y, S>>) -> Delegating<'a, Y, S> {
+        *outer.delegate.borrow_mut() = Some(Rc::clone(sub));
+        Delegating(outer)
+    }
+}
+
+impl<Y, S> Drop for Delegating<'_, Y, S> {
+    fn drop(&mut self) {
+        self.0.delegate.borrow_mut().take();
     }
 }
 
@@ -473,7 +496,13 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
         F: FnOnce(Co<Y, S>) -> Fut,
         Fut: Future<Output = Result<R, Thrown>> + 'static,
     {
-        let slot = Rc::new(Slot { sent: Cell::new(None), interrupt: Cell::new(None), output: Cell::new(None) });
+        let slot = Rc::new(Slot {
+            sent: Cell::new(None),
+            interrupt: Cell::new(None),
+            output: Cell::new(None),
+            name: std::any::type_name::<F>(),
+            delegate: RefCell::new(None),
+        });
         let body = Box::pin(body(Co { slot: Rc::clone(&slot) }));
         Generator { slot, body: Some(body), started: false }
     }
@@ -606,7 +635,7 @@ impl<Y, S, R> Generator<Y, S, R> {
     /// # Examples
     ///
     /// ```
-    /// use std::cell::Cell;
+    /// use std::cell::{Cell, RefCell};
     /// use std::rc::Rc;
     /// use concur::coro::Generator;
     ///
@@ -655,6 +684,76 @@ impl<Y, S, R> Generator<Y, S, R> {
     /// ```
     pub fn is_finished(&self) -> bool {
         self.body.is_none()
+    }
+
+    /// The name of the function that made the generator: the path of the
+    /// closure given to [`new`](Self::new) or
+    /// [`with_input`](Self::with_input), as `std::any::type_name` spells it,
+    /// without its `{{closure}}` parts — `my_crate::countdown` for a
+    /// generator made in `fn countdown`. Like `type_name`'s, the spelling is
+    /// for people (logs, debugging) and may change between compilers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::coro::Generator;
+    ///
+    /// fn countdown() -> Generator<u32> {
+    ///     Generator::new(|co| async move {
+    ///         co.yield_(1).await?;
+    ///         Ok(())
+    ///     })
+    /// }
+    /// assert!(countdown().name().ends_with("countdown"));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `gi_name` / `__qualname__`.
+    #[doc(alias = "gi_name")]
+    pub fn name(&self) -> &'static str {
+        name_of(&self.slot)
+    }
+
+    /// The sub-generator this one is running with
+    /// [`Co::yield_from`](Co::yield_from) at the yield it is paused at, if
+    /// any: the generator whose yields the caller is receiving.
+    ///
+    /// `None` before the generator starts, when it is paused at a plain
+    /// `yield_`, and once it has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::coro::Generator;
+    ///
+    /// fn inner() -> Generator<&'static str> {
+    ///     Generator::new(|co| async move {
+    ///         co.yield_("from inner").await?;
+    ///         Ok(())
+    ///     })
+    /// }
+    ///
+    /// let mut outer = Generator::new(|co| async move {
+    ///     co.yield_from(inner()).await?;
+    ///     co.yield_("from outer").await?;
+    ///     Ok(())
+    /// });
+    /// assert!(outer.yielding_from().is_none()); // not started
+    /// outer.resume().unwrap();
+    /// assert!(outer.yielding_from().unwrap().name().ends_with("inner"));
+    /// outer.resume().unwrap();
+    /// assert!(outer.yielding_from().is_none()); // at its own yield
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `gi_yieldfrom`. Python's is the sub-generator object itself; here
+    /// `yield_from` owns the sub-generator, so this is a view of it — its
+    /// name, and what it is yielding from in turn.
+    #[doc(alias = "gi_yieldfrom")]
+    pub fn yielding_from(&self) -> Option<SubGenerator<Y, S>> {
+        delegate_of(&self.slot)
     }
 
     /// Runs the body on from its paused yield, where the caller has put
@@ -755,4 +854,101 @@ impl<Y, S, R> fmt::Debug for Generator<Y, S, R> {
         };
         f.debug_struct("Generator").field("state", &state).finish()
     }
+}
+
+/// A view of a sub-generator that a paused generator is running with
+/// [`Co::yield_from`]: made by [`Generator::yielding_from`].
+///
+/// It names the sub-generator and says what that one is yielding from in
+/// turn, so a chain of `yield_from`s can be walked from the outside.
+///
+/// # Examples
+///
+/// ```
+/// use concur::coro::Generator;
+///
+/// fn leaf() -> Generator<u8> {
+///     Generator::new(|co| async move {
+///         co.yield_(1).await?;
+///         Ok(())
+///     })
+/// }
+/// fn middle() -> Generator<u8> {
+///     Generator::new(|co| async move { co.yield_from(leaf()).await })
+/// }
+///
+/// let mut top = Generator::new(|co| async move { co.yield_from(middle()).await });
+/// top.resume().unwrap();
+/// let first = top.yielding_from().unwrap();
+/// assert!(first.name().ends_with("middle"));
+/// assert!(first.yielding_from().unwrap().name().ends_with("leaf"));
+/// ```
+///
+/// # Python
+///
+/// The object `gi_yieldfrom` returns, as far as `gi_name` and its own
+/// `gi_yieldfrom` go.
+pub struct SubGenerator<Y, S> {
+    slot: Rc<Slot<Y, S>>,
+}
+
+impl<Y, S> SubGenerator<Y, S> {
+    /// The sub-generator's name, as [`Generator::name`] gives it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::coro::Generator;
+    ///
+    /// fn numbers() -> Generator<u8> {
+    ///     Generator::new(|co| async move { co.yield_(7).await.map(|_| ()) })
+    /// }
+    /// let mut g = Generator::new(|co| async move { co.yield_from(numbers()).await });
+    /// g.resume().unwrap();
+    /// assert!(g.yielding_from().unwrap().name().ends_with("numbers"));
+    /// ```
+    pub fn name(&self) -> &'static str {
+        name_of(&self.slot)
+    }
+
+    /// What this sub-generator is running with `yield_from` in turn, as
+    /// [`Generator::yielding_from`] says it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::coro::Generator;
+    ///
+    /// fn plain() -> Generator<u8> {
+    ///     Generator::new(|co| async move { co.yield_(7).await.map(|_| ()) })
+    /// }
+    /// let mut g = Generator::new(|co| async move { co.yield_from(plain()).await });
+    /// g.resume().unwrap();
+    /// assert!(g.yielding_from().unwrap().yielding_from().is_none());
+    /// ```
+    #[doc(alias = "gi_yieldfrom")]
+    pub fn yielding_from(&self) -> Option<SubGenerator<Y, S>> {
+        delegate_of(&self.slot)
+    }
+}
+
+impl<Y, S> fmt::Debug for SubGenerator<Y, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubGenerator")
+            .field("name", &self.name())
+            .field("yielding_from", &self.yielding_from())
+            .finish()
+    }
+}
+
+fn name_of<Y, S>(slot: &Slot<Y, S>) -> &'static str {
+    let mut name = slot.name;
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    name
+}
+
+fn delegate_of<Y, S>(slot: &Slot<Y, S>) -> Option<SubGenerator<Y, S>> {
+    slot.delegate.borrow().as_ref().map(|sub| SubGenerator { slot: Rc::clone(sub) })
 }

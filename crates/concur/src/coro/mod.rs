@@ -53,6 +53,18 @@
 //! body writes `.await` after each yield, and a generator stays on the
 //! thread that made it.
 //!
+//! # Looking inside: which sub-generator runs
+//!
+//! Python's `gi_yieldfrom` names the generator a paused `yield from` is
+//! delegating to. The engine keeps that in the generator's hand-over slot,
+//! set by [`Co::yield_from`] for as long as it runs, so
+//! [`Generator::yielding_from`] answers it from outside. It is a view, a
+//! [`SubGenerator`], not the sub-generator itself: `yield_from` owns the
+//! sub-generator (the body moved it in), and lending it out would let a
+//! caller resume it behind its parent's back. The view gives what
+//! introspection needs — the sub-generator's [`name`](SubGenerator::name),
+//! Python's `gi_name`, and what it is delegating to in turn.
+//!
 //! # Python
 //!
 //! | Python | concur |
@@ -61,10 +73,11 @@
 //! | `next(g)` | [`Generator::resume`] ([`Generator::start`] for the first) |
 //! | `g.send(v)`, `g.throw(e)`, `g.close()` | [`Generator::send`], [`Generator::throw`], [`Generator::close`] |
 //! | `yield from sub` | [`Co::yield_from`] |
+//! | `g.gi_yieldfrom`, `g.gi_name` | [`Generator::yielding_from`] (a [`SubGenerator`] view), [`Generator::name`] |
 //! | `StopIteration.value` | [`State::Complete`] |
 //! | `for x in g` | `for x in g` (items are `Result`s: the body's error is the last) |
 //! | `GeneratorExit`, `RuntimeError` from a misused generator | [`GeneratorExit`], [`GeneratorError`] |
 
 mod generator;
 
-pub use generator::{Co, Generator, GeneratorError, GeneratorExit, State, Thrown};
+pub use generator::{Co, Generator, GeneratorError, GeneratorExit, State, SubGenerator, Thrown};

@@ -3,7 +3,7 @@
 //! Starting a thread per call is wasteful when calls are many and short,
 //! and unbounded when they are many and slow. A pool keeps a few threads
 //! and feeds them from a queue: [`ThreadPool::submit`] returns a
-//! [`Future`](crate::futures::Future) at once, and the call runs on the next
+//! [`ConcurrentFuture`](crate::futures::ConcurrentFuture) at once, and the call runs on the next
 //! free thread. [`ThreadPool::map`] runs one call per item and yields the
 //! results in order.
 //!
@@ -14,7 +14,7 @@
 //! use std::time::Duration;
 //! use concur::executor::ThreadPool;
 //!
-//! let pool = ThreadPool::new(8);
+//! let pool = ThreadPool::new(8).unwrap();
 //! let started = std::time::Instant::now();
 //! let naps: Vec<_> = (0..8)
 //!     .map(|_| pool.submit(|| std::thread::sleep(Duration::from_millis(100))).unwrap())
@@ -33,14 +33,25 @@
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPool::new`], [`ThreadPool::builder`] |
 //! | `submit(fn, *args)` | [`ThreadPool::submit`] with a closure |
 //! | `map(fn, *iterables, timeout)` | [`ThreadPool::map`], [`ThreadPool::map_timeout`] |
-//! | `shutdown(wait, cancel_futures)`, `with` | [`ThreadPool::shutdown`], drop |
+//! | `shutdown(wait, cancel_futures)`, `with` | [`ThreadPool::shutdown`] with a [`Shutdown`], drop |
 //! | `RuntimeError` after shutdown, `BrokenThreadPool` | [`SubmitError`] |
+//! | `ValueError` for `max_workers=0` | [`BuildError`] |
+//!
+//! A worker started for a call is running, with that call in hand, when
+//! `submit` returns (Python's `Thread.start()` waits for the thread in the
+//! same way), and a worker that finishes a call is idle before the caller
+//! sees the result: a program that submits and waits, one call at a time,
+//! runs every call on one thread.
 
+mod error;
 mod process_pool;
 mod registry;
+mod shutdown;
 mod thread_pool;
 mod workers;
 
+pub use error::{BuildError, SubmitError};
 pub use process_pool::{ProcessPool, ProcessPoolBuilder};
 pub use registry::{Function, Registry, WORKER_ENV};
-pub use thread_pool::{MapResults, SubmitError, ThreadPool, ThreadPoolBuilder};
+pub use shutdown::Shutdown;
+pub use thread_pool::{MapResults, ThreadPool, ThreadPoolBuilder};

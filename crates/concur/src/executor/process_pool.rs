@@ -39,11 +39,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::error::SubmitError;
 use super::registry::{read_frame, write_frame, Failure, Function, Request, Response, WORKER_ENV};
-use super::thread_pool::SubmitError;
+use super::shutdown::Shutdown;
 use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
-use crate::futures::{Future, FutureError};
+use crate::futures::{ConcurrentFuture, FutureError};
 
 /// How long a new worker has to connect before it counts as failed to start.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -59,7 +60,7 @@ trait Reply: Send {
 }
 
 struct Typed<R> {
-    future: Future<R>,
+    future: ConcurrentFuture<R>,
     function: Arc<str>,
 }
 
@@ -371,15 +372,15 @@ impl ProcessPool {
     /// let double = registry.register("double", |n: i64| n * 2);
     /// registry.serve_if_worker();
     /// let pool = concur::executor::ProcessPool::new(1);
-    /// pool.shutdown(true, false);
+    /// pool.shutdown(concur::executor::Shutdown::wait());
     /// assert!(pool.submit(&double, 21).is_err());
     /// ```
-    pub fn submit<A, R>(&self, function: &Function<A, R>, args: A) -> Result<Future<R>, SubmitError>
+    pub fn submit<A, R>(&self, function: &Function<A, R>, args: A) -> Result<ConcurrentFuture<R>, SubmitError>
     where
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
     {
-        let future = Future::new();
+        let future = ConcurrentFuture::new();
         let name = function.shared_name();
         let args = serde_json::to_value(args)
             .map_err(|e| format!("the arguments of {:?} could not be written: {e}", function.name()));
@@ -435,26 +436,29 @@ impl ProcessPool {
                 }
             }
         }
-        Ok(futures.into_iter().map(Future::into_result))
+        Ok(futures.into_iter().map(ConcurrentFuture::into_result))
     }
 
-    /// Stops the pool taking calls. Queued calls still run, unless
-    /// `cancel_futures`; with `wait`, returns once every worker has exited.
+    /// Stops the pool taking calls, as `how` says: queued calls still run
+    /// unless [`Shutdown::cancel_futures`]; [`Shutdown::wait`] returns once
+    /// every worker has exited.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ProcessPool::new(1);
-    /// pool.shutdown(true, true);
+    /// use concur::executor::{ProcessPool, Shutdown};
+    ///
+    /// let pool = ProcessPool::new(1);
+    /// pool.shutdown(Shutdown::wait().cancel_futures());
     /// ```
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.workers.shutdown(wait, cancel_futures);
+    pub fn shutdown(&self, how: Shutdown) {
+        self.workers.shutdown(how);
     }
 }
 
 impl Drop for ProcessPool {
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown(Shutdown::wait());
     }
 }
 

@@ -6,59 +6,40 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use thiserror::Error;
-
+use super::error::{BuildError, SubmitError};
+use super::shutdown::Shutdown;
 use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
-use crate::futures::{Future, FutureError};
-
-/// Why a pool refused a call.
-///
-/// # Examples
-///
-/// ```
-/// use concur::executor::{SubmitError, ThreadPool};
-///
-/// let pool = ThreadPool::new(1);
-/// pool.shutdown(true, false);
-/// assert_eq!(pool.submit(|| 1).unwrap_err(), SubmitError::ShutDown);
-/// ```
-///
-/// # Python
-///
-/// `RuntimeError: cannot schedule new futures after shutdown` and
-/// `BrokenThreadPool`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SubmitError {
-    /// [`ThreadPool::shutdown`] was called, or the pool was dropped.
-    #[error("cannot submit: the pool is shut down")]
-    ShutDown,
-    /// A worker's initializer panicked; the pool runs nothing more.
-    #[error("cannot submit: the pool is broken: {0}")]
-    Broken(String),
-}
+use crate::futures::{ConcurrentFuture, FutureError};
 
 /// A call waiting in the pool's queue, with the future it completes.
 trait Runnable: Job {
-    fn run(self: Box<Self>);
+    /// Runs the call on a worker of `workers`, which is marked idle before
+    /// the result is handed out.
+    fn run(self: Box<Self>, workers: &Workers<dyn Runnable>);
 }
 
 struct Task<F, T> {
     call: F,
-    future: Future<T>,
+    future: ConcurrentFuture<T>,
 }
 
 impl<F: FnOnce() -> T + Send, T: Send> Runnable for Task<F, T> {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>, workers: &Workers<dyn Runnable>) {
         let Task { call, future } = *self;
         if !future.set_running_or_notify_cancel() {
+            workers.job_done();
             return; // cancelled while it waited
         }
+        let outcome = panic::catch_unwind(AssertUnwindSafe(call));
+        // Idle before the result is out: the caller it wakes may submit
+        // again at once, and must find this worker free rather than start
+        // another (CPython's `test_idle_thread_reuse`).
+        workers.job_done();
         // A panic fails this future only; the worker goes on. The future
         // was marked running above and only this job finishes it, so the
         // `set_` calls cannot find it done: their `Err` cannot happen.
-        match panic::catch_unwind(AssertUnwindSafe(call)) {
+        match outcome {
             Ok(value) => {
                 let _ = future.set_result(value);
             }
@@ -96,7 +77,7 @@ type Initializer = Arc<dyn Fn() + Send + Sync>;
 /// ```
 /// use concur::executor::ThreadPool;
 ///
-/// let pool = ThreadPool::builder().max_workers(2).thread_name_prefix("fetch").build();
+/// let pool = ThreadPool::builder().max_workers(2).thread_name_prefix("fetch").build().unwrap();
 /// let name = pool.submit(|| concur::thread::current().name().to_string()).unwrap();
 /// assert!(name.result().unwrap().starts_with("fetch_"));
 /// ```
@@ -110,12 +91,12 @@ pub struct ThreadPoolBuilder {
 
 impl ThreadPoolBuilder {
     /// The most threads the pool will run; by default `min(32, cores + 4)`,
-    /// as in Python.
+    /// as in Python. [`build`](Self::build) refuses 0.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::builder().max_workers(3).build();
+    /// let pool = concur::executor::ThreadPool::builder().max_workers(3).build().unwrap();
     /// assert_eq!(pool.max_workers(), 3);
     /// ```
     pub fn max_workers(mut self, max_workers: usize) -> ThreadPoolBuilder {
@@ -129,7 +110,7 @@ impl ThreadPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::builder().thread_name_prefix("db").build();
+    /// let pool = concur::executor::ThreadPool::builder().thread_name_prefix("db").build().unwrap();
     /// let name = pool.submit(|| concur::thread::current().name().to_string()).unwrap();
     /// assert_eq!(name.result().unwrap(), "db_0");
     /// ```
@@ -152,7 +133,8 @@ impl ThreadPoolBuilder {
     /// let pool = concur::executor::ThreadPool::builder()
     ///     .max_workers(1)
     ///     .initializer(move || { s.fetch_add(1, Ordering::SeqCst); })
-    ///     .build();
+    ///     .build()
+    ///     .unwrap();
     /// pool.submit(|| ()).unwrap().result().unwrap();
     /// assert_eq!(started.load(Ordering::SeqCst), 1);
     /// ```
@@ -163,22 +145,32 @@ impl ThreadPoolBuilder {
 
     /// Builds the pool. Threads start as calls arrive, not before.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `max_workers` was set to 0 (Python: `ValueError`).
+    /// [`BuildError::ZeroWorkers`] if `max_workers` was set to 0.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::builder().build();
+    /// use concur::executor::{BuildError, ThreadPool};
+    ///
+    /// let pool = ThreadPool::builder().build().unwrap();
     /// assert!(pool.max_workers() >= 5);
+    /// assert_eq!(ThreadPool::builder().max_workers(0).build().unwrap_err(), BuildError::ZeroWorkers);
     /// ```
-    pub fn build(self) -> ThreadPool {
+    ///
+    /// # Python
+    ///
+    /// `ThreadPoolExecutor(...)`, which raises `ValueError` for
+    /// `max_workers <= 0`.
+    pub fn build(self) -> Result<ThreadPool, BuildError> {
         static POOLS: AtomicUsize = AtomicUsize::new(0);
         let max_workers = self.max_workers.unwrap_or_else(default_workers);
-        assert!(max_workers > 0, "ThreadPool: max_workers must be at least 1");
+        if max_workers == 0 {
+            return Err(BuildError::ZeroWorkers);
+        }
         let prefix = self.prefix.unwrap_or_else(|| format!("ThreadPool-{}", POOLS.fetch_add(1, Ordering::Relaxed)));
-        ThreadPool { workers: Arc::new(Workers::new(max_workers)), prefix, initializer: self.initializer }
+        Ok(ThreadPool { workers: Arc::new(Workers::new(max_workers)), prefix, initializer: self.initializer })
     }
 }
 
@@ -199,7 +191,8 @@ fn default_workers() -> usize {
     (cores + 4).min(32)
 }
 
-/// A pool of threads that run submitted calls and hand back [`Future`]s.
+/// A pool of threads that run submitted calls and hand back
+/// [`ConcurrentFuture`]s.
 ///
 /// Threads start as calls arrive, up to `max_workers`, and are reused. A
 /// call that panics fails its own future; the thread goes on to the next
@@ -212,7 +205,7 @@ fn default_workers() -> usize {
 /// ```
 /// use concur::executor::ThreadPool;
 ///
-/// let pool = ThreadPool::new(4);
+/// let pool = ThreadPool::new(4).unwrap();
 /// let squares: Vec<u64> = pool.map(|n: u64| n * n, 1..=5).unwrap().map(Result::unwrap).collect();
 /// assert_eq!(squares, [1, 4, 9, 16, 25]);
 /// ```
@@ -231,17 +224,22 @@ pub struct ThreadPool {
 impl ThreadPool {
     /// A pool of at most `max_workers` threads.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `max_workers` is 0 (Python: `ValueError`).
+    /// [`BuildError::ZeroWorkers`] if `max_workers` is 0.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::new(2);
+    /// let pool = concur::executor::ThreadPool::new(2).unwrap();
     /// assert_eq!(pool.submit(|| 2 + 2).unwrap().result(), Ok(4));
+    /// assert!(concur::executor::ThreadPool::new(0).is_err());
     /// ```
-    pub fn new(max_workers: usize) -> ThreadPool {
+    ///
+    /// # Python
+    ///
+    /// `ThreadPoolExecutor(max_workers)`, which raises `ValueError` for 0.
+    pub fn new(max_workers: usize) -> Result<ThreadPool, BuildError> {
         ThreadPoolBuilder::default().max_workers(max_workers).build()
     }
 
@@ -250,7 +248,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::builder().max_workers(1).build();
+    /// let pool = concur::executor::ThreadPool::builder().max_workers(1).build().unwrap();
     /// assert_eq!(pool.max_workers(), 1);
     /// ```
     pub fn builder() -> ThreadPoolBuilder {
@@ -262,7 +260,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur::executor::ThreadPool::new(3).max_workers(), 3);
+    /// assert_eq!(concur::executor::ThreadPool::new(3).unwrap().max_workers(), 3);
     /// ```
     pub fn max_workers(&self) -> usize {
         self.workers.max()
@@ -278,16 +276,21 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::new(2);
+    /// let pool = concur::executor::ThreadPool::new(2).unwrap();
     /// let fut = pool.submit(|| "hello".len()).unwrap();
     /// assert_eq!(fut.result(), Ok(5));
     /// ```
-    pub fn submit<F, T>(&self, call: F) -> Result<Future<T>, SubmitError>
+    ///
+    /// # Python
+    ///
+    /// `submit(fn, *args, **kwargs)`, with the arguments captured by the
+    /// closure.
+    pub fn submit<F, T>(&self, call: F) -> Result<ConcurrentFuture<T>, SubmitError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let future = Future::new();
+        let future = ConcurrentFuture::new();
         let job: Box<dyn Runnable> = Box::new(Task { call, future: future.twin() });
         let initializer = self.initializer.clone();
         self.workers.submit(
@@ -310,7 +313,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::new(3);
+    /// let pool = concur::executor::ThreadPool::new(3).unwrap();
     /// let lengths: Vec<_> = pool.map(|w: &str| w.len(), ["a", "bb", "ccc"]).unwrap().collect();
     /// assert_eq!(lengths, [Ok(1), Ok(2), Ok(3)]);
     /// ```
@@ -343,7 +346,7 @@ impl ThreadPool {
     /// use std::time::Duration;
     /// use concur::futures::FutureError;
     ///
-    /// let pool = concur::executor::ThreadPool::new(1);
+    /// let pool = concur::executor::ThreadPool::new(1).unwrap();
     /// let mut results = pool
     ///     .map_timeout(|ms: u64| std::thread::sleep(Duration::from_millis(ms)), [0, 500], Duration::from_millis(100))
     ///     .unwrap();
@@ -385,7 +388,7 @@ impl ThreadPool {
             match self.submit(move || call(item)) {
                 Ok(future) => futures.push_back(future),
                 Err(refused) => {
-                    futures.iter().for_each(|f: &Future<T>| {
+                    futures.iter().for_each(|f: &ConcurrentFuture<T>| {
                         f.cancel();
                     });
                     return Err(refused);
@@ -395,26 +398,30 @@ impl ThreadPool {
         Ok(MapResults { futures, deadline, timeout })
     }
 
-    /// Stops the pool taking calls. The calls already queued still run,
-    /// unless `cancel_futures`, which cancels those not started. With `wait`,
-    /// returns once every worker has finished; without, at once. Calling it
-    /// again does no harm.
+    /// Stops the pool taking calls, as `how` says: the calls already queued
+    /// still run, unless [`Shutdown::cancel_futures`], which cancels those
+    /// no worker has taken; [`Shutdown::wait`] returns once every worker has
+    /// finished, [`Shutdown::no_wait`] at once. Calling it again does no
+    /// harm.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::new(2);
+    /// use concur::executor::{Shutdown, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
     /// let fut = pool.submit(|| 1).unwrap();
-    /// pool.shutdown(true, false);
+    /// pool.shutdown(Shutdown::wait());
     /// assert_eq!(fut.result(), Ok(1)); // queued work still ran
     /// assert!(pool.submit(|| 2).is_err());
     /// ```
     ///
     /// # Python
     ///
-    /// `shutdown(wait=True, *, cancel_futures=False)`.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.workers.shutdown(wait, cancel_futures);
+    /// `shutdown(wait=True, *, cancel_futures=False)`; see [`Shutdown`] for
+    /// each spelling.
+    pub fn shutdown(&self, how: Shutdown) {
+        self.workers.shutdown(how);
     }
 }
 
@@ -427,14 +434,13 @@ fn work(workers: &Workers<dyn Runnable>, initializer: Option<Initializer>) {
         }
     }
     while let Some(job) = workers.next_job() {
-        job.run();
-        workers.job_done();
+        job.run(workers);
     }
 }
 
 impl Drop for ThreadPool {
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown(Shutdown::wait());
     }
 }
 
@@ -451,12 +457,12 @@ impl fmt::Debug for ThreadPool {
 /// # Examples
 ///
 /// ```
-/// let pool = concur::executor::ThreadPool::new(2);
+/// let pool = concur::executor::ThreadPool::new(2).unwrap();
 /// let results = pool.map(|n: i32| n + 1, [1, 2]).unwrap();
 /// assert_eq!(results.len(), 2);
 /// ```
 pub struct MapResults<T> {
-    futures: std::collections::VecDeque<Future<T>>,
+    futures: std::collections::VecDeque<ConcurrentFuture<T>>,
     deadline: Deadline,
     timeout: Option<Duration>,
 }

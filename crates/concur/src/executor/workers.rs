@@ -14,15 +14,23 @@
 //!   pool;
 //! - every `shutdown` that waits, waits for the count of running workers to
 //!   reach zero, not only the caller that happened to take the handles — and
-//!   a worker shutting down its own pool does not wait for itself.
+//!   a worker shutting down its own pool does not wait for itself;
+//! - a worker started for a job is handed that job with the thread, not
+//!   through the queue: it is the worker's from the moment `submit` returns
+//!   (which, like Python's `Thread.start()`, is once the thread runs), so a
+//!   `shutdown` that cancels the queued jobs right after a burst of submits
+//!   cancels only what no started worker has taken — never every call.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::thread_pool::SubmitError;
+use super::error::SubmitError;
+use super::shutdown::Shutdown;
 use crate::futures::FutureError;
 use crate::queue::SimpleQueue;
 use crate::thread::{self, JoinHandle};
@@ -73,9 +81,9 @@ impl<J: Job + ?Sized> Workers<J> {
         self.max
     }
 
-    /// Queues `job` and starts a worker if none is idle and the pool may
-    /// have another. `worker(workers, slot)` is the new worker's body; `name`
-    /// names its thread.
+    /// Queues `job`, or starts a worker for it if none is idle and the pool
+    /// may have another. `worker(workers, slot)` is the new worker's body;
+    /// `name` names its thread.
     pub(crate) fn submit<F>(
         self: &Arc<Self>,
         job: Box<J>,
@@ -86,34 +94,53 @@ impl<J: Job + ?Sized> Workers<J> {
         F: FnOnce(&Arc<Self>, usize) + Send + 'static,
         J: 'static,
     {
-        if self.jobs.put(job).is_err() {
-            let control = self.control.lock();
-            return Err(control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken));
-        }
+        let mut job = job;
         // Once every worker is started there is nothing to decide, and the
         // idle count, which every worker touches, is left alone.
         if self.started.load(Ordering::Acquire) < self.max {
             let claimed_idle =
                 self.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok();
             if !claimed_idle {
-                self.start(name, worker);
+                match self.start(job, name, worker) {
+                    Started::Yes => return Ok(()),
+                    Started::Refused(refused) => return Err(refused),
+                    Started::NoRoom(back) => job = back,
+                }
             }
+        }
+        if self.jobs.put(job).is_err() {
+            return Err(self.refusal(&self.control.lock()));
         }
         Ok(())
     }
 
-    fn start<F>(self: &Arc<Self>, name: impl FnOnce(usize) -> String, worker: F)
+    /// Why a job is refused once the queue is shut: broken, or shut down.
+    fn refusal(&self, control: &Control) -> SubmitError {
+        control.broken.clone().map_or(SubmitError::ShutDown, SubmitError::Broken)
+    }
+
+    /// Starts a worker and hands it `job`, unless the pool is shut down or
+    /// broken (the job is refused) or already has all its workers (the job
+    /// comes back, for the queue).
+    fn start<F>(self: &Arc<Self>, job: Box<J>, name: impl FnOnce(usize) -> String, worker: F) -> Started<J>
     where
         F: FnOnce(&Arc<Self>, usize) + Send + 'static,
         J: 'static,
     {
-        let stranded = {
+        let (stranded, reason) = {
             let mut control = self.control.lock();
-            if control.idents.len() >= self.max || control.shut_down || control.broken.is_some() {
-                return;
+            if control.shut_down || control.broken.is_some() {
+                return Started::Refused(self.refusal(&control));
+            }
+            if control.idents.len() >= self.max {
+                return Started::NoRoom(job);
             }
             let slot = control.idents.len();
             let workers = Arc::clone(self);
+            // The job rides with the thread; the slot gets it back if the
+            // thread cannot start, since the closure is then dropped unrun.
+            let handed = Arc::new(Mutex::new(Some(job)));
+            let theirs = Arc::clone(&handed);
             *self.live.lock() += 1;
             let spawned = thread::Builder::new()
                 .name(name(slot))
@@ -122,37 +149,64 @@ impl<J: Job + ?Sized> Workers<J> {
                 .daemon(true)
                 .spawn(move || {
                     let _exit = Exit(&workers);
+                    let first = theirs.lock().take();
+                    FIRST_JOB.set(first.map(|job| Box::new(job) as Box<dyn Any + Send>));
                     worker(&workers, slot);
+                    // A worker that stopped before its first `next_job` (its
+                    // initializer broke the pool) still owes its job an end.
+                    if let Some(job) = take_first_job::<J>() {
+                        let why = workers
+                            .control
+                            .lock()
+                            .broken
+                            .clone()
+                            .unwrap_or_else(|| "the worker stopped before it took its call".to_string());
+                        job.abandon(FutureError::Failed(why));
+                    }
                 });
             match spawned {
                 Ok(handle) => {
                     control.idents.push(handle.ident());
                     control.handles.push(handle);
                     self.started.store(control.idents.len(), Ordering::Release);
-                    return;
+                    return Started::Yes;
                 }
                 Err(err) => {
                     self.exit();
-                    // The queued jobs wait for the workers there are; with
-                    // none at all they would wait for ever.
+                    // The closure was dropped unrun, so the job is still here.
+                    let Some(job) = handed.lock().take() else { return Started::Yes };
+                    // Queued, the job waits for the workers there are; with
+                    // none at all it would wait for ever.
                     if !control.idents.is_empty() {
-                        return;
+                        return Started::NoRoom(job);
                     }
                     let reason = format!("no worker thread could start: {err}");
-                    (self.break_locked(&mut control, reason.clone()), reason)
+                    let mut stranded = self.break_locked(&mut control, reason.clone());
+                    stranded.push(job);
+                    (stranded, reason)
                 }
             }
         };
-        abandon_all(stranded.0, FutureError::Failed(stranded.1));
+        abandon_all(stranded, FutureError::Failed(reason));
+        Started::Yes
     }
 
     /// The next job, waiting for one; `None` once the pool is shut down and
     /// its queue empty.
-    pub(crate) fn next_job(&self) -> Option<Box<J>> {
+    pub(crate) fn next_job(&self) -> Option<Box<J>>
+    where
+        J: 'static,
+    {
+        if let Some(job) = take_first_job::<J>() {
+            return Some(job);
+        }
         self.jobs.get().ok()
     }
 
-    /// Called by a worker after each job: it is idle again.
+    /// Called by a worker after each job: it is idle again. A worker calls
+    /// it before it hands the job's result out, so that a caller woken by
+    /// the result and submitting again finds this worker idle instead of
+    /// starting another.
     pub(crate) fn job_done(&self) {
         if self.started.load(Ordering::Acquire) < self.max {
             self.idle.fetch_add(1, Ordering::AcqRel);
@@ -184,7 +238,7 @@ impl<J: Job + ?Sized> Workers<J> {
     /// Shuts the queue, then drains it if asked: the order that lets no job
     /// in after the drain.
     fn close(&self, drain: bool) -> Vec<Box<J>> {
-        self.jobs.shutdown(false);
+        self.jobs.shutdown();
         if drain {
             self.jobs.drain().collect()
         } else {
@@ -192,13 +246,14 @@ impl<J: Job + ?Sized> Workers<J> {
         }
     }
 
-    /// Stops new jobs; cancels the queued ones if asked; with `wait`,
+    /// Stops new jobs; cancels the queued ones if asked; if asked to wait,
     /// returns once every worker has finished.
-    pub(crate) fn shutdown(&self, wait: bool, cancel_queued: bool) {
+    pub(crate) fn shutdown(&self, how: Shutdown) {
+        let Shutdown { wait, cancel_futures } = how;
         let (cancelled, handles, me_working) = {
             let mut control = self.control.lock();
             control.shut_down = true;
-            let cancelled = self.close(cancel_queued);
+            let cancelled = self.close(cancel_futures);
             let handles = if wait { std::mem::take(&mut control.handles) } else { Vec::new() };
             (cancelled, handles, control.idents.contains(&thread::current().ident()))
         };
@@ -232,6 +287,31 @@ impl<J: Job + ?Sized> Workers<J> {
             .field("shut_down", &control.shut_down)
             .field("broken", &control.broken);
     }
+}
+
+/// What `start` did with the job it was given.
+enum Started<J: ?Sized> {
+    /// A worker started with the job (or the job has ended, failed).
+    Yes,
+    /// The pool is shut down or broken; the job is dropped unrun.
+    Refused(SubmitError),
+    /// Every worker is started already: the job is for the queue.
+    NoRoom(Box<J>),
+}
+
+std::thread_local! {
+    /// The job a new worker was started for, until its first `next_job`.
+    /// Type-erased because a thread-local cannot be generic; each worker
+    /// thread belongs to one pool, whose job type it is.
+    static FIRST_JOB: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+}
+
+/// The calling worker's first job, if it has not taken it yet.
+fn take_first_job<J: ?Sized + 'static>() -> Option<Box<J>> {
+    let job = FIRST_JOB.take()?;
+    // Only `start` fills the cell, on a thread it starts for a pool of jobs
+    // `J`, and only that pool's worker body takes from it: the type matches.
+    Some(*job.downcast::<Box<J>>().expect("a worker's first job is of its pool's job type"))
 }
 
 /// Counts a worker out however it leaves.

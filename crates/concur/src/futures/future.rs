@@ -1,8 +1,9 @@
-//! `Future`: the result of a call that may not have finished yet.
+//! `ConcurrentFuture`: the result of a call that may not have finished yet.
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -12,14 +13,14 @@ use thiserror::Error;
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
 
-/// Why a [`Future`] has no value to give.
+/// Why a [`ConcurrentFuture`] has no value to give.
 ///
 /// # Examples
 ///
 /// ```
-/// use concur::futures::{Future, FutureError};
+/// use concur::futures::{ConcurrentFuture, FutureError};
 ///
-/// let fut: Future<u32> = Future::new();
+/// let fut: ConcurrentFuture<u32> = ConcurrentFuture::new();
 /// assert!(fut.cancel());
 /// assert_eq!(fut.result(), Err(FutureError::Cancelled));
 /// assert_eq!(FutureError::Cancelled.to_string(), "the future was cancelled");
@@ -60,7 +61,7 @@ enum Status {
     Cancelled,
 }
 
-type Callback<T> = Box<dyn FnOnce(&Future<T>) + Send>;
+type Callback<T> = Box<dyn FnOnce(&ConcurrentFuture<T>) + Send>;
 
 /// Told when a future it watches finishes; `wait` and `as_completed` use it.
 pub(crate) trait Watcher: Send + Sync {
@@ -73,7 +74,11 @@ struct State<T> {
     status: Status,
     /// `Some` once finished, until the value is taken.
     outcome: Option<Result<T, FutureError>>,
-    callbacks: Vec<Callback<T>>,
+    /// Callbacks not run yet, with the number [`add_done_callback`]
+    /// handed out for each.
+    ///
+    /// [`add_done_callback`]: ConcurrentFuture::add_done_callback
+    callbacks: Vec<(CallbackId, Callback<T>)>,
     watchers: Vec<(Arc<dyn Watcher>, usize)>,
     /// The task that awaits the future, if one does.
     waker: Option<Waker>,
@@ -94,8 +99,51 @@ struct Shared<T> {
     changed: Condvar,
 }
 
+/// Names one callback added with [`ConcurrentFuture::add_done_callback`], so
+/// that it can be removed again with
+/// [`remove_done_callback`](ConcurrentFuture::remove_done_callback).
+///
+/// Each call to `add_done_callback` gets a number no other call in the
+/// process gets, so an id given to the wrong future removes nothing.
+///
+/// # Examples
+///
+/// ```
+/// use concur::futures::ConcurrentFuture;
+///
+/// let fut: ConcurrentFuture<u8> = ConcurrentFuture::new();
+/// let first = fut.add_done_callback(|_| {});
+/// let second = fut.add_done_callback(|_| {});
+/// assert_ne!(first, second);
+/// ```
+///
+/// # Python
+///
+/// Python removes a callback by the function object itself
+/// (`remove_done_callback(fn)`); Rust closures cannot be compared, so the
+/// id stands for the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallbackId(u64);
+
+impl CallbackId {
+    fn next() -> CallbackId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        // Relaxed: the counter only has to hand out distinct numbers.
+        CallbackId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// The result of a call that may not have finished yet: submitted to a
 /// [`ThreadPool`](crate::executor::ThreadPool), or made by hand.
+///
+/// The name says which Python future it is, `concurrent.futures.Future`,
+/// and keeps it apart from the trait `std::future::Future` (in every
+/// module's prelude since Rust 2024) and the `futures` crate: see the
+/// [module documentation](super) for why it is not called `Future`.
+///
+/// Dropping it does not stop its call, but loses the call's value and its
+/// panic: keep it, wait on it, or say in code that the result does not
+/// matter (`let _ = pool.submit(..)`).
 ///
 /// A thread waits for it with [`result`](Self::result); an async task
 /// `.await`s it, on any executor. It is pending until its call starts,
@@ -112,26 +160,31 @@ struct Shared<T> {
 /// ```
 /// use concur::executor::ThreadPool;
 ///
-/// let pool = ThreadPool::new(2);
+/// let pool = ThreadPool::new(2).unwrap();
 /// let answer = pool.submit(|| 6 * 7).unwrap();
 /// assert_eq!(answer.result(), Ok(42));
-/// assert!(answer.done());
+/// assert!(answer.is_done());
 /// ```
 ///
 /// # Python
 ///
-/// `concurrent.futures.Future`: `cancel`, `cancelled`, `running`, `done`,
-/// `result(timeout)` as [`result`](Self::result) and
-/// [`result_timeout`](Self::result_timeout), `exception`,
-/// `add_done_callback`, and the methods for executors
+/// `concurrent.futures.Future`: `cancel`, `cancelled()` as
+/// [`is_cancelled`](Self::is_cancelled), `running()` as
+/// [`is_running`](Self::is_running), `done()` as
+/// [`is_done`](Self::is_done), `result(timeout)` as
+/// [`result`](Self::result) and [`result_timeout`](Self::result_timeout),
+/// `exception`, `add_done_callback`, `remove_done_callback` (from
+/// `asyncio.Future`), and the methods for executors
 /// (`set_running_or_notify_cancel`, `set_result`, `set_exception` as
 /// [`set_failure`](Self::set_failure)). Unlike Python's, it can also be
 /// awaited.
-pub struct Future<T> {
+#[doc(alias = "Future")]
+#[must_use = "dropping a ConcurrentFuture loses its call's value and panic; write `let _ = ...` if neither matters"]
+pub struct ConcurrentFuture<T> {
     shared: Arc<Shared<T>>,
 }
 
-impl<T> Future<T> {
+impl<T> ConcurrentFuture<T> {
     /// A pending future, to be completed with [`set_result`](Self::set_result)
     /// or [`set_failure`](Self::set_failure): for executors and tests, as in
     /// Python.
@@ -139,13 +192,13 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut = concur::futures::Future::new();
-    /// assert!(!fut.done());
+    /// let fut = concur::futures::ConcurrentFuture::new();
+    /// assert!(!fut.is_done());
     /// fut.set_result("ok").unwrap();
     /// assert_eq!(fut.result(), Ok("ok"));
     /// ```
-    pub fn new() -> Future<T> {
-        Future {
+    pub fn new() -> ConcurrentFuture<T> {
+        ConcurrentFuture {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     status: Status::Pending,
@@ -160,8 +213,8 @@ impl<T> Future<T> {
     }
 
     /// A second handle to the same future, for the side that completes it.
-    pub(crate) fn twin(&self) -> Future<T> {
-        Future { shared: Arc::clone(&self.shared) }
+    pub(crate) fn twin(&self) -> ConcurrentFuture<T> {
+        ConcurrentFuture { shared: Arc::clone(&self.shared) }
     }
 
     /// Cancels the future if its call has not started. Returns whether the
@@ -170,9 +223,9 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut: concur::futures::Future<()> = concur::futures::Future::new();
+    /// let fut: concur::futures::ConcurrentFuture<()> = concur::futures::ConcurrentFuture::new();
     /// assert!(fut.cancel());
-    /// assert!(fut.cancelled() && fut.done());
+    /// assert!(fut.is_cancelled() && fut.is_done());
     /// ```
     ///
     /// # Python
@@ -196,10 +249,15 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut: concur::futures::Future<u8> = concur::futures::Future::new();
-    /// assert!(!fut.cancelled());
+    /// let fut: concur::futures::ConcurrentFuture<u8> = concur::futures::ConcurrentFuture::new();
+    /// assert!(!fut.is_cancelled());
     /// ```
-    pub fn cancelled(&self) -> bool {
+    ///
+    /// # Python
+    ///
+    /// `cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
         self.shared.state.lock().status == Status::Cancelled
     }
 
@@ -208,11 +266,16 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut: concur::futures::Future<u8> = concur::futures::Future::new();
+    /// let fut: concur::futures::ConcurrentFuture<u8> = concur::futures::ConcurrentFuture::new();
     /// assert!(fut.set_running_or_notify_cancel());
-    /// assert!(fut.running());
+    /// assert!(fut.is_running());
     /// ```
-    pub fn running(&self) -> bool {
+    ///
+    /// # Python
+    ///
+    /// `running()`.
+    #[doc(alias = "running")]
+    pub fn is_running(&self) -> bool {
         self.shared.state.lock().status == Status::Running
     }
 
@@ -221,11 +284,16 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut = concur::futures::Future::new();
+    /// let fut = concur::futures::ConcurrentFuture::new();
     /// fut.set_result(1).unwrap();
-    /// assert!(fut.done());
+    /// assert!(fut.is_done());
     /// ```
-    pub fn done(&self) -> bool {
+    ///
+    /// # Python
+    ///
+    /// `done()`.
+    #[doc(alias = "done")]
+    pub fn is_done(&self) -> bool {
         self.shared.state.lock().is_done()
     }
 
@@ -241,7 +309,7 @@ impl<T> Future<T> {
     ///
     /// ```
     /// // A value that cannot be cloned comes out this way.
-    /// let fut = concur::futures::Future::new();
+    /// let fut = concur::futures::ConcurrentFuture::new();
     /// fut.set_result(std::fs::File::open("/dev/null").unwrap()).unwrap();
     /// let _file = fut.into_result().unwrap();
     /// ```
@@ -266,7 +334,7 @@ impl<T> Future<T> {
     /// use concur::executor::ThreadPool;
     /// use concur::futures::FutureError;
     ///
-    /// let pool = ThreadPool::new(1);
+    /// let pool = ThreadPool::new(1).unwrap();
     /// let fut = pool.submit(|| -> u8 { panic!("out of paper") }).unwrap();
     /// assert_eq!(fut.exception(), Some(FutureError::Panicked("out of paper".into())));
     /// ```
@@ -286,9 +354,9 @@ impl<T> Future<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concur::futures::{Future, FutureError};
+    /// use concur::futures::{ConcurrentFuture, FutureError};
     ///
-    /// let fut: Future<()> = Future::new();
+    /// let fut: ConcurrentFuture<()> = ConcurrentFuture::new();
     /// let waited = Duration::from_millis(5);
     /// assert_eq!(fut.exception_timeout(waited), Some(FutureError::Timeout(waited)));
     /// ```
@@ -310,7 +378,10 @@ impl<T> Future<T> {
     /// Runs `callback` with this future once it is done — at once, on this
     /// thread, if it already is; otherwise on the thread that finishes or
     /// cancels it. Callbacks run in the order they were added. One that
-    /// panics is reported on standard error and changes nothing else.
+    /// panics is reported through `tracing` and changes nothing else.
+    ///
+    /// Returns the callback's [`CallbackId`], for
+    /// [`remove_done_callback`](Self::remove_done_callback).
     ///
     /// # Examples
     ///
@@ -318,7 +389,7 @@ impl<T> Future<T> {
     /// use std::sync::atomic::{AtomicBool, Ordering};
     /// use std::sync::Arc;
     ///
-    /// let fut = concur::futures::Future::new();
+    /// let fut = concur::futures::ConcurrentFuture::new();
     /// let seen = Arc::new(AtomicBool::new(false));
     /// let s = seen.clone();
     /// fut.add_done_callback(move |f| s.store(f.result() == Ok(3), Ordering::SeqCst));
@@ -329,15 +400,53 @@ impl<T> Future<T> {
     /// # Python
     ///
     /// `add_done_callback(fn)`; Python logs a callback's exception, this
-    /// prints its panic.
-    pub fn add_done_callback(&self, callback: impl FnOnce(&Future<T>) + Send + 'static) {
+    /// logs its panic as a `tracing` error.
+    pub fn add_done_callback(&self, callback: impl FnOnce(&ConcurrentFuture<T>) + Send + 'static) -> CallbackId {
+        let id = CallbackId::next();
         let mut state = self.shared.state.lock();
         if state.is_done() {
             drop(state);
             run_callback(self, Box::new(callback));
         } else {
-            state.callbacks.push(Box::new(callback));
+            state.callbacks.push((id, Box::new(callback)));
         }
+        id
+    }
+
+    /// Removes the callback `id` names, if it has not run; returns how many
+    /// callbacks were removed: 1, or 0 if it had run, was removed before, or
+    /// belongs to another future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let fut = concur::futures::ConcurrentFuture::new();
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let r = ran.clone();
+    /// let id = fut.add_done_callback(move |_| r.store(true, Ordering::SeqCst));
+    /// assert_eq!(fut.remove_done_callback(id), 1);
+    /// assert_eq!(fut.remove_done_callback(id), 0);
+    /// fut.set_result(()).unwrap();
+    /// assert!(!ran.load(Ordering::SeqCst));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `asyncio.Future.remove_done_callback(fn)`, which returns the number
+    /// of callbacks removed; it counts every time `fn` was added, where here
+    /// each addition has an id of its own.
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        let mut state = self.shared.state.lock();
+        let Some(at) = state.callbacks.iter().position(|(mine, _)| *mine == id) else { return 0 };
+        let (_, callback) = state.callbacks.remove(at);
+        // Dropped after the lock: a closure's captures may run any code
+        // when dropped, this future's methods included.
+        drop(state);
+        drop(callback);
+        1
     }
 
     /// Marks the future running, unless it was cancelled. Returns `false` if
@@ -347,7 +456,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut: concur::futures::Future<u8> = concur::futures::Future::new();
+    /// let fut: concur::futures::ConcurrentFuture<u8> = concur::futures::ConcurrentFuture::new();
     /// fut.cancel();
     /// assert!(!fut.set_running_or_notify_cancel());
     /// ```
@@ -379,7 +488,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let fut = concur::futures::Future::new();
+    /// let fut = concur::futures::ConcurrentFuture::new();
     /// assert!(fut.set_result(1).is_ok());
     /// assert_eq!(fut.set_result(2), Err(2));
     /// ```
@@ -400,9 +509,9 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// use concur::futures::{Future, FutureError};
+    /// use concur::futures::{ConcurrentFuture, FutureError};
     ///
-    /// let fut: Future<u8> = Future::new();
+    /// let fut: ConcurrentFuture<u8> = ConcurrentFuture::new();
     /// fut.set_failure(FutureError::Failed("disk full".into())).unwrap();
     /// assert_eq!(fut.result(), Err(FutureError::Failed("disk full".into())));
     /// ```
@@ -410,6 +519,7 @@ impl<T> Future<T> {
     /// # Python
     ///
     /// `set_exception(exception)`.
+    #[doc(alias = "set_exception")]
     pub fn set_failure(&self, error: FutureError) -> Result<(), FutureError> {
         let Some(mut state) = self.unsettled() else { return Err(error) };
         state.status = Status::Finished;
@@ -439,7 +549,7 @@ impl<T> Future<T> {
         for (watcher, index) in watchers {
             watcher.finished(index, failed);
         }
-        for callback in callbacks {
+        for (_, callback) in callbacks {
             run_callback(self, callback);
         }
     }
@@ -483,7 +593,7 @@ impl<T> Future<T> {
     }
 }
 
-impl<T: Clone> Future<T> {
+impl<T: Clone> ConcurrentFuture<T> {
     /// Waits for the future and returns a copy of its value.
     ///
     /// # Errors
@@ -495,7 +605,7 @@ impl<T: Clone> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ThreadPool::new(1);
+    /// let pool = concur::executor::ThreadPool::new(1).unwrap();
     /// let fut = pool.submit(|| "done".to_string()).unwrap();
     /// assert_eq!(fut.result().unwrap(), "done");
     /// assert_eq!(fut.result().unwrap(), "done"); // as often as needed
@@ -520,9 +630,9 @@ impl<T: Clone> Future<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concur::futures::{Future, FutureError};
+    /// use concur::futures::{ConcurrentFuture, FutureError};
     ///
-    /// let fut: Future<u8> = Future::new();
+    /// let fut: ConcurrentFuture<u8> = ConcurrentFuture::new();
     /// let waited = Duration::from_millis(5);
     /// assert_eq!(fut.result_timeout(waited), Err(FutureError::Timeout(waited)));
     /// ```
@@ -544,25 +654,25 @@ impl<T: Clone> Future<T> {
     }
 }
 
-fn run_callback<T>(future: &Future<T>, callback: Callback<T>) {
+fn run_callback<T>(future: &ConcurrentFuture<T>, callback: Callback<T>) {
     if panic::catch_unwind(AssertUnwindSafe(|| callback(future))).is_err() {
-        eprintln!("concur: a done callback of a future panicked; the future and its other callbacks are unaffected");
+        tracing::error!("a done callback of a future panicked; the future and its other callbacks are unaffected");
     }
 }
 
-impl<T> Default for Future<T> {
-    fn default() -> Future<T> {
-        Future::new()
+impl<T> Default for ConcurrentFuture<T> {
+    fn default() -> ConcurrentFuture<T> {
+        ConcurrentFuture::new()
     }
 }
 
-/// Awaiting a future moves its value out, as [`Future::into_result`] does.
+/// Awaiting a future moves its value out, as [`ConcurrentFuture::into_result`] does.
 ///
 /// # Cancel safety
 ///
 /// Dropping the `.await` before the future is done changes nothing: the call
 /// goes on, and the value stays in the future.
-impl<T> std::future::Future for Future<T> {
+impl<T> std::future::Future for ConcurrentFuture<T> {
     type Output = Result<T, FutureError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -578,7 +688,7 @@ impl<T> std::future::Future for Future<T> {
     }
 }
 
-impl<T> fmt::Debug for Future<T> {
+impl<T> fmt::Debug for ConcurrentFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.shared.state.lock();
         let status = match (state.status, &state.outcome) {
@@ -589,6 +699,6 @@ impl<T> fmt::Debug for Future<T> {
             (Status::Finished, Some(Err(_))) => "failed",
             (Status::Finished, None) => "finished, value taken",
         };
-        f.debug_struct("Future").field("state", &status).finish()
+        f.debug_struct("ConcurrentFuture").field("state", &status).finish()
     }
 }

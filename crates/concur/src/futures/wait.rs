@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use super::future::{Future, Watcher};
+use super::future::{ConcurrentFuture, Watcher};
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
 
@@ -16,9 +16,9 @@ use crate::loom::sync::{Condvar, Mutex};
 /// # Examples
 ///
 /// ```
-/// use concur::futures::{wait, Future, ReturnWhen};
+/// use concur::futures::{wait, ConcurrentFuture, ReturnWhen};
 ///
-/// let (a, b) = (Future::new(), Future::<u8>::new());
+/// let (a, b) = (ConcurrentFuture::new(), ConcurrentFuture::<u8>::new());
 /// a.set_result(1).unwrap();
 /// let (done, not_done) = wait([&a, &b], ReturnWhen::FirstCompleted, None);
 /// assert_eq!((done.len(), not_done.len()), (1, 1));
@@ -64,15 +64,15 @@ impl Watcher for Gather {
 
 /// The futures, deduplicated, with a gatherer watching those not yet done.
 struct Watched<'a, T> {
-    futures: Vec<&'a Future<T>>,
+    futures: Vec<&'a ConcurrentFuture<T>>,
     gather: Arc<Gather>,
     watcher: Arc<dyn Watcher>,
 }
 
 impl<'a, T> Watched<'a, T> {
-    fn new(futures: impl IntoIterator<Item = &'a Future<T>>) -> Watched<'a, T> {
+    fn new(futures: impl IntoIterator<Item = &'a ConcurrentFuture<T>>) -> Watched<'a, T> {
         let mut seen = HashSet::new();
-        let unique: Vec<&'a Future<T>> =
+        let unique: Vec<&'a ConcurrentFuture<T>> =
             futures.into_iter().filter(|future| seen.insert(std::ptr::from_ref(*future))).collect();
         let gather = Arc::new(Gather { progress: Mutex::new(Progress::default()), changed: Condvar::new() });
         let watcher: Arc<dyn Watcher> = gather.clone();
@@ -104,7 +104,7 @@ impl<T> Drop for Watched<'_, T> {
 /// use concur::executor::ThreadPool;
 /// use concur::futures::{wait, ReturnWhen};
 ///
-/// let pool = ThreadPool::new(2);
+/// let pool = ThreadPool::new(2).unwrap();
 /// let quick = pool.submit(|| 1).unwrap();
 /// let slow = pool.submit(|| {
 ///     std::thread::sleep(Duration::from_millis(200));
@@ -120,10 +120,10 @@ impl<T> Drop for Watched<'_, T> {
 /// `concurrent.futures.wait(fs, timeout=None, return_when=ALL_COMPLETED)`,
 /// which returns two sets.
 pub fn wait<'a, T>(
-    futures: impl IntoIterator<Item = &'a Future<T>>,
+    futures: impl IntoIterator<Item = &'a ConcurrentFuture<T>>,
     return_when: ReturnWhen,
     timeout: Option<Duration>,
-) -> (Vec<&'a Future<T>>, Vec<&'a Future<T>>) {
+) -> (Vec<&'a ConcurrentFuture<T>>, Vec<&'a ConcurrentFuture<T>>) {
     let watched = Watched::new(futures);
     let total = watched.futures.len();
     let deadline = Deadline::from_timeout(timeout);
@@ -143,7 +143,8 @@ pub fn wait<'a, T>(
         }
     }
     // A future that finished after the last look counts as done too.
-    let (finished, pending) = watched.futures.iter().enumerate().partition::<Vec<_>, _>(|&(i, f)| done[i] || f.done());
+    let (finished, pending) =
+        watched.futures.iter().enumerate().partition::<Vec<_>, _>(|&(i, f)| done[i] || f.is_done());
     (finished.into_iter().map(|(_, f)| *f).collect(), pending.into_iter().map(|(_, f)| *f).collect())
 }
 
@@ -153,9 +154,9 @@ pub fn wait<'a, T>(
 ///
 /// ```
 /// use std::time::Duration;
-/// use concur::futures::{as_completed, Future};
+/// use concur::futures::{as_completed, ConcurrentFuture};
 ///
-/// let never: Future<u8> = Future::new();
+/// let never: ConcurrentFuture<u8> = ConcurrentFuture::new();
 /// let err = as_completed([&never], Some(Duration::from_millis(5))).next().unwrap().unwrap_err();
 /// assert_eq!(err.unfinished(), 1);
 /// assert_eq!(err.to_string(), "1 (of 1) futures unfinished");
@@ -175,8 +176,8 @@ impl AsCompletedTimeout {
     /// See [`AsCompletedTimeout`].
     ///
     /// ```
-    /// # use concur::futures::{as_completed, Future};
-    /// # let f: Future<()> = Future::new();
+    /// # use concur::futures::{as_completed, ConcurrentFuture};
+    /// # let f: ConcurrentFuture<()> = ConcurrentFuture::new();
     /// # let err = as_completed([&f], Some(std::time::Duration::ZERO)).next().unwrap().unwrap_err();
     /// assert_eq!(err.unfinished(), 1);
     /// ```
@@ -196,7 +197,7 @@ impl AsCompletedTimeout {
 /// use concur::executor::ThreadPool;
 /// use concur::futures::as_completed;
 ///
-/// let pool = ThreadPool::new(3);
+/// let pool = ThreadPool::new(3).unwrap();
 /// let naps: Vec<_> = [30, 10, 20]
 ///     .into_iter()
 ///     .map(|ms| pool.submit(move || {
@@ -216,7 +217,7 @@ impl AsCompletedTimeout {
 /// `concurrent.futures.as_completed(fs, timeout=None)`, whose iterator raises
 /// `TimeoutError`.
 pub fn as_completed<'a, T>(
-    futures: impl IntoIterator<Item = &'a Future<T>>,
+    futures: impl IntoIterator<Item = &'a ConcurrentFuture<T>>,
     timeout: Option<Duration>,
 ) -> AsCompleted<'a, T> {
     let watched = Watched::new(futures);
@@ -228,7 +229,7 @@ pub fn as_completed<'a, T>(
 /// # Examples
 ///
 /// ```
-/// let f = concur::futures::Future::new();
+/// let f = concur::futures::ConcurrentFuture::new();
 /// f.set_result(1).unwrap();
 /// assert_eq!(concur::futures::as_completed([&f], None).count(), 1);
 /// ```
@@ -240,7 +241,7 @@ pub struct AsCompleted<'a, T> {
 }
 
 impl<'a, T> Iterator for AsCompleted<'a, T> {
-    type Item = Result<&'a Future<T>, AsCompletedTimeout>;
+    type Item = Result<&'a ConcurrentFuture<T>, AsCompletedTimeout>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let total = self.watched.futures.len();

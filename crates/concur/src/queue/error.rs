@@ -14,13 +14,13 @@ use thiserror::Error;
 /// ```
 /// use concur::queue::{PutError, Queue};
 ///
-/// let q = Queue::new(1);
+/// let q = Queue::bounded(1).unwrap();
 /// q.try_put("first").unwrap();
 /// match q.try_put("second") {
 ///     Err(PutError::Full(item)) => assert_eq!(item, "second"),
 ///     other => panic!("{other:?}"),
 /// }
-/// q.shutdown(false);
+/// q.shutdown();
 /// assert_eq!(q.try_put("third"), Err(PutError::ShutDown("third")));
 /// ```
 ///
@@ -43,7 +43,7 @@ impl<T> PutError<T> {
     /// # Examples
     ///
     /// ```
-    /// let q = concur::queue::Queue::new(1);
+    /// let q = concur::queue::Queue::bounded(1).unwrap();
     /// q.put(1).unwrap();
     /// assert_eq!(q.try_put(2).unwrap_err().into_inner(), 2);
     /// ```
@@ -73,9 +73,9 @@ impl<T> fmt::Debug for PutError<T> {
 /// ```
 /// use concur::queue::{GetError, Queue};
 ///
-/// let q: Queue<u8> = Queue::new(0);
+/// let q: Queue<u8> = Queue::unbounded();
 /// assert_eq!(q.try_get(), Err(GetError::Empty));
-/// q.shutdown(false);
+/// q.shutdown();
 /// assert_eq!(q.try_get(), Err(GetError::ShutDown));
 /// ```
 ///
@@ -103,9 +103,9 @@ pub enum GetError {
 /// ```
 /// use concur::queue::{Queue, ShutDown};
 ///
-/// let q = Queue::new(0);
+/// let q = Queue::unbounded();
 /// q.put("kept").unwrap();
-/// q.shutdown(false);
+/// q.shutdown();
 /// assert_eq!(q.put("refused"), Err(ShutDown("refused")));
 /// assert_eq!(q.get(), Ok("kept")); // what was in the queue still comes out
 /// assert_eq!(q.get(), Err(ShutDown(())));
@@ -129,7 +129,7 @@ impl<T> fmt::Debug for ShutDown<T> {
 /// # Examples
 ///
 /// ```
-/// let q: concur::queue::Queue<i32> = concur::queue::Queue::new(0);
+/// let q: concur::queue::Queue<i32> = concur::queue::Queue::unbounded();
 /// let err = q.task_done().unwrap_err();
 /// assert_eq!(err.to_string(), "task_done() called more times than there were items put");
 /// ```
@@ -140,3 +140,30 @@ impl<T> fmt::Debug for ShutDown<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("task_done() called more times than there were items put")]
 pub struct TaskDoneError;
+
+/// A bounded queue was asked for with room for no item.
+///
+/// Returned by `bounded(0)` on [`Queue`](super::Queue),
+/// [`LifoQueue`](super::LifoQueue) and [`PriorityQueue`](super::PriorityQueue).
+///
+/// # Examples
+///
+/// ```
+/// use concur::queue::{Queue, ZeroCapacity};
+///
+/// let err = Queue::<u8>::bounded(0).unwrap_err();
+/// assert_eq!(err, ZeroCapacity);
+/// assert!(err.to_string().contains("unbounded()"));
+/// ```
+///
+/// # Python
+///
+/// None: Python's `Queue(maxsize=0)` is a queue without a limit, which is
+/// [`Queue::with_maxsize(0)`](super::Queue::with_maxsize) or
+/// [`Queue::unbounded()`](super::Queue::unbounded) here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error(
+    "a bounded queue needs a capacity of at least 1; for a queue without a limit use `unbounded()`, \
+     or `with_maxsize(0)` for Python's spelling"
+)]
+pub struct ZeroCapacity;

@@ -28,7 +28,7 @@ impl<T, S: Store<T>> Source<T> for Engine<T, S> {
 /// use std::sync::Arc;
 /// use concur::queue::Queue;
 ///
-/// let q = Arc::new(Queue::new(0));
+/// let q = Arc::new(Queue::unbounded());
 /// let consumer = {
 ///     let q = q.clone();
 ///     std::thread::spawn(move || q.iter().sum::<u32>())
@@ -36,7 +36,7 @@ impl<T, S: Store<T>> Source<T> for Engine<T, S> {
 /// for n in 1..=4 {
 ///     q.put(n).unwrap();
 /// }
-/// q.shutdown(false);
+/// q.shutdown();
 /// assert_eq!(consumer.join().unwrap(), 10);
 /// ```
 pub struct Iter<'a, T> {

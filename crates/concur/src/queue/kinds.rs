@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::engine::Engine;
-use super::error::{GetError, PutError, ShutDown, TaskDoneError};
+use super::error::{GetError, PutError, ShutDown, TaskDoneError, ZeroCapacity};
 use super::iter::Iter;
 use super::store::{Fifo, Lifo, Lowest, Prioritized};
 use crate::deadline::Deadline;
@@ -26,20 +26,87 @@ macro_rules! queue_kind {
         }
 
         impl<T $($bound)*> $name<T> {
-            #[doc = concat!("Creates a queue that holds at most `maxsize` items; `0` means no limit, as in Python's `", $python, "(maxsize=0)`.")]
+            /// Creates a queue with no limit: `put` never waits.
             ///
             /// # Examples
             ///
             /// ```
             #[doc = concat!("use concur::queue::", stringify!($name), ";")]
             ///
-            #[doc = concat!("let q = ", stringify!($name), "::new(2);")]
+            #[doc = concat!("let q = ", stringify!($name), "::unbounded();")]
+            /// for n in 0..1000 {
+            ///     q.put(n).unwrap();
+            /// }
+            /// assert!(!q.is_full());
+            /// assert_eq!(q.capacity(), None);
+            /// ```
+            ///
+            /// # Python
+            ///
+            #[doc = concat!("`", $python, "()`, or `", $python, "(maxsize=0)`.")]
+            pub fn unbounded() -> Self {
+                $name { engine: Engine::new(0) }
+            }
+
+            /// Creates a queue that holds at most `capacity` items: `put`
+            /// waits while it is full, which slows a fast producer down to
+            /// its consumers' pace.
+            ///
+            /// # Errors
+            ///
+            /// [`ZeroCapacity`] if `capacity` is 0. A queue with no room
+            /// could never take an item; for a queue without a limit, use
+            /// [`unbounded`](Self::unbounded). (In crossbeam and flume,
+            /// `bounded(0)` is a rendezvous channel; in Python,
+            /// `maxsize=0` means no limit. Refusing it here keeps either
+            /// reader from being surprised.)
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use concur::queue::{", stringify!($name), ", ZeroCapacity};")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(2).unwrap();")]
             /// q.put(1).unwrap();
             /// q.put(2).unwrap();
             /// assert!(q.is_full());
-            /// assert_eq!(q.maxsize(), 2);
+            /// assert_eq!(q.capacity(), Some(2));
+            #[doc = concat!("assert_eq!(", stringify!($name), "::<u8>::bounded(0).unwrap_err(), ZeroCapacity);")]
             /// ```
-            pub fn new(maxsize: usize) -> Self {
+            ///
+            /// # Python
+            ///
+            #[doc = concat!("`", $python, "(maxsize)` with `maxsize > 0`.")]
+            pub fn bounded(capacity: usize) -> Result<Self, ZeroCapacity> {
+                if capacity == 0 {
+                    return Err(ZeroCapacity);
+                }
+                Ok($name { engine: Engine::new(capacity) })
+            }
+
+            #[doc = concat!("Creates a queue by Python's rule for `", $python, "(maxsize)`: at most `maxsize` items, where `0` means no limit.")]
+            ///
+            /// For a limit known when writing the code, prefer
+            /// [`bounded`](Self::bounded) or [`unbounded`](Self::unbounded);
+            /// this one is for a size that comes from elsewhere in Python's
+            /// form, such as a setting ported from a Python program.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use concur::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let limited: ", stringify!($name), "<u8> = ", stringify!($name), "::with_maxsize(8);")]
+            /// assert_eq!(limited.capacity(), Some(8));
+            #[doc = concat!("let unlimited: ", stringify!($name), "<u8> = ", stringify!($name), "::with_maxsize(0);")]
+            /// assert_eq!(unlimited.capacity(), None); // Python's rule: 0 is no limit
+            /// ```
+            ///
+            /// # Python
+            ///
+            #[doc = concat!("`", $python, "(maxsize)`, whatever `maxsize` is.")]
+            #[doc(alias = "maxsize")]
+            pub fn with_maxsize(maxsize: usize) -> Self {
                 $name { engine: Engine::new(maxsize) }
             }
 
@@ -53,7 +120,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put("job").unwrap();
             /// assert_eq!(q.len(), 1);
             /// ```
@@ -79,7 +146,7 @@ macro_rules! queue_kind {
             /// use std::time::Duration;
             /// use concur::queue::PutError;
             ///
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(1);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::bounded(1).unwrap();")]
             /// q.put(1).unwrap();
             /// let late = q.put_timeout(2, Duration::from_millis(5));
             /// assert_eq!(late, Err(PutError::Full(2)));
@@ -101,7 +168,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(1);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::bounded(1).unwrap();")]
             /// assert!(q.try_put(1).is_ok());
             /// assert!(q.try_put(2).is_err());
             /// ```
@@ -109,6 +176,7 @@ macro_rules! queue_kind {
             /// # Python
             ///
             /// `put_nowait(item)`.
+            #[doc(alias = "put_nowait")]
             pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
                 self.engine.try_put(item)
             }
@@ -129,7 +197,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(1);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::bounded(1).unwrap();")]
             /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
             /// rt.block_on(async {
             ///     q.put_async(7).await.unwrap();
@@ -153,7 +221,7 @@ macro_rules! queue_kind {
             /// ```
             /// use std::sync::Arc;
             ///
-            #[doc = concat!("let q = Arc::new(concur::queue::", stringify!($name), "::new(0));")]
+            #[doc = concat!("let q = Arc::new(concur::queue::", stringify!($name), "::unbounded());")]
             /// let producer = {
             ///     let q = q.clone();
             ///     std::thread::spawn(move || q.put(42).unwrap())
@@ -182,7 +250,7 @@ macro_rules! queue_kind {
             /// use std::time::Duration;
             /// use concur::queue::GetError;
             ///
-            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u32> = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u32> = concur::queue::", stringify!($name), "::unbounded();")]
             /// assert_eq!(q.get_timeout(Duration::from_millis(5)), Err(GetError::Empty));
             /// ```
             ///
@@ -203,7 +271,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// assert!(q.try_get().is_err());
             /// q.put(1).unwrap();
             /// assert_eq!(q.try_get(), Ok(1));
@@ -212,6 +280,7 @@ macro_rules! queue_kind {
             /// # Python
             ///
             /// `get_nowait()`.
+            #[doc(alias = "get_nowait")]
             pub fn try_get(&self) -> Result<T, GetError> {
                 self.engine.try_get()
             }
@@ -235,7 +304,7 @@ macro_rules! queue_kind {
             /// ```
             /// use std::sync::Arc;
             ///
-            #[doc = concat!("let q = Arc::new(concur::queue::", stringify!($name), "::new(0));")]
+            #[doc = concat!("let q = Arc::new(concur::queue::", stringify!($name), "::unbounded());")]
             /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
             /// // A thread feeds an async task.
             /// let feeder = {
@@ -260,7 +329,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
             /// q.get().unwrap();
             /// q.task_done().unwrap();
@@ -282,7 +351,7 @@ macro_rules! queue_kind {
             /// ```
             /// use std::sync::Arc;
             ///
-            #[doc = concat!("let q = Arc::new(concur::queue::", stringify!($name), "::new(0));")]
+            #[doc = concat!("let q = Arc::new(concur::queue::", stringify!($name), "::unbounded());")]
             /// for n in 0..3 {
             ///     q.put(n).unwrap();
             /// }
@@ -313,7 +382,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
             /// q.get().unwrap(); // taken, not yet done
             /// assert_eq!(q.unfinished_tasks(), 1);
@@ -336,10 +405,14 @@ macro_rules! queue_kind {
             /// ```
             /// use std::time::Duration;
             ///
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
             /// assert!(!q.join_timeout(Duration::from_millis(5)));
             /// ```
+            ///
+            /// # Python
+            ///
+            /// None: Python's `join()` has no timeout.
             pub fn join_timeout(&self, timeout: Duration) -> bool {
                 self.engine.join_until(Deadline::after(timeout))
             }
@@ -353,7 +426,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
             /// q.get().unwrap();
             /// q.task_done().unwrap();
@@ -364,30 +437,53 @@ macro_rules! queue_kind {
             }
 
             /// Shuts the queue down: every later `put` fails with
-            /// [`ShutDown`], and every blocked caller wakes.
-            ///
-            /// With `immediate == false`, getters still receive the items
-            /// left, then fail. With `immediate == true`, the items left are
-            /// dropped and marked done (which may release
-            /// [`join`](Self::join)), and getters fail at once.
+            /// [`ShutDown`], getters still receive the items left and then
+            /// fail, and every blocked caller wakes.
             ///
             /// # Examples
             ///
             /// ```
             /// use concur::queue::ShutDown;
             ///
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
-            /// q.shutdown(true);
+            /// q.shutdown();
+            /// assert_eq!(q.put(2), Err(ShutDown(2)));
+            /// assert_eq!(q.get(), Ok(1)); // what was left still comes out
             /// assert_eq!(q.get(), Err(ShutDown(())));
+            /// ```
+            ///
+            /// # Python
+            ///
+            /// `shutdown()` (`immediate=False`), new in Python 3.13.
+            pub fn shutdown(&self) {
+                self.engine.shutdown(false)
+            }
+
+            /// Shuts the queue down and throws away the items left: they
+            /// are dropped and marked done (which may release
+            /// [`join`](Self::join)), getters fail at once, every later
+            /// `put` fails, and every blocked caller wakes.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use concur::queue::ShutDown;
+            ///
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
+            /// q.put(1).unwrap();
+            /// q.shutdown_immediate();
+            /// assert_eq!(q.get(), Err(ShutDown(())));
+            /// assert_eq!(q.unfinished_tasks(), 0);
             /// assert!(q.is_shut_down());
             /// ```
             ///
             /// # Python
             ///
-            /// `shutdown(immediate=False)`, new in Python 3.13.
-            pub fn shutdown(&self, immediate: bool) {
-                self.engine.shutdown(immediate)
+            /// `shutdown(immediate=True)`, new in Python 3.13.
+            #[doc(alias = "shutdown")]
+            pub fn shutdown_immediate(&self) {
+                self.engine.shutdown(true)
             }
 
             /// Whether [`shutdown`](Self::shutdown) was called.
@@ -395,7 +491,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u8> = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u8> = concur::queue::", stringify!($name), "::unbounded();")]
             /// assert!(!q.is_shut_down());
             /// ```
             pub fn is_shut_down(&self) -> bool {
@@ -407,7 +503,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
             /// assert_eq!(q.len(), 1);
             /// ```
@@ -415,6 +511,7 @@ macro_rules! queue_kind {
             /// # Python
             ///
             /// `qsize()`; as there, the answer may be stale by the time it is read.
+            #[doc(alias = "qsize")]
             pub fn len(&self) -> usize {
                 self.engine.len()
             }
@@ -424,13 +521,14 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u8> = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u8> = concur::queue::", stringify!($name), "::unbounded();")]
             /// assert!(q.is_empty());
             /// ```
             ///
             /// # Python
             ///
             /// `empty()`.
+            #[doc(alias = "empty")]
             pub fn is_empty(&self) -> bool {
                 self.engine.len() == 0
             }
@@ -440,7 +538,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(1);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::bounded(1).unwrap();")]
             /// q.put(1).unwrap();
             /// assert!(q.is_full());
             /// ```
@@ -448,20 +546,26 @@ macro_rules! queue_kind {
             /// # Python
             ///
             /// `full()`.
+            #[doc(alias = "full")]
             pub fn is_full(&self) -> bool {
                 self.engine.is_full()
             }
 
-            /// The limit given to [`new`](Self::new); `0` means none.
+            /// The most items the queue holds, or `None` for no limit.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u8> = concur::queue::", stringify!($name), "::new(8);")]
-            /// assert_eq!(q.maxsize(), 8);
+            #[doc = concat!("let q: concur::queue::", stringify!($name), "<u8> = concur::queue::", stringify!($name), "::bounded(8).unwrap();")]
+            /// assert_eq!(q.capacity(), Some(8));
             /// ```
-            pub fn maxsize(&self) -> usize {
-                self.engine.maxsize()
+            ///
+            /// # Python
+            ///
+            /// The `maxsize` attribute, with `None` where Python has 0.
+            #[doc(alias = "maxsize")]
+            pub fn capacity(&self) -> Option<usize> {
+                Some(self.engine.maxsize()).filter(|&maxsize| maxsize != 0)
             }
 
             /// Takes every item in the queue now, in the order `get` would,
@@ -471,7 +575,7 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(1).unwrap();
             /// q.put(1).unwrap();
             /// assert_eq!(q.drain().collect::<Vec<_>>(), [1, 1]);
@@ -488,9 +592,9 @@ macro_rules! queue_kind {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("let q = concur::queue::", stringify!($name), "::new(0);")]
+            #[doc = concat!("let q = concur::queue::", stringify!($name), "::unbounded();")]
             /// q.put(3).unwrap();
-            /// q.shutdown(false);
+            /// q.shutdown();
             /// assert_eq!(q.iter().collect::<Vec<_>>(), [3]);
             /// ```
             pub fn iter(&self) -> Iter<'_, T> {
@@ -508,9 +612,9 @@ macro_rules! queue_kind {
         }
 
         impl<T $($bound)*> Default for $name<T> {
-            /// A queue with no size limit.
+            /// A queue with no size limit, as [`unbounded`](Self::unbounded).
             fn default() -> Self {
-                $name::new(0)
+                $name::unbounded()
             }
         }
 
@@ -525,9 +629,9 @@ macro_rules! queue_kind {
 queue_kind! {
     /// A first-in, first-out queue for threads and async tasks together.
     ///
-    /// Items leave in the order they were put. A `maxsize` other than 0
-    /// bounds the queue: `put` waits for room, which slows a fast producer
-    /// down to its consumers' pace. Every item put counts as a task until a
+    /// Items leave in the order they were put. A
+    /// [`bounded`](Self::bounded) queue makes `put` wait for room, which
+    /// slows a fast producer down to its consumers' pace. Every item put counts as a task until a
     /// consumer calls [`task_done`](Self::task_done) for it, so
     /// [`join`](Self::join) can wait for all the work, not only for an empty
     /// queue.
@@ -541,7 +645,7 @@ queue_kind! {
     /// use std::sync::Arc;
     /// use concur::queue::Queue;
     ///
-    /// let orders = Arc::new(Queue::new(8));
+    /// let orders = Arc::new(Queue::bounded(8).unwrap());
     /// let kitchen = {
     ///     let orders = orders.clone();
     ///     std::thread::spawn(move || {
@@ -557,13 +661,15 @@ queue_kind! {
     ///     orders.put(dish).unwrap();
     /// }
     /// orders.join(); // all three cooked
-    /// orders.shutdown(false); // ends the kitchen's loop
+    /// orders.shutdown(); // ends the kitchen's loop
     /// assert_eq!(kitchen.join().unwrap(), ["soup", "bread", "tea"]);
     /// ```
     ///
     /// # Python
     ///
-    /// `queue.Queue(maxsize)`. `put` and `get` without a timeout return
+    /// `queue.Queue(maxsize)`: [`unbounded`](Self::unbounded),
+    /// [`bounded`](Self::bounded), or [`with_maxsize`](Self::with_maxsize)
+    /// for Python's own rule. `put` and `get` without a timeout return
     /// `Err` only for a shutdown; the `_timeout` and `try_` forms return
     /// [`PutError`] / [`GetError`] where Python raises `Full` / `Empty`.
     Queue, Fifo, [], "queue.Queue"
@@ -578,7 +684,7 @@ queue_kind! {
     /// # Examples
     ///
     /// ```
-    /// let stack = concur::queue::LifoQueue::new(0);
+    /// let stack = concur::queue::LifoQueue::unbounded();
     /// for n in 1..=3 {
     ///     stack.put(n).unwrap();
     /// }
@@ -603,7 +709,7 @@ queue_kind! {
     /// # Examples
     ///
     /// ```
-    /// let tasks = concur::queue::PriorityQueue::new(0);
+    /// let tasks = concur::queue::PriorityQueue::unbounded();
     /// tasks.put((2, "write report")).unwrap();
     /// tasks.put((0, "fix outage")).unwrap();
     /// tasks.put((1, "review")).unwrap();
@@ -631,7 +737,7 @@ impl<P: Ord, T> PriorityQueue<Prioritized<P, T>> {
     /// ```
     /// use concur::queue::PriorityQueue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = PriorityQueue::unbounded();
     /// q.put_with_priority("later", 9).unwrap();
     /// q.put_with_priority("first", 1).unwrap();
     /// q.put_with_priority("second", 1).unwrap();

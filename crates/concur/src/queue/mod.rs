@@ -3,8 +3,8 @@
 //!
 //! A queue turns shared state into messages. Producers `put` items, consumers
 //! `get` them; the queue does all the locking, so neither side touches the
-//! other's data. A bounded queue (`maxsize > 0`) also applies back-pressure:
-//! a producer that runs ahead waits for room. And every item counts as a
+//! other's data. A bounded queue also applies back-pressure: a producer that
+//! runs ahead waits for room. And every item counts as a
 //! *task* until a consumer calls `task_done`, so `join` can wait until all the
 //! work is finished, not merely taken.
 //!
@@ -17,6 +17,34 @@
 //!
 //! All four are one engine with a different store, so they behave alike in
 //! everything but order.
+//!
+//! # Making a queue: the size
+//!
+//! | constructor | holds | Python |
+//! |---|---|---|
+//! | `unbounded()` | any number of items | `Queue()`, `Queue(maxsize=0)` |
+//! | `bounded(n)`, `n ≥ 1` | at most `n` items; `put` waits for room | `Queue(maxsize=n)` |
+//! | `bounded(0)` | refused: [`ZeroCapacity`] | — |
+//! | `with_maxsize(n)` | Python's rule: `n` items, or no limit for `0` | `Queue(maxsize=n)` |
+//!
+//! The one number means opposite things to the two readers this crate
+//! serves. To a Python programmer `maxsize=0` is "no limit"; to a Rust
+//! programmer who knows crossbeam or flume, `bounded(0)` is a rendezvous
+//! channel, where every send waits for a receiver. A constructor that took
+//! a bare number would surprise one of them. So the names say which rule
+//! applies: `unbounded` and `bounded` are the Rust spellings, and
+//! `bounded(0)` is an error rather than either meaning (Python has no
+//! rendezvous queue to mirror); `with_maxsize` is the Python spelling, kept
+//! because a size often arrives as a number in Python's form — a setting, a
+//! ported constant — and it is documented as following Python's rule.
+//! [`capacity`](Queue::capacity) answers `None` for no limit where Python's
+//! `maxsize` says 0.
+//!
+//! A bare number with no rule attached does not compile:
+//!
+//! ```compile_fail
+//! let q = concur::queue::Queue::<u8>::new(0); // error: no `new`; say `unbounded()` or `bounded(n)`
+//! ```
 //!
 //! # Threads and async tasks on one queue
 //!
@@ -31,8 +59,8 @@
 //! use std::sync::Arc;
 //! use concur::queue::Queue;
 //!
-//! let jobs = Arc::new(Queue::new(4));
-//! let results = Arc::new(Queue::new(0));
+//! let jobs = Arc::new(Queue::bounded(4).unwrap());
+//! let results = Arc::new(Queue::unbounded());
 //!
 //! // An async worker on a tokio runtime...
 //! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -51,7 +79,7 @@
 //!     jobs.put(n).unwrap();
 //! }
 //! jobs.join(); // every job handled
-//! jobs.shutdown(false); // ends the worker's loop
+//! jobs.shutdown(); // ends the worker's loop
 //! worker.join().unwrap();
 //! assert_eq!(results.drain().sum::<i32>(), 150);
 //! ```
@@ -60,9 +88,18 @@
 //!
 //! [`Queue::shutdown`] follows Python 3.13: afterwards every `put` fails with
 //! [`ShutDown`] (the item handed back), `get` hands out what is left and then
-//! fails, and every blocked caller wakes. `shutdown(true)` also throws the
-//! items left away and marks them done, so `join` can return. Iterating over
-//! a queue (`for item in &queue`) calls `get` until the shutdown.
+//! fails, and every blocked caller wakes. [`Queue::shutdown_immediate`]
+//! (Python's `shutdown(immediate=True)`) also throws the items left away and
+//! marks them done, so `join` can return: two named calls where Python has a
+//! flag, since `shutdown(true)` would not say what `true` means.
+//!
+//! ```compile_fail
+//! let q = concur::queue::Queue::<u8>::unbounded();
+//! q.shutdown(true); // error: say `shutdown_immediate()`
+//! ```
+//!
+//! Iterating over a queue (`for item in &queue`) calls `get` until the
+//! shutdown.
 //!
 //! A queue cannot be dropped while a thread or task waits on it: every wait
 //! borrows the queue, so the compiler rules it out, and a shared queue lives
@@ -76,15 +113,19 @@
 //!
 //! # Python
 //!
+//! Rust names follow Rust's conventions; each Python name is a rustdoc
+//! search alias of its method, so searching `qsize` finds `len`.
+//!
 //! | Python `queue` | concur |
 //! |---|---|
+//! | `Queue(maxsize)` | `unbounded()`, `bounded(n)`, `with_maxsize(maxsize)` (see above) |
 //! | `put(item)`, `get()` | `put`, `get` (`Err` only after a shutdown) |
 //! | `put(item, timeout=t)`, `get(timeout=t)` | `put_timeout`, `get_timeout` |
 //! | `put_nowait`, `get_nowait` | `try_put`, `try_get` |
 //! | `Full`, `Empty`, `ShutDown` | [`PutError`], [`GetError`], [`ShutDown`] |
 //! | `task_done()`, `join()` | `task_done` ([`TaskDoneError`] when called too often), `join`, `join_timeout` |
-//! | `qsize()`, `empty()`, `full()`, `maxsize` | `len`, `is_empty`, `is_full`, `maxsize` |
-//! | `shutdown(immediate)` | `shutdown(immediate)` |
+//! | `qsize()`, `empty()`, `full()`, `maxsize` | `len`, `is_empty`, `is_full`, `capacity` (`None` for no limit) |
+//! | `shutdown()`, `shutdown(immediate=True)` | `shutdown`, `shutdown_immediate` |
 //! | `asyncio.Queue` | the `_async` methods of the same queue |
 
 mod engine;
@@ -94,7 +135,7 @@ mod kinds;
 mod simple;
 mod store;
 
-pub use error::{GetError, PutError, ShutDown, TaskDoneError};
+pub use error::{GetError, PutError, ShutDown, TaskDoneError, ZeroCapacity};
 pub use iter::Iter;
 pub use kinds::{LifoQueue, PriorityQueue, Queue};
 pub use simple::SimpleQueue;

@@ -124,6 +124,11 @@ impl<T> SimpleQueue<T> {
     /// let q: concur::queue::SimpleQueue<u8> = concur::queue::SimpleQueue::new();
     /// assert!(q.try_get().is_err());
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `get_nowait()`.
+    #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T, GetError> {
         self.engine.try_get()
     }
@@ -151,17 +156,35 @@ impl<T> SimpleQueue<T> {
     }
 
     /// Shuts the queue down: later puts fail; getters drain what is left
-    /// (none, if `immediate`) and then fail.
+    /// and then fail.
     ///
     /// # Examples
     ///
     /// ```
     /// let q = concur::queue::SimpleQueue::new();
-    /// q.shutdown(false);
-    /// assert!(q.put(1).is_err());
+    /// q.put(1).unwrap();
+    /// q.shutdown();
+    /// assert!(q.put(2).is_err());
+    /// assert_eq!(q.get(), Ok(1));
     /// ```
-    pub fn shutdown(&self, immediate: bool) {
-        self.engine.shutdown(immediate)
+    pub fn shutdown(&self) {
+        self.engine.shutdown(false)
+    }
+
+    /// Shuts the queue down and drops the items left: getters fail at
+    /// once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = concur::queue::SimpleQueue::new();
+    /// q.put(1).unwrap();
+    /// q.shutdown_immediate();
+    /// assert!(q.get().is_err());
+    /// ```
+    #[doc(alias = "shutdown")]
+    pub fn shutdown_immediate(&self) {
+        self.engine.shutdown(true)
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
@@ -185,6 +208,11 @@ impl<T> SimpleQueue<T> {
     /// q.put(()).unwrap();
     /// assert_eq!(q.len(), 1);
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `qsize()`.
+    #[doc(alias = "qsize")]
     pub fn len(&self) -> usize {
         self.engine.len()
     }
@@ -197,6 +225,11 @@ impl<T> SimpleQueue<T> {
     /// let q: concur::queue::SimpleQueue<u8> = concur::queue::SimpleQueue::new();
     /// assert!(q.is_empty());
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `empty()`.
+    #[doc(alias = "empty")]
     pub fn is_empty(&self) -> bool {
         self.engine.len() == 0
     }
@@ -222,7 +255,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     /// let q = concur::queue::SimpleQueue::new();
     /// q.put(1).unwrap();
-    /// q.shutdown(false);
+    /// q.shutdown();
     /// assert_eq!(q.iter().count(), 1);
     /// ```
     pub fn iter(&self) -> Iter<'_, T> {

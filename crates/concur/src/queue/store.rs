@@ -340,7 +340,7 @@ impl<T: Ord> Eq for Ranked<T> {}
 /// use concur::queue::{Prioritized, PriorityQueue};
 ///
 /// // A closure cannot be compared, so it rides with a priority.
-/// let jobs: PriorityQueue<Prioritized<u8, Box<dyn FnOnce() -> &'static str + Send>>> = PriorityQueue::new(0);
+/// let jobs: PriorityQueue<Prioritized<u8, Box<dyn FnOnce() -> &'static str + Send>>> = PriorityQueue::unbounded();
 /// jobs.put_with_priority(Box::new(|| "backup"), 5).unwrap();
 /// jobs.put_with_priority(Box::new(|| "page the on-call"), 0).unwrap();
 /// let first = jobs.get().unwrap();

@@ -5,7 +5,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use super::error::BrokenBarrier;
+use super::error::{BrokenBarrier, ZeroParties};
 use super::name::{self, Name};
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
@@ -52,7 +52,7 @@ struct State {
 /// use std::sync::Arc;
 /// use concur::sync::Barrier;
 ///
-/// let start = Arc::new(Barrier::new(3));
+/// let start = Arc::new(Barrier::new(3).unwrap());
 /// let runners: Vec<_> = (0..3)
 ///     .map(|_| {
 ///         let start = start.clone();
@@ -85,26 +85,35 @@ pub struct Barrier {
 impl Barrier {
     /// Creates a barrier for `parties` threads.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `parties` is 0 (Python: `ValueError: parties must be >= 1`).
+    /// [`ZeroParties`] if `parties` is 0: nobody could ever pass such a
+    /// barrier.
     ///
     /// # Examples
     ///
     /// ```
-    /// let barrier = concur::sync::Barrier::new(1);
+    /// let barrier = concur::sync::Barrier::new(1).unwrap();
     /// assert_eq!(barrier.wait(), Ok(0)); // one party: never waits
+    /// assert!(concur::sync::Barrier::new(0).is_err());
     /// ```
-    pub fn new(parties: usize) -> Barrier {
-        assert!(parties > 0, "Barrier::new: parties must be at least 1");
-        Barrier {
+    ///
+    /// # Python
+    ///
+    /// `threading.Barrier(parties)`, which raises `ValueError` for
+    /// `parties < 1`. (`std::sync::Barrier` and tokio's treat 0 as 1.)
+    pub fn new(parties: usize) -> Result<Barrier, ZeroParties> {
+        if parties == 0 {
+            return Err(ZeroParties);
+        }
+        Ok(Barrier {
             parties,
             timeout: None,
             state: Mutex::new(State { phase: Phase::Filling, count: 0, action: None }),
             changed: Condvar::new(),
             id: name::next_id(),
             name: Name::default(),
-        }
+        })
     }
 
     /// Runs `action` in the last thread to arrive, each round, before the
@@ -121,7 +130,7 @@ impl Barrier {
     ///
     /// let rounds = Arc::new(AtomicUsize::new(0));
     /// let r = rounds.clone();
-    /// let barrier = concur::sync::Barrier::new(1).with_action(move || {
+    /// let barrier = concur::sync::Barrier::new(1).unwrap().with_action(move || {
     ///     r.fetch_add(1, Ordering::Relaxed);
     /// });
     /// barrier.wait().unwrap();
@@ -140,7 +149,7 @@ impl Barrier {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let barrier = concur::sync::Barrier::new(2).with_timeout(Duration::from_millis(5));
+    /// let barrier = concur::sync::Barrier::new(2).unwrap().with_timeout(Duration::from_millis(5));
     /// assert!(barrier.wait().is_err()); // the second party never came
     /// assert!(barrier.is_broken());
     /// ```
@@ -154,7 +163,7 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// let barrier = concur::sync::Barrier::new(2).with_name("round");
+    /// let barrier = concur::sync::Barrier::new(2).unwrap().with_name("round");
     /// barrier.abort();
     /// assert!(barrier.wait().unwrap_err().to_string().contains("\"round\""));
     /// ```
@@ -182,7 +191,7 @@ impl Barrier {
     /// ```
     /// use std::sync::Arc;
     ///
-    /// let barrier = Arc::new(concur::sync::Barrier::new(2));
+    /// let barrier = Arc::new(concur::sync::Barrier::new(2).unwrap());
     /// let other = barrier.clone();
     /// let t = std::thread::spawn(move || other.wait().unwrap());
     /// let mine = barrier.wait().unwrap();
@@ -203,7 +212,7 @@ impl Barrier {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let barrier = concur::sync::Barrier::new(2);
+    /// let barrier = concur::sync::Barrier::new(2).unwrap();
     /// assert!(barrier.wait_timeout(Duration::from_millis(5)).is_err());
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
@@ -278,7 +287,7 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// let barrier = concur::sync::Barrier::new(2);
+    /// let barrier = concur::sync::Barrier::new(2).unwrap();
     /// barrier.abort();
     /// assert!(barrier.is_broken());
     /// barrier.reset();
@@ -305,7 +314,7 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// let barrier = concur::sync::Barrier::new(3);
+    /// let barrier = concur::sync::Barrier::new(3).unwrap();
     /// barrier.abort();
     /// assert!(barrier.wait().is_err());
     /// ```
@@ -319,7 +328,7 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur::sync::Barrier::new(4).parties(), 4);
+    /// assert_eq!(concur::sync::Barrier::new(4).unwrap().parties(), 4);
     /// ```
     pub fn parties(&self) -> usize {
         self.parties
@@ -330,7 +339,7 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur::sync::Barrier::new(2).n_waiting(), 0);
+    /// assert_eq!(concur::sync::Barrier::new(2).unwrap().n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
         let state = self.state.lock();
@@ -346,9 +355,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// let barrier = concur::sync::Barrier::new(2);
+    /// let barrier = concur::sync::Barrier::new(2).unwrap();
     /// assert!(!barrier.is_broken());
     /// ```
+    #[doc(alias = "broken")]
     pub fn is_broken(&self) -> bool {
         self.state.lock().phase == Phase::Broken
     }

@@ -145,6 +145,67 @@ impl<L: ConditionLock> sealed::Sealed for Arc<L> {
 }
 impl<L: ConditionLock> ConditionLock for Arc<L> {}
 
+/// What a [`Condition::wait_for`] predicate returns: whether the wait is
+/// over, as Python asks whether the predicate's value is true.
+///
+/// Python's `wait_for` returns the predicate's last value, which need not
+/// be a `bool`: a predicate can return the very thing it waited for. Here
+/// that is an `Option`: `Some(x)` ends the wait and `wait_for` hands `x`
+/// back; `None` keeps waiting. A `bool` predicate works as in Python.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::sync::{Arc, Mutex};
+/// use concur::sync::Condition;
+///
+/// let cond = Arc::new(Condition::new());
+/// let jobs = Arc::new(Mutex::new(VecDeque::new()));
+/// let (c, j) = (cond.clone(), jobs.clone());
+/// let producer = std::thread::spawn(move || {
+///     let _held = c.guard();
+///     j.lock().unwrap().push_back("job 1");
+///     c.notify(1).unwrap();
+/// });
+///
+/// let _held = cond.guard();
+/// // Waits until there is a job, and takes it under the lock.
+/// let job = cond.wait_for(|| jobs.lock().unwrap().pop_front()).unwrap();
+/// assert_eq!(job, Some("job 1"));
+/// # drop(_held);
+/// producer.join().unwrap();
+/// ```
+///
+/// # Python
+///
+/// Python's truth test of the value `predicate()` returns.
+pub trait Truthy {
+    /// Whether the value counts as true, ending the wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::sync::Truthy;
+    ///
+    /// assert!(true.is_truthy());
+    /// assert!(!None::<u8>.is_truthy());
+    /// ```
+    fn is_truthy(&self) -> bool;
+}
+
+impl Truthy for bool {
+    fn is_truthy(&self) -> bool {
+        *self
+    }
+}
+
+impl<T> Truthy for Option<T> {
+    fn is_truthy(&self) -> bool {
+        self.is_some()
+    }
+}
+
 /// One thread parked in `wait`. Each waiter has its own flag, so `notify(n)`
 /// wakes exactly the `n` longest waiting, in order, as CPython's deque of
 /// waiter locks does.
@@ -196,8 +257,9 @@ struct Waiter {
 /// # Python
 ///
 /// `threading.Condition(lock=None)`: `acquire`, `release`, `with cond:` as
-/// [`guard`](Self::guard), `wait(timeout)`, `wait_for(predicate, timeout)`,
-/// `notify(n)`, `notify_all()`. Waiting or notifying without the lock returns
+/// [`guard`](Self::guard), `wait(timeout)`, `wait_for(predicate, timeout)`
+/// (returning the predicate's last value, as Python's does), `notify(n)`,
+/// `notify_all()`. Waiting or notifying without the lock returns
 /// [`NotOwner`] where Python raises `RuntimeError`. One difference: a waiter
 /// whose timeout expires just as it is notified reports the notification
 /// (returns `true`) instead of losing it.
@@ -395,8 +457,9 @@ impl<L: ConditionLock> Condition<L> {
         self.wait_until(Deadline::after(timeout), "Condition::wait_timeout")
     }
 
-    /// Waits until `predicate` returns `true`, evaluating it under the lock
-    /// first and after every wake-up.
+    /// Waits until `predicate` returns a true value ([`Truthy`]: `true`, or
+    /// `Some`), evaluating it under the lock first and after every wake-up.
+    /// Returns that value.
     ///
     /// # Errors
     ///
@@ -409,15 +472,21 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     /// let cond = concur::sync::Condition::new();
     /// let _held = cond.guard();
-    /// cond.wait_for(|| true).unwrap();
+    /// assert_eq!(cond.wait_for(|| true), Ok(true));
+    /// assert_eq!(cond.wait_for(|| Some("ready")), Ok(Some("ready")));
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `wait_for(predicate)`, which returns the predicate's last value.
     #[cfg_attr(concur_lock_order, track_caller)]
-    pub fn wait_for(&self, predicate: impl FnMut() -> bool) -> Result<(), NotOwner> {
-        self.wait_for_until(predicate, Deadline::NEVER, "Condition::wait_for").map(|_| ())
+    pub fn wait_for<R: Truthy>(&self, predicate: impl FnMut() -> R) -> Result<R, NotOwner> {
+        self.wait_for_until(predicate, Deadline::NEVER, "Condition::wait_for")
     }
 
     /// As [`wait_for`](Self::wait_for), giving up after `timeout` in all.
-    /// Returns the predicate's last value: `false` means it timed out.
+    /// Returns the predicate's last value: a false one (`false`, `None`)
+    /// means it timed out.
     ///
     /// # Errors
     ///
@@ -435,8 +504,12 @@ impl<L: ConditionLock> Condition<L> {
     /// assert_eq!(ok, Ok(false));
     /// assert!(calls >= 2); // once before waiting, once after the timeout
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `wait_for(predicate, timeout)`.
     #[cfg_attr(concur_lock_order, track_caller)]
-    pub fn wait_for_timeout(&self, predicate: impl FnMut() -> bool, timeout: Duration) -> Result<bool, NotOwner> {
+    pub fn wait_for_timeout<R: Truthy>(&self, predicate: impl FnMut() -> R, timeout: Duration) -> Result<R, NotOwner> {
         self.wait_for_until(predicate, Deadline::after(timeout), "Condition::wait_for_timeout")
     }
 
@@ -534,18 +607,16 @@ impl<L: ConditionLock> Condition<L> {
     }
 
     #[cfg_attr(concur_lock_order, track_caller)]
-    fn wait_for_until(
+    fn wait_for_until<R: Truthy>(
         &self,
-        mut predicate: impl FnMut() -> bool,
+        mut predicate: impl FnMut() -> R,
         deadline: Deadline,
         call: &'static str,
-    ) -> Result<bool, NotOwner> {
+    ) -> Result<R, NotOwner> {
         loop {
-            if predicate() {
-                return Ok(true);
-            }
-            if deadline.has_passed() {
-                return Ok(false);
+            let value = predicate();
+            if value.is_truthy() || deadline.has_passed() {
+                return Ok(value);
             }
             self.wait_until(deadline, call)?;
         }

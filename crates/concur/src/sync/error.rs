@@ -93,7 +93,7 @@ pub enum ReleaseError {
 /// ```
 /// use concur::sync::Barrier;
 ///
-/// let barrier = Barrier::new(2).with_name("start line");
+/// let barrier = Barrier::new(2).unwrap().with_name("start line");
 /// barrier.abort();
 /// let err = barrier.wait().unwrap_err();
 /// assert_eq!(err.to_string(), "Barrier::wait: Barrier \"start line\" is broken");
@@ -104,3 +104,22 @@ pub struct BrokenBarrier {
     pub(crate) call: &'static str,
     pub(crate) object: String,
 }
+
+/// A `Barrier` was asked for with no parties: nobody could ever pass it.
+///
+/// # Examples
+///
+/// ```
+/// use concur::sync::{Barrier, ZeroParties};
+///
+/// let err = Barrier::new(0).unwrap_err();
+/// assert_eq!(err, ZeroParties);
+/// assert_eq!(err.to_string(), "Barrier::new: a barrier needs at least 1 party, and 0 was given");
+/// ```
+///
+/// # Python
+///
+/// `ValueError: parties must be > 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("Barrier::new: a barrier needs at least 1 party, and 0 was given")]
+pub struct ZeroParties;

@@ -235,6 +235,7 @@ impl Lock {
     /// assert!(!lock.is_locked());
     /// ```
     #[inline]
+    #[doc(alias = "locked")]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }

@@ -56,7 +56,44 @@
 //! notifying a [`Condition`] without its lock ([`NotOwner`]), releasing a
 //! [`BoundedSemaphore`] too often ([`ReleaseError::OverRelease`]), waiting on
 //! a broken [`Barrier`] ([`BrokenBarrier`]). Nothing changes when an error is
-//! returned.
+//! returned. Making a [`Barrier`] for 0 parties is refused too
+//! ([`ZeroParties`]), where Python raises `ValueError`.
+//!
+//! # Which `release` returns a `Result`: one rule
+//!
+//! A `release` returns `Result` exactly when the primitive can refuse it,
+//! and `()` when no call can go wrong:
+//!
+//! | primitive | `release` | refused when |
+//! |---|---|---|
+//! | [`Lock`] | `Result<(), ReleaseError>` | it is not locked |
+//! | [`RLock`] | `Result<(), ReleaseError>` | the caller does not hold it |
+//! | [`Condition`] | `Result<(), ReleaseError>` | as its lock's `release` |
+//! | [`BoundedSemaphore`] | `Result<(), ReleaseError>` | it would pass its initial value |
+//! | [`Semaphore`] | `()` | never: any thread may release, any number of times, as in Python |
+//!
+//! A `Result` nobody looks at is a warning (`#[must_use]`), so switching a
+//! `Semaphore` to a `BoundedSemaphore` — the one change that turns a release
+//! that cannot fail into one that can — makes the compiler point at every
+//! release whose error would be lost:
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! let sem = concur::sync::BoundedSemaphore::new(1);
+//! sem.release(); // error: unused `Result` that must be used
+//! ```
+//!
+//! while the same line on a plain [`Semaphore`] is fine, since there is
+//! nothing to report:
+//!
+//! ```
+//! #![deny(unused_must_use)]
+//! let sem = concur::sync::Semaphore::new(1);
+//! sem.release();
+//! assert_eq!(sem.value(), 2);
+//! ```
+//!
+//! The async primitives of [`aio`](crate::aio) follow the same rule.
 //!
 //! # Deadlocks found early
 //!
@@ -73,10 +110,11 @@
 //! | `RLock()` | [`RLock::new`] |
 //! | `acquire(*locks)` recipe | [`acquire_all`] |
 //! | `Event()` | [`Event::new`] |
-//! | `Condition(lock)` | [`Condition::new`], [`Condition::with_lock`] |
+//! | `Condition(lock)` | [`Condition::new`], [`Condition::with_lock`]; `wait_for` returns the predicate's last value ([`Truthy`]) |
 //! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore::new`], [`BoundedSemaphore::new`] |
 //! | `Barrier(n, action, timeout)` | [`Barrier::new`] + `with_action`, `with_timeout` |
-//! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`ReleaseError`], [`NotOwner`], [`BrokenBarrier`] |
+//! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`ReleaseError`], [`NotOwner`], [`BrokenBarrier`], [`ZeroParties`] |
+//! | `locked()`, `broken` | `is_locked`, `is_broken` (Python's names are search aliases) |
 //!
 //! Everything here works across threads without a global interpreter lock:
 //! two threads really do run at once, which is why the counter above needs its
@@ -96,8 +134,8 @@ mod semaphore;
 
 pub use acquire_all::{acquire_all, AllGuard};
 pub use barrier::Barrier;
-pub use condition::{Condition, ConditionGuard, ConditionLock};
-pub use error::{BrokenBarrier, NotOwner, ReleaseError};
+pub use condition::{Condition, ConditionGuard, ConditionLock, Truthy};
+pub use error::{BrokenBarrier, NotOwner, ReleaseError, ZeroParties};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use lock_order::LockOrderViolation;

@@ -215,6 +215,7 @@ impl RLock {
     /// assert!(!lock.is_locked());
     /// ```
     #[inline]
+    #[doc(alias = "locked")]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
@@ -231,6 +232,7 @@ impl RLock {
     /// assert!(lock.is_owned());
     /// ```
     #[inline]
+    #[doc(alias = "_is_owned")]
     pub fn is_owned(&self) -> bool {
         self.owner.load(Ordering::Relaxed) == current_ident()
     }

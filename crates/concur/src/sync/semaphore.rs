@@ -140,6 +140,11 @@ impl Semaphore {
 
     /// Gives one permit back, waking one waiter.
     ///
+    /// It returns `()`, not a `Result`: a plain semaphore never refuses a
+    /// release, so there is nothing to report (the crate's rule, in the
+    /// [`sync`](super) module documentation). [`BoundedSemaphore::release`],
+    /// which can refuse, returns a `Result`.
+    ///
     /// # Examples
     ///
     /// ```

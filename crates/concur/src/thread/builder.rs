@@ -4,10 +4,14 @@
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::handle::{JoinHandle, Panicked};
 use super::ident;
 use super::registry::{self, Kind, Thread};
+use super::timer::Timer;
 
 /// The smallest stack size, in bytes, that [`Builder::stack_size`] accepts:
 /// 32 KiB, the floor CPython's `threading.stack_size` enforces.
@@ -186,7 +190,7 @@ impl Builder {
     }
 
     /// Starts a thread that runs `f` and returns a handle to wait for its
-    /// result.
+    /// result, once the new thread is running.
     ///
     /// The thread is listed by [`enumerate`](super::enumerate) from the
     /// moment this returns until `f` has returned or panicked. A panic in `f`
@@ -212,8 +216,10 @@ impl Builder {
     ///
     /// # Python
     ///
-    /// `Thread(target=f, ...).start()`. Python's `start()` waits until the new
-    /// thread is running; this returns as soon as the thread is created.
+    /// `Thread(target=f, ...).start()`. As Python's `start()` does, this
+    /// waits until the new thread is running — about to call `f` — so that
+    /// whatever the caller does next (a pool's `shutdown`, say) finds the
+    /// thread started, not merely created.
     pub fn spawn<F, T>(self, f: F) -> Result<JoinHandle<T>, SpawnError>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -243,8 +249,13 @@ impl Builder {
             native = native.stack_size(size);
         }
         let theirs = thread.clone();
-        match native.spawn(move || run_spawned(theirs, f)) {
-            Ok(native) => Ok(JoinHandle::new(thread, native)),
+        let started = Arc::new(Started { running: AtomicBool::new(false), spawner: std::thread::current() });
+        let tell = Arc::clone(&started);
+        match native.spawn(move || run_spawned(theirs, &tell, f)) {
+            Ok(native) => {
+                started.wait();
+                Ok(JoinHandle::new(thread, native))
+            }
             Err(error) => {
                 thread.finish();
                 Err(SpawnError::Os { name: thread.name().to_owned(), error })
@@ -292,6 +303,40 @@ impl Builder {
             object.run();
             object
         })
+    }
+
+    /// Starts a [`Timer`]: a thread with these settings that calls `f` once
+    /// `interval` has passed, unless the timer is cancelled first.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Builder::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::thread::Builder;
+    ///
+    /// let flush = Builder::new()
+    ///     .name("flush")
+    ///     .daemon(true)
+    ///     .spawn_timer(Duration::from_millis(10), || "flushed")
+    ///     .unwrap();
+    /// assert!(flush.thread().is_daemon());
+    /// assert_eq!(flush.join().unwrap(), Some("flushed"));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `t = threading.Timer(interval, f)`, `t.name = ...`,
+    /// `t.daemon = ...`, then `t.start()`.
+    pub fn spawn_timer<F, T>(self, interval: Duration, f: F) -> Result<Timer<T>, SpawnError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        Timer::spawn(self, interval, f)
     }
 }
 
@@ -406,18 +451,52 @@ where
     Builder::new().spawn_run(object).unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// How a new thread tells its spawner that it runs: Python's
+/// `Thread._started` event, on the standard library's park and unpark, which
+/// cost nothing until used and need no lock.
+struct Started {
+    running: AtomicBool,
+    spawner: std::thread::Thread,
+}
+
+impl Started {
+    fn signal(&self) {
+        self.running.store(true, Ordering::Release);
+        // An unpark that comes after the spawner stopped waiting leaves a
+        // token that makes one later `park` of that thread return early,
+        // which `park`'s contract allows for.
+        self.spawner.unpark();
+    }
+
+    fn wait(&self) {
+        // `park` may return spuriously: the flag is what counts.
+        while !self.running.load(Ordering::Acquire) {
+            std::thread::park();
+        }
+    }
+}
+
 /// Marks the thread finished however its body ends, a panic in dropping a
 /// panic payload included, so that waiters are never left waiting.
 struct FinishOnDrop<'a>(&'a Thread);
 
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
+        // The thread's `ThreadLocal` values go first, so that whoever sees
+        // the thread finished (`join_timeout`, `is_alive`, `concur::run`)
+        // sees them dropped too, as Python does.
+        // A value's `Drop` may panic: the thread is marked finished all the
+        // same, then the panic goes on, for `join` to report.
+        let released = panic::catch_unwind(crate::local::release_thread);
         self.0.finish();
+        if let Err(payload) = released {
+            panic::resume_unwind(payload);
+        }
     }
 }
 
 /// The body of every thread concur spawns.
-fn run_spawned<F, T>(thread: Thread, f: F) -> Result<T, Panicked>
+fn run_spawned<F, T>(thread: Thread, started: &Started, f: F) -> Result<T, Panicked>
 where
     F: FnOnce() -> T,
 {
@@ -426,6 +505,7 @@ where
     ident::adopt(thread.ident());
     registry::set_current(thread.clone());
     let _finish = FinishOnDrop(&thread);
+    started.signal();
     // AssertUnwindSafe: after a panic nothing of `f` is observed but the
     // panic message, so no broken invariant of its captures can leak; this
     // is what std::thread::spawn itself does without asking for UnwindSafe.

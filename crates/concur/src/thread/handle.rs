@@ -22,7 +22,7 @@ use super::registry::Thread;
 /// use concur::thread;
 ///
 /// let handle = thread::spawn(|| 6 * 7);
-/// assert!(handle.join_timeout(Duration::from_secs(10)).unwrap());
+/// assert_eq!(handle.join_timeout(Duration::from_secs(10)).unwrap(), thread::JoinStatus::Finished);
 /// assert!(!handle.is_alive());
 /// assert_eq!(handle.join().unwrap(), 42);
 /// ```
@@ -36,6 +36,43 @@ use super::registry::Thread;
 pub struct JoinHandle<T> {
     thread: Thread,
     native: std::thread::JoinHandle<Result<T, Panicked>>,
+}
+
+/// What a bounded wait for a thread saw: [`JoinHandle::join_timeout`]'s
+/// answer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::thread::{self, JoinStatus};
+///
+/// let handle = thread::spawn(|| std::thread::sleep(Duration::from_millis(50)));
+/// match handle.join_timeout(Duration::from_secs(10)).unwrap() {
+///     JoinStatus::Finished => handle.join().unwrap(),
+///     JoinStatus::TimedOut => unreachable!("50 ms is well within 10 s"),
+/// }
+/// ```
+///
+/// It is not a `bool`, whose `true` could mean either "finished" or "timed
+/// out":
+///
+/// ```compile_fail
+/// let handle = concur::thread::spawn(|| ());
+/// if handle.join_timeout(std::time::Duration::from_secs(1)).unwrap() {} // error: not a `bool`
+/// ```
+///
+/// # Python
+///
+/// Python's `join(timeout)` returns `None` either way, and the caller asks
+/// `is_alive()` afterwards; here the answer is the return value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "without looking at it, `join_timeout` is only a sleep"]
+pub enum JoinStatus {
+    /// The thread has finished: [`JoinHandle::join`] returns at once.
+    Finished,
+    /// The timeout passed first; the thread is still running.
+    TimedOut,
 }
 
 /// Why [`JoinHandle::join`] or [`JoinHandle::join_timeout`] did not give a
@@ -185,8 +222,9 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// Waits at most `timeout` for the thread to finish, and says whether it
-    /// has. The result, or the panic, stays in the handle for
+    /// Waits at most `timeout` for the thread to finish, and says which came
+    /// first: [`JoinStatus::Finished`] or [`JoinStatus::TimedOut`]. The
+    /// result, or the panic, stays in the handle for
     /// [`join`](JoinHandle::join).
     ///
     /// # Errors
@@ -200,14 +238,14 @@ impl<T> JoinHandle<T> {
     /// ```
     /// use std::sync::mpsc;
     /// use std::time::Duration;
-    /// use concur::thread;
+    /// use concur::thread::{self, JoinStatus};
     ///
     /// let (go_tx, go_rx) = mpsc::channel::<()>();
     /// let handle = thread::spawn(move || go_rx.recv().is_ok());
     /// // Still waiting for the signal: the timeout passes.
-    /// assert!(!handle.join_timeout(Duration::from_millis(10)).unwrap());
+    /// assert_eq!(handle.join_timeout(Duration::from_millis(10)).unwrap(), JoinStatus::TimedOut);
     /// go_tx.send(()).unwrap();
-    /// assert!(handle.join_timeout(Duration::from_secs(10)).unwrap());
+    /// assert_eq!(handle.join_timeout(Duration::from_secs(10)).unwrap(), JoinStatus::Finished);
     /// assert!(handle.join().unwrap());
     /// ```
     ///
@@ -215,11 +253,15 @@ impl<T> JoinHandle<T> {
     ///
     /// `t.join(timeout)` followed by `t.is_alive()`: Python's `join` returns
     /// `None` either way, so the answer comes in one call here.
-    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, JoinError> {
+    pub fn join_timeout(&self, timeout: Duration) -> Result<JoinStatus, JoinError> {
         if self.thread.ident() == current_ident() {
             return Err(JoinError::CurrentThread(self.thread.clone()));
         }
-        Ok(self.thread.wait_finished(Deadline::after(timeout)))
+        if self.thread.wait_finished(Deadline::after(timeout)) {
+            Ok(JoinStatus::Finished)
+        } else {
+            Ok(JoinStatus::TimedOut)
+        }
     }
 
     /// Whether the thread is still running its function.
@@ -295,6 +337,7 @@ impl<T> JoinHandle<T> {
     /// # Python
     ///
     /// `Thread.daemon`.
+    #[doc(alias = "daemon")]
     pub fn is_daemon(&self) -> bool {
         self.thread.is_daemon()
     }

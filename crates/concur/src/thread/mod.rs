@@ -15,7 +15,10 @@
 //!   [`spawn`] and [`spawn_run`] are the shortcuts with default settings.
 //! - [`JoinHandle`] is what spawning returns: [`join`](JoinHandle::join) waits
 //!   and gives back the function's value (or a [`JoinError`] carrying the
-//!   panic), [`join_timeout`](JoinHandle::join_timeout) waits a bounded time.
+//!   panic), [`join_timeout`](JoinHandle::join_timeout) waits a bounded time
+//!   and says which came first, in a [`JoinStatus`].
+//! - [`Timer`] calls a function on its own thread after a delay, unless
+//!   [`cancel`](Timer::cancel)led first.
 //! - [`Thread`] names any thread concur knows: spawned ones, the main thread,
 //!   and threads made elsewhere ("dummy" threads) once they call [`current`].
 //!   [`current`], [`main_thread`], [`enumerate`] and [`active_count`] read the
@@ -25,7 +28,8 @@
 //!
 //! Each thread has an [`ident`](Thread::ident), a number unique within the
 //! process, known as soon as `spawn` returns; the locks of `concur::sync` use
-//! it to record which thread holds them.
+//! it to record which thread holds them. As with Python's `start()`, `spawn`
+//! returns once the new thread is running, not merely created.
 //!
 //! # Example
 //!
@@ -69,7 +73,8 @@
 //! | `Thread(target=f, name=n, daemon=d).start()` | `Builder::new().name(n).daemon(d).spawn(f)` |
 //! | subclass `Thread`, override `run()` | `impl Run for T`, `Builder::spawn_run(obj)` |
 //! | `t.join()` | `handle.join()`, which also returns `f`'s value or the panic |
-//! | `t.join(timeout); t.is_alive()` | `handle.join_timeout(timeout)` |
+//! | `t.join(timeout); t.is_alive()` | `handle.join_timeout(timeout)`, a [`JoinStatus`] |
+//! | `Timer(interval, f).start()`, `cancel()` | [`Timer::start`], [`Builder::spawn_timer`], [`Timer::cancel`] |
 //! | `t.name`, `t.ident`, `t.daemon`, `t.is_alive()` | `name()`, `ident()`, `is_daemon()`, `is_alive()` |
 //! | `current_thread()`, `main_thread()` | [`current`], [`main_thread`] |
 //! | `enumerate()`, `active_count()` | [`enumerate`], [`active_count`] |
@@ -91,12 +96,14 @@ mod handle;
 mod ident;
 mod registry;
 mod run;
+mod timer;
 
 pub use builder::{spawn, spawn_run, Builder, Run, SpawnError};
-pub use handle::{JoinError, JoinHandle, Panicked};
+pub use handle::{JoinError, JoinHandle, JoinStatus, Panicked};
 pub(crate) use ident::current_ident;
 pub use registry::{active_count, current, enumerate, main_thread, Thread};
 pub use run::run;
+pub use timer::Timer;
 
 #[cfg(test)]
 mod tests {

@@ -151,6 +151,7 @@ impl Thread {
     /// # Python
     ///
     /// `Thread.daemon`. Dummy threads are daemons, as in Python.
+    #[doc(alias = "daemon")]
     pub fn is_daemon(&self) -> bool {
         self.inner.daemon
     }

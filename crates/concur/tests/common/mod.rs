@@ -845,7 +845,7 @@ pub(crate) mod cpython_futures {
 
     /// The executor of `ExecutorMixin`: `worker_count = 5`.
     pub(crate) fn executor() -> ThreadPool {
-        ThreadPool::new(5)
+        ThreadPool::new(5).unwrap()
     }
 }
 

@@ -1,0 +1,54 @@
+//! What the pools report when they refuse: a call ([`SubmitError`]) or a
+//! setting ([`BuildError`]). Both pools share them, so they sit below both.
+
+use thiserror::Error;
+
+/// Why a pool refused a call.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::{Shutdown, SubmitError, ThreadPool};
+///
+/// let pool = ThreadPool::new(1).unwrap();
+/// pool.shutdown(Shutdown::wait());
+/// assert_eq!(pool.submit(|| 1).unwrap_err(), SubmitError::ShutDown);
+/// ```
+///
+/// # Python
+///
+/// `RuntimeError: cannot schedule new futures after shutdown` and
+/// `BrokenThreadPool`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// `shutdown` was called, or the pool was dropped.
+    #[error("cannot submit: the pool is shut down")]
+    ShutDown,
+    /// A worker's initializer panicked; the pool runs nothing more.
+    #[error("cannot submit: the pool is broken: {0}")]
+    Broken(String),
+}
+
+/// Why a pool could not be built with the settings given.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::{BuildError, ThreadPool};
+///
+/// let refused = ThreadPool::new(0).unwrap_err();
+/// assert_eq!(refused, BuildError::ZeroWorkers);
+/// assert_eq!(refused.to_string(), "a pool needs max_workers of at least 1, and 0 was given");
+/// ```
+///
+/// # Python
+///
+/// `ValueError: max_workers must be greater than 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `max_workers` was 0: such a pool could never run a call.
+    #[error("a pool needs max_workers of at least 1, and 0 was given")]
+    ZeroWorkers,
+}
