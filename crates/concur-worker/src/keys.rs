@@ -148,6 +148,20 @@ impl Keys {
         format!("{}:shards", self.tag)
     }
 
+    /// HASH from a schedule's name to its state (JSON: the last tick claimed,
+    /// the next, the last one enqueued, how it ticks, its task), written by
+    /// the claim of each tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.schedules(), "{q}:schedules");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn schedules(&self) -> String {
+        format!("{}:schedules", self.tag)
+    }
+
     /// SET of the workers that may own a processing list.
     ///
     /// # Examples

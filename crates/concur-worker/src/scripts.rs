@@ -348,3 +348,27 @@ return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('L
 ",
     )
 });
+
+/// KEYS: schedules, pending. ARGV: name, tick (ms), 'on-time' | 'late',
+/// 'run-once' | 'skip', envelope, next tick (ms, or ''), spec, task.
+/// Returns 0 if the tick (or a later one) was claimed before, 1 if this
+/// call claimed it and enqueued, 2 if it claimed it and only recorded it.
+pub(crate) static CLAIM_TICK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local state = raw and cjson.decode(raw) or nil
+local tick = tonumber(ARGV[2])
+if state and tonumber(state.last) and tonumber(state.last) >= tick then return 0 end
+-- A late tick of a schedule never claimed before missed nothing: record it.
+local enqueue = ARGV[3] == 'on-time' or (state ~= nil and ARGV[4] == 'run-once')
+if enqueue then redis.call('LPUSH', KEYS[2], ARGV[5]) end
+local enqueued = cjson.null
+if enqueue then enqueued = tick elseif state and state.enqueued then enqueued = state.enqueued end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({last = tick, next = tonumber(ARGV[6]) or cjson.null,
+  enqueued = enqueued, spec = ARGV[7], task = ARGV[8]}))
+if enqueue then return 1 end
+return 2
+",
+    )
+});

@@ -96,6 +96,34 @@ pub struct Status {
     pub done_last_minute: u64,
 }
 
+/// One schedule as [`Client::schedules`] sees it: what its claims recorded.
+///
+/// # Examples
+///
+/// ```no_run
+/// let mut client = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+/// for schedule in client.schedules()? {
+///     println!("{} ({}): last {:?}, next {:?}", schedule.name, schedule.spec, schedule.last, schedule.next);
+/// }
+/// # Ok::<(), concur_worker::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ScheduleStatus {
+    /// The schedule's name.
+    pub name: String,
+    /// How it ticks: a cron expression with its zone, or `every …`.
+    pub spec: String,
+    /// The task it enqueues.
+    pub task: String,
+    /// The last tick claimed, as Unix seconds.
+    pub last: Option<f64>,
+    /// The tick after it, as Unix seconds.
+    pub next: Option<f64>,
+    /// The last tick that enqueued its task, as Unix seconds.
+    pub enqueued: Option<f64>,
+}
+
 impl Status {
     /// Adds the counts of a shard's status; a worker serving both is one
     /// worker, holding the tasks of both.
@@ -236,6 +264,39 @@ impl Client {
             dead_trimmed: stat("dead_trimmed"),
             done_last_minute: recent,
         })
+    }
+
+    /// The schedules that enqueue onto this queue, by name, as their last
+    /// claims recorded them.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors; [`Error::Protocol`] for a record concur did not
+    /// write.
+    ///
+    /// # Examples
+    ///
+    /// See [`ScheduleStatus`].
+    pub fn schedules(&mut self) -> Result<Vec<ScheduleStatus>, Error> {
+        let key = self.keys.schedules();
+        let raw: Vec<(String, String)> = self.with_conn(|c| redis::cmd("HGETALL").arg(&key).query(c))?;
+        let mut schedules = Vec::with_capacity(raw.len());
+        for (name, json) in raw {
+            let value: serde_json::Value = serde_json::from_str(&json)
+                .map_err(|e| self.protocol_error(format!("a schedule record it cannot read ({e})")))?;
+            let text = |field: &str| value[field].as_str().unwrap_or_default().to_owned();
+            let seconds = |field: &str| value[field].as_f64().map(|ms| ms / 1000.0);
+            schedules.push(ScheduleStatus {
+                spec: text("spec"),
+                task: text("task"),
+                last: seconds("last"),
+                next: seconds("next"),
+                enqueued: seconds("enqueued"),
+                name,
+            });
+        }
+        schedules.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(schedules)
     }
 
     /// Up to `count` dead-letter entries from position `start`, newest first

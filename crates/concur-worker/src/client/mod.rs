@@ -16,7 +16,7 @@ use redis::RedisResult;
 
 use self::link::{Link, Server};
 
-pub use self::admin::{DeadRetry, Status, WorkerStatus};
+pub use self::admin::{DeadRetry, ScheduleStatus, Status, WorkerStatus};
 pub use self::produce::EnqueueOptions;
 use crate::config::QueueConfig;
 use crate::error::{redact_url, Error};

@@ -56,12 +56,14 @@
 
 mod consume;
 mod maintain;
+mod tick;
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 pub use self::consume::{Acked, FailOutcome, Fetched, Malformed, Task};
 pub use self::maintain::{Beat, Promoted, Reaped};
+pub use self::tick::Claim;
 pub use crate::envelope::{parse, Envelope, MalformedReason};
 pub use crate::keys::{Keys, MAX_NAME_LEN};
 use crate::{Client, Error, QueueConfig};
