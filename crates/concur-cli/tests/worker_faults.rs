@@ -254,3 +254,27 @@ fn a_worker_serving_three_queues_killed_with_sigkill_loses_nothing() {
         assert_eq!((status.pending, status.processing(), status.dead), (0, 0, 0), "{name}");
     }
 }
+
+#[test]
+fn a_schedule_from_the_config_file_ticks_and_status_shows_it() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("schedule");
+    let config = scratch.write(
+        "tasks.json",
+        &json!({"schedules": {"beat": {"every": "1s", "task": "echo", "args": ["tick"], "queue": "ticks"}}})
+            .to_string(),
+    );
+    let url = server.url();
+    let mut worker = WorkerProcess::start(&["--redis", &url, "--config", &config], &scratch.path("log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    wait_until("three ticks are enqueued", Duration::from_secs(30), || {
+        cmd::<i64>(&mut server.raw(), &["LLEN", "ticks"]) >= 3
+    });
+    let status = common::concur(&["status", "--redis", &url, "--queue", "ticks"]);
+    assert!(status.stdout.contains("schedules   1"), "{}", status.stdout);
+    assert!(status.stdout.contains("beat") && status.stdout.contains("every 1s") && status.stdout.contains("next in"));
+    worker.stop();
+    let bad = scratch.write("bad.json", r#"{"schedules": {"x": {"cron": "not cron", "task": "echo"}}}"#);
+    let run = common::concur(&["worker", "--redis", &url, "--config", &bad]);
+    common::expect(&run, 2, "the schedule \"x\"");
+}

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand};
 use concur_worker::DeadEntry;
 
-use super::{numbers, Failure, RedisArgs};
+use super::{numbers, span, Failure, RedisArgs};
 
 /// `concur dead`.
 #[derive(Debug, Clone, Args)]
@@ -140,7 +140,7 @@ fn line(entry: &DeadEntry) -> String {
     let kind = serde_json::to_value(entry.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let ago = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|now| ago(now.as_secs_f64() - entry.died_at))
+        .map(|now| format!("{} ago", span(now.as_secs_f64() - entry.died_at)))
         .unwrap_or_default();
     format!(
         "{}  {kind}  {}  attempts {}  {ago}  {} bytes\n    {}",
@@ -150,17 +150,4 @@ fn line(entry: &DeadEntry) -> String {
         entry.payload_size,
         entry.error
     )
-}
-
-fn ago(seconds: f64) -> String {
-    let s = seconds.max(0.0);
-    if s < 120.0 {
-        format!("{s:.0} s ago")
-    } else if s < 7200.0 {
-        format!("{:.0} min ago", s / 60.0)
-    } else if s < 172_800.0 {
-        format!("{:.0} h ago", s / 3600.0)
-    } else {
-        format!("{:.0} days ago", s / 86_400.0)
-    }
 }

@@ -154,3 +154,17 @@ impl From<Error> for Failure {
         Failure { code, message: error.to_string() }
     }
 }
+
+/// A span of seconds as an operator reads it: `3 s`, `12 min`, `5 h`, `2 days`.
+pub(super) fn span(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.0} h", s / 3600.0)
+    } else {
+        format!("{:.0} days", s / 86_400.0)
+    }
+}

@@ -1,10 +1,13 @@
 //! `concur status`: a queue at a glance, as a table or as JSON.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use clap::Args;
-use concur_worker::{Client, QueueSet, Status};
+
+use concur_worker::{Client, QueueSet, ScheduleStatus, Status};
 use serde::Serialize;
 
-use super::{Failure, RedisArgs};
+use super::{span, Failure, RedisArgs};
 
 /// `concur status`.
 #[derive(Debug, Clone, Args)]
@@ -24,6 +27,7 @@ struct StatusJson<'a> {
     processing: u64,
     #[serde(flatten)]
     status: &'a Status,
+    schedules: &'a [ScheduleStatus],
 }
 
 /// Prints the status of each queue named: a table each, or JSON (an
@@ -36,12 +40,18 @@ pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
     for name in names.names() {
         let mut queue = first.for_queue(name)?;
         let status = queue.status()?;
+        let schedules = queue.schedules()?;
         if args.json {
-            let json = StatusJson { queue: queue.name(), processing: status.processing(), status: &status };
+            let json = StatusJson {
+                queue: queue.name(),
+                processing: status.processing(),
+                status: &status,
+                schedules: &schedules,
+            };
             objects
                 .push(serde_json::to_value(&json).map_err(|e| Failure::failed(format!("could not write JSON: {e}")))?);
         } else {
-            tables.push(table(&queue, &status));
+            tables.push(table(&queue, &status, &schedules));
         }
     }
     let text = if !args.json {
@@ -55,7 +65,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn table(queue: &Client, status: &Status) -> String {
+fn table(queue: &Client, status: &Status, schedules: &[ScheduleStatus]) -> String {
     let mut lines = vec![
         format!("queue {:?} at {}", queue.name(), queue.url()),
         format!("  pending     {}", status.pending),
@@ -92,6 +102,18 @@ fn table(queue: &Client, status: &Status) -> String {
             "  trimmed     {} dead-letter entries dropped at the list's cap (the oldest first)",
             status.dead_trimmed
         ));
+    }
+    if !schedules.is_empty() {
+        lines.push(format!("  schedules   {}", schedules.len()));
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        for schedule in schedules {
+            let last = schedule.last.map_or("never".to_owned(), |t| format!("{} ago", span(now - t)));
+            let next = schedule.next.map_or("none".to_owned(), |t| format!("in {}", span(t - now)));
+            lines.push(format!(
+                "    {:<24} {:<28} task {:<16} last {last}, next {next}",
+                schedule.name, schedule.spec, schedule.task
+            ));
+        }
     }
     lines.join("\n")
 }

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::handler::{Handler, Job, TaskError};
+use crate::schedule::{Missed, Schedule};
 
 /// How much of each output stream is kept in the result.
 const OUTPUT_CAP: usize = 64 * 1024;
@@ -34,9 +35,18 @@ const OUTPUT_CAP: usize = 64 * 1024;
 ///   "tasks": {
 ///     "resize":  { "program": "/usr/bin/convert", "args": ["-resize", "50%"], "timeout": 120 },
 ///     "archive": { "program": "tar", "args": ["-czf"], "cwd": "/srv/archive", "env": { "GZIP": "-9" } }
+///   },
+///   "schedules": {
+///     "nightly": { "cron": "0 30 3 * * *", "timezone": "Europe/Berlin", "task": "archive", "args": ["/srv/out.tgz", "."] },
+///     "ping":    { "every": "30s", "task": "echo", "queue": "health", "missed": "skip" }
 ///   }
 /// }
 /// ```
+///
+/// A schedule (see [`Schedule`]) has exactly one of `cron` (six or seven
+/// fields, seconds first) and `every` (`500ms`, `30s`, `5m`, `1h`), a `task`,
+/// and optionally `args`, `timezone` (IANA, for `cron`), `queue` (default: the
+/// worker's first) and `missed` (`run-once`, the default, or `skip`).
 ///
 /// | field | required | meaning |
 /// |---|---|---|
@@ -87,6 +97,7 @@ const OUTPUT_CAP: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct ProgramConfig {
     tasks: BTreeMap<String, Program>,
+    schedules: Vec<Schedule>,
 }
 
 /// One entry of the file, resolved.
@@ -102,7 +113,28 @@ struct Program {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileFormat {
+    #[serde(default)]
     tasks: BTreeMap<String, EntryFormat>,
+    #[serde(default)]
+    schedules: BTreeMap<String, ScheduleFormat>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFormat {
+    #[serde(default)]
+    cron: Option<String>,
+    #[serde(default)]
+    every: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+    task: String,
+    #[serde(default)]
+    args: Vec<Value>,
+    #[serde(default)]
+    queue: Option<String>,
+    #[serde(default)]
+    missed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +182,16 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
         /// What the parser objected to, with line and column.
+        reason: String,
+    },
+    /// A schedule cannot be used.
+    #[error("the schedule {schedule:?} in the worker's config file {path} cannot be used: {reason}")]
+    Schedule {
+        /// The file.
+        path: PathBuf,
+        /// The schedule's name.
+        schedule: String,
+        /// Why.
         reason: String,
     },
     /// An entry cannot be used.
@@ -204,7 +246,12 @@ impl ProgramConfig {
             }
             tasks.insert(name, Program { path: program, args: entry.args, cwd: entry.cwd, env: entry.env, timeout });
         }
-        Ok(ProgramConfig { tasks })
+        let mut schedules = Vec::new();
+        for (name, entry) in file.schedules {
+            let bad = |reason: String| ConfigError::Schedule { path: path.to_owned(), schedule: name.clone(), reason };
+            schedules.push(schedule_from(&name, entry).map_err(bad)?);
+        }
+        Ok(ProgramConfig { tasks, schedules })
     }
 
     /// The task names the file defines, in order.
@@ -214,6 +261,25 @@ impl ProgramConfig {
     /// See [`ProgramConfig`].
     pub fn task_names(&self) -> impl Iterator<Item = &str> {
         self.tasks.keys().map(String::as_str)
+    }
+
+    /// The schedules the file defines, by name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("concur-doc-schedules-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("tasks.json");
+    /// std::fs::write(&path, r#"{"schedules": {"ping": {"every": "30s", "task": "echo", "args": ["alive"]}}}"#).unwrap();
+    ///
+    /// let config = concur_worker::ProgramConfig::load(&path)?;
+    /// assert_eq!(config.schedules()[0].spec(), "every 30s");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), concur_worker::ConfigError>(())
+    /// ```
+    pub fn schedules(&self) -> &[Schedule] {
+        &self.schedules
     }
 
     /// The handlers, one per task.
@@ -228,6 +294,49 @@ impl ProgramConfig {
             (name.clone(), handler.with_timeout(timeout))
         })
     }
+}
+
+/// A schedule from its entry in the file.
+fn schedule_from(name: &str, entry: ScheduleFormat) -> Result<Schedule, String> {
+    let schedule = match (&entry.cron, &entry.every) {
+        (Some(expression), None) => Schedule::cron(name, expression, &entry.task),
+        (None, Some(every)) => {
+            let interval = parse_interval(every)
+                .ok_or_else(|| format!("\"every\": {every:?} is not a duration; write e.g. 500ms, 30s, 5m or 1h"))?;
+            Schedule::every(name, interval, &entry.task)
+        }
+        _ => return Err("it needs exactly one of \"cron\" and \"every\"".into()),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut schedule = schedule.args(entry.args);
+    if let Some(zone) = &entry.timezone {
+        schedule = schedule.timezone(zone).map_err(|e| e.to_string())?;
+    }
+    if let Some(queue) = &entry.queue {
+        crate::keys::Keys::new(queue).map_err(|e| e.to_string())?;
+        schedule = schedule.queue(queue);
+    }
+    match entry.missed.as_deref() {
+        None | Some("run-once") => Ok(schedule),
+        Some("skip") => Ok(schedule.missed(Missed::Skip)),
+        Some(other) => Err(format!("\"missed\": {other:?} is neither \"run-once\" nor \"skip\"")),
+    }
+}
+
+/// Reads `500ms`, `30s`, `5m`, `1h` or a bare number of seconds.
+fn parse_interval(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.trim().parse().ok().filter(|n: &f64| n.is_finite() && *n > 0.0)?;
+    let scale = match unit {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(number * scale).ok()
 }
 
 /// Checks that `program` can be run: an existing executable file, found in

@@ -44,7 +44,8 @@ impl Connection {
     /// Claims `tick` of `schedule` on this queue, at the time `now`: if no
     /// one claimed it (or a later tick) before, records it in
     /// `{QUEUE}:schedules` and, unless it was missed and the schedule skips
-    /// missed ticks, enqueues the task — one script, so of many workers
+    /// missed ticks, enqueues the task (its envelope's `eta` is the tick) —
+    /// one script, so of many workers
     /// claiming one tick exactly one enqueues it. A tick is missed when
     /// `now` is more than [`MISSED_AFTER`] past it.
     ///
@@ -60,6 +61,8 @@ impl Connection {
         let on_time = now.duration_since(tick).unwrap_or_default() <= MISSED_AFTER;
         let mut envelope = Envelope::new(schedule.task(), schedule.task_args().to_vec());
         envelope.enqueued_at = Some(unix_seconds(now));
+        // The tick the task stands for, as the time it was due.
+        envelope.eta = Some(unix_seconds(tick));
         let payload = envelope.to_json();
         if payload.len() > self.config.max_payload {
             return Err(Error::PayloadTooLarge { size: payload.len(), limit: self.config.max_payload });

@@ -25,6 +25,7 @@ mod executor;
 mod finisher;
 mod maintenance;
 mod plan;
+mod scheduler;
 mod shared;
 
 use std::collections::BTreeMap;
@@ -47,7 +48,7 @@ use self::shared::{Backoff, Settings};
 use crate::handler::{self, Handler, Job, TaskError};
 use crate::programs::{ConfigError, ProgramConfig};
 use crate::protocol::Connection;
-use crate::{Error, QueueConfig, QueueSet};
+use crate::{Error, QueueConfig, QueueSet, Schedule};
 
 /// The Redis server a worker uses unless told otherwise.
 ///
@@ -170,6 +171,7 @@ pub struct WorkerBuilder {
     grace: Duration,
     sleep_unit: Duration,
     loading_wait: Duration,
+    schedules: Vec<Schedule>,
 }
 
 impl Default for WorkerBuilder {
@@ -192,6 +194,7 @@ impl Default for WorkerBuilder {
             grace: Duration::from_secs(30),
             sleep_unit: Duration::from_secs(1),
             loading_wait: DEFAULT_LOADING_WAIT,
+            schedules: Vec::new(),
         }
     }
 }
@@ -377,6 +380,24 @@ impl WorkerBuilder {
         self
     }
 
+    /// A periodic task this worker enqueues: at each tick of `schedule`,
+    /// exactly one of the workers that run it enqueues its task (see
+    /// [`Schedule`]), on its queue or else this worker's first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur_worker::{Schedule, Worker};
+    ///
+    /// let builder = Worker::builder().schedule(Schedule::every("ping", Duration::from_secs(30), "echo")?);
+    /// # Ok::<(), concur_worker::ScheduleError>(())
+    /// ```
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.schedules.push(schedule);
+        self
+    }
+
     /// How long [`build`](Self::build) waits for a server that is up but
     /// cannot serve yet — still loading its data after a restart, say — before
     /// it gives up. Default: 60 s; zero fails at once. (A worker that is
@@ -428,6 +449,7 @@ impl WorkerBuilder {
         let mut handlers: BTreeMap<String, Handler> = BTreeMap::new();
         handlers.insert(crate::SLEEP_TASK.to_owned(), handler::sleep(self.sleep_unit));
         handlers.insert("echo".to_owned(), handler::echo());
+        let mut schedules = self.schedules;
         if let Some(path) = &self.config_file {
             let config = ProgramConfig::load(path)?;
             for (name, handler) in config.handlers() {
@@ -439,8 +461,14 @@ impl WorkerBuilder {
                 }
                 handlers.insert(name, handler);
             }
+            schedules.extend(config.schedules().iter().cloned());
         }
         handlers.extend(self.handlers);
+        for (i, schedule) in schedules.iter().enumerate() {
+            if schedules[..i].iter().any(|other| other.name() == schedule.name()) {
+                return bad(format!("the schedule {:?} is defined twice", schedule.name()));
+            }
+        }
         let set = match self.queues {
             Some(set) => set,
             None => QueueSet::single(&self.queue.name)?,
@@ -462,6 +490,14 @@ impl WorkerBuilder {
             }
             groups.push(members);
         }
+        let default_queue = set.names().next().unwrap_or_default().to_owned();
+        let planned = schedules
+            .into_iter()
+            .map(|schedule| {
+                let queue = first.for_queue(schedule.target_queue().unwrap_or(&default_queue))?;
+                Ok(scheduler::Planned::new(schedule, queue))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         let settings = Settings {
             concurrency: self.concurrency,
             heartbeat_ttl: self.heartbeat_ttl,
@@ -471,7 +507,7 @@ impl WorkerBuilder {
             serves: set.to_string(),
         };
         let shared = Arc::new(Shared::new(crate::protocol::new_worker_id(), settings, queues.len()));
-        Ok(Worker { queues, plan: Plan::new(set, groups), handlers, shared })
+        Ok(Worker { queues, plan: Plan::new(set, groups), handlers, planned, shared })
     }
 }
 
@@ -548,6 +584,7 @@ pub struct Worker {
     queues: Vec<Connection>,
     plan: Plan,
     handlers: BTreeMap<String, Handler>,
+    planned: Vec<scheduler::Planned>,
     shared: Arc<Shared>,
 }
 
@@ -763,7 +800,7 @@ impl Worker {
     ///
     /// See [`Worker`].
     pub fn run(self) -> Result<RunReport, WorkerError> {
-        let Worker { mut queues, mut plan, handlers, shared } = self;
+        let Worker { mut queues, mut plan, handlers, planned, shared } = self;
         // Every thread of the worker logs inside this span, so a process
         // running several workers tells their lines apart.
         let span =
@@ -787,7 +824,7 @@ impl Worker {
             "worker started; it runs the tasks {}",
             tasks.join(", ")
         );
-        let started = start_threads(&shared, handlers, finisher_queues, maintenance_queues, &span);
+        let started = start_threads(&shared, handlers, finisher_queues, maintenance_queues, planned, &span);
         let (to_loop, to_finisher, threads) = match started {
             Ok(started) => started,
             Err(error) => {
@@ -797,7 +834,7 @@ impl Worker {
                 return Err(error);
             }
         };
-        let Threads { handle, loop_thread, finisher, maintenance } = threads;
+        let Threads { handle, loop_thread, finisher, maintenance, scheduler } = threads;
         // From here on this thread talks to Redis; the loop's thread, started
         // above with the caller's mask, takes the signals instead.
         let _blocked = crate::signal_mask::block_on_this_thread();
@@ -822,6 +859,9 @@ impl Worker {
         shared.stop_maintenance();
         if maintenance.join().is_err() {
             tracing::error!("the maintenance thread panicked");
+        }
+        if scheduler.is_some_and(|scheduler| scheduler.join().is_err()) {
+            tracing::error!("the scheduler thread panicked");
         }
         to_loop.shutdown();
         handle.stop();
@@ -869,6 +909,8 @@ struct Threads {
     loop_thread: concur::thread::JoinHandle<Result<(), LoopError>>,
     finisher: std::thread::JoinHandle<()>,
     maintenance: std::thread::JoinHandle<()>,
+    /// Only when the worker has schedules.
+    scheduler: Option<std::thread::JoinHandle<()>>,
 }
 
 type Started = (Arc<SimpleQueue<LoopMessage>>, Arc<SimpleQueue<Message>>, Threads);
@@ -878,6 +920,7 @@ fn start_threads(
     handlers: BTreeMap<String, Handler>,
     mut finisher_queues: Vec<Connection>,
     mut maintenance_queues: Vec<Connection>,
+    mut planned: Vec<scheduler::Planned>,
     span: &tracing::Span,
 ) -> Result<Started, WorkerError> {
     let (handle, loop_thread) = aio::spawn_background()?;
@@ -913,7 +956,21 @@ fn start_threads(
             })
             .map_err(|source| WorkerError::Thread { what: "maintenance", source })?
     };
-    Ok((to_loop, to_finisher, Threads { handle, loop_thread, finisher, maintenance }))
+    let scheduler = if planned.is_empty() {
+        None
+    } else {
+        let (shared, span) = (shared.clone(), span.clone());
+        let thread = std::thread::Builder::new()
+            .name("concur-scheduler".into())
+            .spawn(move || {
+                let _entered = span.enter();
+                let _blocked = crate::signal_mask::block_on_this_thread();
+                scheduler::run(&shared, &mut planned)
+            })
+            .map_err(|source| WorkerError::Thread { what: "scheduler", source })?;
+        Some(thread)
+    };
+    Ok((to_loop, to_finisher, Threads { handle, loop_thread, finisher, maintenance, scheduler }))
 }
 
 /// A second connection to each member queue, for another thread.
