@@ -275,3 +275,14 @@ pub enum LoopError {
     #[error("the event loop could not start: {0}")]
     Start(String),
 }
+
+/// The message of a panic payload, for [`Error::Panicked`] and the logs.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}

@@ -84,26 +84,35 @@
 //! runs callbacks one after another on the loop, and
 //! `run_coroutine_threadsafe` runs futures as tasks, which overlap.
 
+mod background;
 mod blocking;
+mod callback;
+mod context;
 mod error;
 mod event_loop;
 mod gather;
 mod handle;
+mod header;
+mod lend;
+mod remote;
 mod sync;
 mod task;
 mod task_group;
 mod time;
+mod timers;
 mod wait;
 
+pub use background::spawn_background;
 pub use blocking::{run_in_executor, to_thread, ExecutorCall};
+pub use callback::Handle;
 pub use error::{Cancelled, Error, Failure, LoopError};
-pub use event_loop::{
-    all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, Handle, RunningLoop, TimerHandle, DEBUG_ENV,
-};
+pub use event_loop::{all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, RunningLoop, DEBUG_ENV};
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
-pub use handle::{run_coroutine_threadsafe, spawn_background, LoopHandle};
+pub use handle::{run_coroutine_threadsafe, LoopHandle};
+pub use header::{current_task, TaskRef, TaskState};
 pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
-pub use task::{cancellable, current_task, Cancellable, Task, TaskRef, TaskState};
+pub use task::{cancellable, Cancellable, Task};
 pub use task_group::{TaskGroup, TaskGroupError};
 pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout};
+pub use timers::TimerHandle;
 pub use wait::{as_completed, wait, AsCompleted, ReturnWhen};

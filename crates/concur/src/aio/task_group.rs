@@ -9,9 +9,10 @@ use std::task::{Poll, Waker};
 
 use thiserror::Error;
 
+use super::context;
 use super::error::{Cancelled, Error, Failure, LoopError};
-use super::event_loop;
-use super::task::{self, Task, TaskRef};
+use super::header::{self, TaskRef};
+use super::task::{self, Task};
 
 /// Why a [`TaskGroup`] did not finish cleanly.
 ///
@@ -65,7 +66,7 @@ impl Group {
             return;
         }
         for child in self.children.borrow().iter() {
-            if !matches!(child.state(), task::TaskState::Done | task::TaskState::Cancelled) {
+            if !matches!(child.state(), header::TaskState::Done | header::TaskState::Cancelled) {
                 child.cancel("another task of the group failed");
             }
         }
@@ -184,7 +185,7 @@ impl TaskGroup {
             return Err(TaskGroupError::Closed);
         }
         let body = async move { fut.await.map_err(|error| Error::Failed(Failure::new(error))) };
-        let task = event_loop::with_running(|inner| inner.spawn_task(body, |outcome| outcome))?;
+        let task = context::with_running(|state| task::spawn(state, body, |outcome| outcome))?;
         task.mark_awaited();
         self.group.running.set(self.group.running.get() + 1);
         self.group.children.borrow_mut().push(task.as_ref());
@@ -237,7 +238,7 @@ impl TaskGroup {
         let mut guard = AbortOnDrop(Some(group.clone()));
         std::future::poll_fn(|cx| {
             if cancelled.is_none() {
-                if let Some(cancel) = task::take_cancellation() {
+                if let Some(cancel) = header::take_cancellation() {
                     cancelled = Some(cancel);
                     group.abort();
                 }
