@@ -36,11 +36,19 @@
 //! | `shutdown(wait, cancel_futures)`, `with` | [`ThreadPool::shutdown`], drop |
 //! | `RuntimeError` after shutdown, `BrokenThreadPool` | [`SubmitError`] |
 
+// Worker processes are reached over Unix sockets and reported by signal:
+// Unix only, and compiled out elsewhere.
+#[cfg(all(unix, feature = "process-pool"))]
 mod process_pool;
+#[cfg(all(unix, feature = "process-pool"))]
 mod registry;
 mod thread_pool;
 mod workers;
 
+#[cfg(all(unix, feature = "process-pool"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "process-pool"))))]
 pub use process_pool::{ProcessPool, ProcessPoolBuilder};
+#[cfg(all(unix, feature = "process-pool"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "process-pool"))))]
 pub use registry::{Function, Registry, WORKER_ENV};
 pub use thread_pool::{MapResults, SubmitError, ThreadPool, ThreadPoolBuilder};
