@@ -13,8 +13,9 @@
 //! The scope is a closure rather than a guard the caller keeps, so that no
 //! caller can leak the guard (`mem::forget`) and leave the borrowed future
 //! reachable after its borrows end: the same reason `std::thread::scope`
-//! takes a closure. The one `unsafe` block is checked by miri
-//! (`scripts/test` runs this module's tests under it).
+//! takes a closure. The one `unsafe` block is checked by miri: `scripts/test`
+//! runs this module's tests and `tests/aio_borrowed_main.rs`, which ends a
+//! real loop's call every way it can end, under it.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -61,9 +62,8 @@ struct EmptyOnExit(Rc<RefCell<Option<Erased>>>);
 
 impl Drop for EmptyOnExit {
     fn drop(&mut self) {
-        // Taken out first, dropped after: the future's drop may reach the
-        // slot (through a waker that polls a `Lent`), which must not be
-        // borrowed then.
+        // Taken out first and dropped after the slot's borrow ends, so that
+        // whatever the future's drop runs finds the slot free and empty.
         let body = self.0.borrow_mut().take();
         drop(body);
     }
