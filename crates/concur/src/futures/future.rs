@@ -310,7 +310,7 @@ impl<T> Future<T> {
     /// Runs `callback` with this future once it is done — at once, on this
     /// thread, if it already is; otherwise on the thread that finishes or
     /// cancels it. Callbacks run in the order they were added. One that
-    /// panics is reported on standard error and changes nothing else.
+    /// panics is reported as a `tracing` error and changes nothing else.
     ///
     /// # Examples
     ///
@@ -546,7 +546,7 @@ impl<T: Clone> Future<T> {
 
 fn run_callback<T>(future: &Future<T>, callback: Callback<T>) {
     if panic::catch_unwind(AssertUnwindSafe(|| callback(future))).is_err() {
-        eprintln!("concur: a done callback of a future panicked; the future and its other callbacks are unaffected");
+        tracing::error!("a done callback of a future panicked; the future and its other callbacks are unaffected");
     }
 }
 
