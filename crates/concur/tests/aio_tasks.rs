@@ -42,7 +42,6 @@ use std::time::{Duration, Instant};
 use concur::aio::{self, Cancelled, Error, ReturnWhen, Task, TaskState};
 use concur::executor::ThreadPool;
 
-
 /// A task that sleeps for `ms` and then returns `value`; a cancellation
 /// at the sleep ends it cancelled.
 fn sleeper<T: 'static>(ms: u64, value: T) -> Task<Result<T, Cancelled>> {

@@ -34,6 +34,7 @@ use super::error::{Cancelled, Error};
 ///
 /// Python's `Task` is pending until done, cancelled or finished; `Running`
 /// (started, not done) is the state Python's `Task` keeps only internally.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskState {
     /// Created, not yet run.

@@ -97,6 +97,7 @@ impl fmt::Display for Thrown {
 /// # Python
 ///
 /// `GeneratorExit`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("the generator was closed")]
 pub struct GeneratorExit;

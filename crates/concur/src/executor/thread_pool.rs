@@ -28,6 +28,7 @@ use crate::futures::{Future, FutureError};
 ///
 /// `RuntimeError: cannot schedule new futures after shutdown` and
 /// `BrokenThreadPool`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum SubmitError {

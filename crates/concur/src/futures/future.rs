@@ -28,6 +28,7 @@ use crate::loom::sync::{Condvar, Mutex};
 /// # Python
 ///
 /// `CancelledError`, `TimeoutError`, and the exception the call raised.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum FutureError {

@@ -82,6 +82,7 @@ impl<T> fmt::Debug for PutError<T> {
 /// # Python
 ///
 /// `queue.Empty` and, since Python 3.13, `queue.ShutDown`, raised by `get`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum GetError {
     /// The queue was empty (for `get_timeout`: for the whole timeout).
@@ -137,6 +138,7 @@ impl<T> fmt::Debug for ShutDown<T> {
 /// # Python
 ///
 /// `ValueError: task_done() called too many times`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("task_done() called more times than there were items put")]
 pub struct TaskDoneError;

@@ -93,6 +93,7 @@ pub enum JoinError {
 /// The exception a target raises, which Python hands to
 /// `threading.excepthook` (`ExceptHookArgs.exc_value` and `.thread`). Only
 /// the message is kept, not the payload, so that the error is `Send + Sync`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("thread '{thread_name}' panicked: {message}")]
 pub struct Panicked {
