@@ -71,7 +71,7 @@ pub(crate) fn run_callback(callback: impl FnOnce(), slow: Option<Duration>) {
     };
     match slow {
         None => run(),
-        Some(slow) => timed(tracing::warn_span!("callback"), slow, "a callback", run),
+        Some(slow) => timed(tracing::warn_span!(target: "concur::aio", "callback"), slow, "a callback", run),
     }
 }
 
@@ -90,6 +90,7 @@ pub(super) fn timed<R>(span: tracing::Span, slow: Duration, what: &str, step: im
     let took = started.elapsed();
     if took > slow {
         tracing::warn!(
+            target: "concur::aio",
             took_ms = took.as_millis() as u64,
             threshold_ms = slow.as_millis() as u64,
             "{what} blocked the event loop"

@@ -325,7 +325,7 @@ impl TaskRef {
         self.header.header().state.get()
     }
 
-    /// Asks the task to stop, as [`Task::cancel`].
+    /// Asks the task to stop, as [`Task::cancel`](super::Task::cancel).
     ///
     /// # Examples
     ///
@@ -344,7 +344,7 @@ impl TaskRef {
         self.header.header().cancel((!message.is_empty()).then(|| Arc::from(message)))
     }
 
-    /// How many cancellations are pending, as [`Task::cancelling`].
+    /// How many cancellations are pending, as [`Task::cancelling`](super::Task::cancelling).
     ///
     /// # Examples
     ///
@@ -355,7 +355,7 @@ impl TaskRef {
         self.header.header().requests.get()
     }
 
-    /// Withdraws one cancellation, as [`Task::uncancel`].
+    /// Withdraws one cancellation, as [`Task::uncancel`](super::Task::uncancel).
     ///
     /// # Examples
     ///

@@ -77,6 +77,19 @@
 //! about tasks dropped without being awaited, naming the task. A task's
 //! panic that nobody read is logged at error level in any mode.
 //!
+//! In debug mode each task step runs in a `task` span (its field `name` is
+//! the task's) and each callback in a `callback` span, both at warn level:
+//! a slow-step warning (with `took_ms` and `threshold_ms`) sits in the span
+//! of what was slow, and so does anything the step logs itself. The loop's
+//! events have targets under `concur::aio`. The library installs no subscriber; a
+//! program that uses `tracing-subscriber` with its `EnvFilter` sees them
+//! with, for example:
+//!
+//! ```text
+//! CONCUR_AIO_DEBUG=1 RUST_LOG=concur::aio=warn ./my-program
+//! WARN task{name=fetcher}: concur::aio: a task step blocked the event loop took_ms=312 threshold_ms=100
+//! ```
+//!
 //! # Threads
 //!
 //! A loop and its tasks stay on the loop's thread (tasks need not be

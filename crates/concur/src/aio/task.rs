@@ -284,7 +284,12 @@ where
         };
         let polled = match header.slow {
             None => step(),
-            Some(slow) => timed(tracing::warn_span!("task", name = %header.name()), slow, "a task step", step),
+            Some(slow) => timed(
+                tracing::warn_span!(target: "concur::aio", "task", name = %header.name()),
+                slow,
+                "a task step",
+                step,
+            ),
         };
         match polled {
             Ok(Poll::Ready(value)) => {
@@ -685,7 +690,7 @@ impl<T: 'static> Task<T> {
     }
 
     /// A handle to the task without its value: what
-    /// [`current_task`] gives, for naming and cancelling.
+    /// [`current_task`](super::current_task) gives, for naming and cancelling.
     ///
     /// # Examples
     ///
