@@ -3,9 +3,9 @@
 //! CPython's `lock_tests.BaseLockTests`, written once over [`BaseLock`] and
 //! run per lock type by [`base_lock_tests!`]; and those of `RLockTests`,
 //! written once over [`ReentrantLock`] and run for `RLock` and `Condition`
-//! by [`rlock_tests!`]. [`aio_harness`] holds what the `aio_*` suites
-//! share, and [`recorder`] a `tracing` subscriber for the tests of what the
-//! library reports.
+//! by [`rlock_tests!`]. [`aio_harness`] and [`coro`] hold what the `aio_*`
+//! and `coro_*` suites share, and [`recorder`] a `tracing` subscriber for
+//! the tests of what the library reports.
 //!
 //! Coordination here uses only `std` (channels, atomics, sleeps), never the
 //! primitives under test, so a broken primitive cannot break its own harness.
@@ -853,4 +853,5 @@ pub(crate) mod cpython_futures {
 
 #[cfg(feature = "aio")]
 pub(crate) mod aio_harness;
+pub(crate) mod coro;
 pub(crate) mod recorder;
