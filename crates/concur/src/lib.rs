@@ -63,7 +63,8 @@
 //! reaches for, and the examples and the two commands below use them. A
 //! program that needs only threads, locks, queues, futures and the thread
 //! pool sets `default-features = false` and builds with no tokio, no serde
-//! and no proc macro. `serde` and `lock-order` are opt-in: most programs
+//! and no proc macro — which is why the error types write their `Display`
+//! and `Error` impls out by hand instead of deriving them with `thiserror`. `serde` and `lock-order` are opt-in: most programs
 //! store none of these values, and the checker's place is debug builds.
 //! docs.rs shows every item with the feature it needs.
 //!

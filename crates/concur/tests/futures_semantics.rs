@@ -147,7 +147,8 @@ fn assert_same_set(got: &[&Fut], want: &[&Fut]) {
 const CHILD: &str = "CONCUR_FUTURES_SEMANTICS_CHILD";
 
 /// What a panicking done callback is reported as, through `tracing`.
-const CALLBACK_PANICKED: &str = "a done callback of a future panicked; the future and its other callbacks are unaffected";
+const CALLBACK_PANICKED: &str =
+    "a done callback of a future panicked; the future and its other callbacks are unaffected";
 
 /// Whether this process is the child of [`stderr_of_this_test`].
 fn in_child() -> bool {

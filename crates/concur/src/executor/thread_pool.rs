@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use thiserror::Error;
-
 use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
 use crate::futures::{Future, FutureError};
@@ -29,16 +27,25 @@ use crate::futures::{Future, FutureError};
 /// `RuntimeError: cannot schedule new futures after shutdown` and
 /// `BrokenThreadPool`.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SubmitError {
     /// [`ThreadPool::shutdown`] was called, or the pool was dropped.
-    #[error("cannot submit: the pool is shut down")]
     ShutDown,
     /// A worker's initializer panicked; the pool runs nothing more.
-    #[error("cannot submit: the pool is broken: {0}")]
     Broken(String),
 }
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::ShutDown => f.write_str("cannot submit: the pool is shut down"),
+            SubmitError::Broken(reason) => write!(f, "cannot submit: the pool is broken: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
 
 /// A call waiting in the pool's queue, with the future it completes.
 trait Runnable: Job {

@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use thiserror::Error;
-
 /// A `put` that could not place its item, with the item handed back.
 ///
 /// Returned by `try_put` and `put_timeout`.
@@ -27,15 +25,24 @@ use thiserror::Error;
 /// # Python
 ///
 /// `queue.Full` and, since Python 3.13, `queue.ShutDown`, raised by `put`.
-#[derive(Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PutError<T> {
     /// The queue was full (for `put_timeout`: for the whole timeout).
-    #[error("cannot put: the queue is full")]
     Full(T),
     /// The queue was shut down; it takes no more items.
-    #[error("cannot put: the queue is shut down")]
     ShutDown(T),
 }
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("cannot put: the queue is full"),
+            PutError::ShutDown(_) => f.write_str("cannot put: the queue is shut down"),
+        }
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
 
 impl<T> PutError<T> {
     /// The item that was not put.
@@ -83,15 +90,24 @@ impl<T> fmt::Debug for PutError<T> {
 ///
 /// `queue.Empty` and, since Python 3.13, `queue.ShutDown`, raised by `get`.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetError {
     /// The queue was empty (for `get_timeout`: for the whole timeout).
-    #[error("cannot get: the queue is empty")]
     Empty,
     /// The queue was shut down and has no item left to give.
-    #[error("cannot get: the queue is shut down and empty")]
     ShutDown,
 }
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty => f.write_str("cannot get: the queue is empty"),
+            GetError::ShutDown => f.write_str("cannot get: the queue is shut down and empty"),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
 
 /// The queue was shut down. For a `put`, it carries the item back; for a
 /// `get`, it carries nothing (`ShutDown<()>`).
@@ -115,9 +131,16 @@ pub enum GetError {
 /// # Python
 ///
 /// `queue.ShutDown` (Python 3.13).
-#[derive(Clone, Copy, PartialEq, Eq, Error)]
-#[error("the queue is shut down")]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ShutDown<T = ()>(pub T);
+
+impl<T> fmt::Display for ShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue is shut down")
+    }
+}
+
+impl<T> std::error::Error for ShutDown<T> {}
 
 impl<T> fmt::Debug for ShutDown<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -139,6 +162,13 @@ impl<T> fmt::Debug for ShutDown<T> {
 ///
 /// `ValueError: task_done() called too many times`.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("task_done() called more times than there were items put")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskDoneError;
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task_done() called more times than there were items put")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}

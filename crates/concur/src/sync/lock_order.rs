@@ -216,12 +216,14 @@ impl OrderEdge {
 /// assert!(err.earlier().is_empty());
 /// assert!(err.to_string().starts_with("lock order violation:"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockOrderViolation {
     acquiring: LockSite,
     held: LockSite,
     earlier: Vec<OrderEdge>,
 }
+
+impl std::error::Error for LockOrderViolation {}
 
 impl LockOrderViolation {
     pub(crate) fn out_of_order(acquiring: LockSite, held: LockSite) -> LockOrderViolation {
