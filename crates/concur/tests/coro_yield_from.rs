@@ -243,6 +243,9 @@ fn exit_f(trace: &Trace, on_exit: OnExit) -> Generator<()> {
     })
 }
 
+/// How a row checks the error the delegating generator ended with.
+type CheckThrown = fn(&Thrown);
+
 /// test_pep380's `g` of the GeneratorExit cases.
 fn exit_g(trace: &Trace, f: Generator<()>) -> Generator<()> {
     let trace = trace.clone();
@@ -261,7 +264,7 @@ fn exit_g(trace: &Trace, f: Generator<()>) -> Generator<()> {
 #[test]
 fn generator_exit_thrown_into_a_delegation() {
     run_case(|| {
-        let cases: [(OnExit, fn(&Thrown)); 3] = [
+        let cases: [(OnExit, CheckThrown); 3] = [
             (OnExit::Return, |e| assert!(e.is_generator_exit(), "{e:?}")),
             (OnExit::YieldAgain, |e| assert_generator_error(e, |e| matches!(e, GeneratorError::IgnoredClose))),
             (OnExit::Raise("Vorpal bunny encountered"), |e| assert_is(e, ValueError("Vorpal bunny encountered"))),
