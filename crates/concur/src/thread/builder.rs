@@ -2,6 +2,7 @@
 //! trait for thread objects, and what a new thread does before and after the
 //! user's function.
 
+use std::fmt;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,17 +59,13 @@ pub struct Builder {
 /// let refused = Builder::new().name("tiny").stack_size(4096).spawn(|| ());
 /// assert!(matches!(refused, Err(SpawnError::StackTooSmall { .. })));
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SpawnError {
     /// The requested stack size is below 32 KiB.
     ///
     /// # Python
     ///
     /// `threading.stack_size(n)` raises `ValueError` for such sizes.
-    #[error(
-        "Builder::spawn refused to start thread '{name}' with a stack of {requested} bytes: \
-         a thread's stack must be at least 32768 bytes (32 KiB), or 0 for the platform default"
-    )]
     StackTooSmall {
         /// The name the thread would have had.
         name: String,
@@ -81,7 +78,6 @@ pub enum SpawnError {
     /// # Python
     ///
     /// `Thread.start()` raises `RuntimeError("can't start new thread")`.
-    #[error("Builder::spawn could not start thread '{name}' because the operating system refused: {error}")]
     Os {
         /// The name the thread would have had.
         name: String,
@@ -89,6 +85,26 @@ pub enum SpawnError {
         error: io::Error,
     },
 }
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::StackTooSmall { name, requested } => write!(
+                f,
+                "Builder::spawn refused to start thread '{name}' with a stack of {requested} bytes: \
+                 a thread's stack must be at least 32768 bytes (32 KiB), or 0 for the platform default"
+            ),
+            SpawnError::Os { name, error } => {
+                write!(
+                    f,
+                    "Builder::spawn could not start thread '{name}' because the operating system refused: {error}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {}
 
 impl Builder {
     /// Settings with a default name (`Thread-N`), the daemon flag of the
