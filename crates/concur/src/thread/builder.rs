@@ -7,12 +7,10 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::handle::{JoinHandle, Panicked};
 use super::ident;
 use super::registry::{self, Kind, Thread};
-use super::timer::Timer;
 
 /// The smallest stack size, in bytes, that [`Builder::stack_size`] accepts:
 /// 32 KiB, the floor CPython's `threading.stack_size` enforces.
@@ -319,40 +317,6 @@ impl Builder {
             object.run();
             object
         })
-    }
-
-    /// Starts a [`Timer`]: a thread with these settings that calls `f` once
-    /// `interval` has passed, unless the timer is cancelled first.
-    ///
-    /// # Errors
-    ///
-    /// As for [`spawn`](Builder::spawn).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use concur::thread::Builder;
-    ///
-    /// let flush = Builder::new()
-    ///     .name("flush")
-    ///     .daemon(true)
-    ///     .spawn_timer(Duration::from_millis(10), || "flushed")
-    ///     .unwrap();
-    /// assert!(flush.thread().is_daemon());
-    /// assert_eq!(flush.join().unwrap(), Some("flushed"));
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `t = threading.Timer(interval, f)`, `t.name = ...`,
-    /// `t.daemon = ...`, then `t.start()`.
-    pub fn spawn_timer<F, T>(self, interval: Duration, f: F) -> Result<Timer<T>, SpawnError>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        Timer::spawn(self, interval, f)
     }
 }
 
