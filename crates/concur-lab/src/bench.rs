@@ -511,8 +511,8 @@ impl<'a> Session<'a> {
         let median_s = median(&measured.times)?;
         let times = &measured.times;
         let (others_cores, own_cores) = measured.cores();
-        let spread = (times.iter().copied().fold(0.0, f64::max) - times.iter().copied().fold(f64::INFINITY, f64::min))
-            / median_s;
+        let (min_s, max_s) = min_max(times);
+        let spread = (max_s - min_s) / median_s;
         let mut flags = Vec::new();
         if is_busy(others_cores, own_cores, self.machine.cores) {
             flags.push(report::Flag::Busy);
@@ -523,8 +523,8 @@ impl<'a> Session<'a> {
         Some(PythonCell {
             times_s: times.clone(),
             median_s,
-            min_s: times.iter().copied().fold(f64::INFINITY, f64::min),
-            max_s: times.iter().copied().fold(0.0, f64::max),
+            min_s,
+            max_s,
             ratio: python_ratio(median_s, concur_median),
             flags,
         })
@@ -605,6 +605,11 @@ impl<'a> Session<'a> {
         };
         PythonRun { status, version, detail }
     }
+}
+
+/// The fastest and the slowest of `times`.
+fn min_max(times: &[f64]) -> (f64, f64) {
+    (times.iter().copied().fold(f64::INFINITY, f64::min), times.iter().copied().fold(0.0, f64::max))
 }
 
 fn notes(config: &BenchConfig, server: Option<&PageServer>) -> Vec<String> {

@@ -53,16 +53,7 @@ fn drawing_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind
 
 /// The machine and the date, for the line under a chart's title.
 fn made_on(report: &Report) -> String {
-    let machine = &report.machine;
-    let mut line = format!(
-        "{} cores{}, {} {} — {} — concur {}",
-        machine.cores,
-        machine.cpu.as_ref().map_or(String::new(), |cpu| format!(" ({cpu})")),
-        machine.os,
-        machine.arch,
-        report.started_utc,
-        report.concur_version
-    );
+    let mut line = format!("{} — {} — concur {}", report.machine.label(), report.started_utc, report.concur_version);
     if report.partial {
         line.push_str(" — PARTIAL: the run was stopped early");
     }

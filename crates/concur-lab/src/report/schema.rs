@@ -101,6 +101,15 @@ impl Machine {
     }
 }
 
+impl Machine {
+    /// `2 cores (AMD EPYC 7B13), linux x86_64`: the line the table and the
+    /// charts name the machine by.
+    pub(crate) fn label(&self) -> String {
+        let cpu = self.cpu.as_ref().map_or(String::new(), |cpu| format!(" ({cpu})"));
+        format!("{} cores{cpu}, {} {}", self.cores, self.os, self.arch)
+    }
+}
+
 /// The settings of the run, as they were applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {

@@ -154,13 +154,9 @@ fn runs_setting(report: &Report) -> String {
 }
 
 fn headline(report: &Report) -> String {
-    let machine = &report.machine;
     let mut line = format!(
-        "{} cores{}, {} {}; N = {}, scale {}, {}; {}",
-        machine.cores,
-        machine.cpu.as_ref().map_or(String::new(), |cpu| format!(" ({cpu})")),
-        machine.os,
-        machine.arch,
+        "{}; N = {}, scale {}, {}; {}",
+        report.machine.label(),
         report.settings.n,
         report.settings.scale,
         runs_setting(report),
