@@ -71,8 +71,8 @@ pub(crate) fn warnings(report: &Report) -> Vec<String> {
     if let (false, Some(load)) = (busy.is_empty(), &report.load) {
         warnings.push(format!(
             "the machine was busy: other processes kept {:.1} of its {} cores busy on average during the runs \
-             ({:.1} before the run began{}); {} of {} cells needed the processors meanwhile and are marked \
-             busy: their times are slower than this machine can do. Run again when it is quiet",
+             ({:.1} before the run began{}); cells that needed the processors meanwhile are marked busy ({} of \
+             {}): their times are slower than this machine can do. Run again when it is quiet",
             load.during_cores,
             report.machine.cores,
             load.before_cores,
