@@ -194,8 +194,8 @@ fn check_legend(report: &Report) -> Option<String> {
     let mut parts = Vec::new();
     if used(Flag::Busy) {
         parts.push(format!(
-            "busy = other processes kept at least {BUSY_CORES} of a core busy while the cell ran, so it shared \
-             the processors"
+            "busy = other processes kept at least {BUSY_CORES} of a core busy while the cell computed, or left \
+             no room at all, so it shared the processors"
         ));
     }
     if used(Flag::BeyondLimit) {
