@@ -33,10 +33,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
     /// Workloads to run, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Workload::ALL, value_name = "LIST")]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "cpu,disk,net,sleep", value_name = "LIST")]
     workloads: Vec<Workload>,
     /// Models to run, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Model::ALL, value_name = "LIST")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "serial,threads,processes,async",
+        value_name = "LIST"
+    )]
     models: Vec<Model>,
     /// Tasks per cell.
     #[arg(short = 'n', default_value_t = 10, value_name = "N")]

@@ -39,6 +39,7 @@ fn model_color(model: Model) -> RGBColor {
 /// Seconds on a log axis: as many decimals as the magnitude needs.
 fn axis_seconds(s: f64) -> String {
     match s {
+        0.0 => "0".to_string(),
         s if s >= 10.0 => format!("{s:.0}"),
         s if s >= 1.0 => format!("{s:.1}"),
         s if s >= 0.1 => format!("{s:.2}"),
