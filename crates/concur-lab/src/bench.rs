@@ -34,6 +34,17 @@ use crate::sweep;
 use crate::workload::{Task, Workload, SLEEP};
 
 /// A run that went to its end: the report, and the files written.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use concur_lab::{BenchConfig, Event, Stop};
+/// let mut quiet = |_: &Event<'_>| {};
+/// let outcome = concur_lab::run(&BenchConfig::default(), &mut quiet, &Stop::new()).unwrap();
+/// for file in &outcome.files {
+///     println!("wrote {}", file.display()); // bench-out/report.md, …
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Outcome {
     /// What was measured.

@@ -39,6 +39,16 @@ impl<F: FnMut(&Event<'_>)> Observer for F {
 
 /// How far a run has come: runs ended, runs planned, and the time the rest
 /// should take, from the runs measured so far.
+///
+/// # Examples
+///
+/// ```
+/// use concur_lab::Progress;
+/// use std::time::Duration;
+///
+/// let progress = Progress { done: 12, total: 45, left: Duration::from_secs(95) };
+/// assert_eq!(progress.to_string(), "12/45 runs, about 1 min 35 s left");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
     /// Timed runs that have ended.

@@ -158,7 +158,15 @@ impl Drop for PageServer {
     }
 }
 
-/// Why the page server process stopped serving.
+/// Why the page server process stopped serving: what
+/// [`serve_if_child`](crate::serve_if_child) returns in that process.
+///
+/// # Examples
+///
+/// ```
+/// let error = concur_lab::ServeError::BadDelay("soon".into());
+/// assert!(error.to_string().contains("delay in microseconds"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The environment variable did not hold a delay.
