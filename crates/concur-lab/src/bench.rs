@@ -208,8 +208,8 @@ impl<'a> Session<'a> {
         self.observer.event(&Event::Warning(text));
     }
 
-    fn progress(&self) -> Option<Progress> {
-        self.plan.as_ref().map(|plan| Progress { done: plan.done(), total: plan.total(), left: plan.left() })
+    fn progress(&self) -> Progress {
+        progress_of(self.plan.as_ref())
     }
 
     /// Half a second of looking at what else runs, before anything of the
@@ -266,7 +266,7 @@ impl<'a> Session<'a> {
         let cells = self.config.workloads.len() * self.config.models.len() * (1 + usize::from(self.config.python))
             + sweep_points.len();
         self.plan = Some(plan);
-        let progress = self.progress().unwrap_or(Progress { done: 0, total: 0, left: Duration::ZERO });
+        let progress = self.progress();
         self.observer.event(&Event::Planned { cells, progress });
         if progress.left > LONG_RUN {
             let text = format!(
@@ -328,14 +328,14 @@ impl<'a> Session<'a> {
                     (0, None) => format!("{workload} × {model}, run 1"),
                     _ => format!("{workload} × {model}, run {} of {wanted}", done + 1),
                 };
-                self.observer.event(&Event::Started { what: &what, progress: self.progress() });
+                self.observer.event(&Event::Started { what: &what, progress: Some(self.progress()) });
                 let run = time_run(workload, *model, tasks, self.stop, &self.children)?;
                 self.cells[index].add(run.seconds, run.usage);
                 if let Some(plan) = &mut self.plan {
                     plan.ran(Side::Concur, workload, *model, config.n, false, run.seconds);
                 }
                 self.account(run.usage);
-                let progress = self.progress().unwrap_or(Progress { done: 0, total: 0, left: Duration::ZERO });
+                let progress = self.progress();
                 self.observer.event(&Event::Ran { what: &what, seconds: run.seconds, progress });
                 let measured = &self.cells[index];
                 if measured.times.len() >= config.runs(measured.times.first().copied()) {
@@ -358,7 +358,7 @@ impl<'a> Session<'a> {
     fn run_python(&mut self, scratch: &Scratch, server: Option<&PageServer>) -> Result<(), Halt> {
         let place = Place { dir: scratch.path(), url: server.map(PageServer::url) };
         let what = "python: bench/python/bench.py, the same cells";
-        self.observer.event(&Event::Started { what, progress: self.progress() });
+        self.observer.event(&Event::Started { what, progress: Some(self.progress()) });
         let (config, stop) = (self.config, self.stop);
         let server_pids = self.children.clone();
         let mut last = Sample::now(&server_pids);
@@ -381,7 +381,7 @@ impl<'a> Session<'a> {
             }
             self.account(usage);
             let what = format!("python {} × {}, run {} of {}", ran.workload, ran.model, ran.run, ran.of);
-            let progress = self.progress().unwrap_or(Progress { done: 0, total: 0, left: Duration::ZERO });
+            let progress = self.progress();
             self.observer.event(&Event::Ran { what: &what, seconds: ran.seconds, progress });
             if ran.run == ran.of {
                 let limits = self.limits();
@@ -417,13 +417,11 @@ impl<'a> Session<'a> {
         let observer = &mut *self.observer;
         let plan = &mut self.plan;
         let result = sweep::run(config, &mut sweep, place, stop, &children, &mut |point, seconds| {
-            let progress = plan.as_mut().map(|plan| {
+            if let Some(plan) = plan.as_mut() {
                 plan.ran(Side::Concur, point.workload, point.model, point.n, true, seconds);
-                Progress { done: plan.done(), total: plan.total(), left: plan.left() }
-            });
+            }
             let what = format!("sweep: {} × {}, N = {}", point.workload, point.model, point.n);
-            let progress = progress.unwrap_or(Progress { done: 0, total: 0, left: Duration::ZERO });
-            observer.event(&Event::Ran { what: &what, seconds, progress });
+            observer.event(&Event::Ran { what: &what, seconds, progress: progress_of(plan.as_ref()) });
         });
         self.sweep = Some(sweep);
         result
@@ -615,6 +613,14 @@ impl<'a> Session<'a> {
             _ => detail,
         };
         PythonRun { status, version, detail }
+    }
+}
+
+/// Where `plan` is; nothing done of nothing before there is a plan.
+fn progress_of(plan: Option<&Plan>) -> Progress {
+    match plan {
+        Some(plan) => Progress { done: plan.done(), total: plan.total(), left: plan.left() },
+        None => Progress { done: 0, total: 0, left: Duration::ZERO },
     }
 }
 
