@@ -132,7 +132,7 @@ fn quick_run_over_every_workload_and_model() {
             // Faster than a bound is flagged, never shown as a result.
             let bound =
                 report["limits"].as_array().unwrap().iter().any(|l| l["workload"] == workload && l["bound"] == true);
-            if bound && number(cell, "percent_of_limit") > 105.0 {
+            if bound && number(cell, "percent_of_limit") > 101.0 {
                 assert!(cell["flags"].as_array().unwrap().contains(&Value::from("beyond_limit")), "{cell}");
             }
             match workload {
