@@ -39,18 +39,23 @@ time):
     holds the GIL, while the system calls that move each full buffer to the
     kernel, and the fsync that waits for the disk, release it.
 
-The wall time of a cell runs from before the first task starts to after the
-last one ends, start-up of threads, processes or the loop included, and
---repeat K times each cell K times.
+One run of a cell is timed from before its first task starts to after its
+last one ends, start-up of threads, processes or the loop included: one wall
+time for the N tasks together. --repeat K runs each cell K times; --repeat
+auto (the default) runs it 3 times, or twice when its first run took over
+10 s, as `concur bench` does. The runs of a workload's cells take turns
+(serial, threads, processes, async, then the second run of each), so that
+whatever drifts during the run falls on every model alike.
 
 Run (the URL must answer 200; any small HTTP server will do):
 
     python3 bench/python/bench.py --workloads cpu,sleep --models serial,threads \\
         -n 4 --scale 0.1 --url http://127.0.0.1:8000/ --dir "$(mktemp -d)"
 
-Prints one JSON document on stdout (schema "concur-bench-python/1", which
-`concur bench --python` reads) and progress on stderr. Exits 2 on bad
-arguments, 1 if a task fails.
+Prints one JSON document on stdout (schema "concur-bench-python/2", which
+`concur bench --python` reads) and a line per run on stderr as it ends
+(`cpu   serial    run 1/3:   47.700 s`, which `concur bench` reads as it
+comes). Exits 2 on bad arguments, 1 if a task fails.
 """
 
 import argparse
@@ -68,7 +73,7 @@ import threading
 import time
 import urllib.parse
 
-SCHEMA = "concur-bench-python/1"
+SCHEMA = "concur-bench-python/2"
 WORKLOADS = ("cpu", "disk", "net", "sleep")
 MODELS = ("serial", "threads", "processes", "async")
 
@@ -76,6 +81,12 @@ CPU_ROUNDS = 500_000
 DISK_LINES = 5_000_000
 DISK_LINE = b"python-learning\n"
 SLEEP_S = 2.0
+
+# --repeat auto: runs of a cell, and of a cell whose first run took longer
+# than LONG_RUN_S.
+AUTO_RUNS = 3
+AUTO_RUNS_LONG = 2
+LONG_RUN_S = 10.0
 
 # A GET that takes longer than this has hung; the server's own delay is only
 # 100 ms x scale, so the bound never cuts a healthy request short.
@@ -377,27 +388,56 @@ RUNNERS = {
 }
 
 
-def time_cell(workload, model, args):
-    """Times one (workload, model) cell args.repeat times; returns the times."""
+def runs_wanted(repeat, first_run_s):
+    """How many runs a cell gets: `repeat`, or under "auto" 3, or 2 when its
+    first run took over LONG_RUN_S."""
+    if repeat != "auto":
+        return repeat
+    if first_run_s is not None and first_run_s > LONG_RUN_S:
+        return AUTO_RUNS_LONG
+    return AUTO_RUNS
+
+
+def time_run(workload, model, args):
+    """Times one run of a (workload, model) cell; removes its files after."""
     paths = [disk_path(args.dir, model, i) if workload == "disk" else None for i in range(args.n)]
-    times = []
-    for run in range(args.repeat):
-        # Removing the files is not part of the work being timed, and it runs
-        # on failure too, so --dir is left as it was found.
-        try:
-            elapsed = RUNNERS[model](workload, args.n, args.scale, args.url, paths)
-        except BaseException:
-            # The task's failure is the error to report; a file that cannot
-            # be removed as well is only worth a line.
-            for problem in remove_files(paths):
-                print(f"bench.py: could not remove a task's file: {problem}", file=sys.stderr)
-            raise
-        problems = remove_files(paths)
-        if problems:
-            raise TaskFailed(f"could not remove a task's file: {problems[0]}")
-        times.append(elapsed)
-        print(f"{workload:5} {model:9} run {run + 1}/{args.repeat}: {elapsed:8.3f} s", file=sys.stderr)
-    return times
+    # Removing the files is not part of the work being timed, and it runs
+    # on failure too, so --dir is left as it was found.
+    try:
+        elapsed = RUNNERS[model](workload, args.n, args.scale, args.url, paths)
+    except BaseException:
+        # The task's failure is the error to report; a file that cannot be
+        # removed as well is only worth a line.
+        for problem in remove_files(paths):
+            print(f"bench.py: could not remove a task's file: {problem}", file=sys.stderr)
+        raise
+    problems = remove_files(paths)
+    if problems:
+        raise TaskFailed(f"could not remove a task's file: {problems[0]}")
+    return elapsed
+
+
+def time_workload(workload, args):
+    """Times every model's cell of `workload`, their runs taking turns;
+    returns {model: [times]}."""
+    times = {model: [] for model in args.models}
+    while True:
+        ran = False
+        for model in args.models:
+            done = times[model]
+            wanted = runs_wanted(args.repeat, done[0] if done else None)
+            if len(done) >= wanted:
+                continue
+            ran = True
+            try:
+                done.append(time_run(workload, model, args))
+            except Exception as error:
+                raise TaskFailed(f"under {model}: {describe(error)}") from error
+            # The count is known once the first run is: say it as it stands.
+            wanted = runs_wanted(args.repeat, done[0])
+            print(f"{workload:5} {model:9} run {len(done)}/{wanted}: {done[-1]:8.3f} s", file=sys.stderr, flush=True)
+        if not ran:
+            return times
 
 
 # ---------------------------------------------------------------------------
@@ -426,7 +466,11 @@ def parse_args(argv):
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {','.join(MODELS)}")
     parser.add_argument("-n", type=int, default=10, help="tasks per cell (default 10)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every workload's size (default 1.0)")
-    parser.add_argument("--repeat", type=int, default=1, help="times each cell is run (default 1)")
+    parser.add_argument(
+        "--repeat",
+        default="auto",
+        help="runs of each cell, or auto: 3, or 2 for a cell whose first run takes over 10 s (default auto)",
+    )
     parser.add_argument("--url", help="page to GET for the net workload; must answer 200")
     parser.add_argument("--dir", help="existing directory for the disk workload's files")
     args = parser.parse_args(argv)
@@ -440,8 +484,13 @@ def parse_args(argv):
         parser.error(f"-n must be at least 1, got {args.n}")
     if not (args.scale > 0 and math.isfinite(args.scale)):
         parser.error(f"--scale must be a finite number above 0, got {args.scale}")
-    if args.repeat < 1:
-        parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    if args.repeat != "auto":
+        try:
+            args.repeat = int(args.repeat)
+        except ValueError:
+            parser.error(f"--repeat must be a whole number or auto, got {args.repeat!r}")
+        if args.repeat < 1:
+            parser.error(f"--repeat must be at least 1, got {args.repeat}")
     if "net" in args.workloads:
         if args.url is None:
             parser.error("the net workload needs --url (the page to GET), or leave net out of --workloads")
@@ -468,14 +517,19 @@ def main(argv=None):
     args = parse_args(argv)
     cells = []
     for workload in args.workloads:
+        try:
+            times = time_workload(workload, args)
+        except Exception as error:
+            print(f"bench.py: the {workload} workload failed: {error}", file=sys.stderr)
+            return 1
         for model in args.models:
-            try:
-                times = time_cell(workload, model, args)
-            except Exception as error:
-                print(f"bench.py: the {workload} workload under {model} failed: {error}", file=sys.stderr)
-                return 1
             cells.append(
-                {"workload": workload, "model": model, "times_s": times, "median_s": statistics.median(times)}
+                {
+                    "workload": workload,
+                    "model": model,
+                    "times_s": times[model],
+                    "median_s": statistics.median(times[model]),
+                }
             )
     document = {
         "schema": SCHEMA,
@@ -483,6 +537,7 @@ def main(argv=None):
         "cores": usable_cores(),
         "n": args.n,
         "scale": args.scale,
+        "repeat": args.repeat,
         "cells": cells,
     }
     # Nothing reaches stdout before this line, and that matters: a forked

@@ -88,7 +88,6 @@ fn assert_port_closed(port: u16) {
 fn quick_run_over_every_workload_and_model() {
     let sandbox = Sandbox::new();
     let out = sandbox.path("out");
-    let started = Instant::now();
     let output = concur(
         &["bench", "--scale", "0.01", "--out", out.to_str().unwrap(), "--format", "json"],
         &sandbox.tmp(),
@@ -96,14 +95,13 @@ fn quick_run_over_every_workload_and_model() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "concur bench failed: {}\n{stderr}", output.status);
-    // "Finishes in seconds": generous for a loaded 2-core machine.
-    assert!(started.elapsed() < Duration::from_secs(60), "the quick run took {:?}", started.elapsed());
 
     let printed: Value = serde_json::from_slice(&output.stdout).expect("stdout is the JSON report");
     let file = std::fs::read_to_string(out.join("report.json")).expect("report.json is written");
     let report: Value = serde_json::from_str(&file).expect("report.json parses");
     assert_eq!(printed, report, "--format json prints report.json");
-    assert_eq!(report["schema"], "concur-bench/1");
+    assert_eq!(report["schema"], "concur-bench/2");
+    assert_eq!(report["partial"], false);
     assert!(report["machine"]["cores"].as_u64().is_some_and(|cores| cores >= 1), "the machine's cores are reported");
     let n = report["settings"]["n"].as_u64().unwrap() as f64;
     assert_eq!(n, 10.0);
@@ -118,20 +116,24 @@ fn quick_run_over_every_workload_and_model() {
                 .unwrap_or_else(|| panic!("no cell for {workload} × {model}"));
             let median = number(cell, "median_s");
             let speedup = number(cell, "speedup");
+            // Three runs each by default, and their spread.
+            assert_eq!(cell["times_s"].as_array().unwrap().len(), 3, "{workload} × {model}: {cell}");
+            assert!(number(cell, "min_s") <= median && median <= number(cell, "max_s"), "{cell}");
+            assert!(cell["flags"].is_array(), "{cell}");
             let limit = number(cell, "limit_s");
             assert!(median > 0.0 && limit > 0.0, "{workload} × {model}: {cell}");
             assert!((number(cell, "percent_of_limit") - limit / median * 100.0).abs() < 1e-6);
-            // Physical bounds, with room for the noise of millisecond cells:
-            // N tasks at once are at most N times faster than one after
-            // another. (For cpu, min(N, cores) holds only on an idle
-            // machine: beside other busy processes, N threads win a larger
-            // share of the cores than one does, and a loaded run passed
-            // 1.7 × cores. The recorded runs in docs/BENCHMARKS.md check
-            // cpu against the cores.)
-            let most = n * 1.5;
-            assert!(speedup > 0.0 && speedup <= most, "{workload} × {model}: speedup {speedup} over {most}");
-            if model == "serial" {
-                assert!((speedup - 1.0).abs() < 1e-9);
+            // The speedup is serial's median over this one. Its size is not
+            // checked: on a busy machine one slow serial run can make it
+            // anything, which is what the flags are for.
+            let serial = cells.iter().find(|c| c["workload"] == workload && c["model"] == "serial").unwrap();
+            assert!((speedup - number(serial, "median_s") / median).abs() < 1e-9, "{cell}");
+            assert!(speedup > 0.0);
+            // Faster than a bound is flagged, never shown as a result.
+            let bound =
+                report["limits"].as_array().unwrap().iter().any(|l| l["workload"] == workload && l["bound"] == true);
+            if bound && number(cell, "percent_of_limit") > 101.0 {
+                assert!(cell["flags"].as_array().unwrap().contains(&Value::from("beyond_limit")), "{cell}");
             }
             match workload {
                 // Nothing can wait less than the wait itself.
@@ -149,6 +151,15 @@ fn quick_run_over_every_workload_and_model() {
     assert!(svg.contains("<svg") && svg.contains("sleep"), "report.svg is an SVG chart");
     let markdown = std::fs::read_to_string(out.join("report.md")).expect("report.md is written");
     assert!(markdown.starts_with("# concur bench") && markdown.contains("| cpu | threads |"));
+    assert!(markdown.contains("median of those runs' wall times"), "report.md says what a time is");
+
+    // Each row as it is measured, then every file by its path.
+    assert!(stderr.contains("cpu × serial: ") && stderr.contains("sleep × async: "), "{stderr}");
+    assert!(stderr.contains("planned: 48 timed runs of 16 cells"), "{stderr}");
+    let files = stderr.split("report files:").nth(1).expect("the files are named");
+    for name in ["report.md", "report.json", "report.svg"] {
+        assert!(files.contains(out.join(name).to_str().unwrap()), "{name} is named with its path: {stderr}");
+    }
 
     let port = report["server"]["port"].as_u64().expect("the server's port is reported") as u16;
     assert_port_closed(port);
@@ -216,12 +227,12 @@ fn refused(args: &[&str], message: &[&str]) {
 
 #[test]
 fn unknown_workload_lists_the_valid_ones() {
-    refused(&["--workloads", "cpu,gpu"], &["\"gpu\"", "cpu, disk, net, sleep"]);
+    refused(&["--workloads", "cpu,gpu"], &["'gpu'", "cpu, disk, net, sleep"]);
 }
 
 #[test]
 fn unknown_model_lists_the_valid_ones() {
-    refused(&["--models", "threads,fibers"], &["\"fibers\"", "serial, threads, processes, async"]);
+    refused(&["--models", "threads,fibers"], &["'fibers'", "serial, threads, processes, async"]);
 }
 
 #[test]
@@ -230,14 +241,20 @@ fn zero_tasks_is_refused() {
 }
 
 #[test]
-fn zero_and_negative_scales_are_refused() {
-    refused(&["--scale", "0"], &["--scale must be a number above 0"]);
-    refused(&["--scale", "-1"], &["--scale must be a number above 0"]);
+fn zero_negative_and_infinite_scales_are_refused() {
+    for scale in ["0", "-1", "inf", "NaN"] {
+        refused(&["--scale", scale], &["--scale must be a finite number above 0"]);
+    }
+}
+
+#[test]
+fn zero_repeats_are_refused() {
+    refused(&["--repeat", "0"], &["--repeat must be at least 1"]);
 }
 
 #[test]
 fn unknown_format_is_refused() {
-    refused(&["--format", "html"], &["table, md, json"]);
+    refused(&["--format", "html"], &["'html'", "table, md, json"]);
 }
 
 #[test]
@@ -310,87 +327,6 @@ fn python_runs_beside_concur() {
     sandbox.assert_tmp_empty();
 }
 
-/// The processes whose parent is `parent`, from `/proc`.
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
-                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
-                    == Some(parent)
-            })
-        })
-        .collect()
-}
-
-/// Whether `pid` is gone (or a zombie waiting to be reaped by init).
-fn process_ended(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-    }
-}
-
-#[test]
-fn ctrl_c_removes_temporary_files_and_stops_the_workers() {
-    if !Path::new("/proc/self/stat").exists() {
-        println!("note: no /proc here; the interrupt test is skipped");
-        return;
-    }
-    let sandbox = Sandbox::new();
-    let out = sandbox.path("out/deeper");
-    // Four 10-second sleeps in worker processes: long enough to interrupt.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_concur"))
-        .args(["bench", "--workloads", "sleep", "--models", "processes", "-n", "4", "--scale", "5", "--out"])
-        .arg(&out)
-        .env("TMPDIR", sandbox.tmp())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the concur binary starts");
-    let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let workers = loop {
-        let workers = children_of(pid);
-        let scratch_made = std::fs::read_dir(sandbox.tmp()).unwrap().next().is_some();
-        if workers.len() >= 4 && scratch_made {
-            break workers;
-        }
-        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
-            panic!("the bench did not start its 4 workers in time (saw {workers:?})");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let signalled = Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("kill runs");
-    assert!(signalled.success());
-
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("concur did not exit within 10 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(status.code(), Some(130), "stderr: {}", String::from_utf8_lossy(&output.stderr));
-    sandbox.assert_tmp_empty();
-    assert!(!sandbox.path("out").exists(), "the --out folders it created are removed");
-    // The workers were sleeping 10 s: gone well before, they were stopped.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !workers.iter().all(|w| process_ended(*w)) {
-        assert!(Instant::now() < deadline, "worker processes {workers:?} outlived the interrupted bench");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn missing_python_is_said_and_the_run_goes_on() {
     let sandbox = Sandbox::new();
@@ -410,5 +346,98 @@ fn missing_python_is_said_and_the_run_goes_on() {
     assert_eq!(report["python"]["status"], "missing");
     assert!(report["python"]["detail"].as_str().unwrap().contains("no python3"));
     assert_eq!(report["cells"][0]["python"], Value::Null);
+    sandbox.assert_tmp_empty();
+}
+
+/// A running `concur`, its standard error read line by line as it comes.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    said: String,
+}
+
+impl Running {
+    fn start(args: &[&str], tmpdir: &Path) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_concur"))
+            .args(args)
+            .env("TMPDIR", tmpdir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the concur binary starts");
+        let (send, lines) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        Running { child, lines, said: String::new() }
+    }
+
+    /// Waits for a line of standard error that contains `words`.
+    fn wait_for(&mut self, words: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(50)) {
+                self.said.push_str(&line);
+                self.said.push('\n');
+                if line.contains(words) {
+                    return line;
+                }
+            }
+        }
+        let _ = self.child.kill();
+        panic!("concur did not say {words:?} within {limit:?}; it said:\n{}", self.said);
+    }
+
+    /// Sends SIGINT, as Ctrl-C does, and waits for the exit.
+    fn interrupt(mut self, limit: Duration) -> (std::process::ExitStatus, String, String) {
+        let signalled = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().expect("kill runs");
+        assert!(signalled.success());
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("concur did not exit within {limit:?} of Ctrl-C; it said:\n{}", self.said);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stdout = String::new();
+        use std::io::Read;
+        self.child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.said.push_str(&line);
+            self.said.push('\n');
+        }
+        (status, stdout, self.said)
+    }
+}
+
+#[test]
+fn a_huge_n_warns_with_the_time_it_would_take() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.path("out");
+    let mut running = Running::start(
+        &["bench", "--workloads", "sleep", "--models", "serial", "-n", "1000000", "--scale", "0.01", "--out"]
+            .into_iter()
+            .chain([out.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+        &sandbox.tmp(),
+    );
+    // A million 20 ms sleeps one after another: over five hours.
+    let warning = running.wait_for("this run should take", Duration::from_secs(30));
+    assert!(warning.starts_with("warning: ") && warning.contains(" h "), "{warning}");
+    assert!(warning.contains("Ctrl-C"), "it says how to stop: {warning}");
+    let (status, stdout, said) = running.interrupt(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(stdout.contains("PARTIAL"), "{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["partial"], true);
     sandbox.assert_tmp_empty();
 }

@@ -1,140 +1,34 @@
 //! What a bench run is asked to do, and the checks on it.
 //!
 //! [`BenchConfig`] holds every knob of `concur bench`; [`BenchConfig::validate`]
-//! refuses the values that cannot give a meaningful run (no tasks, a zero or
-//! negative scale, an empty list) before anything starts, so a bad command
-//! line leaves nothing behind. The names of workloads, models and output
-//! formats parse with [`std::str::FromStr`]; an unknown name is an error
-//! whose message lists the valid ones.
+//! refuses the values that cannot give a meaningful run (no tasks, a zero,
+//! negative or infinite scale, an empty list) before anything starts, so a
+//! bad command line leaves nothing behind.
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ConfigError;
 use crate::model::Model;
 use crate::workload::Workload;
-
-/// The most worker processes the `processes` model starts for one cell. A
-/// cell with more tasks queues them on this many processes, and the report
-/// says so: thousands of processes would measure the machine's process
-/// table, not the model.
-pub const PROCESS_CAP: usize = 64;
 
 /// Where the report files go when `--out` is not given: `bench-out/` in the
 /// current directory.
 pub const DEFAULT_OUT: &str = "bench-out";
 
+/// Runs a cell gets when `--repeat` is not given.
+pub const AUTO_RUNS: usize = 3;
+
+/// Runs a long cell gets when `--repeat` is not given.
+pub const AUTO_RUNS_LONG: usize = 2;
+
+/// A first run longer than this makes a cell long.
+pub const LONG_RUN: Duration = Duration::from_secs(10);
+
 /// The per-response delay of the bench's HTTP server at scale 1.
 pub const DEFAULT_NET_DELAY: Duration = Duration::from_millis(100);
-
-/// Which report goes to standard output. The files in `--out` are always
-/// all written, whatever this says.
-///
-/// # Examples
-///
-/// ```
-/// use concur_lab::Format;
-///
-/// assert_eq!("md".parse::<Format>().unwrap(), Format::Markdown);
-/// assert!("html".parse::<Format>().unwrap_err().to_string().contains("table, md, json"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
-    /// An aligned plain-text table, for a terminal.
-    #[default]
-    Table,
-    /// The Markdown of `report.md`.
-    Markdown,
-    /// The JSON of `report.json`.
-    Json,
-}
-
-impl Format {
-    /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 3] = [Format::Table, Format::Markdown, Format::Json];
-
-    /// The name used on the command line.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(concur_lab::Format::Json.name(), "json");
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Markdown => "md",
-            Format::Json => "json",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Format {
-    type Err = ConfigError;
-
-    fn from_str(text: &str) -> Result<Format, ConfigError> {
-        Format::ALL.into_iter().find(|format| format.name() == text.trim()).ok_or_else(|| ConfigError::UnknownName {
-            kind: "output format",
-            name: text.to_string(),
-            valid: names(Format::ALL.map(Format::name)),
-        })
-    }
-}
-
-pub(crate) fn names<const K: usize>(names: [&str; K]) -> String {
-    names.join(", ")
-}
-
-/// A bench run's settings that cannot work.
-///
-/// # Examples
-///
-/// ```
-/// use concur_lab::{BenchConfig, ConfigError};
-///
-/// let config = BenchConfig { n: 0, ..BenchConfig::default() };
-/// assert!(matches!(config.validate(), Err(ConfigError::NoTasks)));
-/// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
-    /// A workload, model or format name that does not exist.
-    #[error("there is no {kind} named {name:?}: choose from {valid}")]
-    UnknownName {
-        /// What was being named: "workload", "model", "output format".
-        kind: &'static str,
-        /// The name given.
-        name: String,
-        /// The valid names, comma-separated.
-        valid: String,
-    },
-    /// `-n 0`.
-    #[error("-n must be at least 1: each cell runs N tasks, and with none there is nothing to time")]
-    NoTasks,
-    /// `--repeat 0`.
-    #[error("--repeat must be at least 1: each cell is timed that many times and the median kept")]
-    NoRepeats,
-    /// A scale that is zero, negative or not a finite number.
-    #[error("--scale must be a number above 0 (1 is the full workloads, 0.01 a quick run), not {0}")]
-    BadScale(f64),
-    /// A per-response delay too long to be meant.
-    #[error("--net-delay-ms must be at most 60000 (a minute); {0} ms would make every GET time out")]
-    BadNetDelay(u64),
-    /// An empty `--workloads` or `--models` list.
-    #[error("--{0} must name at least one; leave the option out to run them all")]
-    EmptyList(&'static str),
-    /// `--sweep` without `sleep` or `net` among the workloads.
-    #[error("--sweep varies N for the sleep and net workloads, and --workloads has neither: add sleep or net")]
-    SweepWithoutWorkload,
-}
 
 /// Everything `concur bench` is asked to do.
 ///
@@ -164,8 +58,11 @@ pub struct BenchConfig {
     /// Shrinks (below 1) or grows every workload: cpu rounds, disk lines,
     /// the sleep and the default net delay are multiplied by it.
     pub scale: f64,
-    /// Times each cell is run; the report keeps every time and the median.
-    pub repeat: usize,
+    /// Times each cell is run; the report keeps every time, the median and
+    /// the spread. `None`, the default, lets each cell choose by how long
+    /// it takes: [`AUTO_RUNS`] runs, or [`AUTO_RUNS_LONG`] for a cell whose
+    /// first run took longer than [`LONG_RUN`] (see [`BenchConfig::runs`]).
+    pub repeat: Option<usize>,
     /// Also run the N = 1 … 10,000 sweep of `sleep` and `net`.
     pub sweep: bool,
     /// Also run `bench/python/bench.py` and show Python beside concur.
@@ -175,25 +72,22 @@ pub struct BenchConfig {
     /// The server's per-response delay in milliseconds, exactly; `None`
     /// for 100 ms × scale.
     pub net_delay_ms: Option<u64>,
-    /// Draw progress bars on standard error (only where it is a terminal).
-    pub progress: bool,
 }
 
 impl Default for BenchConfig {
     /// The full default run: all workloads and models, N = 10, scale 1,
-    /// one repeat, report files in `bench-out/`.
+    /// runs chosen by time, report files in `bench-out/`.
     fn default() -> BenchConfig {
         BenchConfig {
             workloads: Workload::ALL.to_vec(),
             models: Model::ALL.to_vec(),
             n: 10,
             scale: 1.0,
-            repeat: 1,
+            repeat: None,
             sweep: false,
             python: false,
             out: PathBuf::from(DEFAULT_OUT),
             net_delay_ms: None,
-            progress: true,
         }
     }
 }
@@ -223,7 +117,7 @@ impl BenchConfig {
         if self.n == 0 {
             return Err(ConfigError::NoTasks);
         }
-        if self.repeat == 0 {
+        if self.repeat == Some(0) {
             return Err(ConfigError::NoRepeats);
         }
         if !(self.scale.is_finite() && self.scale > 0.0) {
@@ -258,6 +152,35 @@ impl BenchConfig {
         }
     }
 
+    /// How many runs a cell gets, given the time of its first run (`None`
+    /// before it has run): `--repeat` if given, else [`AUTO_RUNS`], or
+    /// [`AUTO_RUNS_LONG`] when the first run took longer than [`LONG_RUN`].
+    ///
+    /// Three runs give a median that one slow run cannot move and a spread
+    /// to judge it by; a cell of 20 s (the serial cpu and sleep cells of the
+    /// full run) would make a third run cost more than the rest of the
+    /// table, so those get two: still a spread, at two thirds of the time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur_lab::BenchConfig;
+    ///
+    /// let auto = BenchConfig::default();
+    /// assert_eq!(auto.runs(None), 3);
+    /// assert_eq!(auto.runs(Some(2.0)), 3);
+    /// assert_eq!(auto.runs(Some(22.7)), 2);
+    /// let fixed = BenchConfig { repeat: Some(5), ..auto };
+    /// assert_eq!(fixed.runs(Some(22.7)), 5);
+    /// ```
+    pub fn runs(&self, first_run_s: Option<f64>) -> usize {
+        match (self.repeat, first_run_s) {
+            (Some(runs), _) => runs,
+            (None, Some(first)) if first > LONG_RUN.as_secs_f64() => AUTO_RUNS_LONG,
+            (None, _) => AUTO_RUNS,
+        }
+    }
+
     /// The workloads the sweep runs: `sleep` and `net`, those of them asked.
     pub(crate) fn sweep_workloads(&self) -> Vec<Workload> {
         self.workloads.iter().copied().filter(|w| matches!(w, Workload::Sleep | Workload::Net)).collect()
@@ -267,38 +190,4 @@ impl BenchConfig {
     pub(crate) fn needs_server(&self) -> bool {
         self.workloads.contains(&Workload::Net)
     }
-}
-
-/// Parses a comma-separated list of names, keeping the first of any
-/// repeats.
-///
-/// # Errors
-///
-/// The first name that does not parse, or [`ConfigError::EmptyList`] if
-/// no name is given.
-///
-/// # Examples
-///
-/// ```
-/// use concur_lab::{parse_list, Workload};
-///
-/// let workloads: Vec<Workload> = parse_list("sleep,cpu,sleep", "workloads").unwrap();
-/// assert_eq!(workloads, [Workload::Sleep, Workload::Cpu]);
-/// assert!(parse_list::<Workload>("cpu,gpu", "workloads").is_err());
-/// ```
-pub fn parse_list<T>(text: &str, option: &'static str) -> Result<Vec<T>, ConfigError>
-where
-    T: FromStr<Err = ConfigError> + PartialEq,
-{
-    let mut items = Vec::new();
-    for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
-        let item = name.parse::<T>()?;
-        if !items.contains(&item) {
-            items.push(item);
-        }
-    }
-    if items.is_empty() {
-        return Err(ConfigError::EmptyList(option));
-    }
-    Ok(items)
 }

@@ -1,11 +1,14 @@
 //! The four ways of running N tasks.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{names, ConfigError};
+/// The most worker processes the `processes` model starts for one cell. A
+/// cell with more tasks queues them on this many processes, and the report
+/// says so: thousands of processes would measure the machine's process
+/// table, not the model.
+pub const PROCESS_CAP: usize = 64;
 
 /// How a cell runs its N tasks.
 ///
@@ -13,7 +16,7 @@ use crate::config::{names, ConfigError};
 /// |---|---|---|
 /// | `serial` | one after another on the calling thread | — |
 /// | `threads` | one thread each, all started, then all joined | [`concur::thread::Builder`] |
-/// | `processes` | one worker process each (at most [`PROCESS_CAP`](crate::PROCESS_CAP)), then the pool shut down | [`concur::executor::ProcessPool`] |
+/// | `processes` | one worker process each (at most [`PROCESS_CAP`]), then the pool shut down | [`concur::executor::ProcessPool`] |
 /// | `async` | one task each on a single event loop, gathered | `concur::aio` |
 ///
 /// # Examples
@@ -21,9 +24,7 @@ use crate::config::{names, ConfigError};
 /// ```
 /// use concur_lab::Model;
 ///
-/// assert_eq!("async".parse::<Model>().unwrap(), Model::Async);
-/// let error = "fibers".parse::<Model>().unwrap_err().to_string();
-/// assert!(error.contains("serial, threads, processes, async"), "{error}");
+/// assert_eq!(Model::ALL.map(Model::name), ["serial", "threads", "processes", "async"]);
 /// ```
 ///
 /// # Python
@@ -32,6 +33,7 @@ use crate::config::{names, ConfigError};
 /// `bench/python/bench.py`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Model {
     /// One task after another.
     Serial,
@@ -67,17 +69,5 @@ impl Model {
 impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl FromStr for Model {
-    type Err = ConfigError;
-
-    fn from_str(text: &str) -> Result<Model, ConfigError> {
-        Model::ALL.into_iter().find(|model| model.name() == text.trim()).ok_or_else(|| ConfigError::UnknownName {
-            kind: "model",
-            name: text.to_string(),
-            valid: names(Model::ALL.map(Model::name)),
-        })
     }
 }

@@ -1,94 +1,14 @@
 //! What a bench run creates and must not leave behind: the temporary
-//! folder of the `disk` files, the output folder it made, its child
-//! processes — whether the run ends well, fails, or is interrupted.
-//!
-//! The normal paths clean up through `Drop` ([`Scratch`], [`OutDir`], the
-//! page server). Ctrl-C, `SIGTERM` and `SIGHUP` skip every `Drop`, so the
-//! folders and child processes of a running bench are also listed in one
-//! process-wide register, and a signal handler (the `ctrlc` crate) removes
-//! the folders, stops the children, and exits with status 130.
+//! folder of the `disk` files and the output folder it made, whether the
+//! run ends well, fails, or is stopped. Both clean up through `Drop`; a
+//! stopped run returns through the same paths as a finished one, so the
+//! same `Drop`s run. (The child processes are [`children`](crate::children).)
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, Once};
 use std::time::Duration;
 
 use crate::model::Model;
-
-#[derive(Default)]
-struct Register {
-    /// Removed with everything in them.
-    dirs: Vec<PathBuf>,
-    /// Output folders the run created: removed only if still empty.
-    created: Vec<PathBuf>,
-    children: Vec<u32>,
-}
-
-static REGISTER: Mutex<Register> = Mutex::new(Register { dirs: Vec::new(), created: Vec::new(), children: Vec::new() });
-
-fn register() -> MutexGuard<'static, Register> {
-    // Nothing panics while holding the lock; a poisoned one still holds
-    // valid lists.
-    REGISTER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Lists a child process to stop if the bench is interrupted.
-pub(crate) fn watch_child(pid: u32) {
-    register().children.push(pid);
-}
-
-/// Takes a child off the list once it has been reaped.
-pub(crate) fn forget_child(pid: u32) {
-    register().children.retain(|p| *p != pid);
-}
-
-/// Installs the interrupt handler, once per process. A program that has
-/// its own handler already keeps it; the bench then relies on that
-/// program's exit to end the children (they watch their pipes) and leaves
-/// its temporary folder to the system's cleaning of the temporary directory.
-pub(crate) fn clean_up_on_interrupt() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let _ = ctrlc::set_handler(|| {
-            let register = register();
-            // The process pool's workers are not listed (the pool starts
-            // them as tasks arrive): on Linux every child is found in /proc.
-            for pid in register.children.iter().copied().chain(children_of(std::process::id())) {
-                // SAFETY: `kill` has no memory effects; a pid that has
-                // already exited is at worst a harmless ESRCH.
-                unsafe {
-                    libc::kill(pid as libc::pid_t, libc::SIGTERM);
-                }
-            }
-            for dir in &register.dirs {
-                remove_tree(dir);
-            }
-            for dir in register.created.iter().rev() {
-                let _ = std::fs::remove_dir(dir);
-            }
-            eprintln!("concur bench: interrupted; its temporary files are removed");
-            std::process::exit(130);
-        });
-    });
-}
-
-/// The processes whose parent is `parent`, from `/proc`; none where there
-/// is no `/proc`.
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            // The command name in `stat` is in parentheses and may hold
-            // spaces: the parent's pid is the second field after the last ')'.
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
-                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
-                    == Some(parent)
-            })
-        })
-        .collect()
-}
 
 /// Removes a folder and what is in it, retrying a few times: a task still
 /// running may create a file between the listing and the removal.
@@ -133,8 +53,7 @@ pub(crate) fn open_file_limit() -> u64 {
 }
 
 /// The temporary folder of one run (`concur-bench-XXXXXX` in the system's
-/// temporary directory): `disk` files, and Python's. Removed when dropped,
-/// and on an interrupt.
+/// temporary directory): `disk` files, and Python's. Removed when dropped.
 #[derive(Debug)]
 pub(crate) struct Scratch {
     dir: Option<tempfile::TempDir>,
@@ -145,7 +64,6 @@ impl Scratch {
     pub(crate) fn new() -> io::Result<Scratch> {
         let dir = tempfile::Builder::new().prefix("concur-bench-").tempdir()?;
         let path = dir.path().to_path_buf();
-        register().dirs.push(path.clone());
         Ok(Scratch { dir: Some(dir), path })
     }
 
@@ -167,7 +85,6 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        register().dirs.retain(|d| *d != self.path);
         if let Some(dir) = self.dir.take() {
             if dir.close().is_err() {
                 remove_tree(&self.path);
@@ -207,7 +124,6 @@ impl OutDir {
         }
         for dir in missing.into_iter().rev() {
             std::fs::create_dir(&dir)?;
-            register().created.push(dir.clone());
             out.created.push(dir);
         }
         if !path.is_dir() {
@@ -231,15 +147,16 @@ impl OutDir {
         Ok(path)
     }
 
-    /// The run succeeded: leave the folder and its files.
-    pub(crate) fn keep(mut self) {
+    /// The run finished or was stopped with its report written: leave the
+    /// folder and its files, and name the files.
+    pub(crate) fn keep(mut self) -> Vec<PathBuf> {
         self.keep = true;
+        std::mem::take(&mut self.written)
     }
 }
 
 impl Drop for OutDir {
     fn drop(&mut self) {
-        register().created.retain(|dir| !self.created.contains(dir));
         if self.keep {
             return;
         }

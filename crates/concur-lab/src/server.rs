@@ -10,7 +10,8 @@
 //! its work off the bench's threads. It listens on a port the system picks,
 //! reports it on its standard output, and serves until its standard input
 //! closes — which happens when the bench drops the [`PageServer`] or dies
-//! in any way — so it never outlives the bench.
+//! in any way — so it never outlives the bench. It leads a process group of
+//! its own, like every child of the bench ([`children`](crate::children)).
 //!
 //! The server is tokio's accept loop with a task per connection: it must
 //! hold thousands of delayed answers at once, which a thread per connection
@@ -18,11 +19,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::scratch;
+use crate::children;
 
 /// The environment variable that makes this executable the page server; it
 /// holds the per-response delay in microseconds.
@@ -85,9 +87,9 @@ impl PageServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .map_err(|e| ServerError::Spawn { exe: exe.display().to_string(), detail: e.to_string() })?;
-        scratch::watch_child(child.id());
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let mut server = PageServer { child, stdin, addr: SocketAddr::from(([127, 0, 0, 1], 0)), delay };
@@ -109,6 +111,11 @@ impl PageServer {
     /// The per-response delay.
     pub(crate) fn delay(&self) -> Duration {
         self.delay
+    }
+
+    /// The server's process id: its processor time is the bench's own.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
@@ -137,44 +144,49 @@ fn read_address(stdout: Option<std::process::ChildStdout>) -> Result<SocketAddr,
 
 impl Drop for PageServer {
     fn drop(&mut self) {
-        // Closing its input is the server's signal to exit.
+        // Closing its input is the server's signal to exit; if it has not
+        // within the limit, its group is killed.
         drop(self.stdin.take());
         let deadline = Instant::now() + STOP_LIMIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-                _ => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    break;
-                }
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
             }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        scratch::forget_child(self.child.id());
+        let _ = children::stop_group(&mut self.child, Duration::ZERO);
     }
 }
 
-/// In the server process, serves until standard input closes, then exits
-/// the process; anywhere else, returns at once.
-pub(crate) fn serve_if_server() {
-    let Some(delay) = std::env::var_os(SERVER_ENV) else { return };
+/// Why the page server process stopped serving: what
+/// [`serve_if_child`](crate::serve_if_child) returns in that process.
+///
+/// # Examples
+///
+/// ```
+/// let error = concur_lab::ServeError::BadDelay("soon".into());
+/// assert!(error.to_string().contains("delay in microseconds"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The environment variable did not hold a delay.
+    #[error("concur-lab page server: {SERVER_ENV} must hold the delay in microseconds, not {0:?}")]
+    BadDelay(String),
+    /// The socket or the runtime failed.
+    #[error("concur-lab page server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// In the server process, serves until standard input closes and returns
+/// how it went; anywhere else, returns `None` at once.
+pub(crate) fn serve_if_server() -> Option<Result<(), ServeError>> {
+    let delay = std::env::var_os(SERVER_ENV)?;
     std::env::remove_var(SERVER_ENV);
-    let delay = delay.to_str().and_then(|micros| micros.parse().ok()).map(Duration::from_micros);
-    let code = match delay {
-        Some(delay) => match serve(delay) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("concur-lab page server: {e}");
-                1
-            }
-        },
-        None => {
-            eprintln!("concur-lab page server: {SERVER_ENV} must hold the delay in microseconds");
-            1
-        }
-    };
-    std::process::exit(code);
+    let micros = delay.to_string_lossy().into_owned();
+    Some(match micros.parse() {
+        Ok(micros) => serve(Duration::from_micros(micros)).map_err(ServeError::from),
+        Err(_) => Err(ServeError::BadDelay(micros)),
+    })
 }
 
 fn serve(delay: Duration) -> std::io::Result<()> {

@@ -8,14 +8,14 @@
 //! So is a `net` point that needs more sockets than the open-file limit.
 
 use crate::config::BenchConfig;
-use crate::error::BenchError;
-use crate::model::Model;
-use crate::progress::Progress;
+use crate::error::Halt;
+use crate::limits::median;
+use crate::model::{Model, PROCESS_CAP};
 use crate::report::{Sweep, SweepPoint};
-use crate::runner::workers_for;
-use crate::scratch::{self, Scratch};
-use crate::server::PageServer;
-use crate::workload::{Task, Workload};
+use crate::runner::{time_run, workers, workers_for};
+use crate::scratch;
+use crate::stop::Stop;
+use crate::workload::{Task, Workload, SLEEP};
 
 /// The task counts of the sweep.
 pub(crate) const NS: [usize; 5] = [1, 10, 100, 1_000, 10_000];
@@ -26,15 +26,6 @@ pub(crate) const BUDGET_S: f64 = 60.0;
 /// Sockets and files the bench keeps open besides the tasks' own.
 const SPARE_FILES: u64 = 64;
 
-/// The points of the sweep, run or not.
-pub(crate) fn steps(config: &BenchConfig) -> u64 {
-    if config.sweep {
-        (config.sweep_workloads().len() * config.models.len() * NS.len() * config.repeat) as u64
-    } else {
-        0
-    }
-}
-
 /// The shortest time `n` tasks of `task_s` each can take under `model`.
 fn least_time(model: Model, n: usize, task_s: f64) -> f64 {
     match model {
@@ -44,26 +35,15 @@ fn least_time(model: Model, n: usize, task_s: f64) -> f64 {
     }
 }
 
-fn workers(model: Model, n: usize) -> usize {
-    match model {
-        Model::Serial | Model::Async => 1,
-        Model::Threads => n,
-        Model::Processes => workers_for(n),
-    }
-}
-
-pub(crate) fn run(
-    config: &BenchConfig,
-    scratch: &Scratch,
-    server: Option<&PageServer>,
-    progress: &Progress,
-) -> Result<Sweep, BenchError> {
+/// Every point of the sweep `config` asks for, those that will not run
+/// with the reason; none has run yet.
+pub(crate) fn plan(config: &BenchConfig) -> Sweep {
     let open_files = scratch::open_file_limit();
     let mut points = Vec::new();
     for workload in config.sweep_workloads() {
         let task_s = match workload {
             Workload::Net => config.net_delay().as_secs_f64(),
-            _ => crate::workload::SLEEP.as_secs_f64() * config.scale,
+            _ => SLEEP.as_secs_f64() * config.scale,
         };
         for &model in &config.models {
             for n in NS {
@@ -77,31 +57,35 @@ pub(crate) fn run(
                 } else {
                     None
                 };
-                let mut point = SweepPoint {
-                    workload,
-                    model,
-                    n,
-                    workers: workers(model, n),
-                    times_s: Vec::new(),
-                    median_s: None,
-                    skipped,
-                };
-                if point.skipped.is_some() {
-                    for _ in 0..config.repeat {
-                        progress.step();
-                    }
-                } else {
-                    let tasks: Vec<Task> = (0..n)
-                        .map(|_| Task::new(workload, config.scale, scratch.path().into(), server.map(PageServer::addr)))
-                        .collect();
-                    let label = format!("sweep: {workload} × {model}, N = {n}");
-                    point.times_s =
-                        crate::bench::time_repeats(workload, model, &tasks, config.repeat, &label, progress)?;
-                    point.median_s = crate::limits::median(&point.times_s);
-                }
-                points.push(point);
+                let workers = workers(model, n);
+                points.push(SweepPoint { workload, model, n, workers, times_s: Vec::new(), median_s: None, skipped });
             }
         }
     }
-    Ok(Sweep { ns: NS.to_vec(), process_cap: crate::config::PROCESS_CAP, budget_s: BUDGET_S, points })
+    Sweep { ns: NS.to_vec(), process_cap: PROCESS_CAP, budget_s: BUDGET_S, points }
+}
+
+/// Runs the points of `sweep` that are not skipped, `--repeat` times each
+/// (once by default: the sweep shows growth over orders of magnitude, which
+/// a few per cent do not change), telling `on_run` of each run.
+pub(crate) fn run(
+    config: &BenchConfig,
+    sweep: &mut Sweep,
+    place: (&std::path::Path, Option<std::net::SocketAddr>),
+    stop: &Stop,
+    children: &[u32],
+    on_run: &mut dyn FnMut(&SweepPoint, f64),
+) -> Result<(), Halt> {
+    let (dir, addr) = place;
+    for point in sweep.points.iter_mut().filter(|point| point.skipped.is_none()) {
+        let tasks: Vec<Task> =
+            (0..point.n).map(|_| Task::new(point.workload, config.scale, dir.into(), addr)).collect();
+        for _ in 0..config.repeat.unwrap_or(1) {
+            let run = time_run(point.workload, point.model, &tasks, stop, children)?;
+            point.times_s.push(run.seconds);
+            point.median_s = median(&point.times_s);
+            on_run(point, run.seconds);
+        }
+    }
+    Ok(())
 }

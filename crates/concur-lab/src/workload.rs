@@ -20,14 +20,13 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{names, ConfigError};
 use crate::server::PAGE;
+use crate::stop::Stop;
 
 /// Rounds of `x += x; y += y` in one `cpu` task at scale 1.
 pub(crate) const CPU_ROUNDS: u64 = 500_000;
@@ -49,12 +48,11 @@ const NET_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```
 /// use concur_lab::Workload;
 ///
-/// assert_eq!("net".parse::<Workload>().unwrap(), Workload::Net);
-/// let error = "gpu".parse::<Workload>().unwrap_err().to_string();
-/// assert!(error.contains("cpu, disk, net, sleep"), "{error}");
+/// assert_eq!(Workload::ALL.map(Workload::name), ["cpu", "disk", "net", "sleep"]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Workload {
     /// Big-integer additions.
     Cpu,
@@ -90,20 +88,6 @@ impl Workload {
 impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl FromStr for Workload {
-    type Err = ConfigError;
-
-    fn from_str(text: &str) -> Result<Workload, ConfigError> {
-        Workload::ALL.into_iter().find(|workload| workload.name() == text.trim()).ok_or_else(|| {
-            ConfigError::UnknownName {
-                kind: "workload",
-                name: text.to_string(),
-                valid: names(Workload::ALL.map(Workload::name)),
-            }
-        })
     }
 }
 
@@ -147,25 +131,36 @@ impl Task {
         }
     }
 
-    /// Runs the task on this thread, blocking it.
-    pub(crate) fn run(&self) -> Result<u64, TaskError> {
+    /// Runs the task on this thread, blocking it. A requested `stop` ends
+    /// it early, short of its work (which [`expected`](Self::expected)
+    /// then tells).
+    pub(crate) fn run(&self, stop: &Stop) -> Result<u64, TaskError> {
         match self {
-            Task::Cpu { rounds } => Ok(cpu(*rounds)),
-            Task::Disk { path, lines } => disk(path, *lines),
+            Task::Cpu { rounds } => Ok(cpu(*rounds, stop)),
+            Task::Disk { path, lines } => disk(path, *lines, stop),
             Task::Net { addr } => get_page(*addr),
             Task::Sleep { seconds } => {
-                std::thread::sleep(Duration::from_secs_f64(*seconds));
+                // A sleep that a stop can cut short: a parked wait with a
+                // timeout, as `thread::sleep` is.
+                stop.sleep(Duration::from_secs_f64(*seconds));
                 Ok(0)
             }
         }
     }
 }
 
+/// How many rounds of `cpu`, or lines of `disk`, pass between two looks
+/// at the stop: a relaxed atomic load, lost in the work between.
+const STOP_EVERY: u64 = 1 << 12;
+
 /// `rounds` of `x += x; y += y` from 1; returns the bits of both.
-pub(crate) fn cpu(rounds: u64) -> u64 {
+pub(crate) fn cpu(rounds: u64, stop: &Stop) -> u64 {
     let mut x = BigUint::from(1u8);
     let mut y = BigUint::from(1u8);
-    for _ in 0..rounds {
+    for round in 0..rounds {
+        if round % STOP_EVERY == 0 && stop.is_requested() {
+            break;
+        }
         // A fresh integer per addition, as CPython's `x += x` makes.
         x = &x + &x;
         y = &y + &y;
@@ -175,11 +170,14 @@ pub(crate) fn cpu(rounds: u64) -> u64 {
 
 /// Writes `lines` lines to `path` through a buffered writer, then flushes
 /// and fsyncs; returns the bytes written.
-pub(crate) fn disk(path: &Path, lines: u64) -> Result<u64, TaskError> {
+pub(crate) fn disk(path: &Path, lines: u64, stop: &Stop) -> Result<u64, TaskError> {
     let io_error = |doing: &str, error: io::Error| TaskError::from_io(doing, path, error);
     let file = File::create(path).map_err(|e| io_error("create", e))?;
     let mut writer = BufWriter::new(file);
-    for _ in 0..lines {
+    for line in 0..lines {
+        if line % STOP_EVERY == 0 && stop.is_requested() {
+            return Ok(line * DISK_LINE.len() as u64);
+        }
         writer.write_all(DISK_LINE).map_err(|e| io_error("write", e))?;
     }
     let file = writer.into_inner().map_err(|e| io_error("write", e.into_error()))?;
@@ -318,8 +316,11 @@ mod tests {
     #[test]
     fn cpu_doubles_both_integers() {
         // 2^r has r + 1 bits: the task did every addition.
-        assert_eq!(cpu(1), 4);
-        assert_eq!(cpu(100), 202);
+        let stop = Stop::new();
+        assert_eq!(cpu(1, &stop), 4);
+        assert_eq!(cpu(100, &stop), 202);
+        stop.request();
+        assert!(cpu(1_000_000, &stop) < 202, "a requested stop ends the work");
         assert_eq!(Task::Cpu { rounds: 100 }.expected(), 202);
     }
 
@@ -327,14 +328,15 @@ mod tests {
     fn disk_writes_every_line_and_a_full_disk_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.txt");
-        assert_eq!(disk(&path, 1000), Ok(16_000));
+        let stop = Stop::new();
+        assert_eq!(disk(&path, 1000, &stop), Ok(16_000));
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 1000);
         assert!(text.lines().all(|line| line == "python-learning"));
 
         // /dev/full answers every write with ENOSPC.
         if std::path::Path::new("/dev/full").exists() {
-            let error = disk(std::path::Path::new("/dev/full"), 10_000).unwrap_err();
+            let error = disk(std::path::Path::new("/dev/full"), 10_000, &stop).unwrap_err();
             assert!(matches!(error, TaskError::DiskFull { .. }), "{error:?}");
             assert!(error.to_string().contains("--scale"), "the message says what to do: {error}");
         }

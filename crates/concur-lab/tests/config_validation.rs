@@ -2,33 +2,19 @@
 
 use std::path::PathBuf;
 
-use concur_lab::{parse_list, BenchConfig, BenchError, ConfigError, Format, Model, Workload};
+use concur_lab::{BenchConfig, BenchError, ConfigError, Event, Format, Model, Stop, Workload};
 
 #[test]
-fn names_parse_and_unknown_ones_list_the_valid() {
+fn names_are_the_command_line_and_json_names() {
+    assert_eq!(Workload::ALL.map(Workload::name), ["cpu", "disk", "net", "sleep"]);
+    assert_eq!(Model::ALL.map(Model::name), ["serial", "threads", "processes", "async"]);
+    assert_eq!([Format::Table, Format::Markdown, Format::Json].map(Format::name), ["table", "md", "json"]);
     for workload in Workload::ALL {
-        assert_eq!(workload.name().parse::<Workload>(), Ok(workload));
+        assert_eq!(serde_json::to_value(workload).unwrap(), workload.name());
     }
     for model in Model::ALL {
-        assert_eq!(model.name().parse::<Model>(), Ok(model));
+        assert_eq!(serde_json::to_value(model).unwrap(), model.name());
     }
-    let error = "gpu".parse::<Workload>().unwrap_err();
-    assert_eq!(error.to_string(), "there is no workload named \"gpu\": choose from cpu, disk, net, sleep");
-    let error = "fibers".parse::<Model>().unwrap_err();
-    assert_eq!(error.to_string(), "there is no model named \"fibers\": choose from serial, threads, processes, async");
-    let error = "yaml".parse::<Format>().unwrap_err();
-    assert_eq!(error.to_string(), "there is no output format named \"yaml\": choose from table, md, json");
-    assert_eq!("table".parse::<Format>(), Ok(Format::Table));
-    assert_eq!("json".parse::<Format>(), Ok(Format::Json));
-    assert!("CPU".parse::<Workload>().is_err(), "names are exact");
-}
-
-#[test]
-fn lists_keep_order_drop_repeats_and_refuse_empties() {
-    assert_eq!(parse_list::<Model>("async, serial,async", "models"), Ok(vec![Model::Async, Model::Serial]));
-    assert_eq!(parse_list::<Workload>("", "workloads"), Err(ConfigError::EmptyList("workloads")));
-    assert_eq!(parse_list::<Workload>(",,", "workloads"), Err(ConfigError::EmptyList("workloads")));
-    assert!(matches!(parse_list::<Workload>("cpu,nope", "workloads"), Err(ConfigError::UnknownName { .. })));
 }
 
 #[test]
@@ -40,6 +26,9 @@ fn the_default_run_is_valid() {
     assert_eq!(config.models, Model::ALL);
     assert_eq!(config.out, PathBuf::from("bench-out"));
     assert_eq!(config.net_delay().as_millis(), 100);
+    assert_eq!(config.repeat, None, "runs are chosen by time");
+    assert_eq!(config.runs(None), 3);
+    assert_eq!(config.runs(Some(25.0)), 2, "a cell of 25 s runs twice");
 }
 
 #[test]
@@ -47,7 +36,7 @@ fn bad_settings_are_refused() {
     let base = BenchConfig::default();
     let check = |config: BenchConfig, expected: ConfigError| assert_eq!(config.validate(), Err(expected));
     check(BenchConfig { n: 0, ..base.clone() }, ConfigError::NoTasks);
-    check(BenchConfig { repeat: 0, ..base.clone() }, ConfigError::NoRepeats);
+    check(BenchConfig { repeat: Some(0), ..base.clone() }, ConfigError::NoRepeats);
     check(BenchConfig { scale: 0.0, ..base.clone() }, ConfigError::BadScale(0.0));
     check(BenchConfig { scale: -1.0, ..base.clone() }, ConfigError::BadScale(-1.0));
     check(BenchConfig { scale: f64::INFINITY, ..base.clone() }, ConfigError::BadScale(f64::INFINITY));
@@ -65,7 +54,7 @@ fn bad_settings_are_refused() {
 #[test]
 fn messages_say_what_to_do() {
     assert!(ConfigError::NoTasks.to_string().contains("at least 1"));
-    assert!(ConfigError::BadScale(-1.0).to_string().contains("above 0"));
+    assert!(ConfigError::BadScale(f64::INFINITY).to_string().contains("must be a finite number above 0"));
     assert!(ConfigError::SweepWithoutWorkload.to_string().contains("add sleep or net"));
 }
 
@@ -81,7 +70,9 @@ fn the_net_delay_scales_unless_given() {
 fn a_refused_run_writes_nothing_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("never/made");
-    let error = concur_lab::run(&BenchConfig { scale: 0.0, out: out.clone(), ..BenchConfig::default() }).unwrap_err();
+    let mut quiet = |_: &Event<'_>| {};
+    let config = BenchConfig { scale: 0.0, out: out.clone(), ..BenchConfig::default() };
+    let error = concur_lab::run(&config, &mut quiet, &Stop::new()).unwrap_err();
     assert!(matches!(error, BenchError::Config(ConfigError::BadScale(_))));
     assert_eq!(error.exit_code(), 2);
     assert!(!dir.path().join("never").exists());
@@ -90,7 +81,7 @@ fn a_refused_run_writes_nothing_and_exits_2() {
     let file = dir.path().join("file");
     std::fs::write(&file, b"x").unwrap();
     let config = BenchConfig { out: file.join("out"), workloads: vec![Workload::Sleep], ..BenchConfig::default() };
-    let error = concur_lab::run(&config).unwrap_err();
+    let error = concur_lab::run(&config, &mut quiet, &Stop::new()).unwrap_err();
     assert!(matches!(error, BenchError::OutDir { .. }), "{error:?}");
     assert_eq!(error.exit_code(), 2);
     assert!(error.to_string().contains("choose another --out"));
@@ -103,4 +94,8 @@ fn only_input_errors_exit_2() {
     let cell = BenchError::Cell { workload: Workload::Net, model: Model::Async, detail: "refused".into() };
     assert_eq!(cell.exit_code(), 1);
     assert!(cell.to_string().contains("async cell of the net workload"));
+    let report = Box::new(concur_lab::report::Report::empty());
+    let stopped = BenchError::Interrupted { report, files: vec!["bench-out/report.md".into()] };
+    assert_eq!(stopped.exit_code(), 130, "as a shell reports Ctrl-C");
+    assert!(stopped.to_string().contains("bench-out/report.md"));
 }

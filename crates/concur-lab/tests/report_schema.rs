@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use concur_lab::report::{Cell, Limit, PythonCell, PythonRun, PythonStatus, Report, Server, Sweep, SweepPoint, SCHEMA};
+use concur_lab::report::{
+    Cell, Flag, Limit, Load, PythonCell, PythonRun, PythonStatus, Report, Server, Sweep, SweepPoint, SCHEMA,
+};
 use concur_lab::{Format, Model, Workload};
 use serde_json::Value;
 
@@ -17,22 +19,40 @@ fn full_report() -> Report {
     report.settings.net_delay_s = 0.1;
     report.server = Some(Server { url: "http://127.0.0.1:40000/page".into(), port: 40000, delay_s: 0.1 });
     report.limits = vec![
-        Limit { workload: Workload::Cpu, limit_s: 7.5, basis: "one task 1.5 s × N 10 ÷ min(N, 2 cores)".into() },
-        Limit { workload: Workload::Sleep, limit_s: 2.0, basis: "one sleep".into() },
+        Limit {
+            workload: Workload::Cpu,
+            limit_s: 7.5,
+            bound: true,
+            basis: "one task 1.5 s × N 10 ÷ min(N, 2 cores)".into(),
+        },
+        Limit { workload: Workload::Sleep, limit_s: 2.0, bound: true, basis: "one sleep".into() },
     ];
     let cell = |workload, model, median_s: f64, speedup, limit_s: f64, python: Option<PythonCell>| Cell {
         workload,
         model,
         n: 10,
         workers: if model == Model::Threads { 10 } else { 1 },
-        times_s: vec![median_s],
+        times_s: vec![median_s * 0.99, median_s, median_s * 1.01],
         median_s,
+        min_s: median_s * 0.99,
+        max_s: median_s * 1.01,
+        spread: 0.02,
         speedup: Some(speedup),
         limit_s,
         percent_of_limit: limit_s / median_s * 100.0,
+        others_cores: Some(0.01),
+        own_cores: Some(1.0),
+        flags: Vec::new(),
         python,
     };
-    let python = PythonCell { times_s: vec![30.0, 31.0, 29.0], median_s: 30.0, ratio: 2.0 };
+    let python = PythonCell {
+        times_s: vec![30.0, 31.0, 29.0],
+        median_s: 30.0,
+        min_s: 29.0,
+        max_s: 31.0,
+        ratio: 2.0,
+        flags: vec![Flag::WideSpread],
+    };
     report.cells = vec![
         cell(Workload::Cpu, Model::Serial, 15.0, 1.0, 7.5, Some(python)),
         cell(Workload::Cpu, Model::Threads, 7.8, 15.0 / 7.8, 7.5, None),
@@ -65,6 +85,14 @@ fn full_report() -> Report {
             },
         ],
     });
+    report.load = Some(Load {
+        before_cores: 0.02,
+        load_average_before: Some(0.3),
+        during_cores: 0.04,
+        steal_cores: 0.0,
+        busy_cores: 0.25,
+    });
+    report.warnings = vec!["the runs of python cpu × serial differ".into()];
     report.notes = vec!["disk: fsync'd".into()];
     report
 }
@@ -84,7 +112,7 @@ fn a_report_survives_a_round_trip() {
     let back: Report = serde_json::from_str(&json).expect("report.json parses as a Report");
     assert_eq!(back, report);
     assert_eq!(Report::empty().schema, SCHEMA);
-    assert_eq!(SCHEMA, "concur-bench/1");
+    assert_eq!(SCHEMA, "concur-bench/2");
 }
 
 #[test]
@@ -97,13 +125,16 @@ fn field_names_are_the_documented_ones() {
             "concur_version",
             "started_utc",
             "total_s",
+            "partial",
             "machine",
             "settings",
+            "load",
             "server",
             "limits",
             "cells",
             "python",
             "sweep",
+            "warnings",
             "notes"
         ])
     );
@@ -113,7 +144,11 @@ fn field_names_are_the_documented_ones() {
         set(&["workloads", "models", "n", "scale", "repeat", "net_delay_s", "process_cap", "disk_fsync"])
     );
     assert_eq!(keys(&value["server"]), set(&["url", "port", "delay_s"]));
-    assert_eq!(keys(&value["limits"][0]), set(&["workload", "limit_s", "basis"]));
+    assert_eq!(
+        keys(&value["load"]),
+        set(&["before_cores", "load_average_before", "during_cores", "steal_cores", "busy_cores"])
+    );
+    assert_eq!(keys(&value["limits"][0]), set(&["workload", "limit_s", "bound", "basis"]));
     assert_eq!(
         keys(&value["cells"][0]),
         set(&[
@@ -123,13 +158,19 @@ fn field_names_are_the_documented_ones() {
             "workers",
             "times_s",
             "median_s",
+            "min_s",
+            "max_s",
+            "spread",
             "speedup",
             "limit_s",
             "percent_of_limit",
+            "others_cores",
+            "own_cores",
+            "flags",
             "python"
         ])
     );
-    assert_eq!(keys(&value["cells"][0]["python"]), set(&["times_s", "median_s", "ratio"]));
+    assert_eq!(keys(&value["cells"][0]["python"]), set(&["times_s", "median_s", "min_s", "max_s", "ratio", "flags"]));
     assert_eq!(keys(&value["python"]), set(&["status", "version", "detail"]));
     assert_eq!(keys(&value["sweep"]), set(&["ns", "process_cap", "budget_s", "points"]));
     assert_eq!(
@@ -145,6 +186,9 @@ fn names_and_absent_parts_are_written_plainly() {
     assert_eq!(value["cells"][1]["model"], "threads");
     assert_eq!(value["cells"][1]["python"], Value::Null);
     assert_eq!(value["python"]["status"], "ran");
+    assert_eq!(value["cells"][0]["python"]["flags"][0], "wide_spread");
+    assert_eq!(value["cells"][0]["flags"], serde_json::json!([]));
+    assert_eq!(value["partial"], false);
     assert_eq!(value["sweep"]["points"][1]["median_s"], Value::Null);
     assert!(value["started_utc"].as_str().unwrap().ends_with('Z'));
 
@@ -172,10 +216,42 @@ fn the_text_forms_show_every_cell() {
     assert!(table.contains("% of limit") && table.contains("python ÷ concur"), "{table}");
     assert!(table.contains("cpu       threads"), "{table}");
     assert!(table.contains("1.92×"), "speedup 15 / 7.8: {table}");
+    assert!(table.contains("warning: the runs of python cpu × serial differ."), "{table}");
+    assert!(table.contains("python wide spread"), "the check column: {table}");
     assert!(table.contains("sweep"), "{table}");
     let markdown = report.render(Format::Markdown);
     assert!(markdown.starts_with("# concur bench"));
-    assert!(markdown.contains("| cpu | serial | 10 | 15.000 | 1.00× | 7.500 | 50 % | 30.000 | 2.00 |"), "{markdown}");
+    assert!(
+        markdown.contains(
+            "| cpu | serial | 10 | 15.000 | 14.850–15.150 | 1.00× | 7.500 | 50 % | 30.000 | 2.00 | python wide spread |"
+        ),
+        "{markdown}"
+    );
+    assert!(markdown.contains("median of those runs' wall times"), "the words say what time is: {markdown}");
     assert!(markdown.contains("skipped: it would take at least 2000 s"), "{markdown}");
     assert_eq!(report.render(Format::Json), report.to_json());
+}
+
+#[test]
+fn a_cell_beyond_its_limit_shows_no_result() {
+    let mut report = full_report();
+    let cell = &mut report.cells[1];
+    cell.median_s = 5.0;
+    cell.percent_of_limit = 150.0;
+    cell.speedup = Some(3.0);
+    cell.flags = vec![Flag::BeyondLimit, Flag::Busy];
+    let table = report.render(Format::Table);
+    let row = table.lines().find(|line| line.starts_with("cpu       threads")).unwrap();
+    assert!(row.contains("beyond limit (150 %), busy"), "{row}");
+    assert!(!row.contains("3.00×") && !row.contains("150 %  "), "no speedup or % shown as a result: {row}");
+    assert!(table.contains("check: busy = "), "the legend says what the words mean: {table}");
+}
+
+#[test]
+fn a_partial_report_says_so() {
+    let mut report = full_report();
+    report.partial = true;
+    report.total_s = 12.5;
+    assert!(report.render(Format::Table).contains("PARTIAL: stopped after 12.5 s"));
+    assert!(report.render(Format::Markdown).contains("PARTIAL"));
 }

@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 
 use concur::aio;
 
-use super::{CellError, Timed};
+use super::cell_error::{CellError, Timed};
+use crate::stop::Stop;
 use crate::workload::{get_page_async, Task};
 
-pub(super) fn run(tasks: &[Task]) -> Result<Timed, CellError> {
+pub(super) fn run(tasks: &[Task], stop: &Stop) -> Result<Timed, CellError> {
     let owned = tasks.to_vec();
+    let stop = stop.clone();
     // `aio::run` makes the loop, as `asyncio.run` does: part of the cell.
     let start = Instant::now();
     let outcome = aio::run(async move {
-        let handles: Vec<_> = owned.into_iter().map(|task| aio::create_task(run_one(task))).collect();
+        let handles: Vec<_> = owned.into_iter().map(|task| aio::create_task(run_one(task, stop.clone()))).collect();
         aio::gather(handles).await
     });
     let elapsed = start.elapsed();
@@ -26,16 +28,22 @@ pub(super) fn run(tasks: &[Task]) -> Result<Timed, CellError> {
     Ok((elapsed, results))
 }
 
-async fn run_one(task: Task) -> Result<u64, CellError> {
+async fn run_one(task: Task, stop: Stop) -> Result<u64, CellError> {
+    // A requested stop ends a waiting task at once, short of its work.
+    let stopped = || Ok(0);
     match task {
-        Task::Sleep { seconds } => {
-            aio::sleep(Duration::from_secs_f64(seconds))
-                .await
-                .map_err(|cancelled| CellError::Model(format!("a sleeping task was cancelled: {cancelled}")))?;
-            Ok(0)
-        }
-        Task::Net { addr } => Ok(get_page_async(addr).await?),
+        Task::Sleep { seconds } => tokio::select! {
+            slept = aio::sleep(Duration::from_secs_f64(seconds)) => {
+                slept.map_err(|cancelled| CellError::Model(format!("a sleeping task was cancelled: {cancelled}")))?;
+                Ok(0)
+            }
+            () = stop.requested() => stopped(),
+        },
+        Task::Net { addr } => tokio::select! {
+            got = get_page_async(addr) => Ok(got?),
+            () = stop.requested() => stopped(),
+        },
         // Blocking on purpose: what a loop does with work that never awaits.
-        Task::Cpu { .. } | Task::Disk { .. } => Ok(task.run()?),
+        Task::Cpu { .. } | Task::Disk { .. } => Ok(task.run(&stop)?),
     }
 }

@@ -4,16 +4,18 @@ use std::time::Instant;
 
 use concur::thread::{Builder, JoinHandle};
 
-use super::{CellError, Timed};
+use super::cell_error::{CellError, Timed};
+use crate::stop::Stop;
 use crate::workload::{Task, TaskError};
 
-pub(super) fn run(tasks: &[Task]) -> Result<Timed, CellError> {
+pub(super) fn run(tasks: &[Task], stop: &Stop) -> Result<Timed, CellError> {
     let owned = tasks.to_vec();
     let start = Instant::now();
     let mut handles: Vec<JoinHandle<Result<u64, TaskError>>> = Vec::with_capacity(owned.len());
     let mut refused = None;
     for (index, task) in owned.into_iter().enumerate() {
-        match Builder::new().name(format!("bench-task-{index}")).spawn(move || task.run()) {
+        let stop = stop.clone();
+        match Builder::new().name(format!("bench-task-{index}")).spawn(move || task.run(&stop)) {
             Ok(handle) => handles.push(handle),
             Err(error) => {
                 refused = Some(format!("thread {index} of the cell could not start: {error}"));
