@@ -1,0 +1,125 @@
+//! A task by id: its result record, found with one `GET` per queue shown.
+//! The address can be bookmarked: `/tasks/ID`, or `/queues/QUEUE/tasks/ID`
+//! to look in one queue only.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, RawPathParams, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use concur_worker::ResultStatus;
+
+use super::format::when;
+use super::{refuse_parts, render, Head, Page};
+use crate::error::Refusal;
+use crate::params::{is_task_id, Query, QueueName};
+use crate::server::AppState;
+use crate::store::blocking;
+use crate::views::{self, FoundTask};
+
+/// A task id from the path, checked by the protocol's rule for task ids;
+/// anything else is a 404 that does not repeat it.
+pub(crate) struct TaskId(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| refuse_parts(parts, Refusal::not_found()))?;
+        match params.iter().find(|(key, _)| *key == "id") {
+            Some((_, id)) if is_task_id(id) => Ok(TaskId(id.to_owned())),
+            _ => Err(refuse_parts(parts, Refusal::not_found())),
+        }
+    }
+}
+
+struct TaskView {
+    queue: String,
+    task: String,
+    status: &'static str,
+    worker: String,
+    attempts: u32,
+    started: String,
+    finished: String,
+    result: Option<String>,
+    error: Option<String>,
+}
+
+impl From<&FoundTask> for TaskView {
+    fn from(found: &FoundTask) -> TaskView {
+        let r = &found.result;
+        TaskView {
+            queue: found.queue.clone(),
+            task: r.task.clone(),
+            status: match r.status {
+                ResultStatus::Succeeded => "succeeded",
+                ResultStatus::Dead => "dead",
+            },
+            worker: r.worker.clone(),
+            attempts: r.attempts,
+            started: when(r.started_at),
+            finished: when(r.finished_at),
+            result: r.result.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())),
+            error: r.error.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct TaskPage {
+    page: Page,
+    id: String,
+    task: Option<TaskView>,
+    searched: String,
+}
+
+async fn show(state: AppState, head: Head, queues: Vec<String>, id: String) -> Response {
+    let searched = match queues.as_slice() {
+        [one] => format!("the queue {one}"),
+        many => format!("the {} queues shown", many.len()),
+    };
+    let lookup = id.clone();
+    let outcome = blocking(&state.store, move |store| views::find_task(store, &queues, &lookup)).await.map(|found| {
+        let not_found = found.is_none();
+        let mut response = render(&TaskPage {
+            page: Page::new(&state, &head.nonce, format!("Task {id}")),
+            task: found.as_ref().map(TaskView::from),
+            id,
+            searched,
+        });
+        if not_found {
+            *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+        }
+        response
+    });
+    head.answer(outcome)
+}
+
+/// `GET /tasks/{id}`: looks in every queue shown.
+pub(crate) async fn task_by_path(State(state): State<AppState>, head: Head, TaskId(id): TaskId) -> Response {
+    let queues = state.store.queues().to_vec();
+    show(state, head, queues, id).await
+}
+
+/// `GET /tasks?id=`: what the search box sends.
+pub(crate) async fn task_by_query(State(state): State<AppState>, head: Head, query: Query) -> Response {
+    match query.get("id").map(str::trim) {
+        Some(id) if is_task_id(id) => {
+            let queues = state.store.queues().to_vec();
+            show(state, head, queues, id.to_owned()).await
+        }
+        _ => head.answer(Err(Refusal::not_found())),
+    }
+}
+
+/// `GET /queues/{queue}/tasks/{id}`: looks in that queue only.
+pub(crate) async fn task_in_queue(
+    State(state): State<AppState>,
+    head: Head,
+    QueueName(queue): QueueName,
+    TaskId(id): TaskId,
+) -> Response {
+    show(state, head, vec![queue], id).await
+}

@@ -1,0 +1,160 @@
+//! What a request may ask for, checked before anything is read: the queue
+//! in the path, and every number in the query, each within bounds the
+//! server sets.
+//!
+//! A queue in the path must follow the protocol's name rules
+//! ([`Keys::new`]) and be one of the queues the dashboard shows; anything
+//! else is a 404 that does not repeat the name. A number out of its range
+//! is a 400 naming the parameter and its range, never the value given.
+//! Parameters the dashboard does not know are ignored.
+
+use std::ops::RangeInclusive;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::Response;
+use concur_worker::protocol::Keys;
+
+use crate::error::Refusal;
+use crate::pages::refuse_parts;
+use crate::server::AppState;
+
+/// Rows per page of a listing, unless the request says otherwise.
+pub(crate) const DEFAULT_PAGE_SIZE: u64 = 50;
+/// The most rows a page may have.
+pub(crate) const MAX_PAGE_SIZE: u64 = 500;
+/// The deepest page that may be asked for.
+pub(crate) const MAX_PAGE: u64 = 1_000_000;
+/// The most ids one action may name.
+pub(crate) const MAX_IDS: usize = MAX_PAGE_SIZE as usize;
+
+/// A queue named in the path, known to be one the dashboard shows.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueName(pub(crate) String);
+
+impl FromRequestParts<AppState> for QueueName {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| not_found(parts))?;
+        let name = params.iter().find(|(key, _)| *key == "queue").map(|(_, value)| value.to_owned());
+        match name {
+            Some(name) if Keys::new(&name).is_ok() && state.store.knows(&name) => Ok(QueueName(name)),
+            _ => Err(not_found(parts)),
+        }
+    }
+}
+
+fn not_found(parts: &Parts) -> Response {
+    refuse_parts(parts, Refusal::not_found())
+}
+
+/// The query string's parameters, for the bounded readers below.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub(crate) fn parse(query: Option<&str>) -> Query {
+        Query(form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect())
+    }
+
+    /// The first value of `name`, if given and not empty.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The whole number `name`, `default` when absent, within `range`.
+    pub(crate) fn number(&self, name: &str, default: u64, range: RangeInclusive<u64>) -> Result<u64, Refusal> {
+        let Some(text) = self.get(name) else { return Ok(default) };
+        match text.parse::<u64>() {
+            Ok(value) if range.contains(&value) => Ok(value),
+            _ => Err(Refusal::bad_request(format!(
+                "The parameter {name} must be a whole number from {} to {}.",
+                range.start(),
+                range.end()
+            ))),
+        }
+    }
+
+    /// `page` and `size`, bounded.
+    pub(crate) fn paging(&self) -> Result<Paging, Refusal> {
+        Ok(Paging {
+            page: self.number("page", 1, 1..=MAX_PAGE)?,
+            size: self.number("size", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Query::parse(parts.uri.query()))
+    }
+}
+
+/// A page of a listing: which one and how many rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Paging {
+    /// From 1.
+    pub(crate) page: u64,
+    pub(crate) size: u64,
+}
+
+impl Paging {
+    /// The position of the page's first row.
+    pub(crate) fn start(&self) -> u64 {
+        (self.page - 1) * self.size
+    }
+
+    /// The last page of a listing of `total` rows (1 for an empty one).
+    pub(crate) fn last_page(&self, total: u64) -> u64 {
+        total.div_ceil(self.size).max(1)
+    }
+
+    /// Refuses a page past the end of a listing of `total` rows.
+    pub(crate) fn check(&self, total: u64) -> Result<(), Refusal> {
+        let last = self.last_page(total);
+        if self.page > last {
+            return Err(Refusal::new(
+                axum::http::StatusCode::NOT_FOUND,
+                format!("There are {last} pages of {} rows here; this page is past the last.", self.size),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `id` may be a task id: the protocol's rule, 1 to 128 printable
+/// ASCII characters (no space).
+pub(crate) fn is_task_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// The ids named by a request: at least one, at most [`MAX_IDS`], each a
+/// possible task id (the protocol's rule: 1 to 128 printable ASCII
+/// characters, no space).
+pub(crate) fn checked_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Result<Vec<String>, Refusal> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        if !is_task_id(id) {
+            return Err(Refusal::bad_request("A task id must be 1 to 128 printable ASCII characters without spaces."));
+        }
+        if !out.iter().any(|known| known == id) {
+            out.push(id.to_owned());
+        }
+        if out.len() > MAX_IDS {
+            return Err(Refusal::bad_request(format!("One action may name at most {MAX_IDS} tasks.")));
+        }
+    }
+    if out.is_empty() {
+        return Err(Refusal::bad_request("Select at least one task."));
+    }
+    Ok(out)
+}
+
