@@ -146,7 +146,13 @@ fn back(queue: &str, action: Action, outcome: Outcome) -> Response {
     .into_response()
 }
 
-async fn page_action(state: AppState, head: Head, queue: String, action: Action, ids: Result<Vec<String>, Refusal>) -> Response {
+async fn page_action(
+    state: AppState,
+    head: Head,
+    queue: String,
+    action: Action,
+    ids: Result<Vec<String>, Refusal>,
+) -> Response {
     let outcome = async {
         let done = run(&state, &queue, action, ids?).await?;
         Ok(back(&queue, action, done))
@@ -154,7 +160,13 @@ async fn page_action(state: AppState, head: Head, queue: String, action: Action,
     head.answer(outcome.await)
 }
 
-async fn api_action(state: AppState, head: Head, queue: String, action: Action, ids: Result<Vec<String>, Refusal>) -> Response {
+async fn api_action(
+    state: AppState,
+    head: Head,
+    queue: String,
+    action: Action,
+    ids: Result<Vec<String>, Refusal>,
+) -> Response {
     let outcome = async {
         let done = run(&state, &queue, action, ids?).await?;
         Ok(Json(done).into_response())

@@ -101,7 +101,12 @@ impl From<DeadPage> for DeadPageJson {
 }
 
 /// `GET /api/queues/{queue}/dead?page=&size=`: newest first.
-pub(crate) async fn dead(State(state): State<AppState>, head: Head, QueueName(name): QueueName, query: Query) -> Response {
+pub(crate) async fn dead(
+    State(state): State<AppState>,
+    head: Head,
+    QueueName(name): QueueName,
+    query: Query,
+) -> Response {
     let outcome = async {
         let paging = query.paging()?;
         let page = blocking(&state.store, move |store| views::dead_page(store, &name, paging)).await?;

@@ -54,7 +54,11 @@ type Gauges<L> = Family<L, Gauge>;
 type Counters<L> = Family<L, Counter>;
 
 /// Registers a family and hands it back for filling.
-fn family<M: prometheus_client::registry::Metric + Clone + Default>(registry: &mut Registry, name: &str, help: &str) -> M {
+fn family<M: prometheus_client::registry::Metric + Clone + Default>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+) -> M {
     let metric = M::default();
     registry.register(name, help, metric.clone());
     metric
@@ -75,7 +79,8 @@ fn queue_metrics(registry: &mut Registry, statuses: &[(String, Status)]) {
     let recent: Gauges<QueueLabel> =
         family(registry, "concur_queue_done_last_minute", "Tasks acknowledged in the last 60 seconds");
     let done: Counters<QueueLabel> = family(registry, "concur_queue_done", "Tasks acknowledged");
-    let retried: Counters<QueueLabel> = family(registry, "concur_queue_retried", "Failed attempts scheduled for a retry");
+    let retried: Counters<QueueLabel> =
+        family(registry, "concur_queue_retried", "Failed attempts scheduled for a retry");
     let dead_total: Counters<QueueLabel> = family(registry, "concur_queue_dead_letters", "Tasks dead-lettered");
     let reaped: Counters<QueueLabel> = family(registry, "concur_queue_reaped", "Tasks taken back from dead workers");
     let trimmed: Counters<QueueLabel> =
@@ -135,8 +140,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         "Tasks touched by changes made through the dashboard",
         state.counters.tasks.clone(),
     );
-    let reads: Counters<ViewLabel> =
-        family(&mut registry, "concur_dashboard_live_reads", "Reads of Redis made for live updates, shared by every open page");
+    let reads: Counters<ViewLabel> = family(
+        &mut registry,
+        "concur_dashboard_live_reads",
+        "Reads of Redis made for live updates, shared by every open page",
+    );
     for (view, n) in state.hub.reads.lock().iter() {
         reads.get_or_create(&ViewLabel { view: (*view).to_owned() }).inc_by(*n);
     }

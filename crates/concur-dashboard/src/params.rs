@@ -157,4 +157,3 @@ pub(crate) fn checked_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Result<Vec<
     }
     Ok(out)
 }
-

@@ -76,7 +76,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(changes)
         .fallback(pages::not_found)
         .layer(from_fn_with_state(Arc::clone(&security), auth::require_token));
-    let scrape =
-        Router::new().route("/metrics", get(metrics::metrics)).layer(from_fn_with_state(security, auth::require_metrics_token));
+    let scrape = Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .layer(from_fn_with_state(security, auth::require_metrics_token));
     Router::new().merge(scrape).merge(guarded).layer(from_fn(headers::secure)).with_state(state)
 }

@@ -57,7 +57,11 @@ impl Store {
 
     /// Runs `f` with a client of `queue`, on the calling thread (which must
     /// be allowed to block).
-    pub(crate) fn with_client<T>(&self, queue: &str, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T, Error> {
+    pub(crate) fn with_client<T>(
+        &self,
+        queue: &str,
+        f: impl FnOnce(&mut Client) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let mut client = self.take(queue)?;
         let outcome = f(&mut client);
         // A client whose connection broke reconnects on its next call, so

@@ -1,4 +1,5 @@
-//! The queue commands — `worker`, `enqueue`, `status`, `dead` and `result` —
+//! The queue commands — `worker`, `enqueue`, `status`, `dead`, `result` and
+//! `dashboard` —
 //! as clap types and functions that return the process's exit status.
 //!
 //! ```text
@@ -7,6 +8,7 @@
 //! concur status  [--json]
 //! concur dead list [--limit N] [--json] | dead retry (ID.. | --all) | dead purge --yes
 //! concur result ID
+//! concur dashboard [--bind 127.0.0.1:7878] [--token T] [--metrics-token T] [--read-only] [--refresh S] [--origin URL]
 //! ```
 //!
 //! Every command takes `--redis URL` (or the environment variable
@@ -24,6 +26,7 @@
 //! decides: the arguments, what is printed and how, the exit status, and the
 //! global logging subscriber of `concur worker`.
 
+mod dashboard;
 mod dead;
 mod enqueue;
 mod numbers;
@@ -105,6 +108,8 @@ pub(crate) enum Command {
     Result(dead::ResultArgs),
     /// Show a queue's shards, or declare how many it has (one queue over several Redis Cluster masters).
     Shards(shards::ShardsArgs),
+    /// Serve a web page and JSON API to watch and steer the queues, with /metrics for Prometheus.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// Runs a queue command; returns the exit status.
@@ -116,6 +121,7 @@ pub(crate) fn run(command: &Command) -> u8 {
         Command::Dead(args) => ("dead", dead::run(args)),
         Command::Result(args) => ("result", dead::run_result(args)),
         Command::Shards(args) => ("shards", shards::run(args)),
+        Command::Dashboard(args) => ("dashboard", dashboard::run(args)),
     };
     match outcome {
         Ok(()) => OK,
@@ -124,6 +130,17 @@ pub(crate) fn run(command: &Command) -> u8 {
             failure.code
         }
     }
+}
+
+/// Sends `tracing`'s events to standard error: info and above, or warnings
+/// and above when `quiet`; `RUST_LOG`, when set, decides instead.
+pub(super) fn log_to_stderr(quiet: bool) {
+    let level = if quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Fails only if a subscriber is already installed, which then serves.
+    let _ =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
 }
 
 /// A failed command: what to print and the exit status.

@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 use concur_worker::{QueueConfig, QueueSet, Worker, WorkerError, DEFAULT_CONCURRENCY};
-use tracing_subscriber::EnvFilter;
 
-use super::{numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
+use super::{log_to_stderr, numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
 
 /// `concur worker`.
 #[derive(Debug, Clone, Args)]
@@ -43,11 +42,7 @@ pub(crate) struct WorkerArgs {
 
 /// Runs the worker until SIGINT or SIGTERM.
 pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
-    let level = if args.quiet { "warn" } else { "info" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    // Fails only if a subscriber is already installed, which then serves.
-    let _ =
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+    log_to_stderr(args.quiet);
     let queues: QueueSet = args.redis.queue.parse()?;
     let mut builder = Worker::builder()
         .redis(&args.redis.redis)

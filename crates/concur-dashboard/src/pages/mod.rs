@@ -88,7 +88,7 @@ fn refusal_response(path: &str, nonce: Option<&Nonce>, refusal: Refusal) -> Resp
         title: refusal.status.canonical_reason().unwrap_or("Error").to_owned(),
         nonce: nonce.map(|n| n.0.clone()).unwrap_or_default(),
         csrf: String::new(),
-        read_only: true,
+        read_only: false,
         live: None,
     };
     let status = format!("{} {}", refusal.status.as_u16(), refusal.status.canonical_reason().unwrap_or_default());

@@ -79,7 +79,12 @@ impl From<&WorkerRow> for WorkerView {
         WorkerView {
             id: w.id.clone(),
             href: item_href("/workers", &w.id),
-            queues: w.queues.iter().map(|q| format!("{} ({})", q.queue, count(q.processing))).collect::<Vec<_>>().join(", "),
+            queues: w
+                .queues
+                .iter()
+                .map(|q| format!("{} ({})", q.queue, count(q.processing)))
+                .collect::<Vec<_>>()
+                .join(", "),
             in_flight: count(w.in_flight),
             concurrency: or_dash(w.concurrency),
             heartbeat: heartbeat(w.heartbeat_ms),

@@ -85,7 +85,7 @@ impl From<&DeadPage> for DeadList {
             page: d.page,
             size: d.size,
             last_page: d.last_page,
-            total: count(d.total),
+            total: if d.total == 1 { "1 entry".to_owned() } else { format!("{} entries", count(d.total)) },
             entries: d.entries.iter().map(DeadRow::from).collect(),
         }
     }
@@ -235,7 +235,8 @@ pub(crate) async fn confirm(
                 true,
             ),
         };
-        let question = if touches == 0 { "The dead-letter list is empty: there is nothing to do.".to_owned() } else { question };
+        let question =
+            if touches == 0 { "The dead-letter list is empty: there is nothing to do.".to_owned() } else { question };
         Ok(render(&ConfirmPage {
             page: Page::new(&state, &head.nonce, heading),
             heading: heading.to_owned(),

@@ -44,7 +44,10 @@ fn carries(headers: &HeaderMap, accepted: &[&[u8; 32]]) -> bool {
 }
 
 fn unauthorized() -> Response {
-    let mut response = (StatusCode::UNAUTHORIZED, "This dashboard needs its token: send it as a bearer token, or as the password of basic auth.")
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        "This dashboard needs its token: send it as a bearer token, or as the password of basic auth.",
+    )
         .into_response();
     response
         .headers_mut()

@@ -105,7 +105,11 @@ pub(crate) async fn guard(State(security): State<Arc<Security>>, request: Reques
                 return if is_token(&security, given.as_bytes()) {
                     next.run(request).await
                 } else {
-                    refused(&request, &path, refusal("Refused: the CSRF token is wrong; read it again from /api/session."))
+                    refused(
+                        &request,
+                        &path,
+                        refusal("Refused: the CSRF token is wrong; read it again from /api/session."),
+                    )
                 };
             }
             let is_form = request
