@@ -278,3 +278,48 @@ fn a_schedule_from_the_config_file_ticks_and_status_shows_it() {
     let run = common::concur(&["worker", "--redis", &url, "--config", &bad]);
     common::expect(&run, 2, "the schedule \"x\"");
 }
+
+#[test]
+fn an_operator_pauses_a_queue_quiets_a_worker_with_sigtstp_and_stops_another_from_the_command_line() {
+    let server = RedisServer::start();
+    let scratch = Scratch::new("steer");
+    let url = server.url();
+    let mut worker = WorkerProcess::start(&["--redis", &url], &scratch.path("one.log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let mut queue = server.queue(QueueConfig::default());
+
+    // Paused: nothing is taken, and status says so.
+    let run = common::concur(&["pause", "--redis", &url]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("paused"), "{}", run.stdout);
+    queue.enqueue_many("echo", (0..3).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!((done(&server), queue.status().unwrap().pending), (0, 3));
+    let status = common::concur(&["status", "--redis", &url]);
+    assert!(status.stdout.contains("PAUSED") && status.stdout.contains("oldest"), "{}", status.stdout);
+    let run = common::concur(&["resume", "--redis", &url]);
+    assert!(run.stdout.contains("resumed"), "{}", run.stdout);
+    wait_until("the three ran after the resume", Duration::from_secs(20), || done(&server) == 3);
+    worker.wait_for_log("the queue was resumed", Duration::from_secs(10));
+
+    // SIGTSTP quiets: the process keeps running and takes nothing.
+    worker.signal(libc::SIGTSTP);
+    worker.wait_for_log("quiet: taking no new tasks", Duration::from_secs(10));
+    queue.enqueue("echo", vec![], &EnqueueOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(done(&server), 3, "a quiet worker takes nothing");
+    let status = common::concur(&["status", "--redis", &url]);
+    assert!(status.stdout.contains("quiet"), "{}", status.stdout);
+
+    // `concur control ID stop` stops it as SIGTERM would.
+    let id = queue.status().unwrap().workers[0].id.clone();
+    let run = common::concur(&["control", "--redis", &url, &id, "stop"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(worker.wait(Duration::from_secs(20)), 0, "{}", worker.log());
+    assert!(worker.log().contains("stopping, as an operator asked"), "{}", worker.log());
+    assert_eq!(queue.status().unwrap().pending, 1, "the task it never took is still there");
+
+    // Bad input names what was wrong and exits 2.
+    common::expect(&common::concur(&["control", "--redis", &url, &id, "stop"]), 2, "no worker");
+    common::expect(&common::concur(&["control", "--redis", &url, &id, "pause"]), 2, "not a worker control");
+}

@@ -8,7 +8,9 @@
 //!   `redis-server`; a three-master cluster (three replicas) with the queue
 //!   in one slot; the same cluster with the queue in three shards, one per
 //!   master; the sharded queue with `min_replicas: 1` (`WAIT` after each
-//!   enqueue and acknowledgement);
+//!   enqueue and acknowledgement); with the CPU time the Redis processes
+//!   and the workers spent per task, and the busiest Redis process's share
+//!   of a core — what says where the limit is;
 //! - **pickup latency** of an idle worker serving `critical,default,low`:
 //!   from the push to the handler's start, for a task pushed to the first
 //!   queue and to the others.
@@ -66,41 +68,79 @@ fn main() {
     println!();
     let single = {
         let server = RedisServer::start();
-        drain(&server.url(), tasks, workers, 0, 0)
+        drain(&server.url(), &[server.pid()], tasks, workers, 0, 0)
     };
-    println!("  one redis-server, one queue:                   {single:>9.0} tasks/s");
+    single.print("one redis-server, one queue", None);
     let masters = RedisCluster::start_masters();
-    let url = masters.url();
-    let one_slot = drain(&url, tasks, workers, 0, 0);
-    println!("  3 masters, no replica, one queue (one slot):  {one_slot:>9.0} tasks/s");
-    let sharded = drain(&url, tasks, workers, 3, 0);
-    println!(
-        "  3 masters, no replica, one queue in 3 shards:  {sharded:>9.0} tasks/s ({:.2}x the one-slot queue)",
-        sharded / one_slot
-    );
+    let (url, pids) = (masters.url(), cluster_pids(&masters));
+    let one_slot = drain(&url, &pids, tasks, workers, 0, 0);
+    one_slot.print("3 masters, no replica, one queue (one slot)", None);
+    let sharded = drain(&url, &pids, tasks, workers, 3, 0);
+    sharded.print("3 masters, no replica, one queue in 3 shards", Some(("the one-slot queue", &one_slot)));
     drop(masters);
     let cluster = RedisCluster::start();
-    let url = cluster.url();
-    let one_slot = drain(&url, tasks, workers, 0, 0);
-    println!("  3 masters + 3 replicas, one slot:             {one_slot:>9.0} tasks/s");
-    let sharded = drain(&url, tasks, workers, 3, 0);
-    println!(
-        "  3 masters + 3 replicas, 3 shards:              {sharded:>9.0} tasks/s ({:.2}x the one-slot queue)",
-        sharded / one_slot
-    );
-    let durable = drain(&url, tasks, workers, 3, 1);
-    println!(
-        "  the same with min_replicas 1 (WAIT):          {durable:>9.0} tasks/s ({:.2}x without)",
-        durable / sharded
-    );
+    let (url, pids) = (cluster.url(), cluster_pids(&cluster));
+    let one_slot = drain(&url, &pids, tasks, workers, 0, 0);
+    one_slot.print("3 masters + 3 replicas, one slot", None);
+    let sharded = drain(&url, &pids, tasks, workers, 3, 0);
+    sharded.print("3 masters + 3 replicas, 3 shards", Some(("the one-slot queue", &one_slot)));
+    let durable = drain(&url, &pids, tasks, workers, 3, 1);
+    durable.print("the same with min_replicas 1 (WAIT)", Some(("without", &sharded)));
+    println!();
+    println!("  cpu: the Redis processes' and the workers' CPU time per task during the timed part, and the");
+    println!("  busiest Redis process's share of one core (100 % = that process is the limit).");
     drop(cluster);
     let server = RedisServer::start();
     latency(&server);
 }
 
+/// What one drain measured.
+struct Drained {
+    /// Tasks per second.
+    rate: f64,
+    /// CPU time of all the Redis processes per task, in microseconds.
+    redis_us: f64,
+    /// CPU time of the worker processes per task, in microseconds.
+    workers_us: f64,
+    /// The busiest Redis process's CPU time over the wall time.
+    busiest: f64,
+}
+
+impl Drained {
+    fn print(&self, what: &str, versus: Option<(&str, &Drained)>) {
+        let ratio = versus.map_or(String::new(), |(name, other)| format!(" ({:.2}x {name})", self.rate / other.rate));
+        println!(
+            "  {what:<46} {:>9.0} tasks/s{ratio}; cpu per task: redis {:.1} us, workers {:.1} us; busiest redis {:.0} %",
+            self.rate,
+            self.redis_us,
+            self.workers_us,
+            self.busiest * 100.0
+        );
+    }
+}
+
+fn cluster_pids(cluster: &RedisCluster) -> Vec<u32> {
+    cluster.pids().into_iter().map(|(_, pid)| pid).collect()
+}
+
+/// The CPU time `pid` has used, user and system, from `/proc/PID/stat`.
+fn cpu_time(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return Duration::ZERO };
+    // The fields after the parenthesised command name; utime and stime are
+    // the 14th and 15th of the whole line, in clock ticks.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|t| t.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|t| t.parse().ok()).unwrap_or(0);
+    // SAFETY: sysconf(3) reads a constant of the system.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_secs_f64(ticks as f64 / per_second as f64)
+}
+
 /// Enqueues `tasks` no-ops on a fresh queue (with `shards` shards), then
-/// times their drain by `workers` worker processes.
-fn drain(url: &str, tasks: usize, workers: usize, shards: u32, min_replicas: u32) -> f64 {
+/// times their drain by `workers` worker processes, reading the CPU time of
+/// the Redis processes `redis` and of the workers over the timed part.
+fn drain(url: &str, redis: &[u32], tasks: usize, workers: usize, shards: u32, min_replicas: u32) -> Drained {
     let fresh = format!("bench{}", now_ns());
     let config = QueueConfig { name: fresh.clone(), min_replicas, ..QueueConfig::default() };
     let mut client = Client::connect(url, config).expect("connect");
@@ -130,6 +170,9 @@ fn drain(url: &str, tasks: usize, workers: usize, shards: u32, min_replicas: u32
     }
     let start = Instant::now();
     let from = client.status().expect("status").done;
+    let worker_pids: Vec<u32> = children.iter().map(Child::id).collect();
+    let redis_before: Vec<Duration> = redis.iter().map(|&pid| cpu_time(pid)).collect();
+    let workers_before: Duration = worker_pids.iter().map(|&pid| cpu_time(pid)).sum();
     let mut to;
     loop {
         to = client.status().expect("status").done;
@@ -140,6 +183,9 @@ fn drain(url: &str, tasks: usize, workers: usize, shards: u32, min_replicas: u32
         std::thread::sleep(Duration::from_millis(2));
     }
     let elapsed = start.elapsed();
+    let redis_spent: Vec<Duration> =
+        redis.iter().zip(&redis_before).map(|(&pid, before)| cpu_time(pid).saturating_sub(*before)).collect();
+    let workers_spent = worker_pids.iter().map(|&pid| cpu_time(pid)).sum::<Duration>().saturating_sub(workers_before);
     for child in &mut children {
         // SAFETY: kill(2) on the id of a child this process started and has not reaped.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -147,7 +193,13 @@ fn drain(url: &str, tasks: usize, workers: usize, shards: u32, min_replicas: u32
     for child in &mut children {
         let _ = child.wait();
     }
-    (to - from) as f64 / elapsed.as_secs_f64()
+    let done = (to - from).max(1) as f64;
+    Drained {
+        rate: done / elapsed.as_secs_f64(),
+        redis_us: redis_spent.iter().sum::<Duration>().as_secs_f64() * 1e6 / done,
+        workers_us: workers_spent.as_secs_f64() * 1e6 / done,
+        busiest: redis_spent.iter().max().copied().unwrap_or_default().as_secs_f64() / elapsed.as_secs_f64(),
+    }
 }
 
 fn now_ns() -> u64 {

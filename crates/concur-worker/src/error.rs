@@ -129,6 +129,24 @@ pub enum Error {
         source: RedisError,
     },
 
+    /// The queue is paused ([`Client::pause`](crate::Client::pause)): a fetch
+    /// takes nothing from it until it is resumed.
+    #[error("the queue {queue} is paused; nothing is taken from it until it is resumed")]
+    Paused {
+        /// The queue's name.
+        queue: String,
+    },
+
+    /// No worker of that id is registered on the queue (it never ran there,
+    /// it stopped, or a reaper took it for dead).
+    #[error("no worker {worker:?} is registered on the queue {queue}")]
+    NoSuchWorker {
+        /// The queue's name.
+        queue: String,
+        /// The worker id asked for.
+        worker: String,
+    },
+
     /// The server answered a command with an error (out of memory, a key of
     /// the wrong type, a read-only replica, …).
     #[error("Redis at {url} refused a command: {source}")]

@@ -263,6 +263,102 @@ impl Keys {
         format!("{}{second}", self.done_prefix())
     }
 
+    /// STRING whose presence pauses the queue: workers take nothing from it
+    /// while it exists (its value, the Unix time of the pause, is for
+    /// people). Tasks can still be enqueued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.paused(), "{q}:paused");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn paused(&self) -> String {
+        format!("{}:paused", self.tag)
+    }
+
+    /// HASH from a task's id to where the task is while it is not pending:
+    /// `processing:W` (held by worker `W`) or `delayed`. It makes finding a
+    /// task by id one lookup; the scripts that move a task keep it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.locations(), "{q}:where");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn locations(&self) -> String {
+        format!("{}:where", self.tag)
+    }
+
+    /// STRING counting the tasks acknowledged during the minute `minute`
+    /// (Unix seconds / 60); it expires after 65 minutes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.done_in_minute(28_333_333), "{q}:done:m:28333333");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn done_in_minute(&self, minute: u64) -> String {
+        format!("{}m:{minute}", self.done_prefix())
+    }
+
+    /// STRING counting the tasks acknowledged during the hour `hour` (Unix
+    /// seconds / 3600); it expires after 31¼ days.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.done_in_hour(472_222), "{q}:done:h:472222");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn done_in_hour(&self, hour: u64) -> String {
+        format!("{}h:{hour}", self.done_prefix())
+    }
+
+    /// HASH of the per-task-name counts and duration histograms of the
+    /// minute `minute` (Unix seconds / 60), written by the workers every few
+    /// seconds; it expires after two hours. `docs/PROTOCOL.md` gives the
+    /// fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.task_stats(28_333_333), "{q}:tstats:28333333");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn task_stats(&self, minute: u64) -> String {
+        format!("{}:tstats:{minute}", self.tag)
+    }
+
+    /// HASH with the same fields as [`task_stats`](Self::task_stats), summed
+    /// since the queue began: the counters `/metrics` exports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.task_stats_total(), "{q}:tstats:total");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn task_stats_total(&self) -> String {
+        format!("{}:tstats:total", self.tag)
+    }
+
+    /// SET of the task names the statistics keep apart, at most
+    /// [`MAX_TASK_NAMES`](crate::MAX_TASK_NAMES); the statistics of
+    /// any other name are kept under `(other)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.task_names(), "{q}:task_names");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn task_names(&self) -> String {
+        format!("{}:task_names", self.tag)
+    }
+
     /// Every key of the queue that does not depend on a worker, task or time:
     /// what a test or an operator inspects first.
     ///
@@ -282,6 +378,12 @@ impl Keys {
             self.results(),
             self.reaped(),
             self.stats(),
+            self.paused(),
+            self.locations(),
+            self.schedules(),
+            self.shards(),
+            self.task_stats_total(),
+            self.task_names(),
         ]
     }
 
@@ -299,6 +401,10 @@ impl Keys {
 
     pub(crate) fn result_prefix(&self) -> String {
         format!("{}:result:", self.tag)
+    }
+
+    pub(crate) fn task_stats_prefix(&self) -> String {
+        format!("{}:tstats:", self.tag)
     }
 
     pub(crate) fn done_prefix(&self) -> String {

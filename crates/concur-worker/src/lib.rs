@@ -135,9 +135,13 @@ mod retry;
 mod schedule;
 mod scripts;
 mod signal_mask;
+mod stats;
 mod worker;
 
-pub use client::{Client, DeadRetry, EnqueueOptions, ScheduleStatus, Status, WorkerStatus};
+pub use client::{
+    Client, DeadRetry, EnqueueOptions, ListedTask, ScheduleStatus, Status, TaskLocation, UnknownControl, WorkerControl,
+    WorkerStatus, HOURS_KEPT, MAX_PAGE, MINUTES_KEPT,
+};
 pub use config::QueueConfig;
 pub use envelope::SLEEP_TASK;
 pub use error::Error;
@@ -147,4 +151,5 @@ pub use queues::QueueSet;
 pub use record::{DeadEntry, DeadKind, ResultStatus, TaskResult};
 pub use retry::RetryPolicy;
 pub use schedule::{Missed, Schedule, ScheduleError, MISSED_AFTER};
+pub use stats::{Histogram, TaskStats, DURATION_BOUNDS, MAX_TASK_NAMES, OTHER_TASKS};
 pub use worker::{RunReport, Shutdown, Worker, WorkerBuilder, WorkerError, DEFAULT_CONCURRENCY, DEFAULT_REDIS_URL};

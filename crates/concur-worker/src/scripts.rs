@@ -30,6 +30,24 @@ local function store_result(index, prefix, id, record, ttl, cap)
 end
 ";
 
+/// The location index (`{NAME}:where`): a task's id to where it is while
+/// it is not pending — `processing:W`, or `delayed:DUE` with the task's
+/// score in the delayed set, which finds its member there. Ids are read from the
+/// start of an envelope as concur writes it (`{"id":"…"`); a payload
+/// written otherwise is not indexed. Prepended to the scripts that move
+/// tasks.
+const LOCATE: &str = r#"
+local function task_id(payload) return string.match(payload, '^{%s*"id"%s*:%s*"([^"\\]+)"') end
+local function locate(where, payload, place)
+  local id = task_id(payload)
+  if id then redis.call('HSET', where, id, place) end
+end
+local function forget(where, payload)
+  local id = task_id(payload)
+  if id then redis.call('HDEL', where, id) end
+end
+"#;
+
 /// Pushes a dead-letter entry, trims the list to its cap, and counts what
 /// the trim dropped in the stats hash. Returns how many entries went.
 /// Prepended to the scripts that dead-letter.
@@ -64,34 +82,39 @@ return {existed, redis.call('HGET', KEYS[3], 'reaped')}
     )
 });
 
-/// KEYS: pending, processing, workers. ARGV: worker, max, byte budget.
-/// Registers the worker before it can own anything, then moves up to `max`
-/// tasks from the right (oldest) end of pending to the left of processing,
-/// stopping early once the payloads moved reach the byte budget.
+/// KEYS: pending, processing, workers, paused, where. ARGV: worker, max,
+/// byte budget. Returns {1} when the queue is paused; else registers the
+/// worker before it can own anything, then moves up to `max` tasks from the
+/// right (oldest) end of pending to the left of processing, stopping early
+/// once the payloads moved reach the byte budget: {0, tasks…}.
 pub(crate) static FETCH: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{LOCATE}{}",
         r"
+if redis.call('EXISTS', KEYS[4]) == 1 then return {1} end
 redis.call('SADD', KEYS[3], ARGV[1])
-local out, bytes, budget = {}, 0, tonumber(ARGV[3])
+local out, bytes, budget = {0}, 0, tonumber(ARGV[3])
+local place = 'processing:' .. ARGV[1]
 for i = 1, tonumber(ARGV[2]) do
   local task = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
   if not task then break end
-  out[i] = task
+  out[i + 1] = task
+  locate(KEYS[5], task, place)
   bytes = bytes + #task
   if bytes >= budget then break end
 end
 return out
-",
-    )
+"
+    ))
 });
 
-/// KEYS: processing, results, stats, reaped, worker info.
+/// KEYS: processing, results, stats, reaped, worker info, where.
 /// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)…
 /// Returns one flag per task: 1 acknowledged; 0 not held, and a reaper took
 /// this worker for dead; 2 not held, and no reaper did.
 pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{}",
+        "{STORE_RESULT}{LOCATE}{}",
         r"
 local prefix, ttl, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local check_reaped = redis.call('EXISTS', KEYS[4]) == 1
@@ -102,6 +125,7 @@ for i = 5, #ARGV, 3 do
     done = done + 1
     flags[#flags + 1] = 1
     if check_reaped then redis.call('HDEL', KEYS[4], redis.sha1hex(ARGV[i])) end
+    forget(KEYS[6], ARGV[i])
     store_result(KEYS[2], prefix, ARGV[i + 1], ARGV[i + 2], ttl, cap)
   else
     if not not_held then
@@ -112,23 +136,32 @@ for i = 5, #ARGV, 3 do
 end
 if done > 0 then
   redis.call('HINCRBY', KEYS[3], 'done', done)
-  local second = ARGV[4] .. redis.call('TIME')[1]
+  local now = tonumber(redis.call('TIME')[1])
+  -- Per second (two minutes kept), minute (an hour and more) and hour
+  -- (thirty days and more): the recent rate and the history.
+  local second = ARGV[4] .. now
   redis.call('INCRBY', second, done)
   redis.call('EXPIRE', second, 120)
+  local minute = ARGV[4] .. 'm:' .. math.floor(now / 60)
+  redis.call('INCRBY', minute, done)
+  redis.call('EXPIRE', minute, 3900)
+  local hour = ARGV[4] .. 'h:' .. math.floor(now / 3600)
+  redis.call('INCRBY', hour, done)
+  redis.call('EXPIRE', hour, 2700000)
 end
 return flags
 "
     ))
 });
 
-/// KEYS: processing, delayed, dead, stats, reaped, results, worker info.
-/// ARGV: payload, 'retry' | 'dead', due, new envelope | dead entry, dead cap,
-/// result prefix, id ('' for no record), record, ttl in ms, cap.
+/// KEYS: processing, delayed, dead, stats, reaped, results, worker info,
+/// where. ARGV: payload, 'retry' | 'dead', due, new envelope | dead entry,
+/// dead cap, result prefix, id ('' for no record), record, ttl in ms, cap.
 /// Returns {0, 1 if a reaper took this worker for dead} when the worker no
 /// longer held the task, {1, 0} retried, {2, dead-letter entries trimmed}.
 pub(crate) static FINISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{PUSH_DEAD}{}",
+        "{STORE_RESULT}{PUSH_DEAD}{LOCATE}{}",
         r"
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then
   return {0, redis.call('HEXISTS', KEYS[7], 'reaped')}
@@ -137,8 +170,10 @@ if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HDEL', KEYS[5], redis.sha
 if ARGV[2] == 'retry' then
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
   redis.call('HINCRBY', KEYS[4], 'retried', 1)
+  locate(KEYS[8], ARGV[4], 'delayed:' .. ARGV[3])
   return {1, 0}
 end
+forget(KEYS[8], ARGV[1])
 local trimmed = push_dead(KEYS[3], KEYS[4], {ARGV[4]}, tonumber(ARGV[5]))
 redis.call('HINCRBY', KEYS[4], 'dead', 1)
 store_result(KEYS[6], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
@@ -147,30 +182,32 @@ return {2, trimmed}
     ))
 });
 
-/// KEYS: delayed, pending. ARGV: now, limit.
+/// KEYS: delayed, pending, where. ARGV: now, limit.
 /// Returns {moved, score of the next due task or nil}.
 pub(crate) static PROMOTE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{LOCATE}{}",
         r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #due > 0 then
   -- LPUSH of a, b, c leaves a nearest the right end, so the earliest due runs first.
   redis.call('LPUSH', KEYS[2], unpack(due))
   redis.call('ZREM', KEYS[1], unpack(due))
+  for _, task in ipairs(due) do forget(KEYS[3], task) end
 end
 local next_due = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {#due, next_due[2]}
-",
-    )
+"
+    ))
 });
 
-/// KEYS: workers, pending, reaped, dead, stats.
+/// KEYS: workers, pending, reaped, dead, stats, where.
 /// ARGV: processing prefix, heartbeat prefix, max reaps (0 = no limit), now,
 /// dead cap, worker info prefix, the caller's heartbeat TTL in ms (for a
 /// worker whose own is not known). Returns {returned, dead, trimmed}.
 pub(crate) static REAP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{PUSH_DEAD}{}",
+        "{PUSH_DEAD}{LOCATE}{}",
         r"
 local limit = tonumber(ARGV[3])
 local time = redis.call('TIME')
@@ -200,6 +237,7 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       -- and is taken next, ahead of tasks that were never started.
       local task = redis.call('LPOP', processing)
       if not task then break end
+      forget(KEYS[6], task)
       local digest = redis.sha1hex(task)
       local times = redis.call('HINCRBY', KEYS[3], digest, 1)
       if limit > 0 and times > limit then
@@ -241,28 +279,31 @@ return {returned, buried, trimmed}
     ))
 });
 
-/// KEYS: processing, pending. ARGV: payloads, oldest first.
+/// KEYS: processing, pending, where. ARGV: payloads, oldest first.
 /// Puts back at the front of pending those this worker still holds.
 pub(crate) static RETURN: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{LOCATE}{}",
         r"
 local n = 0
 -- Newest first onto the right end, so the oldest is taken first again.
 for i = #ARGV, 1, -1 do
   if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
     redis.call('RPUSH', KEYS[2], ARGV[i])
+    forget(KEYS[3], ARGV[i])
     n = n + 1
   end
 end
 return n
-",
-    )
+"
+    ))
 });
 
-/// KEYS: processing, pending. ARGV: the payloads the worker knows it holds.
-/// Returns the rest of its processing list to pending.
+/// KEYS: processing, pending, where. ARGV: the payloads the worker knows it
+/// holds. Returns the rest of its processing list to pending.
 pub(crate) static RECOVER: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{LOCATE}{}",
         r"
 local held = {}
 for _, task in ipairs(ARGV) do held[task] = (held[task] or 0) + 1 end
@@ -273,36 +314,188 @@ for _, task in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   else
     redis.call('LREM', KEYS[1], 1, task)
     redis.call('RPUSH', KEYS[2], task)
+    forget(KEYS[3], task)
     n = n + 1
   end
 end
 return n
+"
+    ))
+});
+
+/// KEYS: processing, pending, heartbeat, workers, worker info, where.
+/// ARGV: worker. A worker's last act: everything it still holds goes back,
+/// then it leaves.
+pub(crate) static RETIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{LOCATE}{}",
+        r"
+local n = 0
+while true do
+  local task = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  if not task then break end
+  forget(KEYS[6], task)
+  n = n + 1
+end
+redis.call('DEL', KEYS[3], KEYS[5])
+redis.call('SREM', KEYS[4], ARGV[1])
+return n
+"
+    ))
+});
+
+/// KEYS: delayed, where. ARGV: due (Unix seconds), then envelopes.
+/// Adds the envelopes to the delayed set and indexes them there.
+pub(crate) static DELAY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{LOCATE}{}",
+        r"
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
+  locate(KEYS[2], ARGV[i], 'delayed:' .. ARGV[1])
+end
+return #ARGV - 1
+"
+    ))
+});
+
+/// KEYS: processing, pending, paused, where. ARGV: worker, task.
+/// Run after a blocking fetch moved `task`: when the queue was paused
+/// meanwhile it goes back to the oldest end of pending untouched (1);
+/// otherwise it is indexed as held (0).
+pub(crate) static CLAIMED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{LOCATE}{}",
+        r"
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 1 then redis.call('RPUSH', KEYS[2], ARGV[2]) end
+  return 1
+end
+locate(KEYS[4], ARGV[2], 'processing:' .. ARGV[1])
+return 0
+"
+    ))
+});
+
+/// KEYS: worker info. ARGV: the worker's state (`running`, `quiet`,
+/// `stopping`). Records the state of a registered worker and returns what
+/// an operator asked of it (`quiet`, `stop`, or nil).
+pub(crate) static CONTROL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+return redis.call('HGET', KEYS[1], 'control')
 ",
     )
 });
 
-/// KEYS: processing, pending, heartbeat, workers, worker info. ARGV: worker.
-/// A worker's last act: everything it still holds goes back, then it leaves.
-pub(crate) static RETIRE: LazyLock<Script> = LazyLock::new(|| {
+/// KEYS: workers, worker info. ARGV: worker, 'quiet' | 'stop'.
+/// Leaves the request in the record of a registered worker (a stop is
+/// never turned back into a quiet); 0 if there is no such worker.
+pub(crate) static CONTROL_ASK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if ARGV[2] == 'quiet' and redis.call('HGET', KEYS[2], 'control') == 'stop' then return 1 end
+redis.call('HSET', KEYS[2], 'control', ARGV[2])
+return 1
+",
+    )
+});
+
+/// KEYS: the total statistics hash, the names set. ARGV: the prefix of the
+/// per-minute hashes, most names, the minute hash's TTL in seconds, then
+/// per task name: name, n, then n (field, increment) pairs. A field is
+/// stored as `FIELD|NAME`, in the hash of the server's current minute and
+/// in the total; a name beyond the cap is counted as `(other)`.
+pub(crate) static TASK_STATS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local minute = ARGV[1] .. math.floor(tonumber(redis.call('TIME')[1]) / 60)
+local cap, i = tonumber(ARGV[2]), 4
+while i <= #ARGV do
+  local name, n = ARGV[i], tonumber(ARGV[i + 1])
+  if redis.call('SISMEMBER', KEYS[2], name) == 0 then
+    if redis.call('SCARD', KEYS[2]) < cap then redis.call('SADD', KEYS[2], name) else name = '(other)' end
+  end
+  for j = i + 2, i + 2 * n, 2 do
+    local field = ARGV[j] .. '|' .. name
+    redis.call('HINCRBY', minute, field, ARGV[j + 1])
+    redis.call('HINCRBY', KEYS[1], field, ARGV[j + 1])
+  end
+  i = i + 2 + 2 * n
+end
+redis.call('EXPIRE', minute, ARGV[3])
+return 1
+",
+    )
+});
+
+/// ARGV: the prefix of the per-minute statistics hashes, how many minutes.
+/// Returns the fields of the last minutes' hashes (by the server's clock)
+/// summed, flat: field, count, field, count…
+pub(crate) static TASK_STATS_READ: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local minute = math.floor(tonumber(redis.call('TIME')[1]) / 60)
+local sums, order = {}, {}
+for m = minute - tonumber(ARGV[2]) + 1, minute do
+  local fields = redis.call('HGETALL', ARGV[1] .. m)
+  for i = 1, #fields, 2 do
+    local f = fields[i]
+    if not sums[f] then sums[f] = 0; order[#order + 1] = f end
+    sums[f] = sums[f] + tonumber(fields[i + 1])
+  end
+end
+local out = {}
+for _, f in ipairs(order) do out[#out + 1] = f; out[#out + 1] = tostring(sums[f]) end
+return out
+",
+    )
+});
+
+/// KEYS: delayed, pending, where. ARGV: 'run' | 'delete', then tasks.
+/// Each task still delayed is removed; `run` queues it at the oldest end of
+/// pending, so it runs next. Returns how many were found.
+pub(crate) static DELAYED_TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{LOCATE}{}",
+        r"
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    if ARGV[1] == 'run' then redis.call('RPUSH', KEYS[2], ARGV[i]) end
+    forget(KEYS[3], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+"
+    ))
+});
+
+/// KEYS: dead. ARGV: 1 to search from the newest end, -1 from the oldest,
+/// then entries. Removes each entry still in the list; returns how many.
+pub(crate) static DEAD_DELETE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local n = 0
-while redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') do n = n + 1 end
-redis.call('DEL', KEYS[3], KEYS[5])
-redis.call('SREM', KEYS[4], ARGV[1])
+for i = 2, #ARGV do n = n + redis.call('LREM', KEYS[1], ARGV[1], ARGV[i]) end
 return n
 ",
     )
 });
 
-/// KEYS: dead, pending. ARGV: (entry, payload)…
-/// Each entry still in the list is removed and its payload queued again.
+/// KEYS: dead, pending. ARGV: 1 to search from the newest end, -1 from
+/// the oldest, then (entry, payload)… Each entry still in the list is
+/// removed and its payload queued again.
 pub(crate) static DEAD_RETRY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local n = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
+for i = 2, #ARGV, 2 do
+  if redis.call('LREM', KEYS[1], ARGV[1], ARGV[i]) == 1 then
     redis.call('LPUSH', KEYS[2], ARGV[i + 1])
     n = n + 1
   end
@@ -323,29 +516,40 @@ return n
     )
 });
 
-/// KEYS: pending, delayed, dead, workers, stats, results.
+/// KEYS: pending, delayed, dead, workers, stats, results, paused.
 /// ARGV: processing prefix, heartbeat prefix, done prefix, window in seconds,
 /// worker info prefix.
-/// One snapshot, so the counts add up.
+/// One snapshot, so the counts add up. The age of the oldest pending task
+/// is read from its envelope's `enqueued_at` (nil when it has none).
 pub(crate) static STATUS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"
-local names, lengths, ttls, serves, sizes = {}, {}, {}, {}, {}
+        r#"
+local names, lengths, ttls, serves, sizes, states = {}, {}, {}, {}, {}, {}
 for i, worker in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   names[i] = worker
   lengths[i] = redis.call('LLEN', ARGV[1] .. worker)
   ttls[i] = redis.call('PTTL', ARGV[2] .. worker)
-  serves[i] = redis.call('HGET', ARGV[5] .. worker, 'serves') or ''
-  sizes[i] = tonumber(redis.call('HGET', ARGV[5] .. worker, 'concurrency')) or 0
+  local info = redis.call('HMGET', ARGV[5] .. worker, 'serves', 'concurrency', 'state', 'control')
+  serves[i] = info[1] or ''
+  sizes[i] = tonumber(info[2]) or 0
+  states[i] = (info[3] or '') .. '/' .. (info[4] or '')
 end
-local now = tonumber(redis.call('TIME')[1])
+local time = redis.call('TIME')
+local now = tonumber(time[1])
 local recent = 0
 for second = now - tonumber(ARGV[4]) + 1, now do
   recent = recent + (tonumber(redis.call('GET', ARGV[3] .. second)) or 0)
 end
+local age = -1
+local oldest = redis.call('LINDEX', KEYS[1], -1)
+if oldest then
+  local at = tonumber(string.match(oldest, '"enqueued_at"%s*:%s*([%d%.eE%+%-]+)'))
+  if at then age = math.max(0, math.floor((now + tonumber(time[2]) / 1e6 - at) * 1000)) end
+end
 return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]),
-        redis.call('LLEN', KEYS[6]), redis.call('HGETALL', KEYS[5]), names, lengths, ttls, recent, serves, sizes}
-",
+        redis.call('LLEN', KEYS[6]), redis.call('HGETALL', KEYS[5]), names, lengths, ttls, recent, serves, sizes,
+        states, redis.call('EXISTS', KEYS[7]), age}
+"#,
     )
 });
 

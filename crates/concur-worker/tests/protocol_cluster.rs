@@ -43,6 +43,10 @@ fn every_key_of_a_queue_is_in_the_slot_of_its_pending_list() {
             keys.result("3f1e2d4c-5b6a-4a57-9a8e-0b6c5f5e0d1c"),
             keys.result("{other}"),
             keys.done_in_second(1_764_000_000),
+            keys.done_in_minute(29_400_000),
+            keys.done_in_hour(490_000),
+            keys.task_stats(29_400_000),
+            keys.worker_info("w1"),
         ]);
         for key in all {
             assert_eq!(slot(&mut raw, &key), expected, "{key} is not in the slot of {name}");
@@ -93,5 +97,27 @@ fn every_transition_runs_on_a_cluster_node() {
     assert_eq!(queue.result(&ok).unwrap().unwrap().result, Some(json!("done")));
     assert_eq!(queue.dead_retry(&[&flaky]).unwrap().retried, 1);
     assert_eq!(queue.dead_purge().unwrap(), 1);
+
+    // What the dashboard reads and changes runs there too.
+    assert!(queue.pause().unwrap());
+    assert!(matches!(queue.fetch("w1", 1, Duration::ZERO), Err(concur_worker::Error::Paused { .. })));
+    assert!(queue.resume().unwrap());
+    queue.control_worker("w1", concur_worker::WorkerControl::Quiet).unwrap();
+    assert_eq!(queue.check_control("w1", "quiet").unwrap(), Some(concur_worker::WorkerControl::Quiet));
+    let delayed = queue
+        .enqueue("later", vec![], &EnqueueOptions { delay: Duration::from_secs(60), ..Default::default() })
+        .unwrap();
+    assert!(matches!(queue.find_task(&delayed).unwrap(), concur_worker::TaskLocation::Delayed { task: Some(_), .. }));
+    assert_eq!(queue.delayed_page(0, 10).unwrap().len(), 1);
+    assert_eq!(queue.delayed_run_now(&[&delayed]).unwrap(), 1);
+    assert_eq!(queue.pending_page(0, 10).unwrap().len(), 3);
+    assert_eq!(queue.done_per_minute(60).unwrap().iter().map(|(_, n)| n).sum::<u64>(), 1);
+    assert_eq!(queue.done_per_hour(24).unwrap().iter().map(|(_, n)| n).sum::<u64>(), 1);
+    let mut stats = concur_worker::TaskStats::default();
+    stats.name = "echo".into();
+    stats.count = 1;
+    queue.record_task_stats(&[stats]).unwrap();
+    assert_eq!(queue.task_stats(60).unwrap()[0].count, 1);
+    assert_eq!(queue.dead_delete(&["nothing"]).unwrap(), 0);
     assert_eq!(queue.retire("w1").unwrap(), 0);
 }

@@ -1,5 +1,5 @@
-//! The queue commands — `worker`, `enqueue`, `status`, `dead`, `result` and
-//! `dashboard` —
+//! The queue commands — `worker`, `enqueue`, `status`, `dead`, `result`,
+//! `shards`, `pause`, `resume`, `control` and `dashboard` —
 //! as clap types and functions that return the process's exit status.
 //!
 //! ```text
@@ -8,6 +8,8 @@
 //! concur status  [--json]
 //! concur dead list [--limit N] [--json] | dead retry (ID.. | --all) | dead purge --yes
 //! concur result ID
+//! concur pause | resume
+//! concur control WORKER quiet|stop
 //! concur dashboard [--bind 127.0.0.1:7878] [--token T] [--metrics-token T] [--read-only] [--refresh S] [--origin URL]
 //! ```
 //!
@@ -32,6 +34,7 @@ mod enqueue;
 mod numbers;
 mod shards;
 mod status;
+mod steer;
 mod worker;
 
 use std::path::PathBuf;
@@ -50,7 +53,7 @@ const BAD_INPUT: u8 = 2;
 /// Where the queue is: the options every command shares.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RedisArgs {
-    /// The Redis server: redis://[:password@]host[:port][/db], or rediss://… for TLS.
+    /// The Redis server: redis://host:port/db (port and db optional; a password as redis://:PASSWORD@host), or rediss://… for TLS.
     #[arg(long, env = "CONCUR_REDIS_URL", default_value = DEFAULT_REDIS_URL, value_name = "URL", hide_env_values = true)]
     redis: String,
     /// The queue's name. `worker` and `status` take several: in strict order (critical,default,low) or
@@ -108,6 +111,12 @@ pub(crate) enum Command {
     Result(dead::ResultArgs),
     /// Show a queue's shards, or declare how many it has (one queue over several Redis Cluster masters).
     Shards(shards::ShardsArgs),
+    /// Pause a queue: workers take nothing from it until it is resumed (producers still enqueue).
+    Pause(steer::PauseArgs),
+    /// Resume a paused queue.
+    Resume(steer::PauseArgs),
+    /// Ask a running worker to quiet down (take no new tasks) or to stop.
+    Control(steer::ControlArgs),
     /// Serve a web page and JSON API to watch and steer the queues, with /metrics for Prometheus.
     Dashboard(dashboard::DashboardArgs),
 }
@@ -121,6 +130,9 @@ pub(crate) fn run(command: &Command) -> u8 {
         Command::Dead(args) => ("dead", dead::run(args)),
         Command::Result(args) => ("result", dead::run_result(args)),
         Command::Shards(args) => ("shards", shards::run(args)),
+        Command::Pause(args) => ("pause", steer::pause(args, true)),
+        Command::Resume(args) => ("resume", steer::pause(args, false)),
+        Command::Control(args) => ("control", steer::control(args)),
         Command::Dashboard(args) => ("dashboard", dashboard::run(args)),
     };
     match outcome {

@@ -66,9 +66,11 @@ pub(super) fn run(args: &StatusArgs) -> Result<(), Failure> {
 }
 
 fn table(queue: &Client, status: &Status, schedules: &[ScheduleStatus]) -> String {
+    let oldest =
+        status.oldest_pending_age.map_or(String::new(), |age| format!(" (oldest {} old)", span(age.as_secs_f64())));
     let mut lines = vec![
-        format!("queue {:?} at {}", queue.name(), queue.url()),
-        format!("  pending     {}", status.pending),
+        format!("queue {:?} at {}{}", queue.name(), queue.url(), if status.paused { "  PAUSED" } else { "" }),
+        format!("  pending     {}{oldest}", status.pending),
         format!("  processing  {} ({} workers)", status.processing(), status.workers.len()),
     ];
     for worker in &status.workers {
@@ -81,7 +83,12 @@ fn table(queue: &Client, status: &Status, schedules: &[ScheduleStatus]) -> Strin
             (Some(serves), None) => format!("  serves {serves}"),
             _ => String::new(),
         };
-        lines.push(format!("    {:<30} {:>6}  {heartbeat}{serves}", worker.id, worker.processing));
+        let state = match (&worker.state, worker.control) {
+            (Some(state), Some(control)) if state != "stopping" => format!("  {state}, asked to {control}"),
+            (Some(state), _) if state != "running" => format!("  {state}"),
+            _ => String::new(),
+        };
+        lines.push(format!("    {:<30} {:>6}  {heartbeat}{serves}{state}", worker.id, worker.processing));
     }
     lines.extend([
         format!("  delayed     {}", status.delayed),

@@ -40,7 +40,7 @@ pub(crate) struct WorkerArgs {
     quiet: bool,
 }
 
-/// Runs the worker until SIGINT or SIGTERM.
+/// Runs the worker until SIGINT or SIGTERM (or an operator's stop).
 pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
     log_to_stderr(args.quiet);
     let queues: QueueSet = args.redis.queue.parse()?;
@@ -68,25 +68,31 @@ fn failure(error: WorkerError) -> Failure {
 }
 
 /// SIGINT and SIGTERM stop the worker: the first gracefully, the second at
-/// once. SIGINT is left alone when the process started with it ignored: a
+/// once. SIGTSTP quiets it (no new tasks; the running ones finish; it waits
+/// for a stop), as it does Sidekiq: so Ctrl-Z quiets rather than suspends
+/// a worker in a terminal. SIGINT is left alone when the process started with it ignored: a
 /// shell does that for a job started in the background, so that Ctrl-C at
 /// the terminal does not reach it (Python leaves an ignored SIGINT ignored
 /// too).
 fn stop_on_signals(worker: &Worker, grace: Duration) -> Result<(), Failure> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut wanted = vec![SIGTERM];
+    use signal_hook::consts::{SIGINT, SIGTERM, SIGTSTP};
+    let mut wanted = vec![SIGTERM, SIGTSTP];
     if !ignored(SIGINT) {
         wanted.push(SIGINT);
     }
-    let cannot = |e: std::io::Error| Failure::failed(format!("could not install the SIGINT/SIGTERM handler: {e}"));
+    let cannot = |e: std::io::Error| Failure::failed(format!("could not install the signal handlers: {e}"));
     let mut signals = signal_hook::iterator::Signals::new(&wanted).map_err(cannot)?;
     let stop = worker.shutdown_handle();
     let id = worker.id().to_owned();
     std::thread::Builder::new()
         .name("concur-signals".into())
         .spawn(move || {
-            for _ in signals.forever() {
-                if stop.escalate() {
+            for signal in signals.forever() {
+                if signal == SIGTSTP {
+                    if stop.quiet() {
+                        tracing::info!(worker = id, "quiet: taking no new tasks; stop it with SIGTERM when idle");
+                    }
+                } else if stop.escalate() {
                     tracing::info!(
                         worker = id,
                         "stopping: no new tasks; running tasks may finish within {grace:?} (signal again to stop at \

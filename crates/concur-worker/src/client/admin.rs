@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::Client;
+use super::{Client, WorkerControl};
 use crate::envelope::parse;
 use crate::error::Error;
 use crate::keys::{check_task_id, Keys};
@@ -53,6 +53,12 @@ pub struct WorkerStatus {
     pub serves: Option<String>,
     /// How many tasks it runs at once, as it said.
     pub concurrency: Option<u64>,
+    /// What it last said it was doing: `running`, `quiet` or `stopping`;
+    /// `None` for a worker that did not say.
+    pub state: Option<String>,
+    /// What an operator asked of it ([`Client::control_worker`]) and it has
+    /// not finished doing.
+    pub control: Option<WorkerControl>,
 }
 
 /// A snapshot of a queue, taken atomically.
@@ -94,6 +100,13 @@ pub struct Status {
     pub dead_trimmed: u64,
     /// Tasks acknowledged in the last 60 seconds.
     pub done_last_minute: u64,
+    /// Whether the queue is paused ([`Client::pause`]).
+    pub paused: bool,
+    /// How long ago the oldest pending task was enqueued (by the server's
+    /// clock and the producer's); `None` when nothing is pending or it does
+    /// not say. Serialized as `oldest_pending_age_ms`.
+    #[serde(rename = "oldest_pending_age_ms", serialize_with = "crate::record::serialize_millis")]
+    pub oldest_pending_age: Option<Duration>,
 }
 
 /// One schedule as [`Client::schedules`] sees it: what its claims recorded.
@@ -138,6 +151,8 @@ impl Status {
         self.reaped += other.reaped;
         self.dead_trimmed += other.dead_trimmed;
         self.done_last_minute += other.done_last_minute;
+        self.paused |= other.paused;
+        self.oldest_pending_age = self.oldest_pending_age.max(other.oldest_pending_age);
         for worker in other.workers {
             match self.workers.iter_mut().find(|w| w.id == worker.id) {
                 Some(known) => {
@@ -227,27 +242,41 @@ impl Client {
             .key(keys.workers())
             .key(keys.stats())
             .key(keys.results())
+            .key(keys.paused())
             .arg(keys.processing_prefix())
             .arg(keys.heartbeat_prefix())
             .arg(keys.done_prefix())
             .arg(THROUGHPUT_WINDOW)
             .arg(keys.worker_info_prefix());
-        type Reply =
-            (u64, u64, u64, u64, HashMap<String, u64>, Vec<String>, Vec<u64>, Vec<i64>, u64, Vec<String>, Vec<u64>);
-        let (pending, delayed, dead, results, stats, names, lengths, ttls, recent, serves, sizes): Reply =
-            self.with_conn(|c| invocation.invoke(c))?;
+        let reply: Vec<redis::Value> = self.with_conn(|c| invocation.invoke(c))?;
+        if reply.len() != 14 {
+            return Err(self.protocol_error(format!("a status of {} parts instead of 14", reply.len())));
+        }
+        let (counts, workers) = reply.split_at(5);
+        let (pending, delayed, dead, results): (u64, u64, u64, u64) =
+            self.read_reply(&redis::Value::Array(counts[..4].to_vec()))?;
+        let stats: HashMap<String, u64> = self.read_reply(&counts[4])?;
+        type Workers = (Vec<String>, Vec<u64>, Vec<i64>, u64, Vec<String>, Vec<u64>, Vec<String>, bool, i64);
+        let (names, lengths, ttls, recent, serves, sizes, states, paused, age): Workers =
+            self.read_reply(&redis::Value::Array(workers.to_vec()))?;
         let stat = |name: &str| stats.get(name).copied().unwrap_or(0);
         let mut workers: Vec<WorkerStatus> = names
             .into_iter()
             .zip(lengths)
             .zip(ttls)
             .zip(serves.into_iter().zip(sizes))
-            .map(|(((id, processing), ttl), (serves, concurrency))| WorkerStatus {
-                id,
-                processing,
-                heartbeat: u64::try_from(ttl).ok().map(Duration::from_millis),
-                serves: (!serves.is_empty()).then_some(serves),
-                concurrency: (concurrency > 0).then_some(concurrency),
+            .zip(states)
+            .map(|((((id, processing), ttl), (serves, concurrency)), state)| {
+                let (state, control) = state.split_once('/').unwrap_or_default();
+                WorkerStatus {
+                    id,
+                    processing,
+                    heartbeat: u64::try_from(ttl).ok().map(Duration::from_millis),
+                    serves: (!serves.is_empty()).then_some(serves),
+                    concurrency: (concurrency > 0).then_some(concurrency),
+                    state: (!state.is_empty()).then(|| state.to_owned()),
+                    control: control.parse().ok(),
+                }
             })
             .collect();
         workers.sort_by(|a, b| a.id.cmp(&b.id));
@@ -263,7 +292,14 @@ impl Client {
             reaped: stat("reaped"),
             dead_trimmed: stat("dead_trimmed"),
             done_last_minute: recent,
+            paused,
+            oldest_pending_age: u64::try_from(age).ok().map(Duration::from_millis),
         })
+    }
+
+    /// Converts a reply, or names what was wrong with it.
+    pub(crate) fn read_reply<T: redis::FromRedisValue>(&self, value: &redis::Value) -> Result<T, Error> {
+        redis::from_redis_value_ref(value).map_err(|e| self.protocol_error(format!("a reply it cannot read ({e})")))
     }
 
     /// The schedules that enqueue onto this queue, by name, as their last
@@ -351,7 +387,8 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn dead_retry(&mut self, ids: &[&str]) -> Result<DeadRetry, Error> {
-        self.retry_dead(|entry| ids.contains(&entry.id.as_str()))
+        let wanted: std::collections::HashSet<&str> = ids.iter().copied().collect();
+        self.retry_dead(|entry| wanted.contains(entry.id.as_str()), Some(wanted.len()))
     }
 
     /// Queues again every dead-letter entry that can be retried; see
@@ -365,7 +402,7 @@ impl Client {
     ///
     /// See [`DeadRetry`].
     pub fn dead_retry_all(&mut self) -> Result<DeadRetry, Error> {
-        self.retry_dead(|_| true)
+        self.retry_dead(|_| true, None)
     }
 
     /// Deletes the dead-letter list (the queue's and its shards') and returns
@@ -426,51 +463,124 @@ impl Client {
         .transpose()
     }
 
-    fn retry_dead(&mut self, select: impl Fn(&DeadEntry) -> bool) -> Result<DeadRetry, Error> {
+    fn retry_dead(&mut self, select: impl Fn(&DeadEntry) -> bool, limit: Option<usize>) -> Result<DeadRetry, Error> {
         let mut outcome = DeadRetry::default();
+        // A retry of everything starts at the oldest end, so the oldest dead
+        // run first again; a retry of a few starts at the newest, where an
+        // operator usually finds them.
+        let from = if limit.is_some() { End::Newest } else { End::Oldest };
         for keys in self.members() {
-            let one = self.retry_dead_in(&keys, &select)?;
-            outcome.retried += one.retried;
-            outcome.not_retriable += one.not_retriable;
+            let pending = keys.pending().to_owned();
+            let not_retriable = &mut outcome.not_retriable;
+            outcome.retried += self.sweep_dead(&keys, from, &select, limit, &mut |client, dead, chosen| {
+                let mut invocation = scripts::DEAD_RETRY.prepare_invoke();
+                invocation.key(dead).key(&pending).arg(from.direction());
+                let mut any = false;
+                for (raw, entry) in chosen {
+                    match retry_payload(entry) {
+                        Some(payload) => {
+                            invocation.arg(raw.as_slice()).arg(payload);
+                            any = true;
+                        }
+                        None => *not_retriable += 1,
+                    }
+                }
+                if !any {
+                    return Ok(0);
+                }
+                client.with_conn(|c| invocation.invoke(c))
+            })?;
         }
         Ok(outcome)
     }
 
-    /// [`retry_dead`](Self::retry_dead) on the queue or shard `keys`: its
-    /// entries go back to its own pending list.
-    fn retry_dead_in(&mut self, keys: &Keys, select: &impl Fn(&DeadEntry) -> bool) -> Result<DeadRetry, Error> {
+    /// Reads the dead-letter list of `keys` a chunk at a time from `from`,
+    /// hands each chunk's entries that `select` picks to `act` — which
+    /// removes some of them from the list and says how many — and stops at
+    /// the end of the list or once `limit` entries were picked. Returns
+    /// what `act` removed. Entries pushed meanwhile at the newest end shift
+    /// a scan from there back over entries it has seen, never past unseen
+    /// ones.
+    pub(crate) fn sweep_dead(
+        &mut self,
+        keys: &Keys,
+        from: End,
+        select: &dyn Fn(&DeadEntry) -> bool,
+        limit: Option<usize>,
+        act: &mut DeadAction<'_>,
+    ) -> Result<usize, Error> {
         let dead = keys.dead();
-        // The list is capped, so reading it whole is bounded.
-        let raws: Vec<Vec<u8>> = self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(0).arg(-1).query(c))?;
-        let mut outcome = DeadRetry::default();
-        let mut invocation = scripts::DEAD_RETRY.prepare_invoke();
-        invocation.key(&dead).key(keys.pending());
-        let mut any = false;
-        for raw in &raws {
-            let entry = DeadEntry::from_json(&String::from_utf8_lossy(raw));
-            if !select(&entry) {
-                continue;
+        let chunk = DEAD_CHUNK as i64;
+        let (mut stayed, mut picked, mut removed) = (0_i64, 0, 0);
+        loop {
+            let (start, stop) = match from {
+                End::Newest => (stayed, stayed + chunk - 1),
+                End::Oldest => (-(stayed + chunk), -(stayed + 1)),
+            };
+            let mut raws: Vec<Vec<u8>> =
+                self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(start).arg(stop).query(c))?;
+            let read = raws.len();
+            if from == End::Oldest {
+                raws.reverse();
             }
-            let Some(payload) = entry.retry_payload() else {
-                outcome.not_retriable += 1;
-                continue;
-            };
-            let payload = match parse(&payload, usize::MAX) {
-                Ok(mut envelope) if entry.kind != DeadKind::Malformed => {
-                    envelope.attempts = 0;
-                    envelope.error = None;
-                    envelope.eta = None;
-                    envelope.started_at = None;
-                    envelope.to_json().into_bytes()
-                }
-                _ => payload,
-            };
-            invocation.arg(raw.as_slice()).arg(payload);
-            any = true;
+            let chosen: Vec<(Vec<u8>, DeadEntry)> = raws
+                .into_iter()
+                .map(|raw| {
+                    let entry = DeadEntry::from_json(&String::from_utf8_lossy(&raw));
+                    (raw, entry)
+                })
+                .filter(|(_, entry)| select(entry))
+                .collect();
+            let gone = if chosen.is_empty() { 0 } else { act(self, &dead, &chosen)? };
+            picked += chosen.len();
+            removed += gone;
+            stayed += i64::try_from(read - gone.min(read)).unwrap_or(i64::MAX);
+            if read < DEAD_CHUNK || limit.is_some_and(|limit| picked >= limit) {
+                return Ok(removed);
+            }
         }
-        if any {
-            outcome.retried = self.with_conn(|c| invocation.invoke(c))?;
-        }
-        Ok(outcome)
     }
+}
+
+/// What a sweep of the dead-letter list does with the entries it picked
+/// (raw and read) in one chunk, given the list's key: removes some, and says
+/// how many.
+pub(crate) type DeadAction<'a> = dyn FnMut(&mut Client, &str, &[(Vec<u8>, DeadEntry)]) -> Result<usize, Error> + 'a;
+
+/// The most dead-letter entries read in one command.
+const DEAD_CHUNK: usize = 1000;
+
+/// The end of a list a scan starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The left end, where new entries are pushed.
+    Newest,
+    /// The right end.
+    Oldest,
+}
+
+impl End {
+    /// The count argument of `LREM` that searches from this end.
+    pub(crate) fn direction(self) -> i64 {
+        match self {
+            End::Newest => 1,
+            End::Oldest => -1,
+        }
+    }
+}
+
+/// The payload a dead entry is queued again with: its attempts and error
+/// reset, or the raw payload of a malformed one; `None` when it was not kept.
+fn retry_payload(entry: &DeadEntry) -> Option<Vec<u8>> {
+    let payload = entry.retry_payload()?;
+    Some(match parse(&payload, usize::MAX) {
+        Ok(mut envelope) if entry.kind != DeadKind::Malformed => {
+            envelope.attempts = 0;
+            envelope.error = None;
+            envelope.eta = None;
+            envelope.started_at = None;
+            envelope.to_json().into_bytes()
+        }
+        _ => payload,
+    })
 }

@@ -2,13 +2,17 @@
 //!
 //! Each call is one Redis command or one Lua script from `scripts.rs`, so
 //! each is atomic on its own. The calls are grouped by who makes them:
-//! producers in `produce.rs`, operators in `admin.rs`; the worker's steps
+//! producers in `produce.rs`, operators in `admin.rs` (status, dead
+//! letters, results), `inspect.rs` (what a dashboard reads) and `steer.rs`
+//! (what they change); the worker's steps
 //! are in the `protocol` module.
 
 mod admin;
+mod inspect;
 mod link;
 mod produce;
 mod shards;
+mod steer;
 
 use std::fmt;
 
@@ -17,7 +21,9 @@ use redis::RedisResult;
 use self::link::{Link, Server};
 
 pub use self::admin::{DeadRetry, ScheduleStatus, Status, WorkerStatus};
+pub use self::inspect::{ListedTask, TaskLocation, HOURS_KEPT, MAX_PAGE, MINUTES_KEPT};
 pub use self::produce::EnqueueOptions;
+pub use self::steer::{UnknownControl, WorkerControl};
 use crate::config::QueueConfig;
 use crate::error::{redact_url, Error};
 use crate::keys::Keys;

@@ -9,6 +9,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::keys::Keys;
 use crate::record::unix_seconds;
+use crate::scripts;
 
 /// How many tasks one `LPUSH` of [`Client::enqueue_many`] carries.
 const ENQUEUE_BATCH: usize = 1000;
@@ -170,14 +171,9 @@ impl Client {
                 self.with_conn(|c| redis::cmd("LPUSH").arg(&pending).arg(batch).query::<()>(c))
             }
             Some(due) => {
-                let delayed = keys.delayed();
-                let score = unix_seconds(due);
-                let mut cmd = redis::cmd("ZADD");
-                cmd.arg(&delayed);
-                for json in batch {
-                    cmd.arg(score).arg(json);
-                }
-                self.with_conn(|c| cmd.query::<()>(c))
+                let mut invocation = scripts::DELAY.prepare_invoke();
+                invocation.key(keys.delayed()).key(keys.locations()).arg(unix_seconds(due)).arg(batch);
+                self.with_conn(|c| invocation.invoke::<()>(c))
             }
         }
     }

@@ -283,6 +283,8 @@ impl Connection {
     ///
     /// # Errors
     ///
+    /// [`Error::Paused`] while the queue is paused (a task a blocking fetch
+    /// took as the pause began is put back untouched);
     /// [`Error::InvalidName`] for a bad worker id; connection errors. After
     /// [`Error::ConnectionLost`] a task may have been moved without the reply
     /// arriving: call [`recover`](Self::recover) once reconnected.
@@ -317,9 +319,30 @@ impl Connection {
         let pending = self.keys.pending().to_owned();
         let processing = self.keys.processing(worker);
         let workers = self.keys.workers();
-        let mut raws: Vec<Vec<u8>> = self.with_conn(|c| {
-            scripts::FETCH.key(&pending).key(&processing).key(&workers).arg(worker).arg(max).arg(FETCH_BYTES).invoke(c)
+        let paused = self.keys.paused();
+        let locations = self.keys.locations();
+        let reply: Vec<redis::Value> = self.with_conn(|c| {
+            scripts::FETCH
+                .key(&pending)
+                .key(&processing)
+                .key(&workers)
+                .key(&paused)
+                .key(&locations)
+                .arg(worker)
+                .arg(max)
+                .arg(FETCH_BYTES)
+                .invoke(c)
         })?;
+        let mut reply = reply.into_iter();
+        if reply.next() != Some(redis::Value::Int(0)) {
+            return Err(Error::Paused { queue: self.keys.name().to_owned() });
+        }
+        let mut raws: Vec<Vec<u8>> = reply
+            .map(|value| match value {
+                redis::Value::BulkString(bytes) => Ok(bytes),
+                other => Err(self.protocol_error(format!("a fetch answered {other:?} for a task"))),
+            })
+            .collect::<Result<_, _>>()?;
         if raws.is_empty() && !block.is_zero() {
             let block = block.min(MAX_BLOCK);
             let reply_timeout = block + self.config.command_timeout;
@@ -337,7 +360,23 @@ impl Connection {
                 c.set_read_timeout(Some(command_timeout))?;
                 moved
             })?;
-            raws.extend(moved);
+            if let Some(task) = moved {
+                // The queue may have been paused while this fetch blocked.
+                let returned: i64 = self.with_conn(|c| {
+                    scripts::CLAIMED
+                        .key(&processing)
+                        .key(&pending)
+                        .key(&paused)
+                        .key(&locations)
+                        .arg(worker)
+                        .arg(task.as_slice())
+                        .invoke(c)
+                })?;
+                if returned == 1 {
+                    return Err(Error::Paused { queue: self.keys.name().to_owned() });
+                }
+                raws.push(task);
+            }
         }
         let now = unix_seconds(SystemTime::now());
         let mut fetched = Vec::with_capacity(raws.len());
@@ -415,6 +454,7 @@ impl Connection {
             .key(self.keys.stats())
             .key(self.keys.reaped())
             .key(self.keys.worker_info(worker))
+            .key(self.keys.locations())
             .arg(self.keys.result_prefix())
             .arg(self.result_ttl_ms())
             .arg(self.config.results_cap)
@@ -526,7 +566,7 @@ impl Connection {
             return Ok(0);
         }
         let mut invocation = scripts::RETURN.prepare_invoke();
-        invocation.key(self.keys.processing(worker)).key(self.keys.pending());
+        invocation.key(self.keys.processing(worker)).key(self.keys.pending()).key(self.keys.locations());
         for task in tasks {
             invocation.arg(&task.raw);
         }
@@ -556,7 +596,7 @@ impl Connection {
     pub fn recover(&mut self, worker: &str, held: &[&Task]) -> Result<usize, Error> {
         check_worker_id(worker)?;
         let mut invocation = scripts::RECOVER.prepare_invoke();
-        invocation.key(self.keys.processing(worker)).key(self.keys.pending());
+        invocation.key(self.keys.processing(worker)).key(self.keys.pending()).key(self.keys.locations());
         for task in held {
             invocation.arg(&task.raw);
         }
@@ -624,6 +664,7 @@ impl Connection {
             .key(self.keys.reaped())
             .key(self.keys.results())
             .key(self.keys.worker_info(worker))
+            .key(self.keys.locations())
             .arg(raw)
             .arg(action)
             .arg(due)

@@ -8,10 +8,16 @@ use crate::error::Error;
 use crate::keys::check_worker_id;
 use crate::record::{from_unix_seconds, unix_seconds};
 use crate::scripts;
+use crate::stats::{TaskStats, MAX_TASK_NAMES};
+use crate::WorkerControl;
 
 /// How many tasks one promotion script moves at most, so a large backlog of
 /// due tasks never blocks Redis for long; [`Connection::promote_due`] loops.
 const PROMOTE_BATCH: usize = 1000;
+
+/// How long a minute's task statistics are kept: the dashboard shows the
+/// last hour, and an hour more leaves room for clocks and late flushes.
+pub(crate) const TASK_STATS_TTL: Duration = Duration::from_secs(2 * 3600);
 
 /// What a [`Connection::heartbeat`] found.
 ///
@@ -177,6 +183,7 @@ impl Connection {
             .key(self.keys.reaped())
             .key(self.keys.dead())
             .key(self.keys.stats())
+            .key(self.keys.locations())
             .arg(self.keys.processing_prefix())
             .arg(self.keys.heartbeat_prefix())
             .arg(self.config.max_reaps)
@@ -206,11 +213,13 @@ impl Connection {
     pub fn promote_due(&mut self, now: SystemTime) -> Result<Promoted, Error> {
         let delayed = self.keys.delayed();
         let pending = self.keys.pending().to_owned();
+        let locations = self.keys.locations();
         let now = unix_seconds(now);
         let mut moved = 0;
         loop {
-            let reply: Vec<redis::Value> =
-                self.with_conn(|c| scripts::PROMOTE.key(&delayed).key(&pending).arg(now).arg(PROMOTE_BATCH).invoke(c))?;
+            let reply: Vec<redis::Value> = self.with_conn(|c| {
+                scripts::PROMOTE.key(&delayed).key(&pending).key(&locations).arg(now).arg(PROMOTE_BATCH).invoke(c)
+            })?;
             let count: usize = match reply.first() {
                 Some(value) => redis::from_redis_value_ref(value).map_err(|e| self.protocol_error(e.to_string()))?,
                 None => return Err(self.protocol_error("an empty reply to the promotion script".into())),
@@ -226,6 +235,77 @@ impl Connection {
                 return Ok(Promoted { moved, next_due });
             }
         }
+    }
+
+    /// Records `worker`'s state (`running`, `quiet` or `stopping`, for
+    /// `status` and the dashboard to show) in its record on this queue, and
+    /// returns what an operator asked of it there with
+    /// [`Client::control_worker`](crate::Client::control_worker), if
+    /// anything. A worker not registered here is left alone (`None`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidName`] for a bad worker id; [`Error::Protocol`] for a
+    /// request concur does not know; connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use concur_worker::WorkerControl;
+    ///
+    /// # let mut queue = concur_worker::protocol::Connection::connect("redis://127.0.0.1", Default::default())?;
+    /// if queue.check_control("w1", "running")? == Some(WorkerControl::Quiet) {
+    ///     // take no new tasks
+    /// }
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn check_control(&mut self, worker: &str, state: &str) -> Result<Option<WorkerControl>, Error> {
+        check_worker_id(worker)?;
+        let info = self.keys.worker_info(worker);
+        let asked: Option<String> = self.with_conn(|c| scripts::CONTROL.key(&info).arg(state).invoke(c))?;
+        asked
+            .map(|asked| {
+                asked
+                    .parse()
+                    .map_err(|_| self.protocol_error(format!("an operator's request {asked:?} it does not know")))
+            })
+            .transpose()
+    }
+
+    /// Adds a worker's counts of attempts and durations, per task name, to
+    /// the queue's statistics: the hash of the server's current minute
+    /// (kept two hours) and the running total, in one script.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::protocol::Connection::connect("redis://127.0.0.1", Default::default())?;
+    /// queue.record_task_stats(&[])?; // nothing to add
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn record_task_stats(&mut self, stats: &[TaskStats]) -> Result<(), Error> {
+        if stats.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = scripts::TASK_STATS.prepare_invoke();
+        invocation
+            .key(self.keys.task_stats_total())
+            .key(self.keys.task_names())
+            .arg(self.keys.task_stats_prefix())
+            .arg(MAX_TASK_NAMES)
+            .arg(TASK_STATS_TTL.as_secs());
+        for one in stats {
+            let fields = one.fields();
+            invocation.arg(&one.name).arg(fields.len());
+            for (field, n) in fields {
+                invocation.arg(field).arg(n);
+            }
+        }
+        self.with_conn(|c| invocation.invoke::<()>(c))
     }
 
     /// A worker's last call on a graceful stop: returns whatever it still
@@ -252,6 +332,7 @@ impl Connection {
             .key(self.keys.heartbeat(worker))
             .key(self.keys.workers())
             .key(self.keys.worker_info(worker))
+            .key(self.keys.locations())
             .arg(worker);
         self.with_conn(|c| invocation.invoke(c))
     }

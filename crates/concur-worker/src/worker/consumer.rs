@@ -14,25 +14,36 @@
 //! that this worker never saw.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use concur::queue::SimpleQueue;
 
 use super::executor::LoopMessage;
 use super::finisher::{Message, Outcome};
 use super::plan::Plan;
-use super::shared::{Backoff, Counters, Shared, State};
+use super::shared::{Backoff, Counters, Shared};
 use crate::protocol::{Connection, Fetched, Task};
 use crate::Error;
 
 /// The most tasks one fetch asks for, however many slots are free.
 const FETCH_MAX: usize = 1000;
+/// How often a paused queue is asked whether it was resumed: the longest a
+/// resume waits to be noticed.
+const PAUSE_RECHECK: Duration = Duration::from_millis(500);
 
 /// What the consumer knows about one member queue.
 struct Member {
     queue: Connection,
     /// The last call lost the connection: recover before fetching.
     recover: bool,
+    /// The queue was found paused: ask again then.
+    paused_until: Option<Instant>,
+}
+
+impl Member {
+    fn is_paused(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|until| now < until)
+    }
 }
 
 pub(crate) fn run(
@@ -42,7 +53,8 @@ pub(crate) fn run(
     to_loop: &SimpleQueue<LoopMessage>,
     to_finisher: &SimpleQueue<Message>,
 ) -> Vec<Connection> {
-    let mut members: Vec<Member> = queues.into_iter().map(|queue| Member { queue, recover: false }).collect();
+    let mut members: Vec<Member> =
+        queues.into_iter().map(|queue| Member { queue, recover: false, paused_until: None }).collect();
     let mut rng = rand::rng();
     let mut backoff = Backoff::new();
     let mut failing = false;
@@ -53,7 +65,18 @@ pub(crate) fn run(
             shared.pause(Duration::from_millis(20));
             continue;
         }
-        let order: Vec<usize> = plan.order(&mut rng).into_iter().filter(|&m| shared.heartbeat_fresh(m)).collect();
+        let now = Instant::now();
+        let order: Vec<usize> = plan
+            .order(&mut rng)
+            .into_iter()
+            .filter(|&m| shared.heartbeat_fresh(m) && !members[m].is_paused(now))
+            .collect();
+        if order.is_empty() {
+            // Every queue this worker may take from is paused.
+            let recheck = members.iter().filter_map(|member| member.paused_until).min();
+            shared.pause(recheck.map_or(PAUSE_RECHECK, |at| at.saturating_duration_since(now)));
+            continue;
+        }
         let mut fetched_any = false;
         let mut error = None;
         for &m in &order {
@@ -66,15 +89,18 @@ pub(crate) fn run(
                     fetched_any |= n > 0;
                     free = free.saturating_sub(n);
                 }
+                Err(Error::Paused { .. }) => {}
                 Err(e) => error = Some(e),
             }
         }
         if !fetched_any && error.is_none() {
-            if let Some(&first) = order.first() {
+            let now = Instant::now();
+            if let Some(&first) = order.iter().find(|&&m| !members[m].is_paused(now)) {
                 match fetch(shared, &mut members[first], first, 1, block) {
                     Ok(fetched) => {
                         dispatch(shared, first, fetched, &mut next_seq, to_loop, to_finisher);
                     }
+                    Err(Error::Paused { .. }) => {}
                     Err(e) => error = Some(e),
                 }
             }
@@ -134,9 +160,19 @@ fn fetch(shared: &Shared, member: &mut Member, m: usize, max: usize, block: Dura
         shared.set_blocked(None);
         fetched
     })();
-    if let Err(error) = &outcome {
-        if error.is_transient() {
-            member.recover = true;
+    match &outcome {
+        Err(Error::Paused { .. }) => {
+            if member.paused_until.is_none() {
+                tracing::info!(queue = member.queue.name(), "the queue is paused; taking nothing from it");
+            }
+            member.paused_until = Some(Instant::now() + PAUSE_RECHECK);
+        }
+        Err(error) if error.is_transient() => member.recover = true,
+        Err(_) => {}
+        Ok(_) => {
+            if member.paused_until.take().is_some() {
+                tracing::info!(queue = member.queue.name(), "the queue was resumed");
+            }
         }
     }
     outcome
@@ -172,10 +208,10 @@ fn dispatch(
         return 0;
     }
     let numbered: Vec<(u64, Arc<Task>)> = shared.take(m, tasks, next_seq);
-    if shared.state() == State::Running {
+    if shared.taking() {
         let _ = to_loop.put(LoopMessage::Start(numbered));
     } else {
-        // Fetched as the stop began: never started, so straight back.
+        // Fetched as a stop or quiet began: never started, so straight back.
         for (seq, _) in numbered {
             let _ = to_finisher.put(Message::Report(seq, Outcome::Return));
         }

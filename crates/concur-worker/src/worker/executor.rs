@@ -67,8 +67,8 @@ async fn supervise(
         match message {
             LoopMessage::Start(batch) => {
                 for (seq, task) in batch {
-                    if shared.state() != State::Running {
-                        // Stopping: a task not started yet goes back to pending.
+                    if !shared.taking() {
+                        // Stopping or quiet: a task not started yet goes back to pending.
                         let _ = reports.put(Message::Report(seq, Outcome::Return));
                         continue;
                     }

@@ -11,6 +11,7 @@
 //! whose acknowledgement is still on its way, and a call lost with the
 //! connection is simply made again: every finishing call is safe to repeat.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,8 +20,12 @@ use serde_json::Value;
 
 use super::shared::{Backoff, Counters, Shared};
 use crate::protocol::{Acked, Connection, FailOutcome, Task};
+use crate::record::from_unix_seconds;
+use crate::stats::{TaskStats, MAX_TASK_NAMES, OTHER_TASKS};
 use crate::Error;
 
+/// How often the counts of attempts and durations go to Redis.
+const STATS_EVERY: Duration = Duration::from_secs(5);
 /// Most outcomes taken in one round.
 const ROUND: usize = 2048;
 /// Most acknowledgements in one script, so one script never holds Redis long.
@@ -52,12 +57,27 @@ pub(crate) enum Message {
 /// Finishes what the loop reports, on `queues` (one connection per member
 /// queue, by position).
 pub(crate) fn run(shared: &Shared, queues: &mut [Connection], inbox: &SimpleQueue<Message>) {
-    let mut finisher = Finisher { shared, queues, backoff: Backoff::new(), failing: false, repeated: false };
+    let members = queues.len();
+    let mut finisher = Finisher {
+        shared,
+        queues,
+        backoff: Backoff::new(),
+        failing: false,
+        repeated: false,
+        stats: vec![HashMap::new(); members],
+        next_stats: Instant::now() + STATS_EVERY,
+    };
     loop {
+        if Instant::now() >= finisher.next_stats {
+            finisher.flush_stats();
+        }
         let first = match inbox.get_timeout(Duration::from_millis(500)) {
             Ok(message) => message,
             Err(GetError::Empty) => continue,
-            Err(_) => return,
+            Err(_) => {
+                finisher.flush_stats();
+                return;
+            }
         };
         let mut messages = vec![first];
         while messages.len() < ROUND {
@@ -67,6 +87,7 @@ pub(crate) fn run(shared: &Shared, queues: &mut [Connection], inbox: &SimpleQueu
             }
         }
         if finisher.round(messages) {
+            finisher.flush_stats();
             return;
         }
     }
@@ -82,11 +103,16 @@ struct Finisher<'a> {
     /// connection): a task it then finds not held was most likely finished
     /// by that attempt.
     repeated: bool,
+    /// Per member queue: the attempts that ended since the last flush, by
+    /// task name.
+    stats: Vec<HashMap<String, TaskStats>>,
+    next_stats: Instant,
 }
 
 impl Finisher<'_> {
     /// Handles one round of messages; returns whether a flush was among them.
     fn round(&mut self, messages: Vec<Message>) -> bool {
+        let now = SystemTime::now();
         let mut flush = false;
         let mut reports = 0;
         // Per member queue: each goes to the connection of its own queue.
@@ -105,6 +131,11 @@ impl Finisher<'_> {
             reports += 1;
             let Some(held) = self.shared.held_task(seq) else { continue };
             let (m, task) = (held.member, held.task);
+            match &outcome {
+                Outcome::Ack(_) => self.count(m, &task, false, now),
+                Outcome::Fail(_) | Outcome::Reject(_) => self.count(m, &task, true, now),
+                Outcome::Return | Outcome::Abandon => {}
+            }
             match outcome {
                 Outcome::Ack(value) => acks[m].push((seq, task, value)),
                 Outcome::Fail(error) => fails.push((m, seq, task, error, false)),
@@ -136,6 +167,38 @@ impl Finisher<'_> {
             }
         }
         flush
+    }
+
+    /// Counts an attempt of `task` (from member `m`) that ended at `now`.
+    fn count(&mut self, m: usize, task: &Task, failed: bool, now: SystemTime) {
+        let fetched = task.fetched_at();
+        let run = now.duration_since(fetched).unwrap_or_default();
+        let envelope = task.envelope();
+        let due = envelope.eta.or(envelope.enqueued_at).map_or(fetched, from_unix_seconds);
+        let wait = fetched.duration_since(due).unwrap_or_default();
+        let stats = &mut self.stats[m];
+        let name =
+            if stats.len() < MAX_TASK_NAMES || stats.contains_key(task.name()) { task.name() } else { OTHER_TASKS };
+        stats
+            .entry(name.to_owned())
+            .or_insert_with(|| TaskStats { name: name.to_owned(), ..TaskStats::default() })
+            .record(failed, run, wait);
+    }
+
+    /// Adds the counted attempts to each queue's statistics. A queue that
+    /// cannot be reached keeps its counts for the next flush.
+    fn flush_stats(&mut self) {
+        self.next_stats = Instant::now() + STATS_EVERY;
+        for (m, stats) in self.stats.iter_mut().enumerate() {
+            if stats.is_empty() {
+                continue;
+            }
+            let batch: Vec<TaskStats> = stats.values().cloned().collect();
+            match self.queues[m].record_task_stats(&batch) {
+                Ok(()) => stats.clear(),
+                Err(error) => tracing::debug!(%error, "could not record task statistics; keeping them for later"),
+            }
+        }
     }
 
     fn acknowledge(&mut self, m: usize, chunk: &[(u64, Arc<Task>, Value)]) {

@@ -10,8 +10,13 @@
 //! never reaps others before it has shown it is alive; a master failing over
 //! holds up only its own queues.
 //!
+//! Every second it records the worker's state (running, quiet, stopping)
+//! in its record on each member queue and reads back what an operator asked
+//! of it there ([`Client::control_worker`](crate::Client::control_worker)):
+//! quiet or stop, obeyed as the `Shutdown` handle's calls are.
+//!
 //! It also ends an idle consumer's blocking fetch (`CLIENT UNBLOCK` on the
-//! node of the queue the consumer blocks on) when a stop begins, so a stop
+//! node of the queue the consumer blocks on) when a stop or quiet begins, so a stop
 //! does not wait out the block time, and — for a worker that serves several
 //! member queues — when another member gets a task. `BLMOVE` waits on one
 //! list only (and lists in different slots cannot be waited on together),
@@ -27,6 +32,7 @@ use rand::Rng;
 
 use super::shared::{Backoff, Counters, Shared, State};
 use crate::protocol::Connection;
+use crate::WorkerControl;
 
 /// Promote at least this often, so retries scheduled by other workers and
 /// delayed tasks enqueued meanwhile are noticed.
@@ -35,12 +41,15 @@ const PROMOTE_EVERY: Duration = Duration::from_secs(1);
 const UNBLOCK_EVERY: Duration = Duration::from_millis(100);
 /// While the consumer blocks on one member, look at the others this often.
 const WATCH_EVERY: Duration = Duration::from_millis(20);
+/// Look for an operator's request (quiet, stop) this often.
+const CONTROL_EVERY: Duration = Duration::from_secs(1);
 
 /// The maintenance of one member queue.
 struct Member {
     next_beat: Instant,
     next_promote: Instant,
     next_reap: Instant,
+    next_control: Instant,
     /// The last call failed: the next one is a heartbeat, after `retry_at`.
     failing: bool,
     retry_at: Instant,
@@ -59,6 +68,7 @@ pub(crate) fn run(shared: &Shared, queues: &mut [Connection]) {
             next_beat: now + ttl / 3,
             next_promote: now,
             next_reap: now,
+            next_control: now,
             failing: false,
             retry_at: now,
             backoff: Backoff::new(),
@@ -79,10 +89,17 @@ pub(crate) fn run(shared: &Shared, queues: &mut [Connection]) {
         }
         let mut wake = members
             .iter()
-            .map(|m| if m.failing { m.retry_at } else { m.next_beat.min(m.next_promote).min(m.next_reap) })
+            .map(|m| {
+                if m.failing {
+                    m.retry_at
+                } else {
+                    m.next_beat.min(m.next_promote).min(m.next_reap).min(m.next_control)
+                }
+            })
             .min()
             .unwrap_or_else(|| Instant::now() + ttl / 3);
-        if shared.state() != State::Running && shared.consumer_active() {
+        let winding_down = shared.state() != State::Running && shared.consumer_active();
+        if winding_down || (shared.is_quiet() && shared.blocked().is_some()) {
             if let Some((m, client)) = shared.blocked().filter(|&(_, client)| client != 0) {
                 // An error here only costs the stop up to one block time.
                 let _ = queues[m].unblock(client);
@@ -164,6 +181,33 @@ fn tend(shared: &Shared, m: usize, queue: &mut Connection, member: &mut Member) 
                 return;
             }
         }
+    }
+    if now >= member.next_control {
+        let state = match shared.state() {
+            State::Running if shared.is_quiet() => "quiet",
+            State::Running => "running",
+            _ => "stopping",
+        };
+        match queue.check_control(worker, state) {
+            Ok(Some(WorkerControl::Quiet)) => {
+                if shared.quiet() {
+                    tracing::info!(queue = queue.name(), "quieted by an operator: taking no new tasks");
+                }
+            }
+            Ok(Some(WorkerControl::Stop)) => {
+                if shared.stop() {
+                    tracing::info!(queue = queue.name(), "stopping, as an operator asked");
+                }
+            }
+            Ok(None) => {}
+            Err(error) if error.is_transient() => {
+                fail(shared, queue, member, &error, "could not look for an operator's request");
+                return;
+            }
+            // A request written by hand that means nothing is not a reason to stop.
+            Err(error) => tracing::warn!(%error, queue = queue.name(), "ignored an operator's request"),
+        }
+        member.next_control = Instant::now() + CONTROL_EVERY;
     }
     if now >= member.next_reap {
         match queue.reap(ttl) {

@@ -720,6 +720,39 @@ impl Shutdown {
         self.shared.stop_now();
     }
 
+    /// Quiets the worker: it takes no new tasks, lets the running ones
+    /// finish, keeps its heartbeat, and waits for a stop — what an operator
+    /// does before a deploy (Sidekiq's `TSTP`). `concur worker` quiets on
+    /// `SIGTSTP`; an operator can also ask through Redis with
+    /// [`Client::control_worker`](crate::Client::control_worker). Returns
+    /// whether this call made the change.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let worker = concur_worker::Worker::builder().build()?;
+    /// let handle = worker.shutdown_handle();
+    /// handle.quiet();
+    /// assert!(handle.is_quiet());
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn quiet(&self) -> bool {
+        self.shared.quiet()
+    }
+
+    /// Whether the worker was quieted.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let worker = concur_worker::Worker::builder().build()?;
+    /// assert!(!worker.shutdown_handle().is_quiet());
+    /// # Ok::<(), concur_worker::WorkerError>(())
+    /// ```
+    pub fn is_quiet(&self) -> bool {
+        self.shared.is_quiet()
+    }
+
     /// Whether a stop was asked for.
     ///
     /// # Examples

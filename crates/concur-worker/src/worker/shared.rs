@@ -96,6 +96,9 @@ pub(crate) struct Shared {
     pub(crate) worker: String,
     pub(crate) settings: Settings,
     state: AtomicU8,
+    /// Quiet: running, but taking no new tasks (set once, under the
+    /// control lock, so the consumer's wait cannot miss it).
+    quiet: AtomicBool,
     control: Mutex<Control>,
     changed: Condvar,
     maintenance: Condvar,
@@ -116,6 +119,7 @@ impl Shared {
             worker,
             settings,
             state: AtomicU8::new(State::Running as u8),
+            quiet: AtomicBool::new(false),
             control: Mutex::new(Control {
                 free,
                 on_loop: 0,
@@ -162,6 +166,28 @@ impl Shared {
         }
     }
 
+    /// Takes no new tasks from now on; running tasks finish, heartbeats go
+    /// on, and the worker waits for a stop. Returns whether this call made
+    /// the change.
+    pub(crate) fn quiet(&self) -> bool {
+        let _control = self.control.lock();
+        let changed = !self.quiet.swap(true, Ordering::AcqRel);
+        if changed {
+            self.changed.notify_all();
+            self.maintenance.notify_all();
+        }
+        changed
+    }
+
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet.load(Ordering::Acquire)
+    }
+
+    /// Whether the consumer should take tasks: running and not quiet.
+    pub(crate) fn taking(&self) -> bool {
+        self.state() == State::Running && !self.is_quiet()
+    }
+
     /// Cancels running tasks now.
     pub(crate) fn stop_now(&self) {
         let mut control = self.control.lock();
@@ -175,7 +201,7 @@ impl Shared {
             if self.state() != State::Running {
                 return None;
             }
-            if control.free > 0 {
+            if control.free > 0 && !self.is_quiet() {
                 return Some(control.free);
             }
             self.changed.wait(&mut control);

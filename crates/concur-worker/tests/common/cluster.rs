@@ -101,6 +101,11 @@ impl RedisCluster {
         self.nodes.keys().map(|p| format!("redis://127.0.0.1:{p}")).collect::<Vec<_>>().join(",")
     }
 
+    /// The process ids of the nodes still running, by port.
+    pub(crate) fn pids(&self) -> Vec<(u16, u32)> {
+        self.nodes.iter().map(|(&port, child)| (port, child.id())).collect()
+    }
+
     /// The ports of the nodes still running.
     pub(crate) fn ports(&self) -> Vec<u16> {
         self.nodes.keys().copied().collect()

@@ -134,6 +134,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id, for a bench that reads its CPU time.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A plain connection for inspecting and writing keys as another program would.
     pub(crate) fn raw(&self) -> redis::Connection {
         let client = redis::Client::open(self.url()).expect("a valid URL");
