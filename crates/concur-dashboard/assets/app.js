@@ -19,6 +19,23 @@
     return new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
   }
 
+  // Same steps as the server's: seconds, minutes, hours, days.
+  function age(ms) {
+    if (typeof ms !== "number") return "—";
+    var s = ms / 1000;
+    if (s < 120) return s.toFixed(0) + " s";
+    if (s < 7200) return (s / 60).toFixed(0) + " min";
+    if (s < 172800) return (s / 3600).toFixed(0) + " h";
+    return (s / 86400).toFixed(0) + " days";
+  }
+
+  function shown(el, value) {
+    var format = el.getAttribute("data-format");
+    if (format === "age") return age(value);
+    if (format === "time") return utc(value);
+    return grouped(value);
+  }
+
   function heartbeat(ms) {
     return typeof ms === "number" ? (ms / 1000).toFixed(1) + " s left" : "missing";
   }
@@ -49,13 +66,14 @@
       cell(tr, grouped(w.in_flight));
       cell(tr, grouped(w.concurrency));
       cell(tr, heartbeat(w.heartbeat_ms));
+      cell(tr, w.state === null || w.state === undefined ? "—" : w.state);
       rows.push(tr);
     });
     if (rows.length === 0) {
       var empty = document.createElement("tr");
       empty.className = "empty";
       var td = cell(empty, "No worker is registered.");
-      td.colSpan = 5;
+      td.colSpan = 6;
       rows.push(empty);
     }
     body.replaceChildren.apply(body, rows);
@@ -74,12 +92,15 @@
     document.querySelectorAll("[data-queue][data-field]").forEach(function (el) {
       var q = byName[el.getAttribute("data-queue")];
       var field = el.getAttribute("data-field");
-      if (q && Object.prototype.hasOwnProperty.call(q, field)) el.textContent = grouped(q[field]);
+      if (q && Object.prototype.hasOwnProperty.call(q, field)) el.textContent = shown(el, q[field]);
+    });
+    document.querySelectorAll("[data-queue][data-show-if]").forEach(function (el) {
+      var q = byName[el.getAttribute("data-queue")];
+      if (q) el.hidden = !q[el.getAttribute("data-show-if")];
     });
     document.querySelectorAll("[data-field]:not([data-queue])").forEach(function (el) {
       var field = el.getAttribute("data-field");
-      if (!Object.prototype.hasOwnProperty.call(view, field)) return;
-      el.textContent = el.getAttribute("data-format") === "time" ? utc(view[field]) : grouped(view[field]);
+      if (Object.prototype.hasOwnProperty.call(view, field)) el.textContent = shown(el, view[field]);
     });
     var body = document.querySelector('tbody[data-rows="workers"]');
     if (body && Array.isArray(view.workers)) workerRows(body, view.workers);

@@ -1,13 +1,15 @@
-//! The changes the dashboard can make, each one call of the worker library:
-//! retry dead tasks (by id, or all) and delete the dead-letter list.
+//! The changes the dashboard can make, each one call of the worker library
+//! per queue: retry or delete dead letters (by id, or all), run or delete
+//! delayed tasks by id, pause and resume a queue, ask a worker to quiet
+//! down or stop.
 //!
 //! Every change is logged (`tracing`, target `concur_dashboard::actions`:
 //! what, which queue, how many tasks) and counted in `/metrics`
 //! (`concur_dashboard_actions_total` and
 //! `concur_dashboard_action_tasks_total`, by action and queue). Each route
-//! exists twice: for the pages (a form post, answered with a redirect
-//! back to the queue's page, which says what was done) and for the API
-//! (JSON in, JSON out). Both sit behind the guard of
+//! exists twice: for the pages (a form post, answered with a redirect back
+//! to the page, which says what was done) and for the API (JSON in, JSON
+//! out). Both sit behind the guard of
 //! [`security::mutation`](crate::security::mutation).
 
 use axum::body::Bytes;
@@ -15,14 +17,17 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{post, MethodRouter};
 use axum::Json;
+use concur_worker::{Client, WorkerControl};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use serde::Serialize;
 
 use crate::error::Refusal;
-use crate::pages::Head;
+use crate::pages::workers::find_worker;
+use crate::pages::{item_href, Head};
 use crate::params::{checked_ids, QueueName};
 use crate::server::AppState;
 use crate::store::blocking;
@@ -44,70 +49,116 @@ pub(crate) struct ActionCounters {
 }
 
 /// What an action did, as the API answers it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize)]
 pub(crate) struct Outcome {
-    /// Tasks the action changed: queued again, or entries deleted.
+    /// What the action changed: tasks queued again, moved or deleted;
+    /// queues paused or resumed (0 when already so); queues a worker was
+    /// asked on.
     pub(crate) touched: u64,
-    /// Entries it left because their payload was too large to keep.
+    /// Dead letters left because their payload was too large to keep.
     pub(crate) not_retriable: u64,
 }
 
 /// The actions there are.
-#[derive(Debug, Clone, Copy)]
-enum Action {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
     Retry,
     RetryAll,
     Purge,
+    DeadDelete,
+    RunNow,
+    DelayedDelete,
+    Pause,
+    Resume,
+    Quiet,
+    Stop,
 }
 
+const ALL: [Action; 10] = [
+    Action::Retry,
+    Action::RetryAll,
+    Action::Purge,
+    Action::DeadDelete,
+    Action::RunNow,
+    Action::DelayedDelete,
+    Action::Pause,
+    Action::Resume,
+    Action::Quiet,
+    Action::Stop,
+];
+
 impl Action {
-    fn name(self) -> &'static str {
+    /// Its name in logs, metrics, confirmations and redirects.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Action::Retry => "retry",
             Action::RetryAll => "retry-all",
             Action::Purge => "purge",
+            Action::DeadDelete => "delete",
+            Action::RunNow => "run-now",
+            Action::DelayedDelete => "delayed-delete",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+            Action::Quiet => "quiet",
+            Action::Stop => "stop",
         }
     }
-}
 
-/// The ids a request names: JSON `{"ids": […]}`, or form fields `id`.
-fn ids_of(headers: &HeaderMap, body: &Bytes) -> Result<Vec<String>, Refusal> {
-    let is_json =
-        headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        #[derive(serde::Deserialize)]
-        struct Ids {
-            ids: Vec<String>,
-        }
-        let ids: Ids = serde_json::from_slice(body)
-            .map_err(|_| Refusal::bad_request("The body must be JSON of the form {\"ids\": [\"…\", …]}."))?;
-        checked_ids(ids.ids.iter().map(String::as_str))
-    } else {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-        checked_ids(pairs.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.as_str()))
+    pub(crate) fn named(name: &str) -> Option<Action> {
+        ALL.into_iter().find(|a| a.name() == name)
     }
-}
 
-/// Runs `action` on `queue`, logs it and counts it.
-async fn run(state: &AppState, queue: &str, action: Action, ids: Vec<String>) -> Result<Outcome, Refusal> {
-    let name = queue.to_owned();
-    let named = ids.len();
-    let outcome = blocking(&state.store, move |store| {
-        store.with_client(&name, |client| match action {
-            Action::Retry => {
-                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                let done = client.dead_retry(&ids)?;
-                Ok(Outcome { touched: done.retried as u64, not_retriable: done.not_retriable as u64 })
-            }
-            Action::RetryAll => {
-                let done = client.dead_retry_all()?;
+    /// Whether it names the tasks it acts on.
+    pub(crate) fn takes_ids(self) -> bool {
+        matches!(self, Action::Retry | Action::DeadDelete | Action::RunNow | Action::DelayedDelete)
+    }
+
+    /// Whether the pages ask before running it on many tasks.
+    pub(crate) fn is_bulk(self) -> bool {
+        self.takes_ids() || matches!(self, Action::RetryAll | Action::Purge)
+    }
+
+    /// The route of the pages' form for it on `queue`.
+    pub(crate) fn page_route(self, queue: &str) -> String {
+        match self {
+            Action::Retry => format!("/queues/{queue}/dead/retry"),
+            Action::RetryAll => format!("/queues/{queue}/dead/retry-all"),
+            Action::Purge => format!("/queues/{queue}/dead/purge"),
+            Action::DeadDelete => format!("/queues/{queue}/dead/delete"),
+            Action::RunNow => format!("/queues/{queue}/delayed/run-now"),
+            Action::DelayedDelete => format!("/queues/{queue}/delayed/delete"),
+            Action::Pause => format!("/queues/{queue}/pause"),
+            Action::Resume => format!("/queues/{queue}/resume"),
+            Action::Quiet => "/control/quiet".to_owned(),
+            Action::Stop => "/control/stop".to_owned(),
+        }
+    }
+
+    /// Runs it on one queue.
+    fn on_queue(self, client: &mut Client, ids: &[String]) -> Result<Outcome, concur_worker::Error> {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let touched = |n: usize| Outcome { touched: n as u64, not_retriable: 0 };
+        match self {
+            Action::Retry | Action::RetryAll => {
+                let done = if self == Action::Retry { client.dead_retry(&ids)? } else { client.dead_retry_all()? };
                 Ok(Outcome { touched: done.retried as u64, not_retriable: done.not_retriable as u64 })
             }
             Action::Purge => Ok(Outcome { touched: client.dead_purge()?, not_retriable: 0 }),
-        })
-    })
-    .await;
-    match &outcome {
+            Action::DeadDelete => Ok(touched(client.dead_delete(&ids)?)),
+            Action::RunNow => Ok(touched(client.delayed_run_now(&ids)?)),
+            Action::DelayedDelete => Ok(touched(client.delayed_delete(&ids)?)),
+            Action::Pause => Ok(touched(usize::from(client.pause()?))),
+            Action::Resume => Ok(touched(usize::from(client.resume()?))),
+            Action::Quiet | Action::Stop => Err(concur_worker::Error::InvalidOption(
+                "a worker control is asked of a worker, not a queue".to_owned(),
+            )),
+        }
+    }
+}
+
+/// Logs and counts what `action` did on `queue`.
+fn record(state: &AppState, queue: &str, action: Action, outcome: &Result<Outcome, Refusal>) {
+    match outcome {
         Ok(done) => {
             tracing::info!(
                 target: "concur_dashboard::actions",
@@ -115,8 +166,7 @@ async fn run(state: &AppState, queue: &str, action: Action, ids: Vec<String>) ->
                 queue,
                 tasks = done.touched,
                 not_retriable = done.not_retriable,
-                named,
-                "dashboard action: {} on {queue} touched {} tasks",
+                "dashboard action: {} on {queue} touched {}",
                 action.name(),
                 done.touched
             );
@@ -132,86 +182,103 @@ async fn run(state: &AppState, queue: &str, action: Action, ids: Vec<String>) ->
             refusal.message
         ),
     }
-    outcome
 }
 
-/// Back to the queue's page, which says what was done.
-fn back(queue: &str, action: Action, outcome: Outcome) -> Response {
-    Redirect::to(&format!(
-        "/queues/{queue}?done={}&n={}&skipped={}#dead",
-        action.name(),
-        outcome.touched,
-        outcome.not_retriable
-    ))
-    .into_response()
+/// The ids a request names: JSON `{"ids": […]}`, or form fields `id`.
+fn ids_of(headers: &HeaderMap, body: &Bytes) -> Result<Vec<String>, Refusal> {
+    if is_json(headers) {
+        #[derive(serde::Deserialize)]
+        struct Ids {
+            ids: Vec<String>,
+        }
+        let ids: Ids = serde_json::from_slice(body)
+            .map_err(|_| Refusal::bad_request("The body must be JSON of the form {\"ids\": [\"…\", …]}."))?;
+        checked_ids(ids.ids.iter().map(String::as_str))
+    } else {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        checked_ids(pairs.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.as_str()))
+    }
 }
 
-async fn page_action(
-    state: AppState,
-    head: Head,
-    queue: String,
-    action: Action,
-    ids: Result<Vec<String>, Refusal>,
-) -> Response {
-    let outcome = async {
-        let done = run(&state, &queue, action, ids?).await?;
-        Ok(back(&queue, action, done))
+/// The worker a request names: JSON `{"id": "…"}`, or the form field `id`.
+fn worker_of(headers: &HeaderMap, body: &Bytes) -> Result<String, Refusal> {
+    let id = if is_json(headers) {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: String,
+        }
+        serde_json::from_slice::<Id>(body).ok().map(|id| id.id)
+    } else {
+        form_urlencoded::parse(body).find(|(k, _)| k == "id").map(|(_, v)| v.into_owned())
     };
-    head.answer(outcome.await)
+    id.ok_or_else(|| Refusal::bad_request("Name the worker: {\"id\": \"…\"}, or the form field id."))
 }
 
-async fn api_action(
-    state: AppState,
-    head: Head,
-    queue: String,
-    action: Action,
-    ids: Result<Vec<String>, Refusal>,
-) -> Response {
-    let outcome = async {
-        let done = run(&state, &queue, action, ids?).await?;
-        Ok(Json(done).into_response())
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Where a page's form sends the browser after `action` on `queue`.
+fn back_to_queue(queue: &str, action: Action, done: Outcome) -> Response {
+    let (page, anchor) = match action {
+        Action::RunNow | Action::DelayedDelete => ("/delayed", ""),
+        Action::Pause | Action::Resume => ("", ""),
+        _ => ("", "#dead"),
     };
-    head.answer(outcome.await)
+    let done_query = format!("done={}&n={}&skipped={}", action.name(), done.touched, done.not_retriable);
+    Redirect::to(&format!("/queues/{queue}{page}?{done_query}{anchor}")).into_response()
 }
 
-/// `POST /queues/{queue}/dead/retry` (form: `id`…, `csrf`).
-pub(crate) async fn retry_page(
-    State(state): State<AppState>,
-    head: Head,
-    QueueName(queue): QueueName,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    page_action(state, head, queue, Action::Retry, ids_of(&headers, &body)).await
+/// The route of a queue action: for the pages (`api` false) or the API.
+pub(crate) fn queue_route(action: Action, api: bool) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              head: Head,
+              QueueName(queue): QueueName,
+              headers: HeaderMap,
+              body: Bytes| async move {
+            let outcome = async {
+                let ids = if action.takes_ids() { ids_of(&headers, &body)? } else { Vec::new() };
+                let name = queue.clone();
+                let done =
+                    blocking(&state.store, move |store| store.with_client(&name, |c| action.on_queue(c, &ids))).await;
+                record(&state, &queue, action, &done);
+                let done = done?;
+                Ok(if api { Json(done).into_response() } else { back_to_queue(&queue, action, done) })
+            };
+            head.answer(outcome.await)
+        },
+    )
 }
 
-/// `POST /queues/{queue}/dead/retry-all`.
-pub(crate) async fn retry_all_page(State(state): State<AppState>, head: Head, QueueName(queue): QueueName) -> Response {
-    page_action(state, head, queue, Action::RetryAll, Ok(Vec::new())).await
-}
-
-/// `POST /queues/{queue}/dead/purge`.
-pub(crate) async fn purge_page(State(state): State<AppState>, head: Head, QueueName(queue): QueueName) -> Response {
-    page_action(state, head, queue, Action::Purge, Ok(Vec::new())).await
-}
-
-/// `POST /api/queues/{queue}/dead/retry` (`{"ids": […]}`).
-pub(crate) async fn retry_api(
-    State(state): State<AppState>,
-    head: Head,
-    QueueName(queue): QueueName,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    api_action(state, head, queue, Action::Retry, ids_of(&headers, &body)).await
-}
-
-/// `POST /api/queues/{queue}/dead/retry-all`.
-pub(crate) async fn retry_all_api(State(state): State<AppState>, head: Head, QueueName(queue): QueueName) -> Response {
-    api_action(state, head, queue, Action::RetryAll, Ok(Vec::new())).await
-}
-
-/// `POST /api/queues/{queue}/dead/purge`.
-pub(crate) async fn purge_api(State(state): State<AppState>, head: Head, QueueName(queue): QueueName) -> Response {
-    api_action(state, head, queue, Action::Purge, Ok(Vec::new())).await
+/// The route of a worker control (quiet or stop): asked on every queue
+/// shown that the worker is registered in.
+pub(crate) fn worker_route(action: Action, api: bool) -> MethodRouter<AppState> {
+    post(move |State(state): State<AppState>, head: Head, headers: HeaderMap, body: Bytes| async move {
+        let outcome = async {
+            let id = worker_of(&headers, &body)?;
+            let worker = find_worker(&state, id).await?;
+            let control = if action == Action::Stop { WorkerControl::Stop } else { WorkerControl::Quiet };
+            let mut asked = 0;
+            for share in &worker.queues {
+                let (queue, id) = (share.queue.clone(), worker.id.clone());
+                let done = blocking(&state.store, move |store| {
+                    store
+                        .with_client(&queue, |c| c.control_worker(&id, control))
+                        .map(|()| Outcome { touched: 1, not_retriable: 0 })
+                })
+                .await;
+                record(&state, &share.queue, action, &done);
+                asked += done?.touched;
+            }
+            let done = Outcome { touched: asked, not_retriable: 0 };
+            if api {
+                return Ok(Json(done).into_response());
+            }
+            let href = item_href("/workers", &worker.id);
+            let join = if href.contains('?') { '&' } else { '?' };
+            Ok(Redirect::to(&format!("{href}{join}done={}&n={asked}", action.name())).into_response())
+        };
+        head.answer(outcome.await)
+    })
 }

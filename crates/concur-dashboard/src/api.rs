@@ -13,13 +13,13 @@ use serde::Serialize;
 use crate::error::Refusal;
 use crate::pages::format::clip;
 use crate::pages::task::TaskId;
-use crate::pages::workers::find_worker;
+use crate::pages::workers::{find_worker, held, path_id, worker_and_queue};
 use crate::pages::Head;
-use crate::params::{Query, QueueName};
+use crate::params::{Query, QueueName, Range};
 use crate::server::AppState;
 use crate::snapshot::Overview;
 use crate::store::blocking;
-use crate::views::{self, DeadPage};
+use crate::views::{self, DeadPage, ListRead};
 
 /// The longest payload the API returns whole, in characters; longer ones
 /// are cut there and flagged, so a page of 500 entries stays bounded.
@@ -122,10 +122,83 @@ async fn task_in(state: &AppState, queues: Vec<String>, id: String) -> Result<Re
         Some(task) => Ok(json(&task)),
         None => Err(Refusal::new(
             axum::http::StatusCode::NOT_FOUND,
-            "No stored result for this id: the task may be pending, running, delayed or dead without a result, or \
-             its result expired.",
+            "This id is not known as finished, running or delayed: the task may be pending (pending tasks are not \
+             indexed), its result may have expired, or the id may be wrong.",
         )),
     }
+}
+
+/// A page of a list of tasks of `name` (pending or delayed).
+async fn task_list(state: &AppState, name: String, query: &Query, read: ListRead) -> Result<Response, Refusal> {
+    let paging = query.paging()?;
+    let (_, list) = blocking(&state.store, move |store| read(store, &name, paging)).await?;
+    paging.check(list.total)?;
+    Ok(json(&list))
+}
+
+/// `GET /api/queues/{queue}/pending?page=&size=`: the next to run first.
+pub(crate) async fn pending(
+    State(state): State<AppState>,
+    head: Head,
+    QueueName(name): QueueName,
+    query: Query,
+) -> Response {
+    head.answer(task_list(&state, name, &query, views::pending_page).await)
+}
+
+/// `GET /api/queues/{queue}/delayed?page=&size=`: the soonest due first.
+pub(crate) async fn delayed(
+    State(state): State<AppState>,
+    head: Head,
+    QueueName(name): QueueName,
+    query: Query,
+) -> Response {
+    head.answer(task_list(&state, name, &query, views::delayed_page).await)
+}
+
+async fn throughput_of(state: &AppState, queues: Vec<String>, query: &Query) -> Result<Response, Refusal> {
+    let range = Range::from_query(query)?;
+    let view =
+        blocking(&state.store, move |store| views::throughput(store, &queues, range.minutes, range.hours)).await?;
+    Ok(json(&view))
+}
+
+/// `GET /api/throughput?minutes=&hours=`: every queue shown, together.
+pub(crate) async fn throughput(State(state): State<AppState>, head: Head, query: Query) -> Response {
+    let queues = state.store.queues().to_vec();
+    head.answer(throughput_of(&state, queues, &query).await)
+}
+
+/// `GET /api/queues/{queue}/throughput?minutes=&hours=`.
+pub(crate) async fn queue_throughput(
+    State(state): State<AppState>,
+    head: Head,
+    QueueName(name): QueueName,
+    query: Query,
+) -> Response {
+    head.answer(throughput_of(&state, vec![name], &query).await)
+}
+
+async fn stats_of(state: &AppState, queues: Vec<String>, query: &Query) -> Result<Response, Refusal> {
+    let range = Range::from_query(query)?;
+    let rows = blocking(&state.store, move |store| views::task_stats(store, &queues, range.minutes)).await?;
+    Ok(json(&serde_json::json!({ "minutes": range.minutes, "tasks": rows })))
+}
+
+/// `GET /api/stats?minutes=`: per task name, every queue shown together.
+pub(crate) async fn stats(State(state): State<AppState>, head: Head, query: Query) -> Response {
+    let queues = state.store.queues().to_vec();
+    head.answer(stats_of(&state, queues, &query).await)
+}
+
+/// `GET /api/queues/{queue}/stats?minutes=`.
+pub(crate) async fn queue_stats(
+    State(state): State<AppState>,
+    head: Head,
+    QueueName(name): QueueName,
+    query: Query,
+) -> Response {
+    head.answer(stats_of(&state, vec![name], &query).await)
 }
 
 /// `GET /api/tasks/{id}`: the result record, from any queue shown.
@@ -157,10 +230,26 @@ pub(crate) async fn worker(
     head: Head,
     params: Result<RawPathParams, RawPathParamsRejection>,
 ) -> Response {
-    let id = params.ok().and_then(|p| p.iter().find(|(key, _)| *key == "id").map(|(_, id)| id.to_owned()));
-    let outcome = match id {
+    let outcome = match path_id(params) {
         Some(id) => find_worker(&state, id).await.map(|worker| json(&worker)),
         None => Err(Refusal::not_found()),
     };
     head.answer(outcome)
+}
+
+/// `GET /api/workers/{id}/tasks?queue=&page=&size=`: the tasks it holds
+/// from one of its queues (the first by default), the first fetched first.
+pub(crate) async fn worker_tasks(
+    State(state): State<AppState>,
+    head: Head,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    query: Query,
+) -> Response {
+    let outcome = async {
+        let id = path_id(params).ok_or_else(Refusal::not_found)?;
+        let paging = query.paging()?;
+        let (worker, queue) = worker_and_queue(&state, id, &query).await?;
+        Ok(json(&held(&state, &worker.id, &queue, paging).await?))
+    };
+    head.answer(outcome.await)
 }

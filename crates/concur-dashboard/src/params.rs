@@ -98,6 +98,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     }
 }
 
+/// The time range of history and statistics: `minutes` (1 to 60) and
+/// `hours` (1 to 720, thirty days), as kept by the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Range {
+    pub(crate) minutes: usize,
+    pub(crate) hours: usize,
+}
+
+impl Range {
+    pub(crate) fn from_query(query: &Query) -> Result<Range, Refusal> {
+        let minutes = concur_worker::MINUTES_KEPT as u64;
+        let hours = concur_worker::HOURS_KEPT as u64;
+        Ok(Range {
+            minutes: query.number("minutes", minutes, 1..=minutes)? as usize,
+            hours: query.number("hours", hours, 1..=hours)? as usize,
+        })
+    }
+}
+
 /// A page of a listing: which one and how many rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Paging {

@@ -4,12 +4,15 @@
 //! |---|---|
 //! | `GET /` | the overview page |
 //! | `GET /queues/{queue}` | a queue's page: counts, workers, schedules, shards, dead letters (paged) |
+//! | `GET /queues/{queue}/pending`, `/delayed`, `/stats` | its pending and delayed tasks (paged), its task names |
 //! | `GET /queues/{queue}/confirm` | what a bulk action will touch, and the button that runs it |
-//! | `POST /queues/{queue}/dead/{retry,retry-all,purge}` | the page's actions |
+//! | `POST /queues/{queue}/dead/{retry,retry-all,purge,delete}`, `/delayed/{run-now,delete}`, `/pause`, `/resume` | the page's actions |
+//! | `POST /control/{quiet,stop}` | ask a worker (form field `id`) to quiet down or stop |
+//! | `GET /stats` | every task name over the queues shown |
 //! | `GET /queues/{queue}/tasks/{id}`, `/tasks/{id}`, `/tasks?id=` | a task by id |
 //! | `GET /workers`, `/workers/{id}` | the workers |
 //! | `GET /api/…` | the JSON behind every page (`docs/DASHBOARD.md`) |
-//! | `POST /api/queues/{queue}/dead/{retry,retry-all,purge}` | the actions, as JSON |
+//! | `POST /api/…` | the actions, as JSON |
 //! | `GET /events/overview`, `/events/queues/{queue}` | live updates (server-sent events) |
 //! | `GET /metrics` | Prometheus metrics |
 
@@ -18,10 +21,10 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 
-use crate::actions::{self, ActionCounters};
+use crate::actions::{self, Action, ActionCounters};
 use crate::live::Hub;
 use crate::security::{auth, headers, mutation, Security};
 use crate::store::Store;
@@ -41,19 +44,39 @@ pub(crate) struct AppState {
 /// Every route, behind the security layers.
 pub(crate) fn router(state: AppState) -> Router {
     let security = Arc::clone(&state.security);
-    let changes = Router::new()
-        .route("/queues/{queue}/dead/retry", post(actions::retry_page))
-        .route("/queues/{queue}/dead/retry-all", post(actions::retry_all_page))
-        .route("/queues/{queue}/dead/purge", post(actions::purge_page))
-        .route("/api/queues/{queue}/dead/retry", post(actions::retry_api))
-        .route("/api/queues/{queue}/dead/retry-all", post(actions::retry_all_api))
-        .route("/api/queues/{queue}/dead/purge", post(actions::purge_api))
+    let mut changes = Router::new();
+    for action in [
+        Action::Retry,
+        Action::RetryAll,
+        Action::Purge,
+        Action::DeadDelete,
+        Action::RunNow,
+        Action::DelayedDelete,
+        Action::Pause,
+        Action::Resume,
+    ] {
+        let route = action.page_route("{queue}");
+        changes = changes
+            .route(&route, actions::queue_route(action, false))
+            .route(&format!("/api{route}"), actions::queue_route(action, true));
+    }
+    for action in [Action::Quiet, Action::Stop] {
+        let route = action.page_route("");
+        changes = changes
+            .route(&route, actions::worker_route(action, false))
+            .route(&format!("/api{route}"), actions::worker_route(action, true));
+    }
+    let changes = changes
         .route_layer(from_fn_with_state(Arc::clone(&security), mutation::guard))
         .layer(DefaultBodyLimit::max(mutation::MAX_FORM_BYTES));
     let reads = Router::new()
         .route("/", get(pages::overview))
         .route("/queues/{queue}", get(pages::queue_page))
         .route("/queues/{queue}/confirm", get(pages::confirm))
+        .route("/queues/{queue}/pending", get(pages::pending_page))
+        .route("/queues/{queue}/delayed", get(pages::delayed_page))
+        .route("/queues/{queue}/stats", get(pages::queue_stats))
+        .route("/stats", get(pages::all_stats))
         .route("/queues/{queue}/tasks/{id}", get(pages::task_in_queue))
         .route("/tasks", get(pages::task_by_query))
         .route("/tasks/{id}", get(pages::task_by_path))
@@ -64,10 +87,17 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/queues", get(api::queues))
         .route("/api/queues/{queue}", get(api::queue))
         .route("/api/queues/{queue}/dead", get(api::dead))
+        .route("/api/queues/{queue}/pending", get(api::pending))
+        .route("/api/queues/{queue}/delayed", get(api::delayed))
+        .route("/api/queues/{queue}/throughput", get(api::queue_throughput))
+        .route("/api/queues/{queue}/stats", get(api::queue_stats))
+        .route("/api/throughput", get(api::throughput))
+        .route("/api/stats", get(api::stats))
         .route("/api/queues/{queue}/tasks/{id}", get(api::task_in_queue))
         .route("/api/tasks/{id}", get(api::task))
         .route("/api/workers", get(api::workers))
         .route("/api/workers/{id}", get(api::worker))
+        .route("/api/workers/{id}/tasks", get(api::worker_tasks))
         .route("/events/overview", get(crate::live::overview_events))
         .route("/events/queues/{queue}", get(crate::live::queue_events))
         .route("/assets/app.js", get(assets::script))

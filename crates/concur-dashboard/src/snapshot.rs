@@ -6,9 +6,9 @@
 //! field names are part of it.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use concur_worker::{ScheduleStatus, Status};
+use concur_worker::{ScheduleStatus, Status, WorkerControl};
 use serde::Serialize;
 
 /// One queue's counts.
@@ -27,6 +27,10 @@ pub(crate) struct QueueSummary {
     pub(crate) reaped: u64,
     pub(crate) dead_trimmed: u64,
     pub(crate) done_last_minute: u64,
+    /// Whether workers take nothing from it.
+    pub(crate) paused: bool,
+    /// How long ago the oldest pending task was enqueued, in milliseconds.
+    pub(crate) oldest_pending_age_ms: Option<u64>,
 }
 
 impl QueueSummary {
@@ -45,6 +49,8 @@ impl QueueSummary {
             reaped: status.reaped,
             dead_trimmed: status.dead_trimmed,
             done_last_minute: status.done_last_minute,
+            paused: status.paused,
+            oldest_pending_age_ms: status.oldest_pending_age.map(millis),
         }
     }
 }
@@ -64,6 +70,12 @@ pub(crate) struct WorkerRow {
     pub(crate) heartbeat_ms: Option<u64>,
     pub(crate) concurrency: Option<u64>,
     pub(crate) serves: Option<String>,
+    /// What it last said it was doing: `running`, `quiet` or `stopping`
+    /// (the furthest along, over its queues).
+    pub(crate) state: Option<String>,
+    /// What an operator asked of it and it has not finished: `quiet` or
+    /// `stop` (the stronger, over its queues).
+    pub(crate) control: Option<WorkerControl>,
 }
 
 /// A worker's share of one queue.
@@ -105,7 +117,7 @@ pub(crate) fn merge_workers(statuses: &[(String, Status)]) -> Vec<WorkerRow> {
     let mut rows: BTreeMap<&str, WorkerRow> = BTreeMap::new();
     for (queue, status) in statuses {
         for worker in &status.workers {
-            let heartbeat = worker.heartbeat.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+            let heartbeat = worker.heartbeat.map(millis);
             let share = WorkerQueue { queue: queue.clone(), processing: worker.processing };
             match rows.get_mut(worker.id.as_str()) {
                 Some(row) => {
@@ -116,6 +128,11 @@ pub(crate) fn merge_workers(statuses: &[(String, Status)]) -> Vec<WorkerRow> {
                     };
                     row.concurrency = row.concurrency.or(worker.concurrency);
                     row.serves = row.serves.take().or_else(|| worker.serves.clone());
+                    row.state = furthest(row.state.take(), worker.state.clone());
+                    row.control = match (row.control, worker.control) {
+                        (Some(WorkerControl::Stop), _) | (_, Some(WorkerControl::Stop)) => Some(WorkerControl::Stop),
+                        (mine, theirs) => mine.or(theirs),
+                    };
                     row.queues.push(share);
                 }
                 None => {
@@ -128,6 +145,8 @@ pub(crate) fn merge_workers(statuses: &[(String, Status)]) -> Vec<WorkerRow> {
                             heartbeat_ms: heartbeat,
                             concurrency: worker.concurrency,
                             serves: worker.serves.clone(),
+                            state: worker.state.clone(),
+                            control: worker.control,
                         },
                     );
                 }
@@ -135,6 +154,26 @@ pub(crate) fn merge_workers(statuses: &[(String, Status)]) -> Vec<WorkerRow> {
         }
     }
     rows.into_values().collect()
+}
+
+/// Of two states a worker reported, the one further along towards its end.
+fn furthest(a: Option<String>, b: Option<String>) -> Option<String> {
+    let rank = |s: &Option<String>| match s.as_deref() {
+        None => 0,
+        Some("running") => 1,
+        Some("quiet") => 2,
+        Some(_) => 3,
+    };
+    if rank(&b) > rank(&a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// A duration in whole milliseconds.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// One queue's page, live part: its counts, its workers and schedules.

@@ -3,7 +3,10 @@
 //! from the same function. They block, and run on tokio's blocking
 //! threads ([`blocking`](crate::store::blocking)).
 
-use concur_worker::{Client, DeadEntry, Error, TaskResult};
+use std::collections::BTreeMap;
+use std::time::UNIX_EPOCH;
+
+use concur_worker::{Client, DeadEntry, Error, Histogram, ListedTask, TaskLocation, TaskStats};
 use serde::Serialize;
 
 use crate::params::Paging;
@@ -29,16 +32,47 @@ fn detail_of(client: &mut Client, name: &str) -> Result<QueueDetail, Error> {
     })
 }
 
-/// One page of a queue's dead letters, newest first.
+/// One page of a listing of a queue: dead letters (newest first), pending
+/// tasks (next to run first), delayed tasks (soonest first), or a
+/// worker's tasks.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct DeadPage {
+pub(crate) struct ListPage<T> {
     pub(crate) queue: String,
     pub(crate) page: u64,
     pub(crate) size: u64,
-    /// Entries in the dead-letter list when it was read.
+    /// Rows in the listing when its count was read.
     pub(crate) total: u64,
     pub(crate) last_page: u64,
-    pub(crate) entries: Vec<DeadEntry>,
+    pub(crate) entries: Vec<T>,
+}
+
+impl<T> ListPage<T> {
+    fn new(queue: &str, paging: Paging, total: u64, entries: Vec<T>) -> ListPage<T> {
+        ListPage {
+            queue: queue.to_owned(),
+            page: paging.page,
+            size: paging.size,
+            total,
+            last_page: paging.last_page(total),
+            entries,
+        }
+    }
+}
+
+/// A page of dead letters.
+pub(crate) type DeadPage = ListPage<DeadEntry>;
+
+/// Reads one page of a listing of `total` rows with `read(start, count)`;
+/// a page past the end reads nothing (the caller refuses it).
+fn page_of<T>(
+    queue: &str,
+    paging: Paging,
+    total: u64,
+    read: impl FnOnce(usize, usize) -> Result<Vec<T>, Error>,
+) -> Result<ListPage<T>, Error> {
+    let entries =
+        if paging.start() < total { read(to_usize(paging.start()), to_usize(paging.size))? } else { Vec::new() };
+    Ok(ListPage::new(queue, paging, total, entries))
 }
 
 /// A queue's page: its detail and one page of its dead letters, on one
@@ -60,19 +94,52 @@ pub(crate) fn dead_page(store: &Store, name: &str, paging: Paging) -> Result<Dea
 }
 
 fn dead_of(client: &mut Client, name: &str, total: u64, paging: Paging) -> Result<DeadPage, Error> {
-    // A page past the end reads nothing: the caller refuses it.
-    let entries = if paging.start() < total {
-        client.dead_list(to_usize(paging.start()), to_usize(paging.size))?
-    } else {
-        Vec::new()
-    };
-    Ok(DeadPage {
-        queue: name.to_owned(),
-        page: paging.page,
-        size: paging.size,
-        total,
-        last_page: paging.last_page(total),
-        entries,
+    page_of(name, paging, total, |start, count| client.dead_list(start, count))
+}
+
+/// A read of a queue's detail and one page of one of its lists.
+pub(crate) type ListRead = fn(&Store, &str, Paging) -> Result<(QueueDetail, ListPage<ListedTask>), Error>;
+
+/// One page of the pending tasks of `name`, the next to run first.
+pub(crate) fn pending_page(
+    store: &Store,
+    name: &str,
+    paging: Paging,
+) -> Result<(QueueDetail, ListPage<ListedTask>), Error> {
+    store.with_client(name, |client| {
+        let detail = detail_of(client, name)?;
+        let page = page_of(name, paging, detail.summary.pending, |start, count| client.pending_page(start, count))?;
+        Ok((detail, page))
+    })
+}
+
+/// One page of the delayed tasks of `name`, the soonest due first.
+pub(crate) fn delayed_page(
+    store: &Store,
+    name: &str,
+    paging: Paging,
+) -> Result<(QueueDetail, ListPage<ListedTask>), Error> {
+    store.with_client(name, |client| {
+        let detail = detail_of(client, name)?;
+        let page = page_of(name, paging, detail.summary.delayed, |start, count| client.delayed_page(start, count))?;
+        Ok((detail, page))
+    })
+}
+
+/// One page of the tasks `worker` holds from `name`, the first fetched
+/// first; `None` when the worker is not registered there.
+pub(crate) fn processing_page(
+    store: &Store,
+    name: &str,
+    worker: &str,
+    paging: Paging,
+) -> Result<Option<ListPage<ListedTask>>, Error> {
+    store.with_client(name, |client| {
+        let status = client.status()?;
+        let Some(held) = status.workers.iter().find(|w| w.id == worker).map(|w| w.processing) else {
+            return Ok(None);
+        };
+        page_of(name, paging, held, |start, count| client.processing_page(worker, start, count)).map(Some)
     })
 }
 
@@ -80,23 +147,114 @@ fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// Where a task's result was found.
+/// Where a task was found, and in which queue.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct FoundTask {
     pub(crate) queue: String,
     #[serde(flatten)]
-    pub(crate) result: TaskResult,
+    pub(crate) location: TaskLocation,
 }
 
-/// The stored result of task `id` in the first of `queues` that has one:
-/// one `GET` per queue (and shard), no scan.
+/// Where task `id` is, in the first of `queues` that knows it: at most
+/// three lookups per queue (its result, the location index, the delayed
+/// set at its score), no scan. Pending tasks are not indexed, so a task
+/// waiting in a pending list is not found.
 pub(crate) fn find_task(store: &Store, queues: &[String], id: &str) -> Result<Option<FoundTask>, Error> {
     for queue in queues {
-        if let Some(result) = store.with_client(queue, |client| client.result(id))? {
-            return Ok(Some(FoundTask { queue: queue.clone(), result }));
+        let location = store.with_client(queue, |client| client.find_task(id))?;
+        if location != TaskLocation::NotFound {
+            return Ok(Some(FoundTask { queue: queue.clone(), location }));
         }
     }
     Ok(None)
+}
+
+/// One period of the throughput history.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Period {
+    /// When it began, Unix seconds.
+    pub(crate) start: f64,
+    /// Tasks acknowledged in it.
+    pub(crate) done: u64,
+}
+
+/// Tasks done per minute and per hour, oldest first.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Throughput {
+    pub(crate) per_minute: Vec<Period>,
+    pub(crate) per_hour: Vec<Period>,
+}
+
+/// The throughput of `queues` together over the last `minutes` minutes
+/// and `hours` hours: two reads of fixed size per queue.
+pub(crate) fn throughput(store: &Store, queues: &[String], minutes: usize, hours: usize) -> Result<Throughput, Error> {
+    let mut per_minute: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut per_hour: BTreeMap<u64, u64> = BTreeMap::new();
+    for queue in queues {
+        let (minute, hour) =
+            store.with_client(queue, |client| Ok((client.done_per_minute(minutes)?, client.done_per_hour(hours)?)))?;
+        for (into, periods) in [(&mut per_minute, minute), (&mut per_hour, hour)] {
+            for (start, done) in periods {
+                let secs = start.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                *into.entry(secs).or_default() += done;
+            }
+        }
+    }
+    let periods = |map: BTreeMap<u64, u64>, keep: usize| {
+        let all: Vec<Period> = map.into_iter().map(|(start, done)| Period { start: start as f64, done }).collect();
+        // Queues read across a period's turn may add one more at the end.
+        all[all.len().saturating_sub(keep)..].to_vec()
+    };
+    Ok(Throughput { per_minute: periods(per_minute, minutes), per_hour: periods(per_hour, hours) })
+}
+
+/// Three quantiles of a histogram, in seconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Quantiles {
+    pub(crate) p50: Option<f64>,
+    pub(crate) p95: Option<f64>,
+    pub(crate) p99: Option<f64>,
+}
+
+impl From<&Histogram> for Quantiles {
+    fn from(h: &Histogram) -> Quantiles {
+        Quantiles { p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99) }
+    }
+}
+
+/// One task name's figures.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TaskRow {
+    pub(crate) name: String,
+    pub(crate) count: u64,
+    pub(crate) failed: u64,
+    pub(crate) run: Quantiles,
+    pub(crate) wait: Quantiles,
+}
+
+/// Each task name's attempts, failures and run and wait quantiles over the
+/// last `minutes` minutes, over `queues` together, by name.
+pub(crate) fn task_stats(store: &Store, queues: &[String], minutes: usize) -> Result<Vec<TaskRow>, Error> {
+    let mut merged: BTreeMap<String, TaskStats> = BTreeMap::new();
+    for queue in queues {
+        for stats in store.with_client(queue, |client| client.task_stats(minutes))? {
+            let into = merged.entry(stats.name.clone()).or_default();
+            into.count += stats.count;
+            into.failed += stats.failed;
+            into.run.merge(&stats.run);
+            into.wait.merge(&stats.wait);
+        }
+    }
+    Ok(merged
+        .into_iter()
+        .map(|(name, s)| TaskRow {
+            name,
+            count: s.count,
+            failed: s.failed,
+            run: (&s.run).into(),
+            wait: (&s.wait).into(),
+        })
+        .collect())
 }
 
 /// Every worker registered in any queue shown, merged by id.

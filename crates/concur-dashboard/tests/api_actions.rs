@@ -88,10 +88,10 @@ async fn retry_one_selected_all_then_purge_each_logged_and_counted() {
     }
     let logged = log.text();
     for line in [
-        "dashboard action: retry on emails touched 1 tasks",
-        "dashboard action: retry on emails touched 2 tasks",
-        "dashboard action: retry-all on emails touched 3 tasks",
-        "dashboard action: purge on emails touched 2 tasks",
+        "dashboard action: retry on emails touched 1",
+        "dashboard action: retry on emails touched 2",
+        "dashboard action: retry-all on emails touched 3",
+        "dashboard action: purge on emails touched 2",
     ] {
         assert!(logged.contains(line), "not logged: {line}\n{logged}");
     }
@@ -127,4 +127,73 @@ async fn bad_action_bodies_are_refused_with_a_4xx() {
     assert_eq!(status, 404);
     let (_, queue) = get_json(&client, &served.url("/api/queues/emails")).await;
     assert_eq!(queue["dead"], 1, "nothing was touched");
+}
+
+#[tokio::test]
+async fn delete_dead_letters_run_or_delete_delayed_tasks_pause_and_control_workers() {
+    let server = RedisServer::start();
+    let served = Served::queues(&server, &["emails"]);
+    let client = http();
+    let token = csrf(&client, &served).await;
+    let mut queue = common::connection(&server, "emails");
+
+    let dead = dead_letters(&server, "emails", "send", vec![], "no", 3);
+    let (_, deleted) =
+        post(&client, &served, &token, "/api/queues/emails/dead/delete", json!({ "ids": [dead[0], dead[2]] })).await;
+    assert_eq!(deleted["touched"], 2);
+    let (_, left) = get_json(&client, &served.url("/api/queues/emails/dead")).await;
+    assert_eq!(left["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(left["entries"][0]["id"], dead[1]);
+
+    let later = concur_worker::EnqueueOptions { delay: std::time::Duration::from_secs(3600), ..Default::default() };
+    let delayed: Vec<String> = (0..3).map(|i| queue.enqueue("echo", vec![json!(i)], &later).unwrap()).collect();
+    let (status, page) = get_json(&client, &served.url("/api/queues/emails/delayed")).await;
+    assert_eq!((status, page["total"].clone()), (200, json!(3)));
+    assert!(page["entries"][0]["due"].as_f64().unwrap() > 1.0e9);
+    let (_, ran) =
+        post(&client, &served, &token, "/api/queues/emails/delayed/run-now", json!({ "ids": [delayed[0]] })).await;
+    assert_eq!(ran["touched"], 1);
+    let (_, dropped) =
+        post(&client, &served, &token, "/api/queues/emails/delayed/delete", json!({ "ids": [delayed[1]] })).await;
+    assert_eq!(dropped["touched"], 1);
+    let status = queue.status().unwrap();
+    assert_eq!((status.pending, status.delayed), (1, 1));
+    let (_, pending) = get_json(&client, &served.url("/api/queues/emails/pending")).await;
+    assert_eq!(pending["entries"][0]["envelope"]["id"], delayed[0]);
+
+    let (_, paused) = post(&client, &served, &token, "/api/queues/emails/pause", json!({})).await;
+    assert_eq!(paused["touched"], 1);
+    assert!(queue.is_paused().unwrap());
+    let (_, again) = post(&client, &served, &token, "/api/queues/emails/pause", json!({})).await;
+    assert_eq!(again["touched"], 0, "already paused");
+    let (_, overview) = get_json(&client, &served.url("/api/overview")).await;
+    assert_eq!(overview["queues"][0]["paused"], true);
+    let (_, resumed) = post(&client, &served, &token, "/api/queues/emails/resume", json!({})).await;
+    assert_eq!(resumed["touched"], 1);
+    assert!(!queue.is_paused().unwrap());
+
+    queue.heartbeat("w-9", std::time::Duration::from_secs(30)).unwrap();
+    let (status, quiet) = post(&client, &served, &token, "/api/control/quiet", json!({ "id": "w-9" })).await;
+    assert_eq!((status, quiet["touched"].clone()), (200, json!(1)));
+    let (_, worker) = get_json(&client, &served.url("/api/workers/w-9")).await;
+    assert_eq!(worker["control"], "quiet");
+    post(&client, &served, &token, "/api/control/stop", json!({ "id": "w-9" })).await;
+    let (_, worker) = get_json(&client, &served.url("/api/workers/w-9")).await;
+    assert_eq!(worker["control"], "stop");
+    let (status, _) = post(&client, &served, &token, "/api/control/stop", json!({ "id": "nobody" })).await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&client, &served, &token, "/api/control/stop", json!({})).await;
+    assert_eq!(status, 400);
+
+    let (_, metrics) = get_text(&client, &served.url("/metrics")).await;
+    for line in [
+        r#"concur_dashboard_actions_total{action="delete",queue="emails"} 1"#,
+        r#"concur_dashboard_action_tasks_total{action="delete",queue="emails"} 2"#,
+        r#"concur_dashboard_actions_total{action="run-now",queue="emails"} 1"#,
+        r#"concur_dashboard_actions_total{action="pause",queue="emails"} 2"#,
+        r#"concur_dashboard_actions_total{action="quiet",queue="emails"} 1"#,
+        r#"concur_dashboard_actions_total{action="stop",queue="emails"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "missing {line}:\n{metrics}");
+    }
 }

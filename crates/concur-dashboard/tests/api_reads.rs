@@ -65,6 +65,28 @@ async fn every_read_endpoint_answers_from_redis() {
     let (_, workers) = get_json(&client, &served.url("/api/workers")).await;
     assert_eq!(workers, json!({ "workers": [] }));
 
+    let (status, pending) = get_json(&client, &served.url("/api/queues/emails/pending?size=2")).await;
+    assert_eq!((status, pending["total"].clone(), pending["last_page"].clone()), (200, json!(3), json!(2)));
+    assert_eq!(pending["entries"][0]["envelope"]["task"], "echo");
+    assert_eq!(pending["entries"][0]["envelope"]["args"], json!([0]), "the next to run first");
+    let (status, delayed) = get_json(&client, &served.url("/api/queues/emails/delayed")).await;
+    assert_eq!((status, delayed["total"].clone()), (200, json!(0)));
+
+    let (status, history) = get_json(&client, &served.url("/api/throughput?minutes=5&hours=3")).await;
+    assert_eq!(status, 200);
+    assert_eq!(history["per_minute"].as_array().unwrap().len(), 5);
+    assert_eq!(history["per_hour"].as_array().unwrap().len(), 3);
+    let done_last_minutes: u64 =
+        history["per_minute"].as_array().unwrap().iter().map(|p| p["done"].as_u64().unwrap()).sum();
+    assert_eq!(done_last_minutes, 1, "the one finished task");
+    let (status, _) = get_json(&client, &served.url("/api/queues/reports/throughput")).await;
+    assert_eq!(status, 200);
+    let (status, stats) = get_json(&client, &served.url("/api/stats?minutes=10")).await;
+    assert_eq!((status, stats["minutes"].clone()), (200, json!(10)));
+    assert!(stats["tasks"].is_array());
+    let (status, _) = get_json(&client, &served.url("/api/queues/emails/stats")).await;
+    assert_eq!(status, 200);
+
     let (_, session) = get_json(&client, &served.url("/api/session")).await;
     assert_eq!(session["read_only"], false);
     assert_eq!(session["csrf"].as_str().unwrap().len(), 64);
@@ -87,6 +109,10 @@ async fn pages_render_every_view() {
         (format!("/tasks?id={done}"), "succeeded"),
         (format!("/queues/emails/tasks/{done}"), "succeeded"),
         ("/workers".to_owned(), "No worker is registered."),
+        ("/queues/emails/pending".to_owned(), "Nothing here."),
+        ("/queues/emails/delayed".to_owned(), "Nothing here."),
+        ("/queues/emails/stats".to_owned(), "No attempt ended in that time."),
+        ("/stats".to_owned(), "Every queue shown, together."),
         ("/assets/app.js".to_owned(), "textContent"),
         ("/assets/app.css".to_owned(), "concur dashboard"),
     ] {
@@ -111,6 +137,20 @@ async fn a_registered_worker_has_its_page() {
     let (status, page) = get_text(&client, &served.url("/workers/w-1")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Worker <span class=\"name\">w-1</span>"));
+    // The tasks it holds, paged, and where a task it holds is.
+    let id = conn.enqueue("echo", vec![json!("held")], &concur_worker::EnqueueOptions::default()).unwrap();
+    conn.fetch("w-1", 1, std::time::Duration::from_secs(1)).unwrap();
+    let (status, held) = get_json(&client, &served.url("/api/workers/w-1/tasks?queue=emails")).await;
+    assert_eq!((status, held["total"].clone()), (200, json!(1)));
+    assert_eq!(held["entries"][0]["envelope"]["id"], id);
+    let (_, page) = get_text(&client, &served.url("/workers/w-1")).await;
+    assert!(page.contains(&id), "{page}");
+    let (status, found) = get_json(&client, &served.url(&format!("/api/tasks/{id}"))).await;
+    assert_eq!((status, found["where"].clone(), found["worker"].clone()), (200, json!("running"), json!("w-1")));
+    let (_, page) = get_text(&client, &served.url(&format!("/tasks/{id}"))).await;
+    assert!(page.contains("Running: a worker holds it."), "{page}");
+    let (status, _) = get_json(&client, &served.url("/api/workers/w-1/tasks?queue=reports")).await;
+    assert_eq!(status, 404, "not registered there");
     let (status, _) = get_text(&client, &served.url("/workers/w-2")).await;
     assert_eq!(status, 404);
 }
@@ -130,7 +170,7 @@ async fn bad_input_is_a_clear_4xx_that_does_not_echo_it() {
         ("/workers/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E", 404, "no such page"),
         ("/api/workers/nobody", 404, "no such page"),
         ("/tasks/has%20space", 404, "no such page"),
-        ("/api/tasks/%3Cscript%3E", 404, "No stored result"),
+        ("/api/tasks/%3Cscript%3E", 404, "not known as finished"),
         ("/api/tasks/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 404, "no such page"),
         ("/tasks?id=", 404, "no such page"),
         ("/no/such/page/%3Cscript%3E", 404, "no such page"),
@@ -144,9 +184,19 @@ async fn bad_input_is_a_clear_4xx_that_does_not_echo_it() {
         ("/queues/emails?page=1000000", 404, "past the last"),
         ("/events/overview?every=61", 400, "every must be a whole number from 1 to 60"),
         ("/events/overview?every=0", 400, "every must be"),
-        ("/queues/emails/confirm?action=explode", 400, "must be retry, retry-all or purge"),
+        ("/queues/emails/confirm?action=explode", 400, "must be retry, delete, retry-all, purge"),
         ("/queues/emails/confirm?action=retry", 400, "Select at least one task"),
         ("/queues/emails/confirm?action=retry&id=a%20b", 400, "printable ASCII"),
+        ("/api/throughput?minutes=61", 400, "minutes must be a whole number from 1 to 60"),
+        ("/api/throughput?hours=721", 400, "hours must be a whole number from 1 to 720"),
+        ("/api/queues/emails/throughput?hours=0", 400, "hours must be"),
+        ("/api/stats?minutes=0", 400, "minutes must be"),
+        ("/queues/emails/stats?minutes=1000", 400, "minutes must be"),
+        ("/?hours=99999", 400, "hours must be"),
+        ("/api/queues/emails/pending?page=2", 404, "past the last"),
+        ("/api/queues/emails/delayed?size=1001", 400, "size must be"),
+        ("/api/workers/nobody/tasks", 404, "no such page"),
+        ("/queues/emails/confirm?action=pause", 400, "must be retry, delete"),
     ] {
         let (got, body) = get_text(&client, &served.url(path)).await;
         assert_eq!(got, status, "{path}: {body}");

@@ -10,13 +10,30 @@ use base64::Engine;
 use common::{csrf, dead_letters, get_text, http, RedisServer, Served};
 use concur_dashboard::{Dashboard, StartError};
 
-const CHANGES: [&str; 6] = [
+const CHANGES: [&str; 22] = [
     "/queues/emails/dead/retry",
     "/queues/emails/dead/retry-all",
     "/queues/emails/dead/purge",
+    "/queues/emails/dead/delete",
+    "/queues/emails/delayed/run-now",
+    "/queues/emails/delayed/delete",
+    "/queues/emails/pause",
+    "/queues/emails/resume",
+    "/control/quiet",
+    "/control/stop",
     "/api/queues/emails/dead/retry",
     "/api/queues/emails/dead/retry-all",
     "/api/queues/emails/dead/purge",
+    "/api/queues/emails/dead/delete",
+    "/api/queues/emails/delayed/run-now",
+    "/api/queues/emails/delayed/delete",
+    "/api/queues/emails/pause",
+    "/api/queues/emails/resume",
+    "/api/control/quiet",
+    "/api/control/stop",
+    // Not a queue shown: still 405 to a GET, never a 404 that would tell.
+    "/queues/other/pause",
+    "/api/queues/other/resume",
 ];
 
 fn dead_count(server: &RedisServer) -> u64 {
@@ -121,6 +138,7 @@ async fn changes_from_another_origin_are_refused() {
         assert_eq!(response.status(), 403, "POST {path} with a wrong form token");
     }
     assert_eq!(dead_count(&server), 2, "nothing was retried or deleted");
+    assert!(!common::connection(&server, "emails").is_paused().unwrap(), "nothing was paused");
 }
 
 #[tokio::test]
@@ -183,6 +201,7 @@ async fn read_only_refuses_changes_in_the_api_itself() {
         assert!(response.text().await.unwrap().contains("read-only"));
     }
     assert_eq!(dead_count(&server), 2);
+    assert!(!common::connection(&server, "emails").is_paused().unwrap());
     let (_, page) = get_text(&client, &served.url("/queues/emails")).await;
     assert!(page.contains("read-only") && !page.contains("Retry all") && !page.contains("method=\"post\""), "{page}");
     let (status, _) = get_text(&client, &served.url("/queues/emails/confirm?action=purge")).await;

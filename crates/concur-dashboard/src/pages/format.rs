@@ -35,6 +35,31 @@ pub(crate) fn heartbeat(ms: Option<u64>) -> String {
     }
 }
 
+/// An age as an operator reads it: `8 s`, `12 min`, `5 h`, `3 days`; an
+/// em dash for none.
+pub(crate) fn age(ms: Option<u64>) -> String {
+    let Some(ms) = ms else { return "—".to_owned() };
+    let s = ms as f64 / 1000.0;
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.0} h", s / 3600.0)
+    } else {
+        format!("{:.0} days", s / 86_400.0)
+    }
+}
+
+/// Seconds as a duration: `0.012 s`, `1.5 s`; an em dash for none.
+pub(crate) fn seconds(value: Option<f64>) -> String {
+    match value {
+        Some(s) if s < 1.0 => format!("{:.0} ms", s * 1000.0),
+        Some(s) => format!("{s:.2} s"),
+        None => "—".to_owned(),
+    }
+}
+
 /// At most `max` characters of `text`, and whether some were left out.
 pub(crate) fn clip(text: &str, max: usize) -> (String, bool) {
     match text.char_indices().nth(max) {
@@ -50,7 +75,7 @@ pub(crate) fn or_dash(value: Option<impl ToString>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{clip, count, heartbeat, when};
+    use super::{age, clip, count, heartbeat, seconds, when};
 
     #[test]
     fn counts_are_grouped() {
@@ -69,5 +94,11 @@ mod tests {
         assert_eq!(heartbeat(None), "missing");
         assert_eq!(clip("héllo", 2), ("hé".to_owned(), true));
         assert_eq!(clip("hi", 2), ("hi".to_owned(), false));
+        assert_eq!(age(None), "—");
+        assert_eq!(age(Some(8_400)), "8 s");
+        assert_eq!(age(Some(720_000)), "12 min");
+        assert_eq!(age(Some(3 * 86_400_000)), "3 days");
+        assert_eq!(seconds(Some(0.0126)), "13 ms");
+        assert_eq!(seconds(Some(1.5)), "1.50 s");
     }
 }

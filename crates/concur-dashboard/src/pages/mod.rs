@@ -9,9 +9,10 @@
 //! those characters and runs nothing, and the page's Content-Security-Policy
 //! would stop a script without the nonce even if markup slipped through.
 
+pub(crate) mod chart;
 pub(crate) mod format;
 mod overview;
-mod queue;
+pub(crate) mod queue;
 pub(crate) mod task;
 pub(crate) mod workers;
 
@@ -22,8 +23,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
-pub(crate) use self::overview::overview;
-pub(crate) use self::queue::{confirm, queue_page};
+pub(crate) use self::overview::{item_href, overview};
+pub(crate) use self::queue::{all_stats, confirm, delayed_page, pending_page, queue_page, queue_stats};
 pub(crate) use self::task::{task_by_path, task_by_query, task_in_queue};
 pub(crate) use self::workers::{worker_page, workers_page};
 use crate::error::Refusal;

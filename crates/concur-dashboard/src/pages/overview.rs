@@ -5,11 +5,14 @@ use axum::extract::State;
 use axum::response::Response;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::format::{count, heartbeat, or_dash, when};
+use super::chart::Chart;
+use super::format::{age, count, heartbeat, or_dash, when};
 use super::{render, Head, Page};
+use crate::params::{Query, Range};
 use crate::server::AppState;
 use crate::snapshot::{Overview, QueueSummary, WorkerRow};
 use crate::store::blocking;
+use crate::views::{self, Throughput};
 
 /// What a path segment may hold unencoded (RFC 3986's unreserved set).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -41,6 +44,8 @@ pub(crate) struct QueueRow {
     pub(crate) dead_total: String,
     pub(crate) dead_trimmed: String,
     pub(crate) results: String,
+    pub(crate) oldest: String,
+    pub(crate) paused: bool,
 }
 
 impl From<&QueueSummary> for QueueRow {
@@ -59,6 +64,8 @@ impl From<&QueueSummary> for QueueRow {
             dead_total: count(q.dead_total),
             dead_trimmed: count(q.dead_trimmed),
             results: count(q.results),
+            oldest: age(q.oldest_pending_age_ms),
+            paused: q.paused,
         }
     }
 }
@@ -72,13 +79,19 @@ pub(crate) struct WorkerView {
     pub(crate) concurrency: String,
     pub(crate) heartbeat: String,
     pub(crate) alive: bool,
+    pub(crate) state: String,
+    pub(crate) control: String,
+    /// `href` followed by `?` or `&`, to add a query.
+    pub(crate) query_base: String,
 }
 
 impl From<&WorkerRow> for WorkerView {
     fn from(w: &WorkerRow) -> WorkerView {
+        let href = item_href("/workers", &w.id);
         WorkerView {
             id: w.id.clone(),
-            href: item_href("/workers", &w.id),
+            query_base: format!("{href}{}", if href.contains('?') { '&' } else { '?' }),
+            href,
             queues: w
                 .queues
                 .iter()
@@ -89,6 +102,8 @@ impl From<&WorkerRow> for WorkerView {
             concurrency: or_dash(w.concurrency),
             heartbeat: heartbeat(w.heartbeat_ms),
             alive: w.alive(),
+            state: or_dash(w.state.as_ref()),
+            control: or_dash(w.control),
         }
     }
 }
@@ -100,19 +115,37 @@ struct OverviewPage {
     generated: String,
     queues: Vec<QueueRow>,
     workers: Vec<WorkerView>,
+    charts: Vec<Chart>,
 }
 
-/// `GET /`.
-pub(crate) async fn overview(State(state): State<AppState>, head: Head) -> Response {
-    let outcome = blocking(&state.store, |store| Ok(Overview::new(&store.statuses()?))).await.map(|view| {
-        render(&OverviewPage {
+/// The two throughput charts of a view: per minute and per hour, over the
+/// ranges the query asks for (`minutes`, 1 to 60; `hours`, 1 to 720).
+pub(crate) fn charts(throughput: &Throughput) -> Vec<Chart> {
+    vec![
+        Chart::new(format!("Done per minute, last {} minutes", throughput.per_minute.len()), &throughput.per_minute),
+        Chart::new(format!("Done per hour, last {} hours", throughput.per_hour.len()), &throughput.per_hour),
+    ]
+}
+
+/// `GET /?minutes=&hours=`.
+pub(crate) async fn overview(State(state): State<AppState>, head: Head, query: Query) -> Response {
+    let outcome = async {
+        let range = Range::from_query(&query)?;
+        let (view, throughput) = blocking(&state.store, move |store| {
+            let view = Overview::new(&store.statuses()?);
+            let throughput = views::throughput(store, store.queues(), range.minutes, range.hours)?;
+            Ok((view, throughput))
+        })
+        .await?;
+        Ok(render(&OverviewPage {
             page: Page::new(&state, &head.nonce, "Overview").live("/events/overview".to_owned()),
             generated: when(view.generated_at),
             queues: view.queues.iter().map(QueueRow::from).collect(),
             workers: view.workers.iter().map(WorkerView::from).collect(),
-        })
-    });
-    head.answer(outcome)
+            charts: charts(&throughput),
+        }))
+    };
+    head.answer(outcome.await)
 }
 
 #[cfg(test)]

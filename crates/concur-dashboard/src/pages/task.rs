@@ -1,4 +1,5 @@
-//! A task by id: its result record, found with one `GET` per queue shown.
+//! A task by id: its result record, or where it is now (held by a worker,
+//! delayed), found with at most three lookups per queue shown, no scan.
 //! The address can be bookmarked: `/tasks/ID`, or `/queues/QUEUE/tasks/ID`
 //! to look in one queue only.
 
@@ -6,9 +7,9 @@ use askama::Template;
 use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::response::Response;
-use concur_worker::ResultStatus;
+use concur_worker::{ResultStatus, TaskLocation};
 
-use super::format::when;
+use super::format::{clip, when};
 use super::{refuse_parts, render, Head, Page};
 use crate::error::Refusal;
 use crate::params::{is_task_id, Query, QueueName};
@@ -36,33 +37,60 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskId {
 
 struct TaskView {
     queue: String,
-    task: String,
-    status: &'static str,
-    worker: String,
-    attempts: u32,
-    started: String,
-    finished: String,
+    /// Where it is, in a sentence.
+    where_text: String,
+    rows: Vec<(&'static str, String)>,
     result: Option<String>,
     error: Option<String>,
+    payload: Option<String>,
 }
 
 impl From<&FoundTask> for TaskView {
     fn from(found: &FoundTask) -> TaskView {
-        let r = &found.result;
-        TaskView {
+        let mut view = TaskView {
             queue: found.queue.clone(),
-            task: r.task.clone(),
-            status: match r.status {
-                ResultStatus::Succeeded => "succeeded",
-                ResultStatus::Dead => "dead",
-            },
-            worker: r.worker.clone(),
-            attempts: r.attempts,
-            started: when(r.started_at),
-            finished: when(r.finished_at),
-            result: r.result.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())),
-            error: r.error.clone(),
+            where_text: String::new(),
+            rows: Vec::new(),
+            result: None,
+            error: None,
+            payload: None,
+        };
+        match &found.location {
+            TaskLocation::Finished(r) => {
+                let status = match r.status {
+                    ResultStatus::Succeeded => "succeeded",
+                    ResultStatus::Dead => "dead",
+                };
+                view.where_text = format!("Finished: it {status}.");
+                view.rows = vec![
+                    ("task", r.task.clone()),
+                    ("status", status.to_owned()),
+                    ("worker", r.worker.clone()),
+                    ("attempts", r.attempts.to_string()),
+                    ("started", when(r.started_at)),
+                    ("finished", when(r.finished_at)),
+                ];
+                view.result =
+                    r.result.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
+                view.error = r.error.clone();
+            }
+            TaskLocation::Running { worker } => {
+                view.where_text = "Running: a worker holds it.".to_owned();
+                view.rows = vec![("worker", worker.clone())];
+            }
+            TaskLocation::Delayed { due, task } => {
+                view.where_text = "Delayed: it waits for its time or for a retry.".to_owned();
+                view.rows = vec![("due", when(*due))];
+                if let Some(envelope) = task.as_ref().and_then(|t| t.envelope.as_ref()) {
+                    view.rows.push(("task", envelope.task.clone()));
+                    view.rows.push(("attempts so far", envelope.attempts.to_string()));
+                    view.error = envelope.error.clone();
+                }
+                view.payload = task.as_ref().map(|t| clip(&t.raw, 20_000).0);
+            }
+            _ => view.where_text = "Known, in a place this dashboard does not describe.".to_owned(),
         }
+        view
     }
 }
 

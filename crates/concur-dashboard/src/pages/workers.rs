@@ -12,13 +12,15 @@ use axum::response::Response;
 
 use super::format::count;
 use super::overview::WorkerView;
+use super::queue::{notice, ListView, TaskListRow};
 use super::{render, Head, Page};
 use crate::error::Refusal;
-use crate::params::Query;
+use crate::params::{Paging, Query};
 use crate::server::AppState;
 use crate::snapshot::WorkerRow;
 use crate::store::blocking;
-use crate::views;
+use crate::views::{self, ListPage};
+use concur_worker::ListedTask;
 
 #[derive(Template)]
 #[template(path = "workers.html")]
@@ -32,8 +34,14 @@ struct WorkersPage {
 struct WorkerPage {
     page: Page,
     worker: WorkerView,
+    notice: Option<String>,
     serves: String,
     queues: Vec<(String, String)>,
+    /// The queue whose held tasks are listed.
+    shown: String,
+    list: ListView<TaskListRow>,
+    actions: bool,
+    show_due: bool,
 }
 
 /// `GET /workers`; `GET /workers?id=` shows one (the address of ids a
@@ -41,7 +49,7 @@ struct WorkerPage {
 pub(crate) async fn workers_page(State(state): State<AppState>, head: Head, query: Query) -> Response {
     if let Some(id) = query.get("id") {
         let id = id.to_owned();
-        return one(state, head, id).await;
+        return one(state, head, id, query).await;
     }
     let outcome = blocking(&state.store, views::workers).await.map(|workers| {
         render(&WorkersPage {
@@ -52,20 +60,23 @@ pub(crate) async fn workers_page(State(state): State<AppState>, head: Head, quer
     head.answer(outcome)
 }
 
-/// `GET /workers/{id}`.
+/// The worker id in the path, decoded; `None` for a path that does not
+/// decode (answered as a 404, without axum's message, which would repeat
+/// it).
+pub(crate) fn path_id(params: Result<RawPathParams, RawPathParamsRejection>) -> Option<String> {
+    params.ok()?.iter().find(|(key, _)| *key == "id").map(|(_, id)| id.to_owned())
+}
+
+/// `GET /workers/{id}?queue=&page=&size=`: the worker and the tasks it
+/// holds from one of its queues.
 pub(crate) async fn worker_page(
     State(state): State<AppState>,
     head: Head,
     params: Result<RawPathParams, RawPathParamsRejection>,
+    query: Query,
 ) -> Response {
-    // A path that does not decode is a 404 like any unknown worker, without
-    // axum's message, which would repeat it.
-    let Ok(params) = params else { return head.answer(Err(Refusal::not_found())) };
-    match params.iter().find(|(key, _)| *key == "id") {
-        Some((_, id)) => {
-            let id = id.to_owned();
-            one(state, head, id).await
-        }
+    match path_id(params) {
+        Some(id) => one(state, head, id, query).await,
         None => head.answer(Err(Refusal::not_found())),
     }
 }
@@ -76,14 +87,55 @@ pub(crate) async fn find_worker(state: &AppState, id: String) -> Result<WorkerRo
     workers.into_iter().find(|w| w.id == id).ok_or_else(Refusal::not_found)
 }
 
-async fn one(state: AppState, head: Head, id: String) -> Response {
-    let outcome = find_worker(&state, id).await.map(|worker| {
-        render(&WorkerPage {
+/// The worker, and which of its queues (`?queue=`, the first by default)
+/// to list the held tasks of; a queue it is not registered in is a 404.
+pub(crate) async fn worker_and_queue(
+    state: &AppState,
+    id: String,
+    query: &Query,
+) -> Result<(WorkerRow, String), Refusal> {
+    let worker = find_worker(state, id).await?;
+    let shown = match query.get("queue") {
+        Some(queue) => worker.queues.iter().find(|q| q.queue == queue).map(|q| q.queue.clone()),
+        None => worker.queues.first().map(|q| q.queue.clone()),
+    }
+    .ok_or_else(Refusal::not_found)?;
+    Ok((worker, shown))
+}
+
+/// A page of the tasks `worker` holds from `queue`.
+pub(crate) async fn held(
+    state: &AppState,
+    worker: &str,
+    queue: &str,
+    paging: Paging,
+) -> Result<ListPage<ListedTask>, Refusal> {
+    let (queue, id) = (queue.to_owned(), worker.to_owned());
+    let list = blocking(&state.store, move |store| views::processing_page(store, &queue, &id, paging))
+        .await?
+        .ok_or_else(Refusal::not_found)?;
+    paging.check(list.total)?;
+    Ok(list)
+}
+
+async fn one(state: AppState, head: Head, id: String, query: Query) -> Response {
+    let outcome = async {
+        let paging = query.paging()?;
+        let (worker, shown) = worker_and_queue(&state, id, &query).await?;
+        let list = held(&state, &worker.id, &shown, paging).await?;
+        let view = WorkerView::from(&worker);
+        let base = format!("{}queue={}&", view.query_base, shown);
+        Ok(render(&WorkerPage {
             page: Page::new(&state, &head.nonce, format!("Worker {}", worker.id)),
+            notice: notice(&query),
             serves: worker.serves.clone().unwrap_or_else(|| "—".to_owned()),
             queues: worker.queues.iter().map(|q| (q.queue.clone(), count(q.processing))).collect(),
-            worker: WorkerView::from(&worker),
-        })
-    });
-    head.answer(outcome)
+            list: ListView::new(&list, base, TaskListRow::new),
+            shown,
+            worker: view,
+            actions: false,
+            show_due: false,
+        }))
+    };
+    head.answer(outcome.await)
 }
