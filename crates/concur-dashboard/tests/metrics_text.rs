@@ -53,3 +53,41 @@ async fn a_scrape_shows_every_queue_and_worker() {
     let (_, again) = get_text(&client, &served.url("/metrics")).await;
     assert!(again.lines().any(|l| l == r#"concur_queue_pending{queue="reports"} 3"#), "{again}");
 }
+
+#[tokio::test]
+async fn task_names_are_histograms_from_what_workers_recorded() {
+    let server = RedisServer::start();
+    let served = Served::queues(&server, &["emails"]);
+    let worker = concur_worker::Worker::builder().redis(&server.url()).queue("emails").concurrency(4).build().unwrap();
+    let stop = worker.shutdown_handle();
+    let running = std::thread::spawn(move || worker.run());
+    enqueue(&server, "emails", 5);
+    let mut queue = common::connection(&server, "emails");
+    // Workers add their figures every few seconds.
+    common::wait_until("the worker reported its five attempts", Duration::from_secs(60), || {
+        queue.task_stats_total().unwrap().iter().any(|s| s.name == "echo" && s.count == 5)
+    });
+    let client = http();
+    let (_, text) = get_text(&client, &served.url("/metrics")).await;
+    stop.stop();
+    running.join().unwrap().unwrap();
+    for line in [
+        r#"concur_task_attempts_total{queue="emails",task="echo"} 5"#,
+        r#"concur_task_failures_total{queue="emails",task="echo"} 0"#,
+        r#"concur_task_run_seconds_count{queue="emails",task="echo"} 5"#,
+        r#"concur_task_run_seconds_bucket{le="+Inf",queue="emails",task="echo"} 5"#,
+        r#"concur_task_wait_seconds_count{queue="emails",task="echo"} 5"#,
+        "# TYPE concur_task_run_seconds histogram",
+        "# UNIT concur_task_run_seconds seconds",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
+    }
+    // Buckets are cumulative: never fewer below a larger bound.
+    let buckets: Vec<u64> = text
+        .lines()
+        .filter(|l| l.starts_with("concur_task_run_seconds_bucket{") && l.contains("task=\"echo\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(buckets.len(), concur_worker::DURATION_BOUNDS.len() + 1);
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+}
