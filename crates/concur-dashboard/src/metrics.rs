@@ -26,12 +26,12 @@ use axum::response::{IntoResponse, Response};
 use concur_worker::{Histogram, Status, TaskStats, DURATION_BOUNDS};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::registry::Unit;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
+use prometheus_client::registry::Unit;
 
 use crate::server::AppState;
 use crate::store::blocking;
