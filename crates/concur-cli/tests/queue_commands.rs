@@ -296,6 +296,7 @@ fn every_number_states_its_range_and_a_negative_one_is_out_of_range() {
         (vec!["worker", "--heartbeat-ttl", "0"], "of 0.3 or more; 0 is out of range"),
         (vec!["worker", "--grace", "-1"], "of 0 or more; -1 is out of range"),
         (vec!["worker", "--loading-wait", "inf"], "finite number of seconds of 0 or more"),
+        (vec!["worker", "--idle-watch", "0"], "of 0.001 or more; 0 is out of range"),
         (vec!["status", "--connect-timeout", "0"], "above 0; 0 is out of range"),
         (vec!["enqueue", "--count", "-2", "sleep", "1"], "-2 is out of range"),
         (vec!["enqueue", "--max-attempts", "0", "sleep", "1"], "0 is out of range"),
@@ -311,7 +312,7 @@ fn every_number_states_its_range_and_a_negative_one_is_out_of_range() {
     }
     // The help states each range.
     let help = concur(&["worker", "--help"]).stdout;
-    for range in ["(1 to 1000000)", "(0 or more)", "(0.3 or more", "(more than 0)"] {
+    for range in ["(1 to 1000000)", "(0 or more)", "(0.3 or more", "(more than 0)", "(0.001 or more)"] {
         assert!(help.contains(range), "{range:?} missing from the help:\n{help}");
     }
 }

@@ -14,19 +14,31 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Stores a result record with its TTL and keeps the index within the cap.
-/// Prepended to the scripts that finish tasks.
+/// Stores result records with their TTL and keeps the index within the cap.
+/// Prepended to the scripts that finish tasks. `push_results` indexes a
+/// batch of stored ids with one `LPUSH` and evicts past the cap with one
+/// `LRANGE`, `LTRIM` and `DEL`: a few commands per batch instead of several
+/// per task, since each `redis.call` costs a script about a microsecond.
 const STORE_RESULT: &str = r"
+local function push_results(index, prefix, ids, ttl, cap)
+  if #ids == 0 then return end
+  local n = redis.call('LPUSH', index, unpack(ids))
+  -- The index outlives no result: once every record has expired it goes too.
+  redis.call('PEXPIRE', index, ttl)
+  if n <= cap then return end
+  local evicted = redis.call('LRANGE', index, cap, -1)
+  redis.call('LTRIM', index, 0, cap - 1)
+  -- In chunks: unpack has a limit, and a lowered cap can evict many.
+  for first = 1, #evicted, 1000 do
+    local keys = {}
+    for j = first, math.min(first + 999, #evicted) do keys[#keys + 1] = prefix .. evicted[j] end
+    redis.call('DEL', unpack(keys))
+  end
+end
 local function store_result(index, prefix, id, record, ttl, cap)
   if ttl <= 0 or cap <= 0 or id == '' then return end
   redis.call('SET', prefix .. id, record, 'PX', ttl)
-  redis.call('LPUSH', index, id)
-  -- The index outlives no result: once every record has expired it goes too.
-  redis.call('PEXPIRE', index, ttl)
-  local excess = redis.call('LLEN', index) - cap
-  for _ = 1, excess do
-    redis.call('DEL', prefix .. redis.call('RPOP', index))
-  end
+  push_results(index, prefix, {id}, ttl, cap)
 end
 ";
 
@@ -95,14 +107,21 @@ if redis.call('EXISTS', KEYS[4]) == 1 then return {1} end
 redis.call('SADD', KEYS[3], ARGV[1])
 local out, bytes, budget = {0}, 0, tonumber(ARGV[3])
 local place = 'processing:' .. ARGV[1]
+local index = {}
 for i = 1, tonumber(ARGV[2]) do
   local task = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
   if not task then break end
   out[i + 1] = task
-  locate(KEYS[5], task, place)
+  local id = task_id(task)
+  if id then
+    index[#index + 1] = id
+    index[#index + 1] = place
+  end
   bytes = bytes + #task
   if bytes >= budget then break end
 end
+-- One HSET for the batch (at most 1,000 tasks, within unpack's limit).
+if #index > 0 then redis.call('HSET', KEYS[5], unpack(index)) end
 return out
 "
     ))
@@ -114,19 +133,27 @@ return out
 /// this worker for dead; 2 not held, and no reaper did.
 pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{LOCATE}{}",
+        "{STORE_RESULT}{}",
         r"
 local prefix, ttl, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local keep = ttl > 0 and cap > 0
 local check_reaped = redis.call('EXISTS', KEYS[4]) == 1
 local flags, done, not_held = {}, 0, nil
+local ids, stored = {}, {}
 for i = 5, #ARGV, 3 do
   -- Scan from the tail: the oldest tasks, the ones most likely done, are there.
   if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
     done = done + 1
     flags[#flags + 1] = 1
     if check_reaped then redis.call('HDEL', KEYS[4], redis.sha1hex(ARGV[i])) end
-    forget(KEYS[6], ARGV[i])
-    store_result(KEYS[2], prefix, ARGV[i + 1], ARGV[i + 2], ttl, cap)
+    local id = ARGV[i + 1]
+    if id ~= '' then
+      ids[#ids + 1] = id
+      if keep and ARGV[i + 2] ~= '' then
+        redis.call('SET', prefix .. id, ARGV[i + 2], 'PX', ttl)
+        stored[#stored + 1] = id
+      end
+    end
   else
     if not not_held then
       not_held = redis.call('HEXISTS', KEYS[5], 'reaped') == 1 and 0 or 2
@@ -134,6 +161,9 @@ for i = 5, #ARGV, 3 do
     flags[#flags + 1] = not_held
   end
 end
+-- The ids the worker read are the ones the fetch indexed: no parsing here.
+if #ids > 0 then redis.call('HDEL', KEYS[6], unpack(ids)) end
+push_results(KEYS[2], prefix, stored, ttl, cap)
 if done > 0 then
   redis.call('HINCRBY', KEYS[3], 'done', done)
   local now = tonumber(redis.call('TIME')[1])
@@ -193,7 +223,9 @@ if #due > 0 then
   -- LPUSH of a, b, c leaves a nearest the right end, so the earliest due runs first.
   redis.call('LPUSH', KEYS[2], unpack(due))
   redis.call('ZREM', KEYS[1], unpack(due))
-  for _, task in ipairs(due) do forget(KEYS[3], task) end
+  local ids = {}
+  for _, task in ipairs(due) do ids[#ids + 1] = task_id(task) end
+  if #ids > 0 then redis.call('HDEL', KEYS[3], unpack(ids)) end
 end
 local next_due = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {#due, next_due[2]}

@@ -28,27 +28,16 @@
 
 mod common;
 
+use common::aio_harness::{bounded, ms};
+use common::recorder::Recorder;
+
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::fmt;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use concur::aio::{self, Cancelled, EventLoop, LoopError, TaskState};
 
-/// Runs `test` on a thread of its own; fails if it has not finished within
-/// [`common::LONG`].
-fn bounded<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
-    common::spawn(test).join()
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// A shared log of what ran, in order.
 type Log = Rc<RefCell<Vec<String>>>;
 
 fn log() -> Log {
@@ -63,82 +52,6 @@ fn push(log: &Log, entry: &str) -> impl FnOnce() + 'static {
 
 fn stop_running_loop() {
     aio::running_loop().expect("called on the loop").stop();
-}
-
-// ---------------------------------------------------------------------------
-// A tracing subscriber that keeps what it is told
-// ---------------------------------------------------------------------------
-
-/// One `tracing` event: its level and its fields as text.
-#[derive(Debug, Clone)]
-struct Recorded {
-    level: tracing::Level,
-    fields: BTreeMap<String, String>,
-}
-
-impl Recorded {
-    fn message(&self) -> &str {
-        self.fields.get("message").map_or("", String::as_str)
-    }
-
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).map(String::as_str)
-    }
-}
-
-/// Records every event; spans are given numbers and otherwise ignored.
-#[derive(Clone, Default)]
-struct Recorder {
-    events: Arc<Mutex<Vec<Recorded>>>,
-    next_span: Arc<AtomicU64>,
-}
-
-impl Recorder {
-    /// Runs `f` with this subscriber as the thread's default, then returns
-    /// what it recorded.
-    fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<Recorded>) {
-        let recorder = Recorder::default();
-        let events = recorder.events.clone();
-        let value = tracing::subscriber::with_default(recorder, f);
-        let recorded = events.lock().unwrap().clone();
-        (value, recorded)
-    }
-}
-
-struct FieldText<'a>(&'a mut BTreeMap<String, String>);
-
-impl tracing::field::Visit for FieldText<'_> {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.insert(field.name().to_string(), value.to_string());
-    }
-
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().to_string(), format!("{value:?}"));
-    }
-}
-
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed) + 1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut FieldText(&mut fields));
-        self.events.lock().unwrap().push(Recorded { level: *event.metadata().level(), fields });
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 // ---------------------------------------------------------------------------
@@ -710,12 +623,36 @@ fn test_log_slow_callbacks() {
         .unwrap_or_else(|| panic!("no slow-callback report in {events:?}"));
     let took: u64 = callback.field("took_ms").unwrap().parse().unwrap();
     assert!(took >= 120, "{callback:?}");
+    assert_eq!(callback.field("threshold_ms"), Some("50"));
+    assert_eq!(callback.span().map(|span| span.name), Some("callback"), "{callback:?}");
     let steps: Vec<_> =
         warnings.iter().filter(|event| event.message() == "a task step blocked the event loop").collect();
     assert_eq!(steps.len(), 1, "only the slow task is reported: {steps:?}");
-    assert_eq!(steps[0].field("task"), Some("stop_loop_coro"));
+    // The task is named by the span the warning sits in.
+    let span = steps[0].span().unwrap_or_else(|| panic!("no span around {:?}", steps[0]));
+    assert_eq!(span.name, "task");
+    assert_eq!(span.fields.get("name").map(String::as_str), Some("stop_loop_coro"));
     let took: u64 = steps[0].field("took_ms").unwrap().parse().unwrap();
     assert!(took >= 120, "{:?}", steps[0]);
+    // `RUST_LOG=concur::aio=warn` selects them by target.
+    assert!(warnings.iter().all(|event| event.target.starts_with("concur::aio")), "{warnings:?}");
+}
+
+// An event a slow task logs itself sits in the same span as the loop's
+// warning about it, so a reader sees which task said what.
+#[test]
+fn events_a_task_logs_in_debug_mode_sit_in_its_span() {
+    let events = bounded(|| {
+        let ((), events) = Recorder::capture(|| {
+            let lp = EventLoop::builder().debug(true).build().unwrap();
+            let task = lp.create_task(async { tracing::info!("fetching") }).with_name("fetcher");
+            lp.run_until_complete(task).unwrap().unwrap();
+        });
+        events
+    });
+    let fetching = events.iter().find(|event| event.message() == "fetching").expect("the task's own event");
+    let span = fetching.span().expect("a span around the task's step");
+    assert_eq!((span.name, span.fields.get("name").map(String::as_str)), ("task", Some("fetcher")));
 }
 
 // test_base_events.BaseEventLoopTests.test_log_slow_callbacks, with debug

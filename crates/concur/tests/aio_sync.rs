@@ -6,6 +6,10 @@
 //! Every test runs under [`run`], which bounds it with a timeout, so a lost
 //! wake-up fails the test instead of hanging it.
 
+mod common;
+
+use common::aio_harness::yield_now;
+
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
@@ -26,16 +30,11 @@ fn run<F: Future>(body: F) -> F::Output {
         .expect("the test did not finish in time: a lost wake-up or a deadlock")
 }
 
-/// One turn of the loop: the tasks that are ready run (`asyncio.sleep(0)`).
-async fn tick() {
-    aio::sleep(Duration::ZERO).await.expect("the main task is never cancelled here");
-}
-
 /// Turns of the loop until `done` holds. The loop runs a bounded batch of
 /// tasks per turn, so a crowd of new tasks needs several turns to start.
 async fn until(mut done: impl FnMut() -> bool) {
     while !done() {
-        tick().await;
+        yield_now().await;
     }
 }
 
@@ -77,7 +76,7 @@ async fn held_lock_with_waiters(result: &Log, n: u32) -> (Rc<Lock>, Vec<Task<Res
     let lock = Rc::new(Lock::new());
     lock.acquire().await.unwrap().forget();
     let waiters = (2..2 + n).map(|tag| lock_taker(&lock, result, tag)).collect();
-    tick().await;
+    yield_now().await;
     assert_eq!(lock.waiters(), n as usize);
     (lock, waiters)
 }
@@ -93,25 +92,25 @@ fn lock_waiters_get_it_in_first_come_order() {
 
         let t1 = lock_taker(&lock, &result, 1);
         let t2 = lock_taker(&lock, &result, 2);
-        tick().await;
+        yield_now().await;
         assert!(result.borrow().is_empty());
         assert_eq!(lock.waiters(), 2);
 
         lock.release().unwrap();
         assert!(!lock.is_locked()); // as in Python, until the woken task runs
         assert_eq!(lock.waiters(), 2);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1]);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1]);
 
         let t3 = lock_taker(&lock, &result, 3);
         lock.release().unwrap();
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1, 2]);
 
         lock.release().unwrap();
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1, 2, 3]);
         for task in [t1, t2, t3] {
             assert_eq!(task.await, Ok(Ok(())));
@@ -135,7 +134,7 @@ fn lock_newcomer_queues_behind_a_woken_waiter() {
             log.borrow_mut().push(1);
             Ok::<_, Cancelled>(())
         });
-        tick().await;
+        yield_now().await;
         drop(held);
         assert!(!lock.is_locked());
         let _mine = lock.acquire().await.unwrap();
@@ -154,7 +153,7 @@ fn lock_cancel_of_a_waiting_acquirer_leaves_the_queue() {
         let held = lock.acquire().await.unwrap();
         let other = lock.clone();
         let waiter = aio::create_task(async move { other.acquire().await.map(drop) });
-        tick().await;
+        yield_now().await;
         assert_eq!(lock.waiters(), 1);
 
         let canceller = waiter.as_ref();
@@ -188,18 +187,18 @@ fn lock_cancel_race_between_release_and_cancel() {
             })
         };
         let ta = lockit(Some(blocker.clone()));
-        tick().await;
+        yield_now().await;
         assert!(lock.is_locked());
         let tb = lockit(None);
-        tick().await;
+        yield_now().await;
         assert_eq!(lock.waiters(), 1);
         let tc = lockit(None);
-        tick().await;
+        yield_now().await;
         assert_eq!(lock.waiters(), 2);
 
         blocker.set();
         tb.cancel("");
-        tick().await;
+        yield_now().await;
         assert!(!lock.is_locked());
         assert!(ta.done());
         assert!(tb.cancelled());
@@ -227,7 +226,7 @@ fn lock_cancel_and_release_in_one_callback_lets_exactly_one_in() {
         };
         lock.acquire().await.unwrap().forget();
         let (t1, t2, t3) = (lockit(), lockit(), lockit());
-        tick().await;
+        yield_now().await;
 
         let (first, trigger_lock) = (t1.as_ref(), lock.clone());
         aio::running_loop().unwrap().call_soon(move || {
@@ -240,7 +239,7 @@ fn lock_cancel_and_release_in_one_callback_lets_exactly_one_in() {
         assert!(t2.done());
 
         t3.cancel("");
-        tick().await;
+        yield_now().await;
         assert!(t3.cancelled());
         assert_eq!(lock.waiters(), 0);
     });
@@ -260,7 +259,7 @@ fn lock_waiter_cancelled_before_release_lets_a_newcomer_in() {
         tb.cancel("");
         lock.release().unwrap();
         assert!(!lock.is_locked());
-        tick().await;
+        yield_now().await;
         assert!(lock.is_locked());
         assert!(tb.cancelled());
         assert_eq!(tc.await, Ok(Ok(())));
@@ -280,8 +279,8 @@ fn lock_waiter_cancelled_after_being_woken_passes_the_wakeup_on() {
         lock.release().unwrap(); // wakes tb ...
         tb.cancel("too late"); // ... which is cancelled before it runs.
                                // A turn for tb to pass the lock on, one for tc to take it.
-        tick().await;
-        tick().await;
+        yield_now().await;
+        yield_now().await;
         assert!(tb.cancelled());
         assert!(tc.done());
         assert!(!td.done());
@@ -311,7 +310,7 @@ fn lock_dropped_acquire_after_wakeup_passes_the_lock_on() {
         .await;
         let result = log();
         let second = lock_taker(&lock, &result, 2);
-        tick().await;
+        yield_now().await;
         assert_eq!(lock.waiters(), 2);
 
         drop(held); // wakes the first acquire, which is then dropped unpolled
@@ -337,7 +336,7 @@ fn lock_waiter_whose_cancellation_is_withdrawn_takes_the_free_lock() {
         tb.cancel("");
         lock.release().unwrap();
         assert_eq!(tb.uncancel(), 0);
-        tick().await;
+        yield_now().await;
         assert!(lock.is_locked());
         assert_eq!(tb.await, Ok(Ok(())));
         assert_eq!(*result.borrow(), [2]);
@@ -507,7 +506,7 @@ fn lock_stress_with_cancellations() {
                 worker.cancel("");
             }
             if i % 50 == 0 {
-                tick().await;
+                yield_now().await;
             }
         }
         let outcomes = aio::gather(workers).return_exceptions().await.unwrap();
@@ -546,13 +545,13 @@ fn event_set_wakes_every_waiter() {
         let result = log();
         let t1 = event_waiter(&event, &result, 1);
         let t2 = event_waiter(&event, &result, 2);
-        tick().await;
+        yield_now().await;
         assert!(result.borrow().is_empty());
         assert_eq!(event.waiters(), 2);
 
         let t3 = event_waiter(&event, &result, 3);
         event.set();
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [3, 1, 2]);
         for task in [t1, t2, t3] {
             assert!(task.done());
@@ -603,7 +602,7 @@ fn event_clear_after_set_still_releases_woken_waiters() {
         let event = Rc::new(Event::new());
         let result = log();
         let task = event_waiter(&event, &result, 1);
-        tick().await;
+        yield_now().await;
         assert!(result.borrow().is_empty());
 
         event.set();
@@ -613,7 +612,7 @@ fn event_clear_after_set_still_releases_woken_waiters() {
         event.set();
         assert_eq!(event.waiters(), 1);
 
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1]);
         assert_eq!(event.waiters(), 0);
         assert_eq!(task.await, Ok(Ok(())));
@@ -629,7 +628,7 @@ fn event_waiter_whose_cancellation_is_withdrawn_sees_the_set() {
         let event = Rc::new(Event::new());
         let result = log();
         let waiter = event_waiter(&event, &result, 1);
-        tick().await;
+        yield_now().await;
         waiter.cancel("");
         event.set();
         event.clear();
@@ -670,7 +669,7 @@ fn event_many_waiters_with_cancellations() {
         event.clear();
         let late = event_waiter(&event, &result, 1000);
         for _ in 0..5 {
-            tick().await;
+            yield_now().await;
         }
         assert!(!late.done());
         event.set();
@@ -710,7 +709,7 @@ fn semaphore_permits_go_in_first_come_order() {
         let t1 = permit_taker(&sem, &result, 1);
         let t2 = permit_taker(&sem, &result, 2);
         let t3 = permit_taker(&sem, &result, 3);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1]);
         assert!(sem.is_locked());
         assert_eq!(sem.waiters(), 2);
@@ -720,7 +719,7 @@ fn semaphore_permits_go_in_first_come_order() {
         sem.release();
         sem.release();
         assert_eq!(sem.value(), 0); // both permits passed to waiters
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1, 2, 3]);
         assert!(sem.is_locked());
         assert_eq!(sem.waiters(), 1);
@@ -759,20 +758,20 @@ fn semaphore_cancelled_waiters_pass_the_permit_on() {
         let sem = Rc::new(Semaphore::new(0));
         let result = log();
         let tasks: Vec<_> = (1..=4).map(|tag| permit_taker(&sem, &result, tag)).collect();
-        tick().await;
+        yield_now().await;
 
         tasks[0].cancel("");
         tasks[1].cancel("");
         sem.release();
-        tick().await;
-        tick().await;
+        yield_now().await;
+        yield_now().await;
         assert!(tasks[0].cancelled() && tasks[1].cancelled());
         assert!(tasks[2].done());
         assert!(!tasks[3].done());
         assert_eq!(*result.borrow(), [3]);
 
         tasks[3].cancel("");
-        tick().await;
+        yield_now().await;
         assert!(tasks[3].cancelled());
         assert_eq!(sem.waiters(), 0);
         assert_eq!(sem.value(), 0);
@@ -788,11 +787,11 @@ fn semaphore_release_while_first_waiter_is_cancelled_does_not_hang() {
         let result = log();
         let t1 = permit_taker(&sem, &result, 1);
         let t2 = permit_taker(&sem, &result, 2);
-        tick().await;
+        yield_now().await;
         t1.cancel("");
         sem.release();
-        tick().await;
-        tick().await;
+        yield_now().await;
+        yield_now().await;
         assert!(sem.is_locked());
         assert!(t2.done());
         assert!(is_cancelled(&t1.await));
@@ -839,7 +838,7 @@ fn semaphore_newcomer_takes_a_permit_past_cancelled_waiters() {
         let sem = Rc::new(Semaphore::new(0));
         let result = log();
         let waiters: Vec<_> = (1..=2).map(|tag| permit_taker(&sem, &result, tag)).collect();
-        tick().await;
+        yield_now().await;
         for waiter in &waiters {
             waiter.cancel("");
         }
@@ -847,7 +846,7 @@ fn semaphore_newcomer_takes_a_permit_past_cancelled_waiters() {
         assert!(!sem.is_locked(), "only cancelled tasks wait");
         assert_eq!(sem.value(), 1, "the release went past them");
         let newcomer = permit_taker(&sem, &result, 3);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [3]);
         assert!(newcomer.done());
         for waiter in waiters {
@@ -865,12 +864,12 @@ fn semaphore_waiter_whose_cancellation_is_withdrawn_takes_the_free_permit() {
         let sem = Rc::new(Semaphore::new(0));
         let result = log();
         let waiter = permit_taker(&sem, &result, 1);
-        tick().await;
+        yield_now().await;
         waiter.cancel("");
         sem.release();
         assert_eq!(sem.value(), 1);
         waiter.uncancel();
-        tick().await;
+        yield_now().await;
         assert_eq!(waiter.await, Ok(Ok(())));
         assert_eq!(*result.borrow(), [1]);
         assert_eq!((sem.value(), sem.waiters()), (0, 0));
@@ -957,7 +956,7 @@ fn semaphore_reacquire_goes_behind_woken_waiters() {
             Ok::<_, Cancelled>(())
         });
         let t3 = permit_taker(&sem, &result, 3);
-        tick().await;
+        yield_now().await;
         sem.release();
         sem.release();
         for outcome in aio::gather([t1, t2, t3]).await.unwrap() {
@@ -975,9 +974,9 @@ fn semaphore_cancelled_waiter_takes_no_permit() {
         let sem = Rc::new(Semaphore::new(0));
         let result = log();
         let tasks: Vec<_> = (1..=3).map(|tag| permit_taker(&sem, &result, tag)).collect();
-        tick().await;
+        yield_now().await;
         tasks[0].cancel("");
-        tick().await;
+        yield_now().await;
         sem.release();
         sem.release();
         let outcomes = aio::gather(tasks).return_exceptions().await.unwrap();
@@ -1087,25 +1086,25 @@ fn condition_notify_wakes_in_order_after_the_lock_is_free() {
         let cond = Rc::new(Condition::new());
         let result = log();
         let tasks: Vec<_> = (1..=3).map(|tag| cond_waiter(&cond, &result, tag)).collect();
-        tick().await;
+        yield_now().await;
         assert!(result.borrow().is_empty());
         assert!(!cond.is_locked());
         assert_eq!(cond.waiters(), 3);
 
         let guard = cond.acquire().await.unwrap();
         cond.notify(&guard, 1);
-        tick().await;
+        yield_now().await;
         assert!(result.borrow().is_empty()); // woken, but the lock is ours
         assert!(cond.is_locked());
         drop(guard);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1]);
 
         let guard = cond.acquire().await.unwrap();
         cond.notify(&guard, 1);
         cond.notify(&guard, 2048);
         drop(guard);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1, 2, 3]);
         for task in tasks {
             assert_eq!(task.await, Ok(Ok(())));
@@ -1121,11 +1120,11 @@ fn condition_notify_all() {
         let cond = Rc::new(Condition::new());
         let result = log();
         let tasks: Vec<_> = (1..=2).map(|tag| cond_waiter(&cond, &result, tag)).collect();
-        tick().await;
+        yield_now().await;
         let guard = cond.acquire().await.unwrap();
         cond.notify_all(&guard);
         drop(guard);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1, 2]);
         for task in tasks {
             assert_eq!(task.await, Ok(Ok(())));
@@ -1148,19 +1147,19 @@ fn condition_wait_for_checks_the_predicate() {
             l.borrow_mut().push(1);
             Ok::<_, Cancelled>(())
         });
-        tick().await;
+        yield_now().await;
 
         let guard = cond.acquire().await.unwrap();
         cond.notify(&guard, 1);
         drop(guard);
-        tick().await;
+        yield_now().await;
         assert!(result.borrow().is_empty());
 
         ready.set(true);
         let guard = cond.acquire().await.unwrap();
         cond.notify(&guard, 1);
         drop(guard);
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [1]);
         assert_eq!(task.await, Ok(Ok(())));
     });
@@ -1178,7 +1177,7 @@ fn condition_cancelled_wait_takes_the_lock_back() {
             let outcome = c.wait(&mut guard).await;
             (outcome.is_err(), c.is_locked(), c.waiters())
         });
-        tick().await;
+        yield_now().await;
         assert!(!cond.is_locked());
         task.cancel("");
         assert_eq!(task.await, Ok((true, true, 0)));
@@ -1199,15 +1198,15 @@ fn condition_cancel_after_notify() {
             w.set(true);
             c.wait(&mut guard).await
         });
-        tick().await;
+        yield_now().await;
 
         let guard = cond.acquire().await.unwrap();
         cond.notify(&guard, 1);
-        tick().await; // the waiter now waits for the lock
+        yield_now().await; // the waiter now waits for the lock
         waiter.cancel("");
-        tick().await;
+        yield_now().await;
         drop(guard);
-        tick().await;
+        yield_now().await;
         assert!(waiter.cancelled());
         assert!(waited.get());
         assert!(!cond.is_locked());
@@ -1257,13 +1256,13 @@ fn condition_notified_waiter_cancelled_passes_the_notification_on() {
             let cond = Rc::new(Condition::new());
             let state = Rc::new(Cell::new(0));
             let consumers = [consumer(&cond, &state), consumer(&cond, &state)];
-            tick().await;
+            yield_now().await;
             {
                 let mut guard = cond.acquire().await.unwrap();
                 state.set(1);
                 cond.notify(&guard, 1);
                 if relock {
-                    tick().await; // the notified consumer now waits for the lock
+                    yield_now().await; // the notified consumer now waits for the lock
                 }
                 consumers[0].cancel("");
                 let consumed =
@@ -1292,13 +1291,13 @@ fn condition_notify_goes_past_a_cancelled_waiter() {
         let result = log();
         let first = cond_waiter(&cond, &result, 1);
         let second = cond_waiter(&cond, &result, 2);
-        tick().await;
+        yield_now().await;
         first.cancel("");
         {
             let guard = cond.acquire().await.unwrap();
             cond.notify(&guard, 1);
         }
-        tick().await;
+        yield_now().await;
         assert_eq!(*result.borrow(), [2]);
         assert!(is_cancelled(&first.await));
         assert_eq!(second.await, Ok(Ok(())));
@@ -1370,7 +1369,7 @@ fn condition_stress_producer_consumers() {
             cond.notify(&guard, 1);
             drop(guard);
             if item % 7 == 0 {
-                tick().await;
+                yield_now().await;
             }
         }
         {

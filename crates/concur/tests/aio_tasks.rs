@@ -30,7 +30,7 @@
 
 mod common;
 
-use common::aio_harness::{finished, nap, run};
+use common::aio_harness::{eventually, finished, nap, run, yield_now};
 
 use std::cell::{Cell, RefCell};
 use std::future::pending;
@@ -41,25 +41,6 @@ use std::time::{Duration, Instant};
 
 use concur::aio::{self, Cancelled, Error, ReturnWhen, Task, TaskState};
 use concur::executor::ThreadPool;
-
-use common::LONG;
-
-/// Gives the loop a turn, in which every task that is ready runs:
-/// `await asyncio.sleep(0)` (from the main task a task may take several
-/// steps in that turn; see `test_cancel_yield`).
-async fn yield_now() {
-    aio::sleep(Duration::ZERO).await.expect("the test's own task is not cancelled");
-}
-
-/// Waits on the loop until `condition` holds; panics well before the
-/// thread's own deadline.
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG / 2;
-    while !condition() {
-        assert!(Instant::now() < deadline, "gave up waiting until {what}");
-        nap(2).await;
-    }
-}
 
 /// A task that sleeps for `ms` and then returns `value`; a cancellation
 /// at the sleep ends it cancelled.

@@ -25,6 +25,7 @@ use concur::aio::{self, Cancelled, LoopError, LoopHandle};
 use concur::futures::FutureError;
 use concur::thread::{JoinHandle, JoinStatus};
 
+use common::aio_harness::bounded;
 use common::LONG;
 
 static_assertions::assert_impl_all!(LoopHandle: Send, Sync, Clone);
@@ -32,12 +33,6 @@ static_assertions::assert_impl_all!(concur::futures::ConcurrentFuture<u32>: Send
 
 /// How long each piece of work of the timing tests waits.
 const D: Duration = Duration::from_millis(200);
-
-/// Runs `test` on a thread of its own; fails if it has not finished within
-/// [`LONG`].
-fn bounded<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
-    common::spawn(test).join()
-}
 
 /// A loop running forever on its own thread (`aio::spawn_background`),
 /// stopped and joined with a deadline when the test is done with it.

@@ -1,7 +1,8 @@
 //! Runs every example and checks what it prints, so the examples stay true.
 //!
 //! `cargo test` builds the examples next to the tests; when a narrower command
-//! did not, the first test builds them.
+//! did not, the first test builds them. The examples of a feature run when
+//! it is on, as cargo builds them only then.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -201,6 +202,7 @@ fn thread_pool() {
     assert_has(&out, "both pools agree: true");
 }
 
+#[cfg(all(unix, feature = "process-pool"))]
 #[test]
 fn process_pool() {
     let out = run("process_pool");
@@ -218,6 +220,7 @@ fn generators() {
     assert_has(&out, "group 1: 2 values, mean 1.625");
 }
 
+#[cfg(feature = "aio")]
 #[test]
 fn aio_basics() {
     let out = run("aio_basics");
@@ -236,6 +239,7 @@ fn aio_basics() {
     assert_has(&out, "aio::run returned \"toast and jam\" after ");
 }
 
+#[cfg(feature = "aio")]
 #[test]
 fn aio_gather_wait() {
     let out = run("aio_gather_wait");
@@ -249,6 +253,7 @@ fn aio_gather_wait() {
     assert_has(&out, "the value is still in the task: result() = \"sofa\"\n");
 }
 
+#[cfg(feature = "aio")]
 #[test]
 fn aio_task_states() {
     let out = run("aio_task_states");
@@ -274,6 +279,7 @@ fn aio_task_states() {
     assert_has(&out, "  done callback: 'survey' is Done\nmain: 'survey' is Done with 3 answers\n");
 }
 
+#[cfg(feature = "aio")]
 #[test]
 fn aio_background_loop() {
     let out = run("aio_background_loop");

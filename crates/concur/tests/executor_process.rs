@@ -21,6 +21,10 @@ use concur::futures::{as_completed, FutureError};
 /// the workers inherit it and exit before serving.
 const EXIT_EARLY: &str = "CONCUR_TEST_WORKER_EXITS_EARLY";
 
+/// Set in the environment of a pool whose workers must break the protocol:
+/// they answer every call with a length prefix of 4 GiB and nothing after.
+const ANNOUNCE_4_GIB: &str = "CONCUR_TEST_WORKER_ANNOUNCES_4_GIB";
+
 static WARMED: AtomicU32 = AtomicU32::new(0);
 
 struct Functions {
@@ -69,6 +73,11 @@ fn main() -> ExitCode {
     if std::env::var_os(EXIT_EARLY).is_some() && std::env::var_os(concur::executor::WORKER_ENV).is_some() {
         std::process::exit(3);
     }
+    if std::env::var_os(ANNOUNCE_4_GIB).is_some() {
+        if let Some(socket) = std::env::var_os(concur::executor::WORKER_ENV) {
+            announce_4_gib(&socket);
+        }
+    }
     let mut registry = Registry::new();
     let functions = register(&mut registry);
     registry.serve_if_worker();
@@ -94,6 +103,8 @@ fn main() -> ExitCode {
             "workers_that_exit_at_start_up_fail_each_call_and_the_pool_serves_on",
             Box::new(move || workers_exit_at_start_up(f)),
         ),
+        ("a_worker_refuses_a_4_gib_length_and_exits", Box::new(worker_refuses_4_gib)),
+        ("a_worker_announcing_4_gib_fails_its_call_and_is_replaced", Box::new(move || pool_refuses_4_gib(f))),
         ("shutdown_cancel_futures_and_submit_after", Box::new(move || shutdown_cancels(f))),
         ("cpu_work_spreads_over_workers", Box::new(move || cpu_work_spreads(f))),
         ("hundred_thousand_calls_across_two_pools_exact", Box::new(move || many_calls(f))),
@@ -313,6 +324,65 @@ fn workers_exit_at_start_up(f: &Functions) {
     // Once workers can start again, the same pool serves.
     std::env::remove_var(EXIT_EARLY);
     assert_eq!(pool.submit(&f.square, 9).unwrap().result_timeout(LIMIT), Ok(81));
+}
+
+/// A worker that breaks the protocol: reads each request, answers with a
+/// length prefix of 4 GiB and no bytes, and waits to be killed.
+fn announce_4_gib(socket: &std::ffi::OsStr) -> ! {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("the pool's socket");
+    loop {
+        let mut len = [0; 4];
+        if stream.read_exact(&mut len).is_err() {
+            std::process::exit(0);
+        }
+        let mut request = vec![0; u32::from_be_bytes(len) as usize];
+        stream.read_exact(&mut request).expect("the request's bytes");
+        stream.write_all(&u32::MAX.to_be_bytes()).expect("the pool reads");
+        std::thread::sleep(LIMIT);
+    }
+}
+
+/// This program as a pool: a worker told of a 4 GiB request refuses it at
+/// once and exits, instead of allocating for it or waiting for the bytes.
+fn worker_refuses_4_gib() {
+    use std::io::Write;
+    let socket = std::env::temp_dir().join(format!("concur-test-4gib-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&socket);
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let mut worker = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(concur::executor::WORKER_ENV, &socket)
+        .spawn()
+        .unwrap();
+    let (mut stream, _) = listener.accept().unwrap();
+    std::fs::remove_file(&socket).unwrap();
+    stream.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = worker.kill();
+            panic!("the worker still waits for 4 GiB after {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(1), "the worker reports the broken connection: {status}");
+}
+
+/// The pool told of a 4 GiB answer fails that call with the reason, kills
+/// the worker, and serves the next call on a new one.
+fn pool_refuses_4_gib(f: &Functions) {
+    std::env::set_var(ANNOUNCE_4_GIB, "1");
+    let pool = ProcessPool::new(1);
+    let broken = pool.submit(&f.square, 3).unwrap();
+    let err = broken.result_timeout(LIMIT).unwrap_err();
+    std::env::remove_var(ANNOUNCE_4_GIB);
+    let FutureError::Failed(message) = &err else { panic!("unexpected {err:?}") };
+    assert!(message.contains("a message of 4294967295 bytes is over the limit"), "{message}");
+    assert!(message.contains("it was stopped"), "{message}");
+    assert_eq!(pool.submit(&f.square, 4).unwrap().result_timeout(LIMIT), Ok(16), "a new worker serves");
 }
 
 // test_concurrent_futures.test_shutdown.ProcessPoolShutdownTest.test_cancel_futures

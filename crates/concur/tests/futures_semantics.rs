@@ -36,7 +36,7 @@
 //! - CPython's `test_done_callback_raises*` read the captured standard error
 //!   for the logged exception. concur logs the panic through `tracing` (a
 //!   library prints nothing itself), so the test collects the `tracing`
-//!   events ([`logged_while`]); the panic's own message, which the panic
+//!   events (`common::recorder::Recorder`); the panic's own message, which the panic
 //!   hook prints, is read from the standard error of the test run again in
 //!   a child process ([`stderr_of_this_test`]).
 //!
@@ -62,6 +62,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::cpython_futures::{divmod, executor, mul};
+use common::recorder::Recorder;
 use common::{assert_waited, spawn, Gate, LONG};
 use concur::executor::ThreadPool;
 use concur::futures::{as_completed, wait, AsCompletedTimeout, ConcurrentFuture, FutureError, ReturnWhen};
@@ -148,6 +149,10 @@ fn assert_same_set(got: &[&Fut], want: &[&Fut]) {
 /// Set in the child process [`stderr_of_this_test`] starts.
 const CHILD: &str = "CONCUR_FUTURES_SEMANTICS_CHILD";
 
+/// What a panicking done callback is reported as, through `tracing`.
+const CALLBACK_PANICKED: &str =
+    "a done callback of a future panicked; the future and its other callbacks are unaffected";
+
 /// Whether this process is the child of [`stderr_of_this_test`].
 fn in_child() -> bool {
     std::env::var_os(CHILD).is_some()
@@ -172,44 +177,6 @@ fn stderr_of_this_test(name: &'static str) -> String {
     assert!(output.status.success(), "the child failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("1 passed"), "the child ran no test named {name}:\n{stdout}");
     stderr
-}
-
-/// The `tracing` events of one thread, kept as text: what a subscriber
-/// installed by the program would receive.
-struct Logged(Arc<Mutex<Vec<String>>>);
-
-impl tracing::Subscriber for Logged {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        struct Text<'a>(&'a mut String);
-        impl tracing::field::Visit for Text<'_> {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.push_str(&format!("{}={value:?} ", field.name()));
-            }
-        }
-        let mut text = format!("{} ", event.metadata().level());
-        event.record(&mut Text(&mut text));
-        self.0.lock().unwrap().push(text);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// Runs `f` on this thread with a `tracing` subscriber that keeps every
-/// event, and returns them: CPython's `support.captured_stderr()` for what
-/// concur logs.
-fn logged_while(f: impl FnOnce()) -> Vec<String> {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    tracing::subscriber::with_default(Logged(events.clone()), f);
-    let events = events.lock().unwrap().clone();
-    events
 }
 
 /// A value a callback records, read after the future completed.
@@ -267,14 +234,15 @@ mod future_tests {
         });
         let called = fn_was_called.clone();
         f.add_done_callback(move |_| *called.lock().unwrap() = Some(true));
-        let logged = logged_while(|| f.set_result(5).unwrap());
+        let ((), events) = Recorder::capture(|| f.set_result(5).unwrap());
         assert_eq!(*raising_was_called.lock().unwrap(), Some(true));
         assert_eq!(*fn_was_called.lock().unwrap(), Some(true));
         // The panic changed nothing else.
         assert_eq!(f.result_timeout(Duration::ZERO), Ok(5));
-        assert_eq!(logged.len(), 1, "{logged:?}");
-        assert!(logged[0].starts_with("ERROR"), "{logged:?}");
-        assert!(logged[0].contains("a done callback of a future panicked"), "{logged:?}");
+        // It was reported once, as an error, as Python logs it.
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].level, tracing::Level::ERROR, "{events:?}");
+        assert_eq!(events[0].message(), CALLBACK_PANICKED, "{events:?}");
 
         if !in_child() {
             let stderr = stderr_of_this_test("future_tests::test_done_callback_raises");
@@ -322,12 +290,10 @@ mod future_tests {
         // Set the result first to simulate a future that runs instantly,
         // so that the callback runs at once, here.
         f.set_result(5).unwrap();
-        let logged = logged_while(|| {
-            f.add_done_callback(|_| panic!("doh!"));
-        });
+        let (_, events) = Recorder::capture(|| f.add_done_callback(|_| panic!("doh!")));
         // The panic did not reach the caller of `add_done_callback`.
         assert_eq!(f.result_timeout(Duration::ZERO), Ok(5));
-        assert!(logged.iter().any(|event| event.contains("a done callback of a future panicked")), "{logged:?}");
+        assert!(events.iter().any(|e| e.message() == CALLBACK_PANICKED), "{events:?}");
 
         if !in_child() {
             let stderr = stderr_of_this_test("future_tests::test_done_callback_raises_already_succeeded");

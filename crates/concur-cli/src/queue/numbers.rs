@@ -83,6 +83,11 @@ pub(super) fn heartbeat_ttl(text: &str) -> Result<Duration, String> {
     seconds(text, 0.3, "of 0.3 or more")
 }
 
+/// The idle watch interval: 0.001 seconds or more.
+pub(super) fn idle_watch(text: &str) -> Result<Duration, String> {
+    seconds(text, 0.001, "of 0.001 or more")
+}
+
 /// A delay: seconds, or a number with `ms`, `s`, `m` or `h` (`500ms`, `10s`,
 /// `2m`, `1h`), 0 or more.
 pub(super) fn delay(text: &str) -> Result<Duration, String> {

@@ -32,6 +32,10 @@ pub(crate) struct WorkerArgs {
     /// Seconds to wait at start for a Redis that is still loading its data (0 or more; 0: fail at once).
     #[arg(long, default_value = "60", value_name = "SECONDS", value_parser = numbers::seconds_from_zero)]
     loading_wait: Duration,
+    /// With several queues: seconds between looks (LLEN) at the queues an idle worker is not blocked on (0.001 or
+    /// more); a task pushed there waits up to this long. Longer means fewer commands from an idle fleet.
+    #[arg(long, default_value = "0.02", value_name = "SECONDS", value_parser = numbers::idle_watch)]
+    idle_watch: Duration,
     /// Dead-letter entries kept (1 or more); past it the oldest are dropped, counted, and a warning is logged.
     #[arg(long, default_value = "10000", value_name = "N", value_parser = numbers::count)]
     dead_cap: usize,
@@ -51,7 +55,8 @@ pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
         .concurrency(args.concurrency)
         .grace_period(args.grace)
         .heartbeat_ttl(args.heartbeat_ttl)
-        .loading_wait(args.loading_wait);
+        .loading_wait(args.loading_wait)
+        .idle_watch(args.idle_watch);
     if let Some(config) = &args.config {
         builder = builder.config_file(config);
     }

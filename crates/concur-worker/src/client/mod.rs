@@ -4,7 +4,8 @@
 //! each is atomic on its own. The calls are grouped by who makes them:
 //! producers in `produce.rs`, operators in `admin.rs` (status, dead
 //! letters, results), `inspect.rs` (what a dashboard reads) and `steer.rs`
-//! (what they change); the worker's steps
+//! (what they change), with `sweep.rs` reading the dead-letter list in
+//! chunks for both; the worker's steps
 //! are in the `protocol` module.
 
 mod admin;
@@ -13,6 +14,7 @@ mod link;
 mod produce;
 mod shards;
 mod steer;
+mod sweep;
 
 use std::fmt;
 

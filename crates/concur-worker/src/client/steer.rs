@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use super::admin::End;
+use super::sweep::End;
 use super::Client;
 use crate::error::Error;
 use crate::keys::{check_task_id, check_worker_id, Keys};

@@ -21,9 +21,10 @@
 //! member queues — when another member gets a task. `BLMOVE` waits on one
 //! list only (and lists in different slots cannot be waited on together),
 //! so while the consumer blocks on the first queue of its order, this
-//! thread looks at the others' pending lists (`LLEN`) every 20 ms. A task
+//! thread looks at the others' pending lists (`LLEN`) every 20 ms
+//! ([`WorkerBuilder::idle_watch`](crate::WorkerBuilder::idle_watch)). A task
 //! pushed to the first queue starts at once; one pushed to another within
-//! about 20 ms. A shorter `BLMOVE` timeout would not do: Redis checks
+//! about that interval. A shorter `BLMOVE` timeout would not do: Redis checks
 //! blocking timeouts only as often as its `hz` (10 a second by default).
 
 use std::time::{Duration, Instant, SystemTime};
@@ -39,8 +40,6 @@ use crate::WorkerControl;
 const PROMOTE_EVERY: Duration = Duration::from_secs(1);
 /// While a stop waits for the consumer to leave its fetch, unblock it this often.
 const UNBLOCK_EVERY: Duration = Duration::from_millis(100);
-/// While the consumer blocks on one member, look at the others this often.
-const WATCH_EVERY: Duration = Duration::from_millis(20);
 /// Look for an operator's request (quiet, stop) this often.
 const CONTROL_EVERY: Duration = Duration::from_secs(1);
 
@@ -113,7 +112,7 @@ pub(crate) fn run(shared: &Shared, queues: &mut [Connection]) {
                 // An error here only costs the pickup up to one block time.
                 let _ = queues[blocked_on].unblock(client);
             }
-            wake = wake.min(Instant::now() + WATCH_EVERY);
+            wake = wake.min(Instant::now() + shared.settings.idle_watch);
         }
         shared.maintenance_wait(wake);
     }

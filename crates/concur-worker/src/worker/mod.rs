@@ -70,6 +70,8 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// How long `build` waits for a server still loading its data.
 const DEFAULT_LOADING_WAIT: Duration = Duration::from_secs(60);
+/// How often an idle worker serving several queues looks at the others.
+const DEFAULT_IDLE_WATCH: Duration = Duration::from_millis(20);
 /// After a stop, the finisher keeps trying to reach Redis this long.
 const FLUSH_LIMIT: Duration = Duration::from_secs(10);
 /// After a stop, `retire` is tried this long.
@@ -171,6 +173,7 @@ pub struct WorkerBuilder {
     grace: Duration,
     sleep_unit: Duration,
     loading_wait: Duration,
+    idle_watch: Duration,
     schedules: Vec<Schedule>,
 }
 
@@ -194,6 +197,7 @@ impl Default for WorkerBuilder {
             grace: Duration::from_secs(30),
             sleep_unit: Duration::from_secs(1),
             loading_wait: DEFAULT_LOADING_WAIT,
+            idle_watch: DEFAULT_IDLE_WATCH,
             schedules: Vec::new(),
         }
     }
@@ -413,6 +417,26 @@ impl WorkerBuilder {
         self
     }
 
+    /// How often an idle worker serving several queues looks at the
+    /// pending lists of those it is not blocked on (one `LLEN` each): the
+    /// longest a task pushed to one of them waits to be noticed. Default
+    /// 20 ms. Each idle worker process makes 1/`interval` such calls per
+    /// second per queue after the first — 100 a second for three queues at
+    /// the default — so a fleet of hundreds of idle processes may want it
+    /// longer; `docs/SCALING.md` works the numbers. At least 1 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = concur_worker::Worker::builder().idle_watch(Duration::from_millis(100));
+    /// ```
+    pub fn idle_watch(mut self, interval: Duration) -> Self {
+        self.idle_watch = interval;
+        self
+    }
+
     /// Checks the settings, reads the configuration file, and connects to
     /// Redis, waiting up to [`loading_wait`](Self::loading_wait) while the
     /// server loads its data. Nothing is written to Redis: a worker that
@@ -439,6 +463,9 @@ impl WorkerBuilder {
         }
         if self.heartbeat_ttl < Duration::from_millis(300) {
             return bad(format!("the heartbeat TTL must be at least 300 ms, not {:?}", self.heartbeat_ttl));
+        }
+        if self.idle_watch < Duration::from_millis(1) {
+            return bad(format!("the idle watch interval must be at least 1 ms, not {:?}", self.idle_watch));
         }
         if self.sleep_unit.is_zero() {
             return bad("the sleep unit must be more than zero".into());
@@ -503,6 +530,7 @@ impl WorkerBuilder {
             heartbeat_ttl: self.heartbeat_ttl,
             grace: self.grace,
             block: MAX_BLOCK.min(self.heartbeat_ttl / 4),
+            idle_watch: self.idle_watch,
             dead_cap: self.queue.dead_cap,
             serves: set.to_string(),
         };

@@ -38,6 +38,9 @@ pub(crate) struct Settings {
     pub(crate) grace: Duration,
     /// How long an idle fetch blocks in `BLMOVE` before it looks around.
     pub(crate) block: Duration,
+    /// How often the maintenance thread looks at the other queues while the
+    /// consumer blocks on one.
+    pub(crate) idle_watch: Duration,
     /// The dead-letter list's cap, for the warning when it trims.
     pub(crate) dead_cap: usize,
     /// The queues served, as the heartbeat records them.

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::context;
 use super::error::Error;
-use super::event_loop;
 use crate::executor::{SubmitError, ThreadPool};
 use crate::futures::{self as cf, FutureError};
 
@@ -54,7 +54,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let submitted = event_loop::with_running(|inner| inner.executor().submit(call))
+    let submitted = context::with_running(|state| state.executor().submit(call))
         .map_err(|error| Error::Rejected(error.to_string()))
         .and_then(|submitted| submitted.map_err(rejected));
     ExecutorCall { call: submitted.map_err(Some) }.await
@@ -125,7 +125,7 @@ impl<T> Future for ExecutorCall<T> {
             Ok(future) => future,
             Err(error) => return Poll::Ready(Err(error.take().unwrap_or(Error::Taken))),
         };
-        if let Some(cancelled) = super::task::take_cancellation() {
+        if let Some(cancelled) = super::header::take_cancellation() {
             future.cancel();
             return Poll::Ready(Err(Error::Cancelled(cancelled)));
         }

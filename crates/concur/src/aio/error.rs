@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use thiserror::Error;
-
 /// The error an `aio` await returns in a task that was cancelled.
 ///
 /// A task's [`cancel`](super::Task::cancel) is delivered at the await the
@@ -48,8 +46,6 @@ use thiserror::Error;
 /// # Python
 ///
 /// `asyncio.CancelledError`.
-#[derive(Error)]
-#[error("{}", match .message.as_deref() { Some(m) => format!("the task was cancelled: {m}"), None => "the task was cancelled".to_string() })]
 #[non_exhaustive]
 pub struct Cancelled {
     /// The message given to `cancel`, if any.
@@ -57,6 +53,17 @@ pub struct Cancelled {
     /// Counts the live copies of a delivered cancellation in its task.
     live: Option<Arc<AtomicUsize>>,
 }
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message.as_deref() {
+            Some(message) => write!(f, "the task was cancelled: {message}"),
+            None => f.write_str("the task was cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for Cancelled {}
 
 impl Cancelled {
     /// A cancellation with this message, not tied to any task: what a task
@@ -121,34 +128,49 @@ impl Eq for Cancelled {}
 /// The exceptions `await task`, `gather`, `wait_for` and `task.result()`
 /// raise: `CancelledError`, `TimeoutError`, the task's own exception (a
 /// panic here), `InvalidStateError`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The task was cancelled, or the awaiting task was.
-    #[error(transparent)]
-    Cancelled(#[from] Cancelled),
+    Cancelled(Cancelled),
     /// The time allowed ran out; what was awaited was cancelled.
-    #[error("the operation did not finish within {0:?}")]
     Timeout(Duration),
     /// The task panicked; the panic's message.
-    #[error("the task panicked: {0}")]
     Panicked(String),
     /// The task has not finished: its result cannot be read yet. Await it,
     /// or read the result from a done callback.
-    #[error("the task has not finished: await it, or read its result once it is done")]
     NotDone,
     /// The task's value was already moved out by awaiting it.
-    #[error("the task's value was already taken by awaiting it")]
     Taken,
     /// The loop closed before the work could finish.
-    #[error("the event loop closed before the work finished")]
     LoopClosed,
     /// A task of a [`TaskGroup`](super::TaskGroup) returned this error.
-    #[error("the task failed: {0}")]
     Failed(Failure),
     /// The executor refused the call (it was shut down).
-    #[error("the executor refused the call: {0}")]
     Rejected(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Cancelled(cancelled) => fmt::Display::fmt(cancelled, f),
+            Error::Timeout(timeout) => write!(f, "the operation did not finish within {timeout:?}"),
+            Error::Panicked(message) => write!(f, "the task panicked: {message}"),
+            Error::NotDone => f.write_str("the task has not finished: await it, or read its result once it is done"),
+            Error::Taken => f.write_str("the task's value was already taken by awaiting it"),
+            Error::LoopClosed => f.write_str("the event loop closed before the work finished"),
+            Error::Failed(failure) => write!(f, "the task failed: {failure}"),
+            Error::Rejected(reason) => write!(f, "the executor refused the call: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Cancelled> for Error {
+    fn from(cancelled: Cancelled) -> Error {
+        Error::Cancelled(cancelled)
+    }
 }
 
 /// An error a task of a [`TaskGroup`](super::TaskGroup) returned, shared
@@ -243,35 +265,61 @@ impl Error {
 /// The `RuntimeError`s of `asyncio`'s loop: "Event loop is closed", "This
 /// event loop is already running", "Cannot run the event loop while another
 /// loop is running", "no running event loop".
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoopError {
     /// The loop was closed: make a new one.
-    #[error("the event loop is closed: create a new EventLoop")]
     Closed,
     /// The loop is running already; from inside it, await the future or
     /// spawn it with `create_task` instead.
-    #[error("the event loop is already running: await the future, or spawn it with create_task, instead")]
     AlreadyRunning,
     /// Another loop runs on this thread; a thread runs one loop at a time.
     /// Use `spawn_background` for a loop of its own thread.
-    #[error("another event loop is running on this thread: use spawn_background for a second loop")]
     OtherLoopRunning,
     /// A call that needs a running loop was made outside one.
-    #[error("no event loop is running on this thread: call this from inside aio::run or run_until_complete")]
     NoRunningLoop,
     /// `close` was called while the loop ran; stop it first.
-    #[error("cannot close a running event loop: stop it first")]
     CloseWhileRunning,
     /// The main future of `run_until_complete` ended cancelled.
-    #[error("the future the loop ran was cancelled: {0}")]
     Cancelled(Cancelled),
     /// `stop` was called before the main future of `run_until_complete`
     /// finished; the future was dropped.
-    #[error("the event loop was stopped before the future it ran finished")]
     Stopped,
     /// The loop's runtime could not be built (the system refused a
     /// resource); the message says which.
-    #[error("the event loop could not start: {0}")]
     Start(String),
+}
+
+impl fmt::Display for LoopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LoopError::Closed => "the event loop is closed: create a new EventLoop",
+            LoopError::AlreadyRunning => {
+                "the event loop is already running: await the future, or spawn it with create_task, instead"
+            }
+            LoopError::OtherLoopRunning => {
+                "another event loop is running on this thread: use spawn_background for a second loop"
+            }
+            LoopError::NoRunningLoop => {
+                "no event loop is running on this thread: call this from inside aio::run or run_until_complete"
+            }
+            LoopError::CloseWhileRunning => "cannot close a running event loop: stop it first",
+            LoopError::Cancelled(cancelled) => return write!(f, "the future the loop ran was cancelled: {cancelled}"),
+            LoopError::Stopped => "the event loop was stopped before the future it ran finished",
+            LoopError::Start(reason) => return write!(f, "the event loop could not start: {reason}"),
+        })
+    }
+}
+
+impl std::error::Error for LoopError {}
+
+/// The message of a panic payload, for [`Error::Panicked`] and the logs.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
 }

@@ -1,34 +1,28 @@
-//! The event loop: a tokio current-thread runtime and a `LocalSet`, with
-//! Python's calls around them.
+//! The event loop: [`EventLoop`] runs and closes a loop, [`RunningLoop`]
+//! is what code on the loop calls, and the free functions (`run`,
+//! `create_task`, `running_loop`, `all_tasks`) reach the loop running on
+//! this thread.
 //!
-//! Tasks and `call_soon` callbacks are tokio tasks of the `LocalSet`, whose
-//! run queue is first in, first out — the order Python's ready queue keeps.
-//! Timers (`call_later`, `call_at`) are not tokio sleeps each: tokio's timer
-//! wheel fires deadlines of the same millisecond in no set order, and Python
-//! runs timers by deadline, so the loop keeps its own heap ordered by
-//! (deadline, arrival) and one tokio sleep for its earliest entry.
+//! The loop's state and the thread's running loop are in `context.rs`, its
+//! timers in `timers.rs`; this file is the public face over them.
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
-use tokio::task::LocalSet;
-
+use super::callback::Handle;
+use super::context::{self, LoopState, RunGuard};
 use super::error::{Error, LoopError};
-use super::handle::{LoopHandle, Message, Remote};
-use super::task::{self, HasHeader, Task, TaskRef, TaskState};
-use crate::executor::{Shutdown, ThreadPool};
+use super::handle::LoopHandle;
+use super::header::{TaskRef, TaskState};
+use super::lend::lend;
+use super::task::{self, Task};
+use super::timers::TimerHandle;
 
 /// Slow steps are reported in debug mode from this long on, as Python's
 /// `loop.slow_callback_duration`.
@@ -36,82 +30,6 @@ const DEFAULT_SLOW: Duration = Duration::from_millis(100);
 
 /// The environment variable that turns debug mode on for every new loop.
 pub const DEBUG_ENV: &str = "CONCUR_AIO_DEBUG";
-
-thread_local! {
-    /// The loop running on this thread.
-    static RUNNING: RefCell<Option<Rc<Inner>>> = const { RefCell::new(None) };
-}
-
-pub(crate) struct Inner {
-    runtime: Runtime,
-    /// `None` once closed; dropping it drops every task left.
-    local: RefCell<Option<LocalSet>>,
-    stopping: Cell<bool>,
-    stop_waker: RefCell<Option<Waker>>,
-    next_task: Cell<u64>,
-    slow: Option<Duration>,
-    timers: RefCell<BinaryHeap<Reverse<Timer>>>,
-    timer_seq: Cell<u64>,
-    timer_waker: RefCell<Option<Waker>>,
-    timer_driver: Cell<bool>,
-    pub(crate) remote: Arc<Remote>,
-    receiver: RefCell<Option<mpsc::UnboundedReceiver<Message>>>,
-    /// The pool `to_thread` runs on, made when first needed.
-    executor: OnceCell<ThreadPool>,
-    tasks: RefCell<Registry>,
-    /// Woken whenever a task finishes (`aio::run`'s last step waits on it).
-    finished_waker: RefCell<Option<Waker>>,
-}
-
-/// The unfinished tasks of a loop: a slab, so that a task joins and leaves
-/// in constant time.
-#[derive(Default)]
-struct Registry {
-    slots: Vec<Option<Weak<dyn HasHeader>>>,
-    free: Vec<usize>,
-}
-
-/// Takes a finished task out of the running loop's registry.
-pub(crate) fn deregister(slot: usize) {
-    RUNNING.with(|running| {
-        if let Some(inner) = &*running.borrow() {
-            let mut tasks = inner.tasks.borrow_mut();
-            if let Some(entry) = tasks.slots.get_mut(slot) {
-                if entry.take().is_some() {
-                    tasks.free.push(slot);
-                }
-            }
-            drop(tasks);
-            if let Some(waker) = inner.finished_waker.borrow_mut().take() {
-                waker.wake();
-            }
-        }
-    });
-}
-
-struct Timer {
-    when: Instant,
-    seq: u64,
-    callback: Box<dyn FnOnce()>,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Timer) -> bool {
-        (self.when, self.seq) == (other.when, other.seq)
-    }
-}
-impl Eq for Timer {}
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Timer) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Timer {
-    fn cmp(&self, other: &Timer) -> std::cmp::Ordering {
-        (self.when, self.seq).cmp(&(other.when, other.seq))
-    }
-}
 
 /// Sets up an [`EventLoop`]: debug mode and its threshold.
 ///
@@ -180,34 +98,10 @@ impl EventLoopBuilder {
     /// assert_eq!(lp.run_until_complete(async { 1 + 1 }), Ok(2));
     /// ```
     pub fn build(self) -> Result<EventLoop, LoopError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| LoopError::Start(e.to_string()))?;
         let debug =
             self.debug.unwrap_or_else(|| std::env::var(DEBUG_ENV).is_ok_and(|value| !value.is_empty() && value != "0"));
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let inner = Rc::new(Inner {
-            runtime,
-            local: RefCell::new(Some(LocalSet::new())),
-            stopping: Cell::new(false),
-            stop_waker: RefCell::new(None),
-            next_task: Cell::new(1),
-            slow: debug.then_some(self.slow),
-            timers: RefCell::new(BinaryHeap::new()),
-            timer_seq: Cell::new(0),
-            timer_waker: RefCell::new(None),
-            timer_driver: Cell::new(false),
-            remote: Arc::new(Remote::new(sender)),
-            receiver: RefCell::new(Some(receiver)),
-            executor: OnceCell::new(),
-            tasks: RefCell::new(Registry::default()),
-            finished_waker: RefCell::new(None),
-        });
-        // The task that runs what other threads send is the loop's first,
-        // so that their callbacks queue up from the start.
-        inner.with_local("a new loop", |local| inner.ensure_pump(local));
-        Ok(EventLoop { lp: RunningLoop { inner } })
+        let state = LoopState::new(debug.then_some(self.slow))?;
+        Ok(EventLoop { lp: RunningLoop { state } })
     }
 }
 
@@ -322,9 +216,7 @@ impl EventLoop {
     ///
     /// `loop.run_until_complete(coro)`.
     pub fn run_until_complete<F: Future>(&self, fut: F) -> Result<F::Output, LoopError> {
-        let _running = RunGuard::enter(&self.inner)?;
-        let local = self.inner.local.borrow();
-        let local = local.as_ref().ok_or(LoopError::Closed)?;
+        let _running = RunGuard::enter(&self.state)?;
         let output = Rc::new(RefCell::new(None));
         let body = {
             let output = output.clone();
@@ -335,12 +227,13 @@ impl EventLoop {
         };
         // The main future runs as a task of the loop, in its turn with the
         // others, as Python's does; but it may borrow from the caller, and a
-        // task must be 'static. So the task polls it through a slot that
-        // this call empties before it returns or unwinds.
-        let slot = Rc::new(RefCell::new(Some(erase(Box::pin(body)))));
-        let _empty = EmptyOnExit(slot.clone());
-        let mut task = self.inner.spawn_task(MainBody { slot }, Ok);
-        let ended = local.block_on(&self.inner.runtime, MainWait { task: &mut task, inner: &self.inner });
+        // task must be 'static: the task is lent it for this call.
+        let ended = lend(Box::pin(body), |lent| {
+            let mut task = task::spawn(&self.state, lent, Ok);
+            self.state.try_with_local(|local| {
+                local.block_on(&self.state.runtime, MainWait { task: &mut task, state: &self.state })
+            })
+        })?;
         match ended {
             MainEnded::Done(Ok(())) => Ok(output.borrow_mut().take().expect("a finished main future left its value")),
             MainEnded::Done(Err(Error::Cancelled(cancelled))) => Err(LoopError::Cancelled(cancelled)),
@@ -375,11 +268,10 @@ impl EventLoop {
     ///
     /// `loop.run_forever()`.
     pub fn run_forever(&self) -> Result<(), LoopError> {
-        let _running = RunGuard::enter(&self.inner)?;
-        let local = self.inner.local.borrow();
-        let local = local.as_ref().ok_or(LoopError::Closed)?;
-        local.block_on(&self.inner.runtime, StopRequested { inner: &self.inner, yielded: false });
-        Ok(())
+        let _running = RunGuard::enter(&self.state)?;
+        self.state.try_with_local(|local| {
+            local.block_on(&self.state.runtime, StopRequested { state: &self.state, yielded: false })
+        })
     }
 
     /// Closes the loop: drops the tasks and callbacks left, and refuses any
@@ -401,18 +293,18 @@ impl EventLoop {
     ///
     /// `loop.close()`.
     pub fn close(&self) -> Result<(), LoopError> {
-        if self.inner.is_running() {
+        if self.state.is_running() {
             return Err(LoopError::CloseWhileRunning);
         }
-        self.inner.close();
+        self.state.close();
         Ok(())
     }
 }
 
 impl Drop for EventLoop {
     fn drop(&mut self) {
-        if !self.inner.is_running() {
-            self.inner.close();
+        if !self.state.is_running() {
+            self.state.close();
         }
     }
 }
@@ -427,270 +319,6 @@ impl fmt::Debug for EventLoop {
     }
 }
 
-impl Inner {
-    /// Whether the loop runs now; kept where its handles can read it too.
-    fn is_running(&self) -> bool {
-        self.remote.running.load(Ordering::Acquire)
-    }
-
-    fn next_id(&self) -> u64 {
-        let id = self.next_task.get();
-        self.next_task.set(id + 1);
-        id
-    }
-
-    fn with_local<R>(&self, what: &str, f: impl FnOnce(&LocalSet) -> R) -> R {
-        match &*self.local.borrow() {
-            Some(local) => f(local),
-            None => panic!("{what} on a closed event loop: create a new EventLoop"),
-        }
-    }
-
-    pub(crate) fn create_task<F>(&self, fut: F) -> Task<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        self.spawn_task(fut, Ok)
-    }
-
-    /// Spawns `fut` as a task whose outcome `outcome` makes of its output.
-    pub(crate) fn spawn_task<F, T>(&self, fut: F, outcome: fn(F::Output) -> Result<T, Error>) -> Task<T>
-    where
-        F: Future + 'static,
-        T: 'static,
-    {
-        let (driver, task) = task::new_task(fut, outcome, self.next_id(), self.slow);
-        self.with_local("create_task", |local| drop(local.spawn_local(driver)));
-        self.register(task.as_ref());
-        task
-    }
-
-    /// Keeps a weak reference to every unfinished task, for `all_tasks`
-    /// and for `aio::run`'s last step. A finished task leaves at once
-    /// ([`deregister`]): a weak reference kept longer would keep its memory
-    /// from being freed.
-    fn register(&self, task: TaskRef) {
-        let mut tasks = self.tasks.borrow_mut();
-        let weak = task.downgrade();
-        let slot = match tasks.free.pop() {
-            Some(slot) => {
-                tasks.slots[slot] = Some(weak);
-                slot
-            }
-            None => {
-                tasks.slots.push(Some(weak));
-                tasks.slots.len() - 1
-            }
-        };
-        task.raw().set_slot(slot);
-    }
-
-    /// The tasks of this loop not finished yet.
-    pub(crate) fn unfinished(&self) -> Vec<TaskRef> {
-        self.tasks
-            .borrow()
-            .slots
-            .iter()
-            .flatten()
-            .filter_map(std::rc::Weak::upgrade)
-            .filter(|task| !task.header().is_done())
-            .map(TaskRef::from_header)
-            .collect()
-    }
-
-    fn call_soon(&self, callback: impl FnOnce() + 'static) -> Handle {
-        let handle = Handle::new();
-        let cancelled = handle.cancelled.clone();
-        let slow = self.slow;
-        self.with_local("call_soon", |local| {
-            drop(local.spawn_local(async move {
-                if !cancelled.load(Ordering::Relaxed) {
-                    run_callback(callback, slow);
-                }
-            }))
-        });
-        handle
-    }
-
-    fn call_at(self: &Rc<Self>, when: Instant, callback: impl FnOnce() + 'static) -> TimerHandle {
-        let handle = Handle::new();
-        self.with_local("call_at", |local| {
-            if !self.timer_driver.replace(true) {
-                drop(local.spawn_local(TimerDriver { inner: Rc::downgrade(self), sleep: None }));
-            }
-        });
-        let seq = self.timer_seq.get();
-        self.timer_seq.set(seq + 1);
-        let earliest = self.timers.borrow().peek().is_none_or(|Reverse(first)| when < first.when);
-        self.timers.borrow_mut().push(Reverse(Timer {
-            when,
-            seq,
-            callback: Box::new(callback),
-            cancelled: handle.cancelled.clone(),
-        }));
-        if earliest {
-            if let Some(waker) = self.timer_waker.borrow_mut().take() {
-                waker.wake();
-            }
-        }
-        TimerHandle { handle, when }
-    }
-
-    /// The loop's default pool: as Python's, `min(32, cores + 4)` threads.
-    pub(crate) fn executor(&self) -> &ThreadPool {
-        self.executor.get_or_init(|| {
-            let cores = std::thread::available_parallelism().map_or(1, usize::from);
-            // Refused only for 0 workers, and this is at least 4.
-            ThreadPool::builder()
-                .max_workers((cores + 4).min(32))
-                .thread_name_prefix("aio-to-thread")
-                .build()
-                .expect("a pool of 4 or more workers builds")
-        })
-    }
-
-    fn stop(&self) {
-        self.stopping.set(true);
-        if let Some(waker) = self.stop_waker.borrow_mut().take() {
-            waker.wake();
-        }
-    }
-
-    fn close(&self) {
-        self.remote.close();
-        // Tasks dropped now may run code that looks at the loop; let them
-        // see it closed.
-        let local = self.local.borrow_mut().take();
-        drop(local);
-        self.receiver.borrow_mut().take();
-        self.timers.borrow_mut().clear();
-        if let Some(executor) = self.executor.get() {
-            executor.shutdown(Shutdown::no_wait().cancel_futures());
-        }
-    }
-
-    /// Starts the task that runs what other threads send, once.
-    fn ensure_pump(&self, local: &LocalSet) {
-        if let Some(mut receiver) = self.receiver.borrow_mut().take() {
-            drop(local.spawn_local(async move {
-                while let Some(message) = receiver.recv().await {
-                    run_callback(|| message.run(), None);
-                }
-            }));
-        }
-    }
-}
-
-/// Runs a callback; a panic in it is logged and the loop goes on, as
-/// Python's loop logs a callback's exception.
-pub(crate) fn run_callback(callback: impl FnOnce(), slow: Option<Duration>) {
-    let started = slow.map(|_| Instant::now());
-    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
-        tracing::error!(panic = %task::panic_message(&*panic), "a callback panicked; the event loop goes on");
-    }
-    if let (Some(slow), Some(started)) = (slow, started) {
-        let took = started.elapsed();
-        if took > slow {
-            tracing::warn!(took_ms = took.as_millis() as u64, "a callback blocked the event loop");
-        }
-    }
-}
-
-/// Marks the loop running on this thread for as long as it lives.
-struct RunGuard;
-
-impl RunGuard {
-    fn enter(inner: &Rc<Inner>) -> Result<RunGuard, LoopError> {
-        if inner.local.borrow().is_none() {
-            return Err(LoopError::Closed);
-        }
-        if inner.is_running() {
-            return Err(LoopError::AlreadyRunning);
-        }
-        if RUNNING.with(|running| running.borrow().is_some()) || tokio::runtime::Handle::try_current().is_ok() {
-            return Err(LoopError::OtherLoopRunning);
-        }
-        inner.remote.running.store(true, Ordering::Release);
-        RUNNING.with(|running| *running.borrow_mut() = Some(inner.clone()));
-        Ok(RunGuard)
-    }
-}
-
-impl Drop for RunGuard {
-    fn drop(&mut self) {
-        if let Some(inner) = RUNNING.with(|running| running.borrow_mut().take()) {
-            inner.stopping.set(false);
-            inner.remote.running.store(false, Ordering::Release);
-        }
-    }
-}
-
-/// Runs `f` with the loop running on this thread.
-pub(crate) fn with_running<R>(f: impl FnOnce(&Rc<Inner>) -> R) -> Result<R, LoopError> {
-    let inner = RUNNING.with(|running| running.borrow().clone()).ok_or(LoopError::NoRunningLoop)?;
-    Ok(f(&inner))
-}
-
-/// Runs `callback` soon on the running loop, as Python schedules done
-/// callbacks; with no loop running (a task finished as its loop closed, a
-/// callback added from outside), runs it now.
-pub(crate) fn schedule_or_run(callback: Box<dyn FnOnce()>) {
-    let callback = RUNNING.with(|running| match &*running.borrow() {
-        Some(inner) if inner.local.borrow().is_some() => {
-            inner.call_soon(callback);
-            None
-        }
-        _ => Some(callback),
-    });
-    if let Some(callback) = callback {
-        callback();
-    }
-}
-
-/// The running loop's `stop`, for messages from other threads.
-pub(crate) fn stop_running() {
-    let _ = with_running(|inner| inner.stop());
-}
-
-type MainFuture = Pin<Box<dyn Future<Output = ()>>>;
-
-/// Lets the main future, which may borrow from `run_until_complete`'s
-/// caller, be held by a task.
-fn erase<'a>(body: Pin<Box<dyn Future<Output = ()> + 'a>>) -> MainFuture {
-    // SAFETY: the future is reachable only through the slot that
-    // `run_until_complete` empties (dropping it) before it returns or
-    // unwinds (`EmptyOnExit`); the task that may outlive the call holds the
-    // slot, not the future, and finds it empty. The future cannot hand its
-    // borrows to anything longer-lived: tasks it creates must be 'static.
-    unsafe { std::mem::transmute::<Pin<Box<dyn Future<Output = ()> + 'a>>, MainFuture>(body) }
-}
-
-/// The task of the main future: polls it through the slot.
-struct MainBody {
-    slot: Rc<RefCell<Option<MainFuture>>>,
-}
-
-impl Future for MainBody {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut *self.slot.borrow_mut() {
-            Some(body) => body.as_mut().poll(cx),
-            None => Poll::Ready(()),
-        }
-    }
-}
-
-struct EmptyOnExit(Rc<RefCell<Option<MainFuture>>>);
-
-impl Drop for EmptyOnExit {
-    fn drop(&mut self) {
-        let body = self.0.borrow_mut().take();
-        drop(body);
-    }
-}
-
 enum MainEnded {
     Done(Result<(), Error>),
     Stopped,
@@ -699,7 +327,7 @@ enum MainEnded {
 /// What `run_until_complete` blocks on: the main task's end, or a stop.
 struct MainWait<'a> {
     task: &'a mut Task<()>,
-    inner: &'a Inner,
+    state: &'a LoopState,
 }
 
 impl Future for MainWait<'_> {
@@ -709,10 +337,10 @@ impl Future for MainWait<'_> {
         if let Poll::Ready(outcome) = self.task.poll_with(cx, false) {
             return Poll::Ready(MainEnded::Done(outcome));
         }
-        if self.inner.stopping.replace(false) {
+        if self.state.stopping.replace(false) {
             return Poll::Ready(MainEnded::Stopped);
         }
-        *self.inner.stop_waker.borrow_mut() = Some(cx.waker().clone());
+        *self.state.stop_waker.borrow_mut() = Some(cx.waker().clone());
         Poll::Pending
     }
 }
@@ -720,7 +348,7 @@ impl Future for MainWait<'_> {
 /// Finishes when the loop is asked to stop, after one turn of the ready
 /// work.
 struct StopRequested<'a> {
-    inner: &'a Inner,
+    state: &'a LoopState,
     yielded: bool,
 }
 
@@ -734,168 +362,11 @@ impl Future for StopRequested<'_> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        if self.inner.stopping.replace(false) {
+        if self.state.stopping.replace(false) {
             return Poll::Ready(());
         }
-        *self.inner.stop_waker.borrow_mut() = Some(cx.waker().clone());
+        *self.state.stop_waker.borrow_mut() = Some(cx.waker().clone());
         Poll::Pending
-    }
-}
-
-/// Runs the loop's timers in deadline order, sleeping until the first.
-struct TimerDriver {
-    inner: Weak<Inner>,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl Future for TimerDriver {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(inner) = self.inner.upgrade() else { return Poll::Ready(()) };
-        loop {
-            let now = Instant::now();
-            let due = {
-                let mut timers = inner.timers.borrow_mut();
-                match timers.peek() {
-                    Some(Reverse(first)) if first.when <= now => timers.pop().map(|Reverse(timer)| timer),
-                    _ => None,
-                }
-            };
-            if let Some(timer) = due {
-                if !timer.cancelled.load(Ordering::Relaxed) {
-                    run_callback(timer.callback, inner.slow);
-                }
-                continue;
-            }
-            let next = inner.timers.borrow().peek().map(|Reverse(first)| first.when);
-            *inner.timer_waker.borrow_mut() = Some(cx.waker().clone());
-            let Some(next) = next else { return Poll::Pending };
-            let deadline = tokio::time::Instant::from_std(next);
-            let sleep = match &mut self.sleep {
-                Some(sleep) => {
-                    sleep.as_mut().reset(deadline);
-                    sleep
-                }
-                slot => slot.insert(Box::pin(tokio::time::sleep_until(deadline))),
-            };
-            if sleep.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
-    }
-}
-
-/// A scheduled callback, which can be cancelled until it runs.
-///
-/// # Examples
-///
-/// ```
-/// let lp = concur::aio::EventLoop::new().unwrap();
-/// let handle = lp.call_soon(|| unreachable!("cancelled first"));
-/// handle.cancel();
-/// lp.run_until_complete(async {}).unwrap();
-/// ```
-///
-/// # Python
-///
-/// `asyncio.Handle`: `cancel()`, `cancelled()`.
-#[derive(Debug, Clone)]
-pub struct Handle {
-    cancelled: Arc<AtomicBool>,
-}
-
-impl Handle {
-    pub(crate) fn new() -> Handle {
-        Handle { cancelled: Arc::new(AtomicBool::new(false)) }
-    }
-
-    pub(crate) fn flag(&self) -> Arc<AtomicBool> {
-        self.cancelled.clone()
-    }
-
-    /// Keeps the callback from running, if it has not run yet.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// lp.call_soon(|| {}).cancel();
-    /// ```
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether [`cancel`](Self::cancel) was called.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// assert!(!lp.call_soon(|| {}).cancelled());
-    /// ```
-    pub fn cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
-    }
-}
-
-/// A callback set to run at a time, which can be cancelled until it runs.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// let lp = concur::aio::EventLoop::new().unwrap();
-/// let timer = lp.call_later(Duration::from_secs(1), || {});
-/// assert!(timer.when() > lp.time());
-/// ```
-///
-/// # Python
-///
-/// `asyncio.TimerHandle`: `when()`, `cancel()`, `cancelled()`.
-#[derive(Debug, Clone)]
-pub struct TimerHandle {
-    handle: Handle,
-    when: Instant,
-}
-
-impl TimerHandle {
-    /// When the callback is set to run.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// let at = lp.time();
-    /// assert_eq!(lp.call_at(at, || {}).when(), at);
-    /// ```
-    pub fn when(&self) -> Instant {
-        self.when
-    }
-
-    /// Keeps the callback from running, if it has not run yet.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// lp.call_later(std::time::Duration::ZERO, || unreachable!()).cancel();
-    /// lp.run_until_complete(concur::aio::sleep(std::time::Duration::from_millis(2))).unwrap().unwrap();
-    /// ```
-    pub fn cancel(&self) {
-        self.handle.cancel();
-    }
-
-    /// Whether [`cancel`](Self::cancel) was called.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// assert!(!lp.call_later(std::time::Duration::ZERO, || {}).cancelled());
-    /// ```
-    pub fn cancelled(&self) -> bool {
-        self.handle.cancelled()
     }
 }
 
@@ -924,7 +395,7 @@ impl TimerHandle {
 /// The loop `asyncio.get_running_loop()` returns.
 #[derive(Clone)]
 pub struct RunningLoop {
-    inner: Rc<Inner>,
+    state: Rc<LoopState>,
 }
 
 impl RunningLoop {
@@ -943,7 +414,7 @@ impl RunningLoop {
     ///
     /// `loop.is_running()`.
     pub fn is_running(&self) -> bool {
-        self.inner.is_running()
+        self.state.is_running()
     }
 
     /// Whether the loop was closed.
@@ -958,7 +429,7 @@ impl RunningLoop {
     ///
     /// `loop.is_closed()`.
     pub fn is_closed(&self) -> bool {
-        self.inner.local.borrow().is_none()
+        self.state.is_closed()
     }
 
     /// Whether debug mode is on.
@@ -974,7 +445,7 @@ impl RunningLoop {
     ///
     /// `loop.get_debug()`.
     pub fn debug(&self) -> bool {
-        self.inner.slow.is_some()
+        self.state.slow.is_some()
     }
 
     /// The loop's clock: now, on the monotonic clock timers use.
@@ -1017,7 +488,7 @@ impl RunningLoop {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.inner.create_task(fut)
+        task::spawn(&self.state, fut, Ok)
     }
 
     /// Runs `callback` on the loop soon, after the work already ready, in
@@ -1048,7 +519,7 @@ impl RunningLoop {
     ///
     /// `loop.call_soon(callback)`.
     pub fn call_soon(&self, callback: impl FnOnce() + 'static) -> Handle {
-        self.inner.call_soon(callback)
+        self.state.call_soon(callback)
     }
 
     /// Runs `callback` on the loop after `delay`.
@@ -1071,7 +542,7 @@ impl RunningLoop {
     ///
     /// `loop.call_later(delay, callback)`.
     pub fn call_later(&self, delay: Duration, callback: impl FnOnce() + 'static) -> TimerHandle {
-        self.inner.call_at(Instant::now() + delay, callback)
+        self.state.call_at(Instant::now() + delay, callback)
     }
 
     /// Runs `callback` on the loop at `when` (on [`time`](Self::time)'s
@@ -1102,7 +573,7 @@ impl RunningLoop {
     ///
     /// `loop.call_at(when, callback)`.
     pub fn call_at(&self, when: Instant, callback: impl FnOnce() + 'static) -> TimerHandle {
-        self.inner.call_at(when, callback)
+        self.state.call_at(when, callback)
     }
 
     /// Runs `callback` on the loop soon; the thread-safe form, for a
@@ -1128,7 +599,7 @@ impl RunningLoop {
         if self.is_closed() {
             return Err(LoopError::Closed);
         }
-        Ok(self.inner.call_soon(callback))
+        Ok(self.state.call_soon(callback))
     }
 
     /// Asks the running loop to stop: [`run_forever`](EventLoop::run_forever)
@@ -1148,7 +619,7 @@ impl RunningLoop {
     ///
     /// `loop.stop()`.
     pub fn stop(&self) {
-        self.inner.stop();
+        self.state.stop();
     }
 
     /// A handle for other threads: `Send`, `Clone`, and usable after the
@@ -1168,7 +639,7 @@ impl RunningLoop {
     /// assert_eq!(answer.result(), Ok(42));
     /// ```
     pub fn handle(&self) -> LoopHandle {
-        LoopHandle::new(self.inner.remote.clone())
+        LoopHandle::new(self.state.remote.clone())
     }
 }
 
@@ -1197,7 +668,7 @@ impl fmt::Debug for RunningLoop {
 ///
 /// `asyncio.get_running_loop()`.
 pub fn running_loop() -> Result<RunningLoop, LoopError> {
-    with_running(|inner| RunningLoop { inner: inner.clone() })
+    context::with_running(|state| RunningLoop { state: state.clone() })
 }
 
 /// Starts running `fut` as a task of the running loop; returns its handle.
@@ -1228,7 +699,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match with_running(|inner| inner.create_task(fut)) {
+    match context::with_running(|state| task::spawn(state, fut, Ok)) {
         Ok(task) => task,
         Err(error) => panic!("aio::create_task: {error}"),
     }
@@ -1263,7 +734,7 @@ where
 ///
 /// `asyncio.run(main())`.
 pub fn run<F: Future>(main: F) -> Result<F::Output, LoopError> {
-    if RUNNING.with(|running| running.borrow().is_some()) {
+    if context::is_loop_running() {
         return Err(LoopError::OtherLoopRunning);
     }
     let lp = EventLoop::new()?;
@@ -1277,7 +748,7 @@ impl EventLoop {
     /// Cancels the tasks left and runs the loop until they end, so that
     /// their cleanup runs (`asyncio.run`'s last step).
     fn finish_tasks(&self) {
-        let left = self.inner.unfinished();
+        let left = self.state.unfinished();
         if left.is_empty() {
             return;
         }
@@ -1289,7 +760,7 @@ impl EventLoop {
             if left.iter().all(|task| matches!(task.state(), TaskState::Done | TaskState::Cancelled)) {
                 return Poll::Ready(());
             }
-            *self.inner.finished_waker.borrow_mut() = Some(cx.waker().clone());
+            *self.state.finished_waker.borrow_mut() = Some(cx.waker().clone());
             Poll::Pending
         }));
     }
@@ -1318,5 +789,5 @@ impl EventLoop {
 ///
 /// `asyncio.all_tasks()`.
 pub fn all_tasks() -> Result<Vec<TaskRef>, LoopError> {
-    with_running(|inner| inner.unfinished())
+    context::with_running(|state| state.unfinished())
 }

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::error::{Cancelled, Error};
-use super::task::{self, Signal, Task};
+use super::header;
+use super::task::{Signal, Task};
 
 /// Awaits every task and returns their values in the order given.
 ///
@@ -115,7 +116,7 @@ impl<T: 'static> Gather<T> {
             }
         }
         if !self.forwarded && self.left > 0 {
-            if let Some(message) = task::forward_pending() {
+            if let Some(message) = header::forward_pending() {
                 // The awaiting task was cancelled: cancel every task
                 // gathered; their ending cancelled ends the gather.
                 self.forwarded = true;
@@ -131,9 +132,9 @@ impl<T: 'static> Gather<T> {
                 if !settle {
                     let error = match error {
                         Error::Cancelled(_) if self.forwarded => {
-                            task::cancellation_for_me().map_or_else(|| task::raise(error.clone()), Error::Cancelled)
+                            header::cancellation_for_me().map_or_else(|| header::raise(error.clone()), Error::Cancelled)
                         }
-                        _ => task::raise(error.clone()),
+                        _ => header::raise(error.clone()),
                     };
                     return Poll::Ready(Some(error));
                 }
@@ -144,7 +145,7 @@ impl<T: 'static> Gather<T> {
             return Poll::Pending;
         }
         if self.forwarded {
-            if let Some(mine) = task::cancellation_for_me() {
+            if let Some(mine) = header::cancellation_for_me() {
                 return Poll::Ready(Some(Error::Cancelled(mine)));
             }
         }
@@ -260,7 +261,7 @@ impl<T: 'static> Future for Shield<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(cancelled) = task::take_cancellation() {
+        if let Some(cancelled) = header::take_cancellation() {
             return Poll::Ready(Err(Error::Cancelled(cancelled)));
         }
         self.get_mut().task.poll_with(cx, false)

@@ -1,56 +1,25 @@
-//! Reaching a loop from other threads: [`LoopHandle`],
-//! [`run_coroutine_threadsafe`] and [`spawn_background`].
+//! Reaching a loop from other threads: [`LoopHandle`] and
+//! [`run_coroutine_threadsafe`].
 //!
-//! A handle holds the sending end of an unbounded tokio channel; a task of
-//! the loop receives and runs what comes in, in order. Sending never blocks
-//! and wakes the loop's thread if it sleeps.
+//! A handle holds the loop's [`Remote`]: the sending end of an unbounded
+//! tokio channel; a task of the loop receives and runs what comes in, in
+//! order. Sending never blocks and wakes the loop's thread if it sleeps.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Waker;
 
 use parking_lot::Mutex;
-use std::task::Waker;
-use tokio::sync::mpsc;
 
+use super::callback::Handle;
+use super::context;
 use super::error::{Error, LoopError};
-use super::event_loop::{self, EventLoop, Handle};
+use super::header::current_task;
+use super::remote::Remote;
+use super::task;
 use crate::futures::{self as cf, FutureError};
-use crate::thread::{self, JoinHandle};
-
-/// Work sent to the loop from another thread, run on the loop's thread.
-pub(crate) struct Message(Box<dyn FnOnce() + Send>);
-
-impl Message {
-    pub(crate) fn run(self) {
-        (self.0)()
-    }
-}
-
-/// What a loop shares with its handles.
-pub(crate) struct Remote {
-    sender: mpsc::UnboundedSender<Message>,
-    closed: AtomicBool,
-    pub(crate) running: AtomicBool,
-}
-
-impl Remote {
-    pub(crate) fn new(sender: mpsc::UnboundedSender<Message>) -> Remote {
-        Remote { sender, closed: AtomicBool::new(false), running: AtomicBool::new(false) }
-    }
-
-    pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-    }
-
-    fn send(&self, work: Box<dyn FnOnce() + Send>) -> Result<(), LoopError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(LoopError::Closed);
-        }
-        self.sender.send(Message(work)).map_err(|_| LoopError::Closed)
-    }
-}
 
 /// A handle to an event loop for other threads: `Send`, `Clone`, and safe
 /// to keep after the loop is gone — its calls then return
@@ -172,8 +141,8 @@ impl LoopHandle {
             }
         });
         self.remote.send(Box::new(move || {
-            let _ = event_loop::with_running(|_| {
-                let task = super::create_task(WatchCancel { fut: Box::pin(fut), cancel });
+            let _ = context::with_running(|state| {
+                let task = task::spawn(state, WatchCancel { fut: Box::pin(fut), cancel }, Ok);
                 task.mark_awaited();
                 // The task's end, however it comes (a value, a panic, a
                 // cancellation), reaches the thread-side future; if the loop
@@ -205,7 +174,7 @@ impl LoopHandle {
     ///
     /// `loop.call_soon_threadsafe(loop.stop)`.
     pub fn stop(&self) {
-        let _ = self.remote.send(Box::new(event_loop::stop_running));
+        let _ = self.remote.send(Box::new(context::stop_running));
     }
 
     /// Whether the loop was closed.
@@ -259,7 +228,7 @@ impl<F: Future> Future for WatchCancel<F> {
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
         *self.cancel.waker.lock() = Some(cx.waker().clone());
         if self.cancel.requested.swap(false, Ordering::AcqRel) {
-            if let Some(me) = super::current_task() {
+            if let Some(me) = current_task() {
                 me.cancel("the caller cancelled the future");
             }
         }
@@ -329,51 +298,4 @@ where
     F::Output: Send + 'static,
 {
     handle.run_coroutine_threadsafe(fut)
-}
-
-/// Starts an event loop on a thread of its own (named `aio-loop`), running
-/// until [`LoopHandle::stop`]; returns its handle and the thread. The loop
-/// is closed when it stops.
-///
-/// # Errors
-///
-/// [`LoopError::Start`] if the thread or the loop cannot start.
-///
-/// # Examples
-///
-/// ```
-/// let (handle, thread) = concur::aio::spawn_background().unwrap();
-/// let answer = handle.run_coroutine_threadsafe(async { 42 }).unwrap();
-/// assert_eq!(answer.result(), Ok(42));
-/// handle.stop();
-/// thread.join().unwrap().unwrap();
-/// ```
-///
-/// # Python
-///
-/// The recipe of a thread whose target is `loop.run_forever()`, and
-/// `run_coroutine_threadsafe` / `call_soon_threadsafe` into it.
-pub fn spawn_background() -> Result<(LoopHandle, JoinHandle<Result<(), LoopError>>), LoopError> {
-    let (ready, handle) = std::sync::mpsc::channel();
-    let thread = thread::Builder::new()
-        .name("aio-loop")
-        .daemon(true)
-        .spawn(move || {
-            let lp = match EventLoop::new() {
-                Ok(lp) => lp,
-                Err(error) => {
-                    let _ = ready.send(Err(error.clone()));
-                    return Err(error);
-                }
-            };
-            let _ = ready.send(Ok(lp.handle()));
-            lp.run_forever()?;
-            lp.close()
-        })
-        .map_err(|e| LoopError::Start(e.to_string()))?;
-    match handle.recv() {
-        Ok(Ok(handle)) => Ok((handle, thread)),
-        Ok(Err(error)) => Err(error),
-        Err(_) => Err(LoopError::Start("the loop's thread ended before its loop started".to_string())),
-    }
 }

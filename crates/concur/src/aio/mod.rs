@@ -77,6 +77,19 @@
 //! about tasks dropped without being awaited, naming the task. A task's
 //! panic that nobody read is logged at error level in any mode.
 //!
+//! In debug mode each task step runs in a `task` span (its field `name` is
+//! the task's) and each callback in a `callback` span, both at warn level:
+//! a slow-step warning (with `took_ms` and `threshold_ms`) sits in the span
+//! of what was slow, and so does anything the step logs itself. The loop's
+//! events have targets under `concur::aio`. The library installs no subscriber; a
+//! program that uses `tracing-subscriber` with its `EnvFilter` sees them
+//! with, for example:
+//!
+//! ```text
+//! CONCUR_AIO_DEBUG=1 RUST_LOG=concur::aio=warn ./my-program
+//! WARN task{name=fetcher}: concur::aio: a task step blocked the event loop took_ms=312 threshold_ms=100
+//! ```
+//!
 //! # Threads
 //!
 //! A loop and its tasks stay on the loop's thread (tasks need not be
@@ -84,26 +97,35 @@
 //! runs callbacks one after another on the loop, and
 //! `run_coroutine_threadsafe` runs futures as tasks, which overlap.
 
+mod background;
 mod blocking;
+mod callback;
+mod context;
 mod error;
 mod event_loop;
 mod gather;
 mod handle;
+mod header;
+mod lend;
+mod remote;
 mod sync;
 mod task;
 mod task_group;
 mod time;
+mod timers;
 mod wait;
 
+pub use background::spawn_background;
 pub use blocking::{run_in_executor, to_thread, ExecutorCall};
+pub use callback::Handle;
 pub use error::{Cancelled, Error, Failure, LoopError};
-pub use event_loop::{
-    all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, Handle, RunningLoop, TimerHandle, DEBUG_ENV,
-};
+pub use event_loop::{all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, RunningLoop, DEBUG_ENV};
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
-pub use handle::{run_coroutine_threadsafe, spawn_background, LoopHandle};
+pub use handle::{run_coroutine_threadsafe, LoopHandle};
+pub use header::{current_task, TaskRef, TaskState};
 pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
-pub use task::{cancellable, current_task, Cancellable, Task, TaskRef, TaskState};
+pub use task::{cancellable, Cancellable, Task};
 pub use task_group::{TaskGroup, TaskGroupError};
 pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout};
+pub use timers::TimerHandle;
 pub use wait::{as_completed, wait, AsCompleted, ReturnWhen};

@@ -16,264 +16,24 @@
 //! the cancellation on to it, as Python's `Task.cancel` does to the future
 //! the task waits on.
 
-use std::any::Any;
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::error::{Cancelled, Error};
-use super::event_loop;
-
-/// Where a task is in its life.
-///
-/// # Examples
-///
-/// ```
-/// use concur::aio::{self, TaskState};
-///
-/// aio::run(async {
-///     let task = aio::create_task(async { 1 });
-///     assert_eq!(task.state(), TaskState::Pending); // created, not yet run
-///     task.await.unwrap();
-/// })
-/// .unwrap();
-/// ```
-///
-/// # Python
-///
-/// Python's `Task` is pending until done, cancelled or finished; `Running`
-/// (started, not done) is the state Python's `Task` keeps only internally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaskState {
-    /// Created, not yet run.
-    Pending,
-    /// Started and not finished: paused at an await, or running now.
-    Running,
-    /// Finished, with a value or a panic.
-    Done,
-    /// Ended by a cancellation it did not handle.
-    Cancelled,
-}
-
-thread_local! {
-    /// The task whose future is being polled on this thread.
-    static CURRENT: RefCell<Option<Rc<dyn HasHeader>>> = const { RefCell::new(None) };
-}
-
-/// The part of a task that does not depend on its output type: what
-/// `current_task`, cancellation and timeouts need.
-pub(crate) struct Header {
-    id: u64,
-    name: RefCell<Option<Box<str>>>,
-    state: Cell<TaskState>,
-    /// Cancellations asked for and not withdrawn (Python's `cancelling()`).
-    requests: Cell<u32>,
-    /// A cancellation waits to be handed to the body at its next `aio` await.
-    pending: Cell<bool>,
-    /// The pending cancellation was passed on to the task this one awaits.
-    forwarded: Cell<bool>,
-    message: RefCell<Option<Arc<str>>>,
-    /// Copies of delivered cancellations that are still alive.
-    live: OnceCell<Arc<AtomicUsize>>,
-    /// Wakes the task's driver, so a cancellation is seen.
-    pub(crate) waker: RefCell<Option<Waker>>,
-    /// Debug mode: warn about polls slower than this.
-    slow: Option<Duration>,
-    /// Where the loop's registry of unfinished tasks keeps this one.
-    slot: Cell<Option<usize>>,
-    awaited: Cell<bool>,
-}
-
-pub(crate) trait HasHeader {
-    fn header(&self) -> &Header;
-}
-
-impl HasHeader for Header {
-    fn header(&self) -> &Header {
-        self
-    }
-}
-
-impl Header {
-    pub(crate) fn new(id: u64, slow: Option<Duration>) -> Header {
-        Header {
-            id,
-            name: RefCell::new(None),
-            state: Cell::new(TaskState::Pending),
-            requests: Cell::new(0),
-            pending: Cell::new(false),
-            forwarded: Cell::new(false),
-            message: RefCell::new(None),
-            live: OnceCell::new(),
-            waker: RefCell::new(None),
-            slow,
-            slot: Cell::new(None),
-            awaited: Cell::new(false),
-        }
-    }
-
-    pub(crate) fn is_done(&self) -> bool {
-        matches!(self.state.get(), TaskState::Done | TaskState::Cancelled)
-    }
-
-    pub(crate) fn set_slot(&self, slot: usize) {
-        self.slot.set(Some(slot));
-    }
-
-    pub(crate) fn name(&self) -> String {
-        match &*self.name.borrow() {
-            Some(name) => name.to_string(),
-            None => format!("Task-{}", self.id),
-        }
-    }
-
-    fn cancel(&self, message: Option<Arc<str>>) -> bool {
-        if self.is_done() {
-            return false;
-        }
-        self.requests.set(self.requests.get() + 1);
-        self.pending.set(true);
-        self.forwarded.set(false);
-        *self.message.borrow_mut() = message;
-        if let Some(waker) = &*self.waker.borrow() {
-            waker.wake_by_ref();
-        }
-        true
-    }
-
-    fn uncancel(&self) -> u32 {
-        let left = self.requests.get().saturating_sub(1);
-        self.requests.set(left);
-        if left == 0 {
-            self.pending.set(false);
-            self.forwarded.set(false);
-        }
-        left
-    }
-
-    fn live(&self) -> &Arc<AtomicUsize> {
-        self.live.get_or_init(|| Arc::new(AtomicUsize::new(0)))
-    }
-
-    /// Whether a delivered cancellation is still alive (the body has not
-    /// handled it).
-    pub(crate) fn has_live_cancellation(&self) -> bool {
-        self.live.get().is_some_and(|live| live.load(Ordering::Relaxed) > 0)
-    }
-
-    /// Hands the pending cancellation to the body, if there is one.
-    fn take_pending(&self) -> Option<Cancelled> {
-        if !self.pending.get() {
-            return None;
-        }
-        self.pending.set(false);
-        self.forwarded.set(false);
-        Some(Cancelled::delivered(self.message.borrow().clone(), self.live().clone()))
-    }
-
-    /// The cancellation this task asked for came back from the task it
-    /// passed it on to: it is this task's now.
-    fn deliver_forwarded(&self) -> Option<Cancelled> {
-        if !self.forwarded.get() {
-            return None;
-        }
-        self.pending.set(true);
-        self.take_pending()
-    }
-
-    /// The cancellation this task passed on was taken care of by the task
-    /// it awaited, which ended with a value: nothing is left to deliver.
-    fn forwarded_consumed(&self) {
-        if self.forwarded.get() {
-            self.forwarded.set(false);
-            self.pending.set(false);
-        }
-    }
-
-    fn record(&self) -> Cancelled {
-        Cancelled::record(self.message.borrow().clone())
-    }
-
-    pub(crate) fn is_forwarded(&self) -> bool {
-        self.forwarded.get()
-    }
-
-    pub(crate) fn is_pending(&self) -> bool {
-        self.pending.get()
-    }
-
-    /// Takes the pending cancellation as a live error, or raises a new one
-    /// with the last message.
-    pub(crate) fn deliver_now(&self) -> Cancelled {
-        self.take_pending().unwrap_or_else(|| Cancelled::delivered(self.message.borrow().clone(), self.live().clone()))
-    }
-}
-
-/// Runs `f` with `task` as the current task.
-pub(crate) fn enter<R>(task: Rc<dyn HasHeader>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Rc<dyn HasHeader>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            CURRENT.with(|current| *current.borrow_mut() = previous);
-        }
-    }
-    let _restore = Restore(CURRENT.with(|current| current.borrow_mut().replace(task)));
-    f()
-}
-
-fn with_current<R>(f: impl FnOnce(Option<&Header>) -> R) -> R {
-    CURRENT.with(|current| f(current.borrow().as_deref().map(HasHeader::header)))
-}
-
-/// The cancellation pending on the current task, handed over: `Some` means
-/// the caller, an `aio` await, must return it now.
-pub(crate) fn take_cancellation() -> Option<Cancelled> {
-    with_current(|task| task.and_then(Header::take_pending))
-}
-
-/// If the current task has a cancellation pending that was not passed on
-/// yet, marks it passed on (to the tasks it awaits) and returns its message.
-pub(crate) fn forward_pending() -> Option<Option<Arc<str>>> {
-    with_current(|current| {
-        let current = current.filter(|c| c.pending.get() && !c.forwarded.get())?;
-        current.forwarded.set(true);
-        Some(current.message.borrow().clone())
-    })
-}
-
-/// The current task's cancellation, come back from the tasks it was passed
-/// on to.
-pub(crate) fn cancellation_for_me() -> Option<Cancelled> {
-    with_current(|current| current.and_then(Header::deliver_forwarded))
-}
-
-/// A cancellation raised into the current task's body (by awaiting a
-/// cancelled task, say): alive against it, so that the task ends cancelled
-/// if the body lets the error out, as a `CancelledError` does in Python.
-pub(crate) fn raised(message: Option<Arc<str>>) -> Cancelled {
-    with_current(|current| match current {
-        Some(task) => Cancelled::delivered(message, task.live().clone()),
-        None => Cancelled::record(message),
-    })
-}
-
-/// As [`raised`], for an error: a cancellation becomes the current task's.
-pub(crate) fn raise(error: Error) -> Error {
-    match error {
-        Error::Cancelled(cancelled) => Error::Cancelled(raised(cancelled.message.clone())),
-        other => other,
-    }
-}
+use super::callback::timed;
+use super::context::{self, LoopState};
+use super::error::{panic_message, Cancelled, Error};
+use super::header::{
+    cancellation_for_me, enter, forward_pending, raise, raised, take_cancellation, with_current, HasHeader, Header,
+    TaskRef, TaskState,
+};
 
 /// Makes any future a cancellation point: if the task running it is
 /// cancelled, the next poll returns [`Cancelled`] instead of polling `fut`
@@ -421,7 +181,7 @@ impl<T: 'static> Core<T> {
         *self.output.borrow_mut() = Output::Ready(outcome);
         self.header.state.set(state);
         if let Some(slot) = self.header.slot.take() {
-            event_loop::deregister(slot);
+            context::deregister(slot);
         }
         self.header.waker.borrow_mut().take();
         // Done callbacks are queued before the awaiter is woken, so they see
@@ -431,7 +191,7 @@ impl<T: 'static> Core<T> {
         let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
         for callback in callbacks {
             let task = Task { core: self.clone(), observer: true };
-            event_loop::schedule_or_run(Box::new(move || callback(&task)));
+            context::schedule_or_run(Box::new(move || callback(&task)));
         }
         match std::mem::replace(&mut *self.awaiter.borrow_mut(), Awaiter::None) {
             Awaiter::None => {}
@@ -487,16 +247,6 @@ pin_project! {
     }
 }
 
-pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
-    }
-}
-
 impl<F, T> Future for Driver<F, T>
 where
     F: Future,
@@ -523,20 +273,24 @@ where
             *header.waker.borrow_mut() = Some(cx.waker().clone());
         }
         let cancel_waiting = header.pending.get();
-        let started = header.slow.map(|_| Instant::now());
         let current: Rc<dyn HasHeader> = core.clone();
-        let polled = enter(current, || {
-            catch_unwind(AssertUnwindSafe(|| match this.body.as_mut().project() {
-                BodyProj::Live { fut } => fut.poll(cx),
-                BodyProj::Gone => Poll::Pending,
-            }))
-        });
-        if let (Some(slow), Some(started)) = (header.slow, started) {
-            let took = started.elapsed();
-            if took > slow {
-                tracing::warn!(task = %header.name(), took_ms = took.as_millis() as u64, "a task step blocked the event loop");
-            }
-        }
+        let step = || {
+            enter(current, || {
+                catch_unwind(AssertUnwindSafe(|| match this.body.as_mut().project() {
+                    BodyProj::Live { fut } => fut.poll(cx),
+                    BodyProj::Gone => Poll::Pending,
+                }))
+            })
+        };
+        let polled = match header.slow {
+            None => step(),
+            Some(slow) => timed(
+                tracing::warn_span!(target: "concur::aio", "task", name = %header.name()),
+                slow,
+                "a task step",
+                step,
+            ),
+        };
         match polled {
             Ok(Poll::Ready(value)) => {
                 // Cancelled by a live error it returned, or by a request it
@@ -571,25 +325,29 @@ where
     }
 }
 
-/// Builds the driver of a new task and its handle.
-pub(crate) fn new_task<F, T>(
-    fut: F,
-    outcome: fn(F::Output) -> Result<T, Error>,
-    id: u64,
-    slow: Option<Duration>,
-) -> (Driver<F, T>, Task<T>)
+/// Starts `fut` as a task of the loop whose state is `state`; `outcome`
+/// makes the task's outcome of the future's output.
+///
+/// # Panics
+///
+/// If the loop is closed.
+pub(crate) fn spawn<F, T>(state: &LoopState, fut: F, outcome: fn(F::Output) -> Result<T, Error>) -> Task<T>
 where
     F: Future + 'static,
     T: 'static,
 {
     let core = Rc::new(Core {
-        header: Header::new(id, slow),
+        header: Header::new(state.next_id(), state.slow),
         output: RefCell::new(Output::Empty),
         awaiter: RefCell::new(Awaiter::None),
         callbacks: RefCell::new(Vec::new()),
         retrieved: Cell::new(false),
     });
-    (Driver { core: core.clone(), body: Body::Live { fut }, outcome }, Task { core, observer: false })
+    let driver = Driver { core: core.clone(), body: Body::Live { fut }, outcome };
+    state.with_local("create_task", |local| drop(local.spawn_local(driver)));
+    let task = Task { core, observer: false };
+    state.register(task.as_ref());
+    task
 }
 
 /// A future the loop runs on its own, with Python's task states,
@@ -925,14 +683,14 @@ impl<T: 'static> Task<T> {
     pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) {
         if self.done() {
             let task = Task { core: self.core.clone(), observer: true };
-            event_loop::schedule_or_run(Box::new(move || callback(&task)));
+            context::schedule_or_run(Box::new(move || callback(&task)));
         } else {
             self.core.callbacks.borrow_mut().push(Box::new(callback));
         }
     }
 
     /// A handle to the task without its value: what
-    /// [`current_task`] gives, for naming and cancelling.
+    /// [`current_task`](super::current_task) gives, for naming and cancelling.
     ///
     /// # Examples
     ///
@@ -945,7 +703,7 @@ impl<T: 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn as_ref(&self) -> TaskRef {
-        TaskRef { header: self.core.clone() }
+        TaskRef::from_header(self.core.clone())
     }
 
     /// Marks the task as looked after by the library (a group, a
@@ -1045,151 +803,4 @@ impl<T> fmt::Debug for Task<T> {
             .field("state", &self.core.header.state.get())
             .finish()
     }
-}
-
-/// A handle to a task that does not carry its value: for the task itself
-/// ([`current_task`]) and for code that only names or cancels it.
-///
-/// # Examples
-///
-/// ```
-/// use concur::aio;
-///
-/// aio::run(async {
-///     let me = aio::current_task().unwrap();
-///     assert!(me.name().starts_with("Task-"));
-/// })
-/// .unwrap();
-/// ```
-#[derive(Clone)]
-pub struct TaskRef {
-    header: Rc<dyn HasHeader>,
-}
-
-impl TaskRef {
-    pub(crate) fn from_header(header: Rc<dyn HasHeader>) -> TaskRef {
-        TaskRef { header }
-    }
-
-    pub(crate) fn downgrade(&self) -> std::rc::Weak<dyn HasHeader> {
-        Rc::downgrade(&self.header)
-    }
-
-    /// The task's name.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// concur::aio::run(async { assert!(!concur::aio::current_task().unwrap().name().is_empty()) }).unwrap();
-    /// ```
-    pub fn name(&self) -> String {
-        self.header.header().name()
-    }
-
-    /// Renames the task.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// concur::aio::run(async {
-    ///     let me = concur::aio::current_task().unwrap();
-    ///     me.set_name("main");
-    ///     assert_eq!(me.name(), "main");
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn set_name(&self, name: impl Into<String>) {
-        *self.header.header().name.borrow_mut() = Some(name.into().into_boxed_str());
-    }
-
-    /// Where the task is in its life.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concur::aio::{self, TaskState};
-    /// aio::run(async { assert_eq!(aio::current_task().unwrap().state(), TaskState::Running) }).unwrap();
-    /// ```
-    pub fn state(&self) -> TaskState {
-        self.header.header().state.get()
-    }
-
-    /// Asks the task to stop, as [`Task::cancel`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use concur::aio;
-    ///
-    /// let outcome = aio::run(async {
-    ///     aio::current_task().unwrap().cancel("from inside");
-    ///     aio::sleep(Duration::from_secs(1)).await // the cancellation arrives here
-    /// });
-    /// // The main task let it out, so it ended cancelled.
-    /// assert!(matches!(outcome, Err(aio::LoopError::Cancelled(_))));
-    /// ```
-    pub fn cancel(&self, message: &str) -> bool {
-        self.header.header().cancel((!message.is_empty()).then(|| Arc::from(message)))
-    }
-
-    /// How many cancellations are pending, as [`Task::cancelling`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// concur::aio::run(async { assert_eq!(concur::aio::current_task().unwrap().cancelling(), 0) }).unwrap();
-    /// ```
-    pub fn cancelling(&self) -> u32 {
-        self.header.header().requests.get()
-    }
-
-    /// Withdraws one cancellation, as [`Task::uncancel`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// concur::aio::run(async {
-    ///     let me = concur::aio::current_task().unwrap();
-    ///     me.cancel("");
-    ///     assert_eq!(me.uncancel(), 0);
-    ///     concur::aio::sleep(std::time::Duration::ZERO).await.unwrap(); // not cancelled
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn uncancel(&self) -> u32 {
-        self.header.header().uncancel()
-    }
-
-    pub(crate) fn raw(&self) -> &Header {
-        self.header.header()
-    }
-}
-
-impl fmt::Debug for TaskRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskRef").field("name", &self.name()).field("state", &self.state()).finish()
-    }
-}
-
-/// The task running now, if this is called from inside one.
-///
-/// # Examples
-///
-/// ```
-/// use concur::aio;
-///
-/// assert!(aio::current_task().is_none());
-/// aio::run(async {
-///     let task = aio::create_task(async { aio::current_task().unwrap().name() }).with_name("worker");
-///     assert_eq!(task.await.unwrap(), "worker");
-/// })
-/// .unwrap();
-/// ```
-///
-/// # Python
-///
-/// `asyncio.current_task()`.
-pub fn current_task() -> Option<TaskRef> {
-    CURRENT.with(|current| current.borrow().clone().map(TaskRef::from_header))
 }

@@ -7,11 +7,10 @@ use std::future::Future;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-use thiserror::Error;
-
+use super::context;
 use super::error::{Cancelled, Error, Failure, LoopError};
-use super::event_loop;
-use super::task::{self, Task, TaskRef};
+use super::header::{self, TaskRef};
+use super::task::{self, Task};
 
 /// Why a [`TaskGroup`] did not finish cleanly.
 ///
@@ -26,24 +25,49 @@ use super::task::{self, Task, TaskRef};
 /// # Python
 ///
 /// The `ExceptionGroup` a task group raises, and its `RuntimeError`s.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TaskGroupError {
     /// Tasks of the group failed (returned an error or panicked); every
     /// failure, in the order they happened. The other tasks were cancelled.
-    #[error("{} task(s) of the group failed: {}", .0.len(), join_messages(.0))]
     Failed(Vec<Error>),
     /// The task joining the group was cancelled; the group's tasks were
     /// cancelled and waited for.
-    #[error(transparent)]
-    Cancelled(#[from] Cancelled),
+    Cancelled(Cancelled),
     /// A task was added to a group that is being joined or has failed; it
     /// was not started.
-    #[error("the task group is joined or has failed: no new task can be added to it")]
     Closed,
     /// No event loop runs on this thread.
-    #[error(transparent)]
-    Loop(#[from] LoopError),
+    Loop(LoopError),
+}
+
+impl fmt::Display for TaskGroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskGroupError::Failed(errors) => {
+                write!(f, "{} task(s) of the group failed: {}", errors.len(), join_messages(errors))
+            }
+            TaskGroupError::Cancelled(cancelled) => fmt::Display::fmt(cancelled, f),
+            TaskGroupError::Closed => {
+                f.write_str("the task group is joined or has failed: no new task can be added to it")
+            }
+            TaskGroupError::Loop(error) => fmt::Display::fmt(error, f),
+        }
+    }
+}
+
+impl std::error::Error for TaskGroupError {}
+
+impl From<Cancelled> for TaskGroupError {
+    fn from(cancelled: Cancelled) -> TaskGroupError {
+        TaskGroupError::Cancelled(cancelled)
+    }
+}
+
+impl From<LoopError> for TaskGroupError {
+    fn from(error: LoopError) -> TaskGroupError {
+        TaskGroupError::Loop(error)
+    }
 }
 
 fn join_messages(errors: &[Error]) -> String {
@@ -65,7 +89,7 @@ impl Group {
             return;
         }
         for child in self.children.borrow().iter() {
-            if !matches!(child.state(), task::TaskState::Done | task::TaskState::Cancelled) {
+            if !matches!(child.state(), header::TaskState::Done | header::TaskState::Cancelled) {
                 child.cancel("another task of the group failed");
             }
         }
@@ -184,7 +208,7 @@ impl TaskGroup {
             return Err(TaskGroupError::Closed);
         }
         let body = async move { fut.await.map_err(|error| Error::Failed(Failure::new(error))) };
-        let task = event_loop::with_running(|inner| inner.spawn_task(body, |outcome| outcome))?;
+        let task = context::with_running(|state| task::spawn(state, body, |outcome| outcome))?;
         task.mark_awaited();
         self.group.running.set(self.group.running.get() + 1);
         self.group.children.borrow_mut().push(task.as_ref());
@@ -237,7 +261,7 @@ impl TaskGroup {
         let mut guard = AbortOnDrop(Some(group.clone()));
         std::future::poll_fn(|cx| {
             if cancelled.is_none() {
-                if let Some(cancel) = task::take_cancellation() {
+                if let Some(cancel) = header::take_cancellation() {
                     cancelled = Some(cancel);
                     group.abort();
                 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::error::{Cancelled, Error};
-use super::task::{self, current_task};
+use super::header::{self, current_task};
 
 pin_project! {
     /// The future of [`sleep`].
@@ -122,7 +122,7 @@ impl Future for Sleep {
     type Output = Result<(), Cancelled>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Cancelled>> {
-        if let Some(cancelled) = task::take_cancellation() {
+        if let Some(cancelled) = header::take_cancellation() {
             return Poll::Ready(Err(cancelled));
         }
         match self.project().kind.project() {

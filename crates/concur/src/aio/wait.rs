@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::error::{Cancelled, Error};
-use super::task::{self, Signal, Task};
+use super::header;
+use super::task::{Signal, Task};
 use super::time::Timer;
 pub use crate::futures::ReturnWhen;
 
@@ -71,7 +72,7 @@ pub async fn wait<T: 'static>(
     };
     let mut deadline = timeout.map(|limit| Box::pin(Timer::after(limit)));
     let outcome = std::future::poll_fn(|cx| {
-        if let Some(cancelled) = task::take_cancellation() {
+        if let Some(cancelled) = header::take_cancellation() {
             return Poll::Ready(Err(cancelled));
         }
         let mut done = tasks.is_empty();
@@ -196,7 +197,7 @@ impl<T: 'static> AsCompleted<T> {
         if self.left == 0 {
             return Poll::Ready(None);
         }
-        if let Some(cancelled) = task::take_cancellation() {
+        if let Some(cancelled) = header::take_cancellation() {
             return Poll::Ready(Some(Err(Error::Cancelled(cancelled))));
         }
         self.ready.extend(self.signal.poll_finished(cx));

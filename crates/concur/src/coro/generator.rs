@@ -8,8 +8,6 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use thiserror::Error;
-
 /// An error delivered into a generator with [`Generator::throw`], or raised
 /// by its body. The body sees it at the paused yield and may handle it.
 ///
@@ -97,9 +95,17 @@ impl fmt::Display for Thrown {
 /// # Python
 ///
 /// `GeneratorExit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("the generator was closed")]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratorExit;
+
+impl fmt::Display for GeneratorExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the generator was closed")
+    }
+}
+
+impl Error for GeneratorExit {}
 
 /// Where a generator stopped.
 ///
@@ -136,29 +142,44 @@ pub enum State<Y, R> {
 /// });
 /// assert!(matches!(g.send(5), Err(GeneratorError::NotStarted)));
 /// ```
-#[derive(Debug, Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum GeneratorError {
     /// A value was sent into a generator that has not started; start it
     /// with `start` or `resume` first (Python: `TypeError`).
-    #[error("cannot send a value into a generator that has not started: call start() or resume() first")]
     NotStarted,
     /// `start` was called on a generator already started; resume it with
     /// `send` or `resume`.
-    #[error("the generator has already started: resume it with send() or resume()")]
     AlreadyStarted,
     /// The generator already finished (Python: `StopIteration`).
-    #[error("the generator has finished: it cannot be resumed")]
     Finished,
     /// The body ended with this error: one thrown in that it did not
     /// handle, or its own.
-    #[error("the generator raised: {0}")]
     Raised(Thrown),
     /// The body yielded again after `close` (Python: `RuntimeError:
     /// generator ignored GeneratorExit`); it is finished now.
-    #[error("the generator yielded after close(): a closed generator must finish")]
     IgnoredClose,
 }
+
+impl fmt::Display for GeneratorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GeneratorError::NotStarted => {
+                f.write_str("cannot send a value into a generator that has not started: call start() or resume() first")
+            }
+            GeneratorError::AlreadyStarted => {
+                f.write_str("the generator has already started: resume it with send() or resume()")
+            }
+            GeneratorError::Finished => f.write_str("the generator has finished: it cannot be resumed"),
+            GeneratorError::Raised(thrown) => write!(f, "the generator raised: {thrown}"),
+            GeneratorError::IgnoredClose => {
+                f.write_str("the generator yielded after close(): a closed generator must finish")
+            }
+        }
+    }
+}
+
+impl Error for GeneratorError {}
 
 /// What a paused yield resumes with.
 enum Input<S> {

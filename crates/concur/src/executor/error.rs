@@ -1,7 +1,7 @@
 //! What the pools report when they refuse: a call ([`SubmitError`]) or a
 //! setting ([`BuildError`]). Both pools share them, so they sit below both.
 
-use thiserror::Error;
+use std::fmt;
 
 /// Why a pool refused a call.
 ///
@@ -19,16 +19,26 @@ use thiserror::Error;
 ///
 /// `RuntimeError: cannot schedule new futures after shutdown` and
 /// `BrokenThreadPool`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SubmitError {
     /// `shutdown` was called, or the pool was dropped.
-    #[error("cannot submit: the pool is shut down")]
     ShutDown,
     /// A worker's initializer panicked; the pool runs nothing more.
-    #[error("cannot submit: the pool is broken: {0}")]
     Broken(String),
 }
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::ShutDown => f.write_str("cannot submit: the pool is shut down"),
+            SubmitError::Broken(reason) => write!(f, "cannot submit: the pool is broken: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
 
 /// Why a pool could not be built with the settings given.
 ///
@@ -45,10 +55,20 @@ pub enum SubmitError {
 /// # Python
 ///
 /// `ValueError: max_workers must be greater than 0`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BuildError {
     /// `max_workers` was 0: such a pool could never run a call.
-    #[error("a pool needs max_workers of at least 1, and 0 was given")]
     ZeroWorkers,
 }
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ZeroWorkers => f.write_str("a pool needs max_workers of at least 1, and 0 was given"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}

@@ -44,14 +44,22 @@
 //! runs every call on one thread.
 
 mod error;
+// Worker processes are reached over Unix sockets and reported by signal:
+// Unix only, and compiled out elsewhere.
+#[cfg(all(unix, feature = "process-pool"))]
 mod process_pool;
+#[cfg(all(unix, feature = "process-pool"))]
 mod registry;
 mod shutdown;
 mod thread_pool;
 mod workers;
 
 pub use error::{BuildError, SubmitError};
+#[cfg(all(unix, feature = "process-pool"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "process-pool"))))]
 pub use process_pool::{ProcessPool, ProcessPoolBuilder};
+#[cfg(all(unix, feature = "process-pool"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "process-pool"))))]
 pub use registry::{Function, Registry, WORKER_ENV};
 pub use shutdown::Shutdown;
 pub use thread_pool::{MapResults, ThreadPool, ThreadPoolBuilder};

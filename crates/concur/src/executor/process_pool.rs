@@ -40,7 +40,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::SubmitError;
-use super::registry::{read_frame, write_frame, Failure, Function, Request, Response, WORKER_ENV};
+use super::registry::{encode, read_frame, send, write_frame, Failure, Function, Request, Response, WORKER_ENV};
 use super::shutdown::Shutdown;
 use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
@@ -484,6 +484,12 @@ impl Worker {
         self.child.try_wait().ok().map(|status| status.is_some())
     }
 
+    /// Kills a worker that broke the protocol, and reaps it.
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Asks the worker to exit (by closing its connection) and reaps it.
     fn retire(self) {
         let Worker { mut child, stream, .. } = self;
@@ -570,6 +576,23 @@ fn run_call(
                 call.reply.finish(Err(FutureError::Failed(message)));
                 return Ok(());
             }
+            Sent::Refused(why) => {
+                let message = format!("the arguments of {:?} cannot be sent to a worker: {why}", call.function);
+                call.reply.finish(Err(FutureError::Failed(message)));
+                *worker = Some(live);
+                return Ok(());
+            }
+            Sent::Garbled(why) => {
+                let pid = live.child.id();
+                settings.set_pid(slot, None);
+                live.stop();
+                let message = format!(
+                    "worker process {pid} answered {:?} with a message the pool cannot read ({why}); it was stopped",
+                    call.function
+                );
+                call.reply.finish(Err(FutureError::Failed(message)));
+                return Ok(());
+            }
         }
     };
     match response {
@@ -613,22 +636,35 @@ enum Sent {
     Lost {
         began: bool,
     },
+    /// The call could not be sent (its arguments are too long); the worker
+    /// never saw it and stays.
+    Refused(String),
+    /// The worker sent what the pool cannot read (a length over the limit,
+    /// bytes that are not the protocol's JSON): it cannot be trusted with
+    /// another call.
+    Garbled(String),
 }
 
 /// Sends a call and waits for the worker's answer. The worker says
 /// [`Response::Started`] before it runs the call, so a worker lost before
 /// that is known to have run nothing of it.
 fn send_call(stream: &mut UnixStream, request: &Request) -> Sent {
-    if write_frame(stream, request).is_err() {
+    let bytes = match encode(request) {
+        Ok(bytes) => bytes,
+        Err(err) => return Sent::Refused(err.to_string()),
+    };
+    if send(stream, &bytes).is_err() {
         return Sent::Lost { began: false };
     }
     match read_frame(stream) {
         Ok(Response::Started) => {}
         Ok(response) => return Sent::Answered(response),
+        Err(err) if err.kind() == io::ErrorKind::InvalidData => return Sent::Garbled(err.to_string()),
         Err(_) => return Sent::Lost { began: false },
     }
     match read_frame(stream) {
         Ok(response) => Sent::Answered(response),
+        Err(err) if err.kind() == io::ErrorKind::InvalidData => Sent::Garbled(err.to_string()),
         Err(_) => Sent::Lost { began: true },
     }
 }

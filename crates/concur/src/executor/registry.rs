@@ -9,7 +9,10 @@
 //!
 //! The wire format is a 4-byte big-endian length, then that many bytes of
 //! JSON: a [`Request`] from the pool, a [`Response`] from the worker. JSON
-//! keeps it readable when debugging and lets any serde type through.
+//! keeps it readable when debugging and lets any serde type through. A
+//! message is at most [`MAX_FRAME`] (1 GiB): arguments or a result longer
+//! than that fail their call, and a peer that announces a longer message is
+//! refused before anything is allocated for it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -71,20 +74,67 @@ impl Failure {
     }
 }
 
-pub(crate) fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> io::Result<()> {
+/// The longest message either side sends or accepts: 1 GiB of JSON. The
+/// length prefix could claim up to 4 GiB; a peer that claims more than this
+/// is broken, and is refused before anything is allocated for it.
+pub(crate) const MAX_FRAME: usize = 1 << 30;
+
+/// A message serialized, ready to send.
+///
+/// # Errors
+///
+/// `InvalidInput` if it is longer than [`MAX_FRAME`]: the caller answers
+/// that the value is too large, and the connection stays usable.
+pub(crate) fn encode<T: Serialize>(message: &T) -> io::Result<Vec<u8>> {
     let bytes = serde_json::to_vec(message).map_err(io::Error::other)?;
-    let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("a message over 4 GiB"))?;
+    if bytes.len() > MAX_FRAME {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, over_limit(bytes.len())));
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn send(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    // `encode` kept it under `MAX_FRAME`, which fits the 4-byte prefix.
+    let len =
+        u32::try_from(bytes.len()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, over_limit(bytes.len())))?;
     out.write_all(&len.to_be_bytes())?;
-    out.write_all(&bytes)?;
+    out.write_all(bytes)?;
     out.flush()
 }
 
+pub(crate) fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> io::Result<()> {
+    send(out, &encode(message)?)
+}
+
+/// Reads one message.
+///
+/// # Errors
+///
+/// `InvalidData` for a length over [`MAX_FRAME`] (nothing is allocated for
+/// it) or bytes that are not the expected JSON; `UnexpectedEof` if the peer
+/// closed the connection, before or during the message.
 pub(crate) fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> io::Result<T> {
     let mut len = [0; 4];
     input.read_exact(&mut len)?;
-    let mut bytes = vec![0; u32::from_be_bytes(len) as usize];
-    input.read_exact(&mut bytes)?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, over_limit(len)));
+    }
+    // The buffer grows as bytes arrive, so a peer that claims a length and
+    // sends less costs only what it sent.
+    let mut bytes = Vec::with_capacity(len.min(64 * 1024));
+    input.take(len as u64).read_to_end(&mut bytes)?;
+    if bytes.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the connection closed {} bytes into a message of {len}", bytes.len()),
+        ));
+    }
     serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+fn over_limit(len: usize) -> String {
+    format!("a message of {len} bytes is over the limit of {MAX_FRAME} bytes (1 GiB) between a pool and its workers")
 }
 
 type Entry = Arc<dyn Fn(Value) -> Result<Value, Failure> + Send + Sync>;
@@ -188,12 +238,12 @@ impl Registry {
             Ok(mut stream) => match self.serve(&mut stream) {
                 Ok(()) => 0,
                 Err(err) => {
-                    eprintln!("concur worker {}: lost the pool's connection: {err}", std::process::id());
+                    tracing::error!(pid = std::process::id(), error = %err, "a process-pool worker lost its pool's connection");
                     1
                 }
             },
             Err(err) => {
-                eprintln!("concur worker {}: cannot reach the pool at {socket:?}: {err}", std::process::id());
+                tracing::error!(pid = std::process::id(), ?socket, error = %err, "a process-pool worker cannot reach its pool");
                 1
             }
         };
@@ -222,7 +272,13 @@ impl Registry {
                 },
                 None => Response::Failed(Failure::Unknown(function)),
             };
-            write_frame(stream, &response)?;
+            let bytes = match encode(&response) {
+                Err(too_long) if too_long.kind() == io::ErrorKind::InvalidInput => {
+                    encode(&Response::Failed(Failure::BadResult(too_long.to_string())))?
+                }
+                encoded => encoded?,
+            };
+            send(stream, &bytes)?;
         }
     }
 }
@@ -278,5 +334,57 @@ impl<A, R> Clone for Function<A, R> {
 impl<A, R> fmt::Debug for Function<A, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Function").field(&self.name).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Write};
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    use super::{encode, read_frame, send, Response, MAX_FRAME};
+
+    fn pair() -> (UnixStream, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().expect("a socket pair");
+        // A reader that waits for bytes that never come fails the test
+        // instead of hanging it.
+        ours.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        (ours, theirs)
+    }
+
+    #[test]
+    fn a_4_gib_length_is_refused_before_anything_is_read_or_allocated() {
+        let (mut ours, mut theirs) = pair();
+        // A peer announcing u32::MAX bytes, and sending none of them.
+        theirs.write_all(&u32::MAX.to_be_bytes()).unwrap();
+        let err = read_frame::<Response>(&mut ours).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        let message = err.to_string();
+        assert!(message.contains("4294967295 bytes is over the limit of 1073741824 bytes"), "{message}");
+        drop(theirs);
+    }
+
+    #[test]
+    fn a_length_just_over_the_limit_is_refused_and_one_at_it_is_read() {
+        let (mut ours, mut theirs) = pair();
+        theirs.write_all(&(MAX_FRAME as u32 + 1).to_be_bytes()).unwrap();
+        assert_eq!(read_frame::<Response>(&mut ours).unwrap_err().kind(), io::ErrorKind::InvalidData);
+        // At the limit the length is taken: the reader waits for the bytes,
+        // and the peer's close ends the wait.
+        let (mut ours, mut theirs) = pair();
+        theirs.write_all(&(MAX_FRAME as u32).to_be_bytes()).unwrap();
+        theirs.write_all(b"{").unwrap();
+        drop(theirs);
+        let err = read_frame::<Response>(&mut ours).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("1 bytes into a message of 1073741824"), "{err}");
+    }
+
+    #[test]
+    fn a_message_goes_through() {
+        let (mut ours, mut theirs) = pair();
+        send(&mut theirs, &encode(&Response::Started).unwrap()).unwrap();
+        assert!(matches!(read_frame::<Response>(&mut ours), Ok(Response::Started)));
     }
 }

@@ -231,6 +231,7 @@ impl<J: Job + ?Sized> Workers<J> {
         self.close(true)
     }
 
+    #[cfg_attr(not(all(unix, feature = "process-pool")), allow(dead_code))] // only `ProcessPool` asks
     pub(crate) fn is_broken(&self) -> bool {
         self.control.lock().broken.is_some()
     }

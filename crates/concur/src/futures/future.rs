@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use thiserror::Error;
-
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
 
@@ -29,28 +27,38 @@ use crate::loom::sync::{Condvar, Mutex};
 /// # Python
 ///
 /// `CancelledError`, `TimeoutError`, and the exception the call raised.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FutureError {
     /// The future was cancelled before its call started.
-    #[error("the future was cancelled")]
     Cancelled,
     /// A wait with a timeout ended before the future finished.
-    #[error("the future did not finish within {0:?}")]
     Timeout(Duration),
     /// The call panicked; the panic's message.
-    #[error("the call panicked: {0}")]
     Panicked(String),
     /// The call could not run or its result could not come back: a worker
     /// that died, an initializer that failed, input a worker process could
     /// not read. The message names the cause.
-    #[error("the call failed: {0}")]
     Failed(String),
     /// The value was already moved out of the future, by `into_result` or
     /// `.await`.
-    #[error("the future's value was already taken")]
     Taken,
 }
+
+impl fmt::Display for FutureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FutureError::Cancelled => f.write_str("the future was cancelled"),
+            FutureError::Timeout(timeout) => write!(f, "the future did not finish within {timeout:?}"),
+            FutureError::Panicked(message) => write!(f, "the call panicked: {message}"),
+            FutureError::Failed(message) => write!(f, "the call failed: {message}"),
+            FutureError::Taken => f.write_str("the future's value was already taken"),
+        }
+    }
+}
+
+impl std::error::Error for FutureError {}
 
 /// Where a future is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,7 +386,7 @@ impl<T> ConcurrentFuture<T> {
     /// Runs `callback` with this future once it is done — at once, on this
     /// thread, if it already is; otherwise on the thread that finishes or
     /// cancels it. Callbacks run in the order they were added. One that
-    /// panics is reported through `tracing` and changes nothing else.
+    /// panics is reported as a `tracing` error and changes nothing else.
     ///
     /// Returns the callback's [`CallbackId`], for
     /// [`remove_done_callback`](Self::remove_done_callback).

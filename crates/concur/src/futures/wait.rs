@@ -5,8 +5,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use thiserror::Error;
-
 use super::future::{ConcurrentFuture, Watcher};
 use crate::deadline::Deadline;
 use crate::loom::sync::{Condvar, Mutex};
@@ -27,6 +25,7 @@ use crate::loom::sync::{Condvar, Mutex};
 /// # Python
 ///
 /// `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReturnWhen {
     /// As soon as any future is done.
@@ -161,12 +160,19 @@ pub fn wait<'a, T>(
 /// assert_eq!(err.unfinished(), 1);
 /// assert_eq!(err.to_string(), "1 (of 1) futures unfinished");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{unfinished} (of {total}) futures unfinished")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsCompletedTimeout {
     unfinished: usize,
     total: usize,
 }
+
+impl fmt::Display for AsCompletedTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (of {}) futures unfinished", self.unfinished, self.total)
+    }
+}
+
+impl std::error::Error for AsCompletedTimeout {}
 
 impl AsCompletedTimeout {
     /// How many futures were not done when time ran out.

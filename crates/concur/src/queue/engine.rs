@@ -92,10 +92,10 @@ impl<T, S: Store<T>> Engine<T, S> {
     /// One attempt, never blocking.
     #[inline]
     pub(crate) fn try_put(&self, item: T) -> Result<(), PutError<T>> {
-        // A full queue is the common failure while waiting: answer it
-        // without touching the task count, which every put contends on.
-        // Counted before it is visible, so a consumer's `task_done` can
-        // never run ahead of the count.
+        // Counted before the item is visible, so that a consumer's
+        // `task_done` can never run ahead of the count; a push the store
+        // refuses (the queue full or shut down) takes the count back down,
+        // so a full queue costs two writes to this contended counter.
         self.unfinished.fetch_add(1, Ordering::SeqCst);
         match self.items.push(item) {
             Ok(()) => {

@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use thiserror::Error;
-
 /// A `put` that could not place its item, with the item handed back.
 ///
 /// Returned by `try_put` and `put_timeout`.
@@ -27,15 +25,24 @@ use thiserror::Error;
 /// # Python
 ///
 /// `queue.Full` and, since Python 3.13, `queue.ShutDown`, raised by `put`.
-#[derive(Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PutError<T> {
     /// The queue was full (for `put_timeout`: for the whole timeout).
-    #[error("cannot put: the queue is full")]
     Full(T),
     /// The queue was shut down; it takes no more items.
-    #[error("cannot put: the queue is shut down")]
     ShutDown(T),
 }
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("cannot put: the queue is full"),
+            PutError::ShutDown(_) => f.write_str("cannot put: the queue is shut down"),
+        }
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
 
 impl<T> PutError<T> {
     /// The item that was not put.
@@ -82,15 +89,25 @@ impl<T> fmt::Debug for PutError<T> {
 /// # Python
 ///
 /// `queue.Empty` and, since Python 3.13, `queue.ShutDown`, raised by `get`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetError {
     /// The queue was empty (for `get_timeout`: for the whole timeout).
-    #[error("cannot get: the queue is empty")]
     Empty,
     /// The queue was shut down and has no item left to give.
-    #[error("cannot get: the queue is shut down and empty")]
     ShutDown,
 }
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty => f.write_str("cannot get: the queue is empty"),
+            GetError::ShutDown => f.write_str("cannot get: the queue is shut down and empty"),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
 
 /// The queue was shut down. For a `put`, it carries the item back; for a
 /// `get`, it carries nothing (`ShutDown<()>`).
@@ -114,9 +131,16 @@ pub enum GetError {
 /// # Python
 ///
 /// `queue.ShutDown` (Python 3.13).
-#[derive(Clone, Copy, PartialEq, Eq, Error)]
-#[error("the queue is shut down")]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ShutDown<T = ()>(pub T);
+
+impl<T> fmt::Display for ShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue is shut down")
+    }
+}
+
+impl<T> std::error::Error for ShutDown<T> {}
 
 impl<T> fmt::Debug for ShutDown<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,9 +161,17 @@ impl<T> fmt::Debug for ShutDown<T> {
 /// # Python
 ///
 /// `ValueError: task_done() called too many times`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("task_done() called more times than there were items put")]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskDoneError;
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task_done() called more times than there were items put")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}
 
 /// A bounded queue was asked for with room for no item.
 ///
@@ -161,9 +193,17 @@ pub struct TaskDoneError;
 /// None: Python's `Queue(maxsize=0)` is a queue without a limit, which is
 /// [`Queue::with_maxsize(0)`](super::Queue::with_maxsize) or
 /// [`Queue::unbounded()`](super::Queue::unbounded) here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error(
-    "a bounded queue needs a capacity of at least 1; for a queue without a limit use `unbounded()`, \
-     or `with_maxsize(0)` for Python's spelling"
-)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZeroCapacity;
+
+impl fmt::Display for ZeroCapacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a bounded queue needs a capacity of at least 1; for a queue without a limit use `unbounded()`, \
+             or `with_maxsize(0)` for Python's spelling",
+        )
+    }
+}
+
+impl std::error::Error for ZeroCapacity {}

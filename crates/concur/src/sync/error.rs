@@ -1,6 +1,6 @@
 //! What a misused primitive reports instead of hanging or corrupting state.
 
-use thiserror::Error;
+use std::fmt;
 
 /// The calling thread does not hold the lock the call needs.
 ///
@@ -18,12 +18,19 @@ use thiserror::Error;
 /// let err = cond.notify(1).unwrap_err();
 /// assert!(err.to_string().starts_with("Condition::notify:"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{call}: {object} is not held by the calling thread")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotOwner {
     pub(crate) call: &'static str,
     pub(crate) object: String,
 }
+
+impl fmt::Display for NotOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} is not held by the calling thread", self.call, self.object)
+    }
+}
+
+impl std::error::Error for NotOwner {}
 
 impl NotOwner {
     /// The call that was refused, such as `"RLock::release"`.
@@ -54,12 +61,11 @@ impl NotOwner {
 /// assert!(matches!(err, ReleaseError::NotLocked { .. }));
 /// assert_eq!(err.to_string(), "Lock::release: Lock \"counter\" is not locked");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReleaseError {
     /// A `Lock` was released while unlocked (Python: `RuntimeError: release
     /// unlocked lock`).
-    #[error("{call}: {object} is not locked")]
     NotLocked {
         /// The call that was refused.
         call: &'static str,
@@ -67,11 +73,9 @@ pub enum ReleaseError {
         object: String,
     },
     /// An `RLock` was released by a thread that does not own it.
-    #[error(transparent)]
-    NotOwner(#[from] NotOwner),
+    NotOwner(NotOwner),
     /// A `BoundedSemaphore` was released more times than it was acquired
     /// (Python: `ValueError: Semaphore released too many times`).
-    #[error("{call}: {object} was released more times than it was acquired (its initial value is {initial})")]
     OverRelease {
         /// The call that was refused.
         call: &'static str,
@@ -80,6 +84,27 @@ pub enum ReleaseError {
         /// The value the semaphore was created with, which it may not exceed.
         initial: usize,
     },
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReleaseError::NotLocked { call, object } => write!(f, "{call}: {object} is not locked"),
+            ReleaseError::NotOwner(not_owner) => fmt::Display::fmt(not_owner, f),
+            ReleaseError::OverRelease { call, object, initial } => write!(
+                f,
+                "{call}: {object} was released more times than it was acquired (its initial value is {initial})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReleaseError {}
+
+impl From<NotOwner> for ReleaseError {
+    fn from(not_owner: NotOwner) -> ReleaseError {
+        ReleaseError::NotOwner(not_owner)
+    }
 }
 
 /// A `Barrier` was broken while, or before, the caller waited on it.
@@ -98,12 +123,19 @@ pub enum ReleaseError {
 /// let err = barrier.wait().unwrap_err();
 /// assert_eq!(err.to_string(), "Barrier::wait: Barrier \"start line\" is broken");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{call}: {object} is broken")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenBarrier {
     pub(crate) call: &'static str,
     pub(crate) object: String,
 }
+
+impl fmt::Display for BrokenBarrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} is broken", self.call, self.object)
+    }
+}
+
+impl std::error::Error for BrokenBarrier {}
 
 /// A `Barrier` was asked for with no parties: nobody could ever pass it.
 ///
@@ -120,6 +152,14 @@ pub struct BrokenBarrier {
 /// # Python
 ///
 /// `ValueError: parties must be > 0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("Barrier::new: a barrier needs at least 1 party, and 0 was given")]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZeroParties;
+
+impl fmt::Display for ZeroParties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Barrier::new: a barrier needs at least 1 party, and 0 was given")
+    }
+}
+
+impl std::error::Error for ZeroParties {}

@@ -22,10 +22,14 @@
 //! # What happens on a violation
 //!
 //! `Lock::acquire` returns nothing, so a violation found there goes to a
-//! handler: by default it is printed to standard error. [`set_handler`]
-//! installs another (a test may panic, a service may log), and [`violations`]
-//! lists every violation reported so far. `acquire_all` returns its violations
-//! as an `Err` instead.
+//! handler: by default it is a `tracing` warning (target
+//! `concur::sync::lock_order`, the message the violation's `Display`, the
+//! two locks and sites as fields), which the program's subscriber shows —
+//! with `tracing-subscriber`'s `EnvFilter`, `RUST_LOG=concur=warn` or wider.
+//! The library prints nothing itself. [`set_handler`] installs another
+//! handler (a test may panic, a service may count), and [`violations`] lists
+//! every violation reported so far. `acquire_all` returns its violations as
+//! an `Err` instead.
 //!
 //! ```
 //! use concur::sync::{lock_order, Lock};
@@ -212,12 +216,14 @@ impl OrderEdge {
 /// assert!(err.earlier().is_empty());
 /// assert!(err.to_string().starts_with("lock order violation:"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockOrderViolation {
     acquiring: LockSite,
     held: LockSite,
     earlier: Vec<OrderEdge>,
 }
+
+impl std::error::Error for LockOrderViolation {}
 
 impl LockOrderViolation {
     pub(crate) fn out_of_order(acquiring: LockSite, held: LockSite) -> LockOrderViolation {
@@ -317,8 +323,8 @@ const KEPT: usize = 1024;
 
 static REPORTED: Mutex<Vec<LockOrderViolation>> = Mutex::new(Vec::new());
 
-/// Replaces what happens when the graph finds a violation. The default prints
-/// it to standard error.
+/// Replaces what happens when the graph finds a violation. The default
+/// reports it as a `tracing` warning (see [the module docs](self)).
 ///
 /// The handler runs on the thread that made the acquisition, before it blocks,
 /// with no concur lock of the checker's held; it may take locks itself.
@@ -365,7 +371,13 @@ fn report(violation: LockOrderViolation) {
     }
     match &*HANDLER.read() {
         Some(handler) => handler(&violation),
-        None => eprintln!("concur: {violation}"),
+        None => tracing::warn!(
+            acquiring = %violation.acquiring.lock,
+            acquiring_at = %violation.acquiring.location,
+            held = %violation.held.lock,
+            held_at = %violation.held.location,
+            "{violation}"
+        ),
     }
 }
 

@@ -2,16 +2,15 @@
 //! trait for thread objects, and what a new thread does before and after the
 //! user's function.
 
+use std::fmt;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::handle::{JoinHandle, Panicked};
 use super::ident;
 use super::registry::{self, Kind, Thread};
-use super::timer::Timer;
 
 /// The smallest stack size, in bytes, that [`Builder::stack_size`] accepts:
 /// 32 KiB, the floor CPython's `threading.stack_size` enforces.
@@ -58,17 +57,13 @@ pub struct Builder {
 /// let refused = Builder::new().name("tiny").stack_size(4096).spawn(|| ());
 /// assert!(matches!(refused, Err(SpawnError::StackTooSmall { .. })));
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SpawnError {
     /// The requested stack size is below 32 KiB.
     ///
     /// # Python
     ///
     /// `threading.stack_size(n)` raises `ValueError` for such sizes.
-    #[error(
-        "Builder::spawn refused to start thread '{name}' with a stack of {requested} bytes: \
-         a thread's stack must be at least 32768 bytes (32 KiB), or 0 for the platform default"
-    )]
     StackTooSmall {
         /// The name the thread would have had.
         name: String,
@@ -81,7 +76,6 @@ pub enum SpawnError {
     /// # Python
     ///
     /// `Thread.start()` raises `RuntimeError("can't start new thread")`.
-    #[error("Builder::spawn could not start thread '{name}' because the operating system refused: {error}")]
     Os {
         /// The name the thread would have had.
         name: String,
@@ -89,6 +83,26 @@ pub enum SpawnError {
         error: io::Error,
     },
 }
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::StackTooSmall { name, requested } => write!(
+                f,
+                "Builder::spawn refused to start thread '{name}' with a stack of {requested} bytes: \
+                 a thread's stack must be at least 32768 bytes (32 KiB), or 0 for the platform default"
+            ),
+            SpawnError::Os { name, error } => {
+                write!(
+                    f,
+                    "Builder::spawn could not start thread '{name}' because the operating system refused: {error}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {}
 
 impl Builder {
     /// Settings with a default name (`Thread-N`), the daemon flag of the
@@ -303,40 +317,6 @@ impl Builder {
             object.run();
             object
         })
-    }
-
-    /// Starts a [`Timer`]: a thread with these settings that calls `f` once
-    /// `interval` has passed, unless the timer is cancelled first.
-    ///
-    /// # Errors
-    ///
-    /// As for [`spawn`](Builder::spawn).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use concur::thread::Builder;
-    ///
-    /// let flush = Builder::new()
-    ///     .name("flush")
-    ///     .daemon(true)
-    ///     .spawn_timer(Duration::from_millis(10), || "flushed")
-    ///     .unwrap();
-    /// assert!(flush.thread().is_daemon());
-    /// assert_eq!(flush.join().unwrap(), Some("flushed"));
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `t = threading.Timer(interval, f)`, `t.name = ...`,
-    /// `t.daemon = ...`, then `t.start()`.
-    pub fn spawn_timer<F, T>(self, interval: Duration, f: F) -> Result<Timer<T>, SpawnError>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        Timer::spawn(self, interval, f)
     }
 }
 

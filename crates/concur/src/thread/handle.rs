@@ -66,6 +66,7 @@ pub struct JoinHandle<T> {
 ///
 /// Python's `join(timeout)` returns `None` either way, and the caller asks
 /// `is_alive()` afterwards; here the answer is the return value.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "without looking at it, `join_timeout` is only a sleep"]
 pub enum JoinStatus {
@@ -89,22 +90,38 @@ pub enum JoinStatus {
 ///     other => panic!("expected a panic, got {other:?}"),
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum JoinError {
     /// The thread's function panicked.
-    #[error(transparent)]
-    Panicked(#[from] Panicked),
+    Panicked(Panicked),
     /// The thread tried to wait for itself, which could never end.
     ///
     /// # Python
     ///
     /// `RuntimeError("cannot join current thread")`.
-    #[error(
-        "JoinHandle::join was called on thread '{}' from that thread itself, \
-         and a thread cannot wait for its own end",
-        .0.name()
-    )]
     CurrentThread(Thread),
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Panicked(panicked) => fmt::Display::fmt(panicked, f),
+            JoinError::CurrentThread(thread) => write!(
+                f,
+                "JoinHandle::join was called on thread '{}' from that thread itself, \
+                 and a thread cannot wait for its own end",
+                thread.name()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<Panicked> for JoinError {
+    fn from(panicked: Panicked) -> JoinError {
+        JoinError::Panicked(panicked)
+    }
 }
 
 /// A panic that ended a spawned thread: the thread's name and the panic's
@@ -130,12 +147,20 @@ pub enum JoinError {
 /// The exception a target raises, which Python hands to
 /// `threading.excepthook` (`ExceptHookArgs.exc_value` and `.thread`). Only
 /// the message is kept, not the payload, so that the error is `Send + Sync`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("thread '{thread_name}' panicked: {message}")]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panicked {
     thread_name: String,
     message: String,
 }
+
+impl fmt::Display for Panicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "thread '{}' panicked: {}", self.thread_name, self.message)
+    }
+}
+
+impl std::error::Error for Panicked {}
 
 impl Panicked {
     /// Reads the message of a panic payload: `panic!` with a literal gives a

@@ -115,14 +115,46 @@ impl<T: Send + 'static> Timer<T> {
     {
         Builder::new().spawn_timer(interval, f).unwrap_or_else(|error| panic!("{error}"))
     }
+}
 
-    pub(super) fn spawn<F>(builder: Builder, interval: Duration, f: F) -> Result<Timer<T>, SpawnError>
+// `spawn_timer` is written here, beside what it builds, so that the builder
+// does not depend on the timer built on top of it: no import cycle between
+// the two files.
+impl Builder {
+    /// Starts a [`Timer`]: a thread with these settings that calls `f` once
+    /// `interval` has passed, unless the timer is cancelled first.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Builder::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::thread::Builder;
+    ///
+    /// let flush = Builder::new()
+    ///     .name("flush")
+    ///     .daemon(true)
+    ///     .spawn_timer(Duration::from_millis(10), || "flushed")
+    ///     .unwrap();
+    /// assert!(flush.thread().is_daemon());
+    /// assert_eq!(flush.join().unwrap(), Some("flushed"));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `t = threading.Timer(interval, f)`, `t.name = ...`,
+    /// `t.daemon = ...`, then `t.start()`.
+    pub fn spawn_timer<F, T>(self, interval: Duration, f: F) -> Result<Timer<T>, SpawnError>
     where
         F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
     {
         let countdown = Arc::new(Countdown { phase: Mutex::new(Phase::Waiting), changed: Condvar::new() });
         let theirs = Arc::clone(&countdown);
-        let handle = builder.spawn(move || theirs.wait(interval).then(f))?;
+        let handle = self.spawn(move || theirs.wait(interval).then(f))?;
         Ok(Timer { handle, countdown })
     }
 }

@@ -3,7 +3,9 @@
 //! CPython's `lock_tests.BaseLockTests`, written once over [`BaseLock`] and
 //! run per lock type by [`base_lock_tests!`]; and those of `RLockTests`,
 //! written once over [`ReentrantLock`] and run for `RLock` and `Condition`
-//! by [`rlock_tests!`].
+//! by [`rlock_tests!`]. [`aio_harness`] and [`coro`] hold what the `aio_*`
+//! and `coro_*` suites share, and [`recorder`] a `tracing` subscriber for
+//! the tests of what the library reports.
 //!
 //! Coordination here uses only `std` (channels, atomics, sleeps), never the
 //! primitives under test, so a broken primitive cannot break its own harness.
@@ -849,38 +851,7 @@ pub(crate) mod cpython_futures {
     }
 }
 
-/// What the `aio_*` suites share: a loop of its own per test, bounded in
-/// time, and small waits for the test's own task.
-pub(crate) mod aio_harness {
-    use std::future::Future;
-    use std::time::Duration;
-
-    use concur::aio::{self, ReturnWhen, Task};
-
-    /// Runs `main` as the main task of a new loop on a thread of its own and
-    /// returns its output; fails the test if it has not finished within
-    /// [`super::LONG`].
-    pub(crate) fn run<F>(main: impl FnOnce() -> F + Send + 'static) -> F::Output
-    where
-        F: Future + 'static,
-        F::Output: Send + 'static,
-    {
-        super::spawn(move || aio::run(main()).expect("a new loop runs")).join()
-    }
-
-    pub(crate) fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
-    }
-
-    /// Sleeps without expecting a cancellation (for the test's own task).
-    pub(crate) async fn nap(n: u64) {
-        aio::sleep(ms(n)).await.expect("the test's own task is not cancelled");
-    }
-
-    /// Waits for `task` to finish without taking its value, and hands it back.
-    pub(crate) async fn finished<T: 'static>(task: Task<T>) -> Task<T> {
-        let (mut done, pending) = aio::wait([task], ReturnWhen::AllCompleted, None).await.expect("not cancelled");
-        assert!(pending.is_empty());
-        done.pop().expect("the one task is done")
-    }
-}
+#[cfg(feature = "aio")]
+pub(crate) mod aio_harness;
+pub(crate) mod coro;
+pub(crate) mod recorder;
