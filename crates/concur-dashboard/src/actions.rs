@@ -20,33 +20,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{post, MethodRouter};
 use axum::Json;
 use concur_worker::{Client, WorkerControl};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
 use serde::Serialize;
 
+use crate::counters::ActionLabels;
 use crate::error::Refusal;
-use crate::pages::workers::find_worker;
-use crate::pages::{item_href, Head};
+use crate::pages::format::item_href;
 use crate::params::{checked_ids, QueueName};
-use crate::server::AppState;
+use crate::reads::find_worker;
+use crate::respond::Head;
+use crate::state::AppState;
 use crate::store::blocking;
-
-/// The labels of the action counters.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct ActionLabels {
-    pub(crate) action: &'static str,
-    pub(crate) queue: String,
-}
-
-/// Changes made since the dashboard started, for `/metrics`.
-#[derive(Debug, Default)]
-pub(crate) struct ActionCounters {
-    /// Actions run.
-    pub(crate) actions: Family<ActionLabels, Counter>,
-    /// Tasks they touched.
-    pub(crate) tasks: Family<ActionLabels, Counter>,
-}
 
 /// What an action did, as the API answers it.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -257,7 +240,7 @@ pub(crate) fn worker_route(action: Action, api: bool) -> MethodRouter<AppState> 
     post(move |State(state): State<AppState>, head: Head, headers: HeaderMap, body: Bytes| async move {
         let outcome = async {
             let id = worker_of(&headers, &body)?;
-            let worker = find_worker(&state, id).await?;
+            let worker = find_worker(&state.store, id).await?;
             let control = if action == Action::Stop { WorkerControl::Stop } else { WorkerControl::Quiet };
             let mut asked = 0;
             for share in &worker.queues {

@@ -12,12 +12,11 @@ use serde::Serialize;
 
 use crate::error::Refusal;
 use crate::pages::format::clip;
-use crate::pages::task::TaskId;
-use crate::pages::workers::{find_worker, held, path_id, worker_and_queue};
-use crate::pages::Head;
-use crate::params::{Query, QueueName, Range};
-use crate::server::AppState;
+use crate::params::{path_id, Query, QueueName, TaskId};
+use crate::reads::{find_worker, held, worker_and_queue};
+use crate::respond::Head;
 use crate::snapshot::Overview;
+use crate::state::AppState;
 use crate::store::blocking;
 use crate::views::{self, DeadPage, ListRead};
 
@@ -157,7 +156,7 @@ pub(crate) async fn delayed(
 }
 
 async fn throughput_of(state: &AppState, queues: Vec<String>, query: &Query) -> Result<Response, Refusal> {
-    let range = Range::from_query(query)?;
+    let range = query.range()?;
     let view =
         blocking(&state.store, move |store| views::throughput(store, &queues, range.minutes, range.hours)).await?;
     Ok(json(&view))
@@ -180,7 +179,7 @@ pub(crate) async fn queue_throughput(
 }
 
 async fn stats_of(state: &AppState, queues: Vec<String>, query: &Query) -> Result<Response, Refusal> {
-    let range = Range::from_query(query)?;
+    let range = query.range()?;
     let rows = blocking(&state.store, move |store| views::task_stats(store, &queues, range.minutes)).await?;
     Ok(json(&serde_json::json!({ "minutes": range.minutes, "tasks": rows })))
 }
@@ -231,7 +230,7 @@ pub(crate) async fn worker(
     params: Result<RawPathParams, RawPathParamsRejection>,
 ) -> Response {
     let outcome = match path_id(params) {
-        Some(id) => find_worker(&state, id).await.map(|worker| json(&worker)),
+        Some(id) => find_worker(&state.store, id).await.map(|worker| json(&worker)),
         None => Err(Refusal::not_found()),
     };
     head.answer(outcome)
@@ -248,8 +247,8 @@ pub(crate) async fn worker_tasks(
     let outcome = async {
         let id = path_id(params).ok_or_else(Refusal::not_found)?;
         let paging = query.paging()?;
-        let (worker, queue) = worker_and_queue(&state, id, &query).await?;
-        Ok(json(&held(&state, &worker.id, &queue, paging).await?))
+        let (worker, queue) = worker_and_queue(&state.store, id, query.get("queue")).await?;
+        Ok(json(&held(&state.store, &worker.id, &queue, paging).await?))
     };
     head.answer(outcome.await)
 }

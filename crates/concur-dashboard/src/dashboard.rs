@@ -9,11 +9,12 @@ use concur_worker::protocol::Keys;
 use concur_worker::{QueueConfig, DEFAULT_REDIS_URL};
 use tokio::sync::watch;
 
-use crate::actions::ActionCounters;
+use crate::counters::ActionCounters;
 use crate::error::{StartError, MIN_TOKEN_LEN};
-use crate::live::Hub;
+use crate::hub::Hub;
 use crate::security::Security;
-use crate::server::{router, AppState};
+use crate::server::router;
+use crate::state::AppState;
 use crate::store::Store;
 
 /// The address a dashboard listens on unless told otherwise: loopback only.

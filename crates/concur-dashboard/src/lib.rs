@@ -56,15 +56,21 @@
 mod actions;
 mod api;
 mod assets;
+mod counters;
 mod dashboard;
 mod error;
+mod hub;
 mod live;
 mod metrics;
 mod pages;
+mod paging;
 mod params;
+mod reads;
+mod respond;
 mod security;
 mod server;
 mod snapshot;
+mod state;
 mod store;
 mod views;
 

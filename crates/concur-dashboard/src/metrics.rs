@@ -33,7 +33,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use prometheus_client::registry::Unit;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::blocking;
 
 /// The content type of the OpenMetrics text format.

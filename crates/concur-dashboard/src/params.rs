@@ -10,14 +10,16 @@
 
 use std::ops::RangeInclusive;
 
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::Response;
 use concur_worker::protocol::Keys;
 
 use crate::error::Refusal;
-use crate::pages::refuse_parts;
-use crate::server::AppState;
+pub(crate) use crate::paging::{Paging, Range};
+use crate::respond::refuse_parts;
+use crate::state::AppState;
 
 /// Rows per page of a listing, unless the request says otherwise.
 pub(crate) const DEFAULT_PAGE_SIZE: u64 = 50;
@@ -81,6 +83,17 @@ impl Query {
         }
     }
 
+    /// `minutes` (1 to 60) and `hours` (1 to 720, thirty days), as kept by
+    /// the workers.
+    pub(crate) fn range(&self) -> Result<Range, Refusal> {
+        let minutes = concur_worker::MINUTES_KEPT as u64;
+        let hours = concur_worker::HOURS_KEPT as u64;
+        Ok(Range {
+            minutes: self.number("minutes", minutes, 1..=minutes)? as usize,
+            hours: self.number("hours", hours, 1..=hours)? as usize,
+        })
+    }
+
     /// `page` and `size`, bounded.
     pub(crate) fn paging(&self) -> Result<Paging, Refusal> {
         Ok(Paging {
@@ -98,55 +111,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     }
 }
 
-/// The time range of history and statistics: `minutes` (1 to 60) and
-/// `hours` (1 to 720, thirty days), as kept by the workers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Range {
-    pub(crate) minutes: usize,
-    pub(crate) hours: usize,
-}
+/// A task id from the path, checked by the protocol's rule for task ids;
+/// anything else is a 404 that does not repeat it.
+pub(crate) struct TaskId(pub(crate) String);
 
-impl Range {
-    pub(crate) fn from_query(query: &Query) -> Result<Range, Refusal> {
-        let minutes = concur_worker::MINUTES_KEPT as u64;
-        let hours = concur_worker::HOURS_KEPT as u64;
-        Ok(Range {
-            minutes: query.number("minutes", minutes, 1..=minutes)? as usize,
-            hours: query.number("hours", hours, 1..=hours)? as usize,
-        })
-    }
-}
+impl<S: Send + Sync> FromRequestParts<S> for TaskId {
+    type Rejection = Response;
 
-/// A page of a listing: which one and how many rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Paging {
-    /// From 1.
-    pub(crate) page: u64,
-    pub(crate) size: u64,
-}
-
-impl Paging {
-    /// The position of the page's first row.
-    pub(crate) fn start(&self) -> u64 {
-        (self.page - 1) * self.size
-    }
-
-    /// The last page of a listing of `total` rows (1 for an empty one).
-    pub(crate) fn last_page(&self, total: u64) -> u64 {
-        total.div_ceil(self.size).max(1)
-    }
-
-    /// Refuses a page past the end of a listing of `total` rows.
-    pub(crate) fn check(&self, total: u64) -> Result<(), Refusal> {
-        let last = self.last_page(total);
-        if self.page > last {
-            return Err(Refusal::new(
-                axum::http::StatusCode::NOT_FOUND,
-                format!("There are {last} pages of {} rows here; this page is past the last.", self.size),
-            ));
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| refuse_parts(parts, Refusal::not_found()))?;
+        match params.iter().find(|(key, _)| *key == "id") {
+            Some((_, id)) if is_task_id(id) => Ok(TaskId(id.to_owned())),
+            _ => Err(refuse_parts(parts, Refusal::not_found())),
         }
-        Ok(())
     }
+}
+
+/// The worker id in the path, decoded; `None` for a path that does not
+/// decode (answered as a 404, without axum's message, which would repeat
+/// it).
+pub(crate) fn path_id(params: Result<RawPathParams, RawPathParamsRejection>) -> Option<String> {
+    params.ok()?.iter().find(|(key, _)| *key == "id").map(|(_, id)| id.to_owned())
 }
 
 /// Whether `id` may be a task id: the protocol's rule, 1 to 128 printable

@@ -17,29 +17,17 @@
 //! | `GET /metrics` | Prometheus metrics |
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
 
-use crate::actions::{self, Action, ActionCounters};
-use crate::live::Hub;
-use crate::security::{auth, headers, mutation, Security};
-use crate::store::Store;
-use crate::{api, assets, metrics, pages};
-
-/// What every handler may use.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub(crate) store: Arc<Store>,
-    pub(crate) hub: Arc<Hub>,
-    pub(crate) security: Arc<Security>,
-    pub(crate) counters: Arc<ActionCounters>,
-    /// How often live updates read Redis.
-    pub(crate) refresh: Duration,
-}
+use crate::actions::{self, Action};
+use crate::respond;
+use crate::security::{auth, headers, mutation};
+use crate::state::AppState;
+use crate::{api, assets, live, metrics, pages};
 
 /// Every route, behind the security layers.
 pub(crate) fn router(state: AppState) -> Router {
@@ -98,13 +86,13 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/workers", get(api::workers))
         .route("/api/workers/{id}", get(api::worker))
         .route("/api/workers/{id}/tasks", get(api::worker_tasks))
-        .route("/events/overview", get(crate::live::overview_events))
-        .route("/events/queues/{queue}", get(crate::live::queue_events))
+        .route("/events/overview", get(live::overview_events))
+        .route("/events/queues/{queue}", get(live::queue_events))
         .route("/assets/app.js", get(assets::script))
         .route("/assets/app.css", get(assets::style));
     let guarded = reads
         .merge(changes)
-        .fallback(pages::not_found)
+        .fallback(respond::not_found)
         .layer(from_fn_with_state(Arc::clone(&security), auth::require_token));
     let scrape = Router::new()
         .route("/metrics", get(metrics::metrics))

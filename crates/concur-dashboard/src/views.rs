@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 use concur_worker::{Client, DeadEntry, Error, Histogram, ListedTask, TaskLocation, TaskStats};
 use serde::Serialize;
 
-use crate::params::Paging;
+use crate::paging::Paging;
 use crate::snapshot::{merge_workers, unix_now, QueueDetail, QueueSummary, WorkerRow};
 use crate::store::Store;
 

@@ -1,17 +1,33 @@
-//! Numbers, times and long texts as a page shows them. The script of the
+//! Numbers, times, long texts and links as a page shows them. The script of the
 //! pages formats live numbers the same way (`assets/app.js`).
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// What a path segment may hold unencoded (RFC 3986's unreserved set).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// The address of a page about `id` under `base` (`/workers`, `/tasks`):
+/// `base/ID`, percent-encoded; `base?id=ID` for `.` and `..`, which a
+/// browser would take for steps in the path.
+pub(crate) fn item_href(base: &str, id: &str) -> String {
+    let encoded = utf8_percent_encode(id, SEGMENT).to_string();
+    if id == "." || id == ".." {
+        format!("{base}?id={encoded}")
+    } else {
+        format!("{base}/{encoded}")
+    }
+}
 
 /// A count with thousands separators: `1,000,000`.
 pub(crate) fn count(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+    let head = digits.len() % 3;
+    let mut groups: Vec<&str> = Vec::new();
+    if head > 0 {
+        groups.push(&digits[..head]);
     }
-    out
+    groups.extend(digits.as_bytes()[head..].chunks(3).map(|g| std::str::from_utf8(g).unwrap_or_default()));
+    groups.join(",")
 }
 
 /// A Unix time as `2026-12-02 10:11:12 UTC`; an empty string for a time
@@ -75,7 +91,7 @@ pub(crate) fn or_dash(value: Option<impl ToString>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{age, clip, count, heartbeat, seconds, when};
+    use super::{age, clip, count, heartbeat, item_href, seconds, when};
 
     #[test]
     fn counts_are_grouped() {
@@ -84,6 +100,14 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1_000_000), "1,000,000");
         assert_eq!(count(12_345_678), "12,345,678");
+    }
+
+    #[test]
+    fn ids_become_one_path_segment() {
+        assert_eq!(item_href("/workers", "8812-3fa1"), "/workers/8812-3fa1");
+        assert_eq!(item_href("/tasks", "a/b?c#d"), "/tasks/a%2Fb%3Fc%23d");
+        assert_eq!(item_href("/tasks", "\"><img"), "/tasks/%22%3E%3Cimg");
+        assert_eq!(item_href("/workers", ".."), "/workers?id=..");
     }
 
     #[test]

@@ -3,31 +3,15 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::chart::Chart;
-use super::format::{age, count, heartbeat, or_dash, when};
-use super::{render, Head, Page};
-use crate::params::{Query, Range};
-use crate::server::AppState;
+use super::format::{age, count, heartbeat, item_href, or_dash, when};
+use crate::params::Query;
+use crate::respond::{render, Head, Page};
 use crate::snapshot::{Overview, QueueSummary, WorkerRow};
+use crate::state::AppState;
 use crate::store::blocking;
 use crate::views::{self, Throughput};
-
-/// What a path segment may hold unencoded (RFC 3986's unreserved set).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-/// The address of a page about `id` under `base` (`/workers`, `/tasks`):
-/// `base/ID`, percent-encoded; `base?id=ID` for `.` and `..`, which a
-/// browser would take for steps in the path.
-pub(crate) fn item_href(base: &str, id: &str) -> String {
-    let encoded = utf8_percent_encode(id, SEGMENT).to_string();
-    if id == "." || id == ".." {
-        format!("{base}?id={encoded}")
-    } else {
-        format!("{base}/{encoded}")
-    }
-}
 
 /// A queue's row, formatted.
 pub(crate) struct QueueRow {
@@ -130,7 +114,7 @@ pub(crate) fn charts(throughput: &Throughput) -> Vec<Chart> {
 /// `GET /?minutes=&hours=`.
 pub(crate) async fn overview(State(state): State<AppState>, head: Head, query: Query) -> Response {
     let outcome = async {
-        let range = Range::from_query(&query)?;
+        let range = query.range()?;
         let (view, throughput) = blocking(&state.store, move |store| {
             let view = Overview::new(&store.statuses()?);
             let throughput = views::throughput(store, store.queues(), range.minutes, range.hours)?;
@@ -146,17 +130,4 @@ pub(crate) async fn overview(State(state): State<AppState>, head: Head, query: Q
         }))
     };
     head.answer(outcome.await)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::item_href;
-
-    #[test]
-    fn ids_become_one_path_segment() {
-        assert_eq!(item_href("/workers", "8812-3fa1"), "/workers/8812-3fa1");
-        assert_eq!(item_href("/tasks", "a/b?c#d"), "/tasks/a%2Fb%3Fc%23d");
-        assert_eq!(item_href("/tasks", "\"><img"), "/tasks/%22%3E%3Cimg");
-        assert_eq!(item_href("/workers", ".."), "/workers?id=..");
-    }
 }

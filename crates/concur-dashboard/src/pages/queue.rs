@@ -8,14 +8,15 @@ use axum::response::Response;
 use concur_worker::{DeadEntry, DeadKind, ListedTask, ScheduleStatus};
 
 use super::chart::Chart;
+use super::format::item_href;
 use super::format::{clip, count, or_dash, seconds, when};
-use super::overview::{charts, item_href, QueueRow, WorkerView};
-use super::{render, Head, Page};
+use super::overview::{charts, QueueRow, WorkerView};
 use crate::actions::Action;
 use crate::error::Refusal;
-use crate::params::{checked_ids, Query, QueueName, Range};
-use crate::server::AppState;
+use crate::params::{checked_ids, Query, QueueName};
+use crate::respond::{render, Head, Page};
 use crate::snapshot::QueueDetail;
+use crate::state::AppState;
 use crate::store::blocking;
 use crate::views::{self, ListPage, ListRead, TaskRow};
 
@@ -252,7 +253,7 @@ pub(crate) async fn queue_page(
 ) -> Response {
     let outcome = async {
         let paging = query.paging()?;
-        let range = Range::from_query(&query)?;
+        let range = query.range()?;
         let queue = name.clone();
         let (detail, dead, throughput) = blocking(&state.store, move |store| {
             let (detail, dead) = views::queue_with_dead(store, &queue, paging)?;
@@ -387,7 +388,7 @@ pub(crate) async fn queue_stats(
     query: Query,
 ) -> Response {
     let outcome = async {
-        let range = Range::from_query(&query)?;
+        let range = query.range()?;
         let queue = name.clone();
         let (detail, rows) = blocking(&state.store, move |store| {
             Ok((
@@ -409,7 +410,7 @@ pub(crate) async fn queue_stats(
 /// `GET /stats?minutes=`: per task name over every queue shown.
 pub(crate) async fn all_stats(State(state): State<AppState>, head: Head, query: Query) -> Response {
     let outcome = async {
-        let range = Range::from_query(&query)?;
+        let range = query.range()?;
         let rows = blocking(&state.store, move |store| views::task_stats(store, store.queues(), range.minutes)).await?;
         Ok(render(&StatsPage {
             page: Page::new(&state, &head.nonce, "Task names"),

@@ -4,36 +4,17 @@
 //! to look in one queue only.
 
 use askama::Template;
-use axum::extract::{FromRequestParts, RawPathParams, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::response::Response;
 use concur_worker::{ResultStatus, TaskLocation};
 
 use super::format::{clip, when};
-use super::{refuse_parts, render, Head, Page};
 use crate::error::Refusal;
-use crate::params::{is_task_id, Query, QueueName};
-use crate::server::AppState;
+use crate::params::{is_task_id, Query, QueueName, TaskId};
+use crate::respond::{render, Head, Page};
+use crate::state::AppState;
 use crate::store::blocking;
 use crate::views::{self, FoundTask};
-
-/// A task id from the path, checked by the protocol's rule for task ids;
-/// anything else is a 404 that does not repeat it.
-pub(crate) struct TaskId(pub(crate) String);
-
-impl<S: Send + Sync> FromRequestParts<S> for TaskId {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| refuse_parts(parts, Refusal::not_found()))?;
-        match params.iter().find(|(key, _)| *key == "id") {
-            Some((_, id)) if is_task_id(id) => Ok(TaskId(id.to_owned())),
-            _ => Err(refuse_parts(parts, Refusal::not_found())),
-        }
-    }
-}
 
 struct TaskView {
     queue: String,

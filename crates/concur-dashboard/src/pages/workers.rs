@@ -13,14 +13,13 @@ use axum::response::Response;
 use super::format::count;
 use super::overview::WorkerView;
 use super::queue::{notice, ListView, TaskListRow};
-use super::{render, Head, Page};
 use crate::error::Refusal;
-use crate::params::{Paging, Query};
-use crate::server::AppState;
-use crate::snapshot::WorkerRow;
+use crate::params::{path_id, Query};
+use crate::reads::{held, worker_and_queue};
+use crate::respond::{render, Head, Page};
+use crate::state::AppState;
 use crate::store::blocking;
-use crate::views::{self, ListPage};
-use concur_worker::ListedTask;
+use crate::views;
 
 #[derive(Template)]
 #[template(path = "workers.html")]
@@ -60,13 +59,6 @@ pub(crate) async fn workers_page(State(state): State<AppState>, head: Head, quer
     head.answer(outcome)
 }
 
-/// The worker id in the path, decoded; `None` for a path that does not
-/// decode (answered as a 404, without axum's message, which would repeat
-/// it).
-pub(crate) fn path_id(params: Result<RawPathParams, RawPathParamsRejection>) -> Option<String> {
-    params.ok()?.iter().find(|(key, _)| *key == "id").map(|(_, id)| id.to_owned())
-}
-
 /// `GET /workers/{id}?queue=&page=&size=`: the worker and the tasks it
 /// holds from one of its queues.
 pub(crate) async fn worker_page(
@@ -81,48 +73,11 @@ pub(crate) async fn worker_page(
     }
 }
 
-/// The worker `id` among the registered ones, or a 404.
-pub(crate) async fn find_worker(state: &AppState, id: String) -> Result<WorkerRow, Refusal> {
-    let workers = blocking(&state.store, views::workers).await?;
-    workers.into_iter().find(|w| w.id == id).ok_or_else(Refusal::not_found)
-}
-
-/// The worker, and which of its queues (`?queue=`, the first by default)
-/// to list the held tasks of; a queue it is not registered in is a 404.
-pub(crate) async fn worker_and_queue(
-    state: &AppState,
-    id: String,
-    query: &Query,
-) -> Result<(WorkerRow, String), Refusal> {
-    let worker = find_worker(state, id).await?;
-    let shown = match query.get("queue") {
-        Some(queue) => worker.queues.iter().find(|q| q.queue == queue).map(|q| q.queue.clone()),
-        None => worker.queues.first().map(|q| q.queue.clone()),
-    }
-    .ok_or_else(Refusal::not_found)?;
-    Ok((worker, shown))
-}
-
-/// A page of the tasks `worker` holds from `queue`.
-pub(crate) async fn held(
-    state: &AppState,
-    worker: &str,
-    queue: &str,
-    paging: Paging,
-) -> Result<ListPage<ListedTask>, Refusal> {
-    let (queue, id) = (queue.to_owned(), worker.to_owned());
-    let list = blocking(&state.store, move |store| views::processing_page(store, &queue, &id, paging))
-        .await?
-        .ok_or_else(Refusal::not_found)?;
-    paging.check(list.total)?;
-    Ok(list)
-}
-
 async fn one(state: AppState, head: Head, id: String, query: Query) -> Response {
     let outcome = async {
         let paging = query.paging()?;
-        let (worker, shown) = worker_and_queue(&state, id, &query).await?;
-        let list = held(&state, &worker.id, &shown, paging).await?;
+        let (worker, shown) = worker_and_queue(&state.store, id, query.get("queue")).await?;
+        let list = held(&state.store, &worker.id, &shown, paging).await?;
         let view = WorkerView::from(&worker);
         let base = format!("{}queue={}&", view.query_base, shown);
         Ok(render(&WorkerPage {

@@ -33,7 +33,7 @@ use subtle::ConstantTimeEq;
 
 use super::Security;
 use crate::error::Refusal;
-use crate::pages::refuse;
+use crate::respond::refuse;
 
 /// The largest form a mutation may send: a page of ids and the token.
 pub(crate) const MAX_FORM_BYTES: usize = 256 * 1024;
