@@ -314,7 +314,7 @@ impl DashboardBuilder {
     }
 }
 
-fn check_token(option: &str, token: &str) -> Result<(), StartError> {
+pub(crate) fn check_token(option: &str, token: &str) -> Result<(), StartError> {
     if token.len() < MIN_TOKEN_LEN || !token.chars().all(|c| c.is_ascii_graphic()) {
         return Err(StartError::InvalidSetting(format!(
             "{option} must be at least {MIN_TOKEN_LEN} printable ASCII characters without spaces (it is compared in \
@@ -470,6 +470,10 @@ pub struct Stop {
 }
 
 impl Stop {
+    pub(crate) fn new(stop: Arc<watch::Sender<bool>>) -> Stop {
+        Stop { stop }
+    }
+
     /// Asks the dashboard to stop: it accepts no more connections, ends
     /// live updates, and returns from `run` once open requests are done.
     ///

@@ -18,7 +18,8 @@
 //! - **A task by id** (`/tasks/ID`, bookmarkable) and **the workers**
 //!   (`/workers`, `/workers/ID`).
 //! - **A JSON API** behind every view (`/api/…`), **live updates** as
-//!   server-sent events (`/events/…`), and **`/metrics`** for Prometheus.
+//!   server-sent events (`/events/…`), and **`/metrics`** for Prometheus;
+//!   [`WorkerMetrics`] serves one worker's own (`concur worker --metrics`).
 //!
 //! # Secure by default
 //!
@@ -73,6 +74,8 @@ mod snapshot;
 mod state;
 mod store;
 mod views;
+mod worker_metrics;
 
 pub use dashboard::{Dashboard, DashboardBuilder, Stop, DEFAULT_BIND, DEFAULT_REFRESH};
 pub use error::{StartError, MIN_TOKEN_LEN};
+pub use worker_metrics::{WorkerMetrics, WorkerMetricsBuilder};

@@ -91,7 +91,7 @@ type Gauges<L> = Family<L, Gauge>;
 type Counters<L> = Family<L, Counter>;
 
 /// Registers a family and hands it back for filling.
-fn family<M: prometheus_client::registry::Metric + Clone + Default>(
+pub(crate) fn family<M: prometheus_client::registry::Metric + Clone + Default>(
     registry: &mut Registry,
     name: &str,
     help: &str,
@@ -147,13 +147,6 @@ fn queue_metrics(registry: &mut Registry, statuses: &[(String, Status)]) {
         "concur_queue_oldest_pending_age_seconds",
         "How long ago the oldest pending task was enqueued (absent when none waits)",
     );
-    let in_flight: Gauges<WorkerLabels> = family(registry, "concur_worker_in_flight", "Tasks a worker holds");
-    let concurrency: Gauges<WorkerLabels> =
-        family(registry, "concur_worker_concurrency", "Tasks a worker runs at once, as it said");
-    let heartbeat: Gauges<WorkerLabels> =
-        family(registry, "concur_worker_heartbeat_seconds", "Seconds left on a worker's heartbeat (0 when missing)");
-    let alive: Gauges<WorkerLabels> =
-        family(registry, "concur_worker_alive", "1 while a worker's heartbeat stands, 0 once it is missing");
     for (name, status) in statuses {
         let q = QueueLabel { queue: name.clone() };
         pending.get_or_create(&q).set(signed(status.pending));
@@ -172,7 +165,22 @@ fn queue_metrics(registry: &mut Registry, statuses: &[(String, Status)]) {
         if let Some(age) = status.oldest_pending_age {
             oldest.get_or_create(&q).set(signed(age.as_secs()));
         }
-        for worker in &status.workers {
+    }
+    worker_metrics(registry, statuses, None);
+}
+
+/// Fills `registry` with the workers the statuses list — or only the
+/// worker `only`, for a worker's own `/metrics`.
+pub(crate) fn worker_metrics(registry: &mut Registry, statuses: &[(String, Status)], only: Option<&str>) {
+    let in_flight: Gauges<WorkerLabels> = family(registry, "concur_worker_in_flight", "Tasks a worker holds");
+    let concurrency: Gauges<WorkerLabels> =
+        family(registry, "concur_worker_concurrency", "Tasks a worker runs at once, as it said");
+    let heartbeat: Gauges<WorkerLabels> =
+        family(registry, "concur_worker_heartbeat_seconds", "Seconds left on a worker's heartbeat (0 when missing)");
+    let alive: Gauges<WorkerLabels> =
+        family(registry, "concur_worker_alive", "1 while a worker's heartbeat stands, 0 once it is missing");
+    for (name, status) in statuses {
+        for worker in status.workers.iter().filter(|w| only.is_none_or(|id| w.id == id)) {
             let w = WorkerLabels { queue: name.clone(), worker: worker.id.clone() };
             in_flight.get_or_create(&w).set(signed(worker.processing));
             if let Some(slots) = worker.concurrency {
@@ -224,8 +232,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     for (view, n) in state.hub.reads.lock().iter() {
         reads.get_or_create(&ViewLabel { view: (*view).to_owned() }).inc_by(*n);
     }
+    encoded(&registry)
+}
+
+/// The registry in the text format, as an answer.
+pub(crate) fn encoded(registry: &Registry) -> Response {
     let mut text = String::new();
-    if let Err(error) = encode(&mut text, &registry) {
+    if let Err(error) = encode(&mut text, registry) {
         tracing::error!("could not write the metrics: {error}");
         return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "could not write the metrics").into_response();
     }
