@@ -11,7 +11,7 @@
 //! only checks that every view answers.
 
 #[path = "../../concur-worker/tests/common/mod.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(unreachable_pub)]
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
@@ -72,7 +72,10 @@ fn main() {
         ("queue page, dead letters page 1".to_owned(), "/queues/big".to_owned()),
         (format!("queue page, dead letters page {last_dead} (the last)"), format!("/queues/big?page={last_dead}")),
         ("pending page 1".to_owned(), "/queues/big/pending".to_owned()),
-        (format!("pending page {} (the middle)", last_pending / 2), format!("/queues/big/pending?page={}", last_pending / 2)),
+        (
+            format!("pending page {} (the middle)", last_pending / 2),
+            format!("/queues/big/pending?page={}", last_pending / 2),
+        ),
         (format!("pending page {last_pending} (the last)"), format!("/queues/big/pending?page={last_pending}")),
         ("delayed page 1".to_owned(), "/queues/big/delayed".to_owned()),
         ("`/api/queues/big/dead?size=500`".to_owned(), "/api/queues/big/dead?size=500".to_owned()),
@@ -158,7 +161,7 @@ impl Monitor {
                 let Ok(line) = line else { return };
                 if let Some(n) = line.split("\"bench-marker-").nth(1) {
                     marker.store(n.trim_end_matches('"').parse().unwrap_or(0), Ordering::SeqCst);
-                } else if counting.load(Ordering::SeqCst) && line.starts_with(|c: char| c == '+') && line != "+OK" {
+                } else if counting.load(Ordering::SeqCst) && line.starts_with('+') && line != "+OK" {
                     if line.contains(" lua] ") { &in_scripts } else { &sent }.fetch_add(1, Ordering::SeqCst);
                 }
             }

@@ -57,7 +57,8 @@ pub(crate) enum Action {
     Stop,
 }
 
-const ALL: [Action; 10] = [
+/// Every action, in the order the routes are made.
+pub(crate) const ALL: [Action; 10] = [
     Action::Retry,
     Action::RetryAll,
     Action::Purge,
@@ -89,6 +90,11 @@ impl Action {
 
     pub(crate) fn named(name: &str) -> Option<Action> {
         ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Whether it is asked of a worker rather than done to a queue.
+    pub(crate) fn is_worker_control(self) -> bool {
+        matches!(self, Action::Quiet | Action::Stop)
     }
 
     /// Whether it names the tasks it acts on.

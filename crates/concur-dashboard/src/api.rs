@@ -18,7 +18,7 @@ use crate::respond::Head;
 use crate::snapshot::Overview;
 use crate::state::AppState;
 use crate::store::blocking;
-use crate::views::{self, DeadPage, ListRead};
+use crate::views::{self, DeadPage, TaskList};
 
 /// The longest payload the API returns whole, in characters; longer ones
 /// are cut there and flagged, so a page of 500 entries stays bounded.
@@ -128,9 +128,9 @@ async fn task_in(state: &AppState, queues: Vec<String>, id: String) -> Result<Re
 }
 
 /// A page of a list of tasks of `name` (pending or delayed).
-async fn task_list(state: &AppState, name: String, query: &Query, read: ListRead) -> Result<Response, Refusal> {
+async fn task_list(state: &AppState, name: String, query: &Query, which: TaskList) -> Result<Response, Refusal> {
     let paging = query.paging()?;
-    let (_, list) = blocking(&state.store, move |store| read(store, &name, paging)).await?;
+    let (_, list) = blocking(&state.store, move |store| which.read(store, &name, paging)).await?;
     paging.check(list.total)?;
     Ok(json(&list))
 }
@@ -142,7 +142,7 @@ pub(crate) async fn pending(
     QueueName(name): QueueName,
     query: Query,
 ) -> Response {
-    head.answer(task_list(&state, name, &query, views::pending_page).await)
+    head.answer(task_list(&state, name, &query, TaskList::Pending).await)
 }
 
 /// `GET /api/queues/{queue}/delayed?page=&size=`: the soonest due first.
@@ -152,7 +152,7 @@ pub(crate) async fn delayed(
     QueueName(name): QueueName,
     query: Query,
 ) -> Response {
-    head.answer(task_list(&state, name, &query, views::delayed_page).await)
+    head.answer(task_list(&state, name, &query, TaskList::Delayed).await)
 }
 
 async fn throughput_of(state: &AppState, queues: Vec<String>, query: &Query) -> Result<Response, Refusal> {

@@ -23,7 +23,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
 
-use crate::actions::{self, Action};
+use crate::actions;
 use crate::respond;
 use crate::security::{auth, headers, mutation};
 use crate::state::AppState;
@@ -33,26 +33,13 @@ use crate::{api, assets, live, metrics, pages};
 pub(crate) fn router(state: AppState) -> Router {
     let security = Arc::clone(&state.security);
     let mut changes = Router::new();
-    for action in [
-        Action::Retry,
-        Action::RetryAll,
-        Action::Purge,
-        Action::DeadDelete,
-        Action::RunNow,
-        Action::DelayedDelete,
-        Action::Pause,
-        Action::Resume,
-    ] {
-        let route = action.page_route("{queue}");
-        changes = changes
-            .route(&route, actions::queue_route(action, false))
-            .route(&format!("/api{route}"), actions::queue_route(action, true));
-    }
-    for action in [Action::Quiet, Action::Stop] {
-        let route = action.page_route("");
-        changes = changes
-            .route(&route, actions::worker_route(action, false))
-            .route(&format!("/api{route}"), actions::worker_route(action, true));
+    for action in actions::ALL {
+        let (route, page, api) = if action.is_worker_control() {
+            (action.page_route(""), actions::worker_route(action, false), actions::worker_route(action, true))
+        } else {
+            (action.page_route("{queue}"), actions::queue_route(action, false), actions::queue_route(action, true))
+        };
+        changes = changes.route(&route, page).route(&format!("/api{route}"), api);
     }
     let changes = changes
         .route_layer(from_fn_with_state(Arc::clone(&security), mutation::guard))

@@ -97,33 +97,36 @@ fn dead_of(client: &mut Client, name: &str, total: u64, paging: Paging) -> Resul
     page_of(name, paging, total, |start, count| client.dead_list(start, count))
 }
 
-/// A read of a queue's detail and one page of one of its lists.
-pub(crate) type ListRead = fn(&Store, &str, Paging) -> Result<(QueueDetail, ListPage<ListedTask>), Error>;
-
-/// One page of the pending tasks of `name`, the next to run first.
-pub(crate) fn pending_page(
-    store: &Store,
-    name: &str,
-    paging: Paging,
-) -> Result<(QueueDetail, ListPage<ListedTask>), Error> {
-    store.with_client(name, |client| {
-        let detail = detail_of(client, name)?;
-        let page = page_of(name, paging, detail.summary.pending, |start, count| client.pending_page(start, count))?;
-        Ok((detail, page))
-    })
+/// A list of a queue's tasks, read a page at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskList {
+    /// The pending tasks, the next to run first.
+    Pending,
+    /// The delayed tasks, the soonest due first.
+    Delayed,
 }
 
-/// One page of the delayed tasks of `name`, the soonest due first.
-pub(crate) fn delayed_page(
-    store: &Store,
-    name: &str,
-    paging: Paging,
-) -> Result<(QueueDetail, ListPage<ListedTask>), Error> {
-    store.with_client(name, |client| {
-        let detail = detail_of(client, name)?;
-        let page = page_of(name, paging, detail.summary.delayed, |start, count| client.delayed_page(start, count))?;
-        Ok((detail, page))
-    })
+impl TaskList {
+    /// The queue's detail and one page of this list, on one connection.
+    pub(crate) fn read(
+        self,
+        store: &Store,
+        name: &str,
+        paging: Paging,
+    ) -> Result<(QueueDetail, ListPage<ListedTask>), Error> {
+        store.with_client(name, |client| {
+            let detail = detail_of(client, name)?;
+            let page = match self {
+                TaskList::Pending => {
+                    page_of(name, paging, detail.summary.pending, |start, count| client.pending_page(start, count))?
+                }
+                TaskList::Delayed => {
+                    page_of(name, paging, detail.summary.delayed, |start, count| client.delayed_page(start, count))?
+                }
+            };
+            Ok((detail, page))
+        })
+    }
 }
 
 /// One page of the tasks `worker` holds from `name`, the first fetched

@@ -18,7 +18,7 @@ use crate::respond::{render, Head, Page};
 use crate::snapshot::QueueDetail;
 use crate::state::AppState;
 use crate::store::blocking;
-use crate::views::{self, ListPage, ListRead, TaskRow};
+use crate::views::{self, ListPage, TaskList, TaskRow};
 
 /// How much of a payload, argument list or error a row shows.
 const CLIP: usize = 2000;
@@ -276,38 +276,40 @@ pub(crate) async fn queue_page(
 }
 
 #[derive(Template)]
-#[template(path = "pending.html")]
-struct PendingPage {
+#[template(path = "tasks.html")]
+struct TaskListPage {
     page: Page,
     queue: QueueHead,
     list: ListView<TaskListRow>,
+    /// Delayed tasks: their due time, and "run now" and delete.
+    delayed: bool,
     actions: bool,
     show_due: bool,
 }
 
-#[derive(Template)]
-#[template(path = "delayed.html")]
-struct DelayedPage {
-    page: Page,
-    queue: QueueHead,
-    list: ListView<TaskListRow>,
-    actions: bool,
-    show_due: bool,
-}
-
-async fn task_list(
-    state: &AppState,
-    head: &Head,
-    name: &str,
-    query: &Query,
-    read: ListRead,
-) -> Result<(Page, QueueDetail, ListPage<ListedTask>), Refusal> {
-    let paging = query.paging()?;
-    let queue = name.to_owned();
-    let (detail, list) = blocking(&state.store, move |store| read(store, &queue, paging)).await?;
-    paging.check(list.total)?;
-    let page = Page::new(state, &head.nonce, format!("Queue {name}")).live(format!("/events/queues/{name}"));
-    Ok((page, detail, list))
+/// `GET /queues/{queue}/pending?page=&size=` and `/delayed?…` (with "run
+/// now" and delete).
+async fn task_list_page(state: AppState, head: Head, name: String, query: Query, which: TaskList) -> Response {
+    let outcome = async {
+        let paging = query.paging()?;
+        let queue = name.clone();
+        let (detail, list) = blocking(&state.store, move |store| which.read(store, &queue, paging)).await?;
+        paging.check(list.total)?;
+        let page = Page::new(&state, &head.nonce, format!("Queue {name}")).live(format!("/events/queues/{name}"));
+        let (tab, delayed) = match which {
+            TaskList::Pending => ("pending", false),
+            TaskList::Delayed => ("delayed", true),
+        };
+        Ok(render(&TaskListPage {
+            actions: delayed && !page.read_only,
+            page,
+            queue: QueueHead::new(&detail, &query, tab),
+            list: ListView::new(&list, format!("/queues/{name}/{tab}?"), TaskListRow::new),
+            delayed,
+            show_due: delayed,
+        }))
+    };
+    head.answer(outcome.await)
 }
 
 /// `GET /queues/{queue}/pending?page=&size=`.
@@ -317,37 +319,17 @@ pub(crate) async fn pending_page(
     QueueName(name): QueueName,
     query: Query,
 ) -> Response {
-    let outcome = async {
-        let (page, detail, list) = task_list(&state, &head, &name, &query, views::pending_page).await?;
-        Ok(render(&PendingPage {
-            page,
-            queue: QueueHead::new(&detail, &query, "pending"),
-            list: ListView::new(&list, format!("/queues/{name}/pending?"), TaskListRow::new),
-            actions: false,
-            show_due: false,
-        }))
-    };
-    head.answer(outcome.await)
+    task_list_page(state, head, name, query, TaskList::Pending).await
 }
 
-/// `GET /queues/{queue}/delayed?page=&size=`: with "run now" and delete.
+/// `GET /queues/{queue}/delayed?page=&size=`.
 pub(crate) async fn delayed_page(
     State(state): State<AppState>,
     head: Head,
     QueueName(name): QueueName,
     query: Query,
 ) -> Response {
-    let outcome = async {
-        let (page, detail, list) = task_list(&state, &head, &name, &query, views::delayed_page).await?;
-        Ok(render(&DelayedPage {
-            actions: !page.read_only,
-            page,
-            queue: QueueHead::new(&detail, &query, "delayed"),
-            list: ListView::new(&list, format!("/queues/{name}/delayed?"), TaskListRow::new),
-            show_due: true,
-        }))
-    };
-    head.answer(outcome.await)
+    task_list_page(state, head, name, query, TaskList::Delayed).await
 }
 
 /// A task name's figures, formatted: (p50, p95, p99) of run and wait.
