@@ -20,6 +20,11 @@ pub(crate) struct WorkerArgs {
     /// How many tasks run at once (1 to 1000000).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = numbers::concurrency)]
     concurrency: usize,
+    /// Tasks fetched ahead of those running, to wait on this worker for a free slot (0 to 100000). It lets a
+    /// worker of low concurrency fetch and acknowledge in batches; a task fetched ahead waits here even when
+    /// another worker is idle, and goes back to pending unstarted when this worker stops.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = numbers::prefetch)]
+    prefetch: usize,
     /// A JSON file mapping task names to programs, e.g.
     /// {"tasks": {"resize": {"program": "/usr/bin/convert", "args": ["-resize", "50%"]}}}.
     #[arg(long, value_name = "FILE")]
@@ -63,6 +68,7 @@ pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
         .queue_config(QueueConfig { dead_cap: args.dead_cap, ..args.redis.config() })
         .queues(queues)
         .concurrency(args.concurrency)
+        .prefetch(args.prefetch)
         .grace_period(args.grace)
         .heartbeat_ttl(args.heartbeat_ttl)
         .loading_wait(args.loading_wait)
