@@ -102,25 +102,41 @@ return {existed, redis.call('HGET', KEYS[3], 'reaped')}
 /// anything, then moves up to `max` tasks from the right (oldest) end of
 /// pending to the left of processing, stopping early once the payloads
 /// moved reach the byte budget, and indexes them: {0, tasks…}.
+///
+/// The tasks are read in chunks that double from 8 with `LRANGE`, then cut
+/// from pending with one `LTRIM` and pushed with one `LPUSH`: a few calls
+/// per batch where an `LMOVE` per task cost a call each, and the chunks
+/// keep a batch of huge payloads from being read far past the budget.
 const FETCH_BATCH: &str = r"
 local function fetch_batch(pending, processing, workers, paused, where, worker, max, budget)
   if redis.call('EXISTS', paused) == 1 then return {1} end
   redis.call('SADD', workers, worker)
-  local out, bytes = {0}, 0
+  local out, bytes, taken, chunk = {0}, 0, 0, 8
   local place = 'processing:' .. worker
   local index = {}
-  for i = 1, max do
-    local task = redis.call('LMOVE', pending, processing, 'RIGHT', 'LEFT')
-    if not task then break end
-    out[i + 1] = task
-    local id = task_id(task)
-    if id then
-      index[#index + 1] = id
-      index[#index + 1] = place
+  while taken < max and bytes < budget do
+    local want = math.min(chunk, max - taken)
+    local got = redis.call('LRANGE', pending, -(taken + want), -(taken + 1))
+    for j = #got, 1, -1 do
+      taken = taken + 1
+      local task = got[j]
+      out[taken + 1] = task
+      local id = task_id(task)
+      if id then
+        index[#index + 1] = id
+        index[#index + 1] = place
+      end
+      bytes = bytes + #task
+      if bytes >= budget then break end
     end
-    bytes = bytes + #task
-    if bytes >= budget then break end
+    if #got < want then break end
+    chunk = chunk * 2
   end
+  if taken == 0 then return out end
+  redis.call('LTRIM', pending, 0, -(taken + 1))
+  -- Oldest first: each goes left of the one before, leaving the processing
+  -- list in the order one LMOVE RIGHT LEFT per task would.
+  redis.call('LPUSH', processing, unpack(out, 2, taken + 1))
   -- One HSET for the batch (at most 1,000 tasks, within unpack's limit).
   if #index > 0 then redis.call('HSET', where, unpack(index)) end
   return out
@@ -144,9 +160,31 @@ local function ack_batch(keys, args, first)
   local check_reaped = redis.call('EXISTS', keys[4]) == 1
   local flags, done, not_held = {}, 0, nil
   local ids, stored = {}, {}
+  -- The oldest tasks, at the right end, are the ones most likely done: the
+  -- longest run there made only of acknowledged payloads goes with one
+  -- LTRIM; the rest are found with LREM from the tail. Counts, not flags,
+  -- since bare payloads such as '5' can be held twice.
+  local want = {}
+  for i = first, #args, 3 do want[args[i]] = (want[args[i]] or 0) + 1 end
+  local tail = redis.call('LRANGE', keys[1], -math.floor((#args - first + 1) / 3), -1)
+  local trim, trimmed = 0, {}
+  for j = #tail, 1, -1 do
+    local left = want[tail[j]]
+    if not left or left == 0 then break end
+    want[tail[j]] = left - 1
+    trimmed[tail[j]] = (trimmed[tail[j]] or 0) + 1
+    trim = trim + 1
+  end
+  if trim > 0 then redis.call('LTRIM', keys[1], 0, -(trim + 1)) end
   for i = first, #args, 3 do
-    -- Scan from the tail: the oldest tasks, the ones most likely done, are there.
-    if redis.call('LREM', keys[1], -1, args[i]) == 1 then
+    local held = trimmed[args[i]]
+    if held and held > 0 then
+      trimmed[args[i]] = held - 1
+      held = true
+    else
+      held = redis.call('LREM', keys[1], -1, args[i]) == 1
+    end
+    if held then
       done = done + 1
       flags[#flags + 1] = 1
       if check_reaped then redis.call('HDEL', keys[4], redis.sha1hex(args[i])) end

@@ -81,6 +81,40 @@ fn tasks_are_fetched_oldest_first_and_in_batches() {
 }
 
 #[test]
+fn acknowledgements_in_any_order_remove_exactly_the_tasks_acknowledged() {
+    let server = RedisServer::start();
+    let mut queue = server.queue(QueueConfig::default());
+    // Bare payloads as the reference pushes them: the same text held thrice.
+    let _: i64 = cmd(&mut server.raw(), &["LPUSH", "queue", "5", "5", "3", "5", "1"]);
+    enqueue_numbers(&mut queue, 40);
+    started(&mut queue, "w1");
+    let held = fetch_all(&mut queue, "w1", 100);
+    assert_eq!(held.len(), 45);
+    let fives: Vec<usize> = (0..45).filter(|&i| held[i].payload() == "5").collect();
+    assert_eq!(fives, [0, 1, 3]);
+    let processing = "{queue}:processing:w1";
+    let value = json!(null);
+    let ack = |queue: &mut Connection, which: &[usize]| -> Vec<Acked> {
+        let done: Vec<(&Task, &Value)> = which.iter().map(|&i| (&held[i], &value)).collect();
+        queue.ack_many("w1", &done).unwrap()
+    };
+    // Each acknowledgement of a "5" takes one of the three, wherever it is.
+    assert_eq!(ack(&mut queue, &[1]), [Acked::Done]);
+    assert_eq!(ack(&mut queue, &[0, 3]), [Acked::Done, Acked::Done]);
+    assert_eq!(ack(&mut queue, &[3]), [Acked::NotHeld]);
+    assert_eq!(len(&server, processing), 42);
+    // From the middle, the tail and the head at once, then a repeat.
+    assert_eq!(ack(&mut queue, &[20, 2, 44]), [Acked::Done; 3]);
+    assert_eq!(ack(&mut queue, &[44, 5]), [Acked::NotHeld, Acked::Done]);
+    let rest: Vec<usize> = [4].into_iter().chain(6..44).filter(|&i| i != 20).collect();
+    let left: Vec<String> = cmd(&mut server.raw(), &["LRANGE", processing, "0", "-1"]);
+    let expected: Vec<&str> = rest.iter().rev().map(|&i| held[i].payload()).collect();
+    assert_eq!(left, expected, "exactly the unacknowledged, in fetch order");
+    assert_eq!(ack(&mut queue, &rest), vec![Acked::Done; rest.len()]);
+    assert_eq!(len(&server, processing), 0);
+}
+
+#[test]
 fn a_blocking_fetch_wakes_on_a_push_and_times_out_when_none_comes() {
     let server = RedisServer::start();
     let mut queue = server.queue(QueueConfig::default());
