@@ -341,7 +341,7 @@ fn panic_in_thread_is_returned_by_join() {
     let cases = [
         (literal, "literal", "static message"),
         (formatted, "formatted", "step 2 of 3"),
-        (opaque, "opaque", "non-string panic payload"),
+        (opaque, "opaque", "a panic without a message"),
     ];
     for (handle, name, message) in cases {
         let thread = handle.thread().clone();

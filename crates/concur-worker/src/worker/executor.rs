@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use concur::aio::{self, LoopError, LoopHandle};
 use concur::queue::SimpleQueue;
+use concur::thread::panic_message;
 use serde_json::Value;
 use tracing::Instrument;
 
@@ -238,16 +239,6 @@ impl Future for CatchUnwind {
             Ok(Poll::Pending) => Poll::Pending,
             Err(panic) => Poll::Ready(Err(panic_message(&*panic))),
         }
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_owned()
     }
 }
 

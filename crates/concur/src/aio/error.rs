@@ -313,13 +313,4 @@ impl fmt::Display for LoopError {
 
 impl std::error::Error for LoopError {}
 
-/// The message of a panic payload, for [`Error::Panicked`] and the logs.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
-    }
-}
+pub(crate) use crate::thread::panic_message;

@@ -60,13 +60,7 @@ impl<F: FnOnce() -> T + Send, T: Send> Job for Task<F, T> {
     }
 }
 
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a value that is not a string".to_string())
-}
+pub(crate) use crate::thread::panic_message;
 
 type Initializer = Arc<dyn Fn() + Send + Sync>;
 

@@ -166,13 +166,7 @@ impl Panicked {
     /// Reads the message of a panic payload: `panic!` with a literal gives a
     /// `&str`, with a format string a `String`; anything else has none.
     pub(super) fn new(thread_name: &str, payload: Box<dyn Any + Send>) -> Panicked {
-        let message = match payload.downcast::<String>() {
-            Ok(message) => *message,
-            Err(payload) => match payload.downcast::<&'static str>() {
-                Ok(message) => (*message).to_owned(),
-                Err(_) => "non-string panic payload".to_owned(),
-            },
-        };
+        let message = super::panic_message(&*payload);
         Panicked { thread_name: thread_name.to_owned(), message }
     }
 
@@ -191,7 +185,7 @@ impl Panicked {
         &self.thread_name
     }
 
-    /// The panic's message, or `"non-string panic payload"` for a panic
+    /// The panic's message, or `"a panic without a message"` for a panic
     /// that carried something other than a string (`std::panic::panic_any`).
     ///
     /// # Examples
@@ -201,7 +195,7 @@ impl Panicked {
     ///
     /// let handle = thread::spawn(|| -> u8 { std::panic::panic_any(17_u32) });
     /// let Err(JoinError::Panicked(panicked)) = handle.join() else { unreachable!() };
-    /// assert_eq!(panicked.message(), "non-string panic payload");
+    /// assert_eq!(panicked.message(), "a panic without a message");
     /// ```
     pub fn message(&self) -> &str {
         &self.message

@@ -94,6 +94,7 @@
 mod builder;
 mod handle;
 mod ident;
+mod panic;
 mod registry;
 mod run;
 mod timer;
@@ -101,6 +102,7 @@ mod timer;
 pub use builder::{spawn, spawn_run, Builder, Run, SpawnError};
 pub use handle::{JoinError, JoinHandle, JoinStatus, Panicked};
 pub(crate) use ident::current_ident;
+pub use panic::panic_message;
 pub use registry::{active_count, current, enumerate, main_thread, Thread};
 pub use run::run;
 pub use timer::Timer;
