@@ -457,7 +457,7 @@ macro_rules! queue_kind {
             ///
             /// `shutdown()` (`immediate=False`), new in Python 3.13.
             pub fn shutdown(&self) {
-                self.engine.shutdown(false)
+                self.engine.shutdown()
             }
 
             /// Shuts the queue down and throws away the items left: they
@@ -483,7 +483,7 @@ macro_rules! queue_kind {
             /// `shutdown(immediate=True)`, new in Python 3.13.
             #[doc(alias = "shutdown")]
             pub fn shutdown_immediate(&self) {
-                self.engine.shutdown(true)
+                self.engine.shutdown_immediate()
             }
 
             /// Whether [`shutdown`](Self::shutdown) was called.
@@ -620,7 +620,7 @@ macro_rules! queue_kind {
 
         impl<T $($bound)*> fmt::Debug for $name<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.engine.debug(stringify!($name), true, f)
+                self.engine.debug(stringify!($name), Some(self.engine.unfinished_tasks()), f)
             }
         }
     };

@@ -132,8 +132,10 @@ mod engine;
 mod error;
 mod iter;
 mod kinds;
+mod ring;
 mod simple;
 mod store;
+mod tasks;
 
 pub use error::{GetError, PutError, ShutDown, TaskDoneError, ZeroCapacity};
 pub use iter::Iter;
