@@ -717,10 +717,18 @@ queue_kind! {
     /// assert_eq!(tasks.get().unwrap(), (1, "review"));
     /// ```
     ///
+    /// # Panics
+    ///
+    /// A put or get panics if `Ord::cmp` does, and the call is then undone:
+    /// a put leaves the queue as it was (its item is dropped with the
+    /// panic), a get leaves every item in, in order. The queue stays usable.
+    ///
     /// # Python
     ///
     /// `queue.PriorityQueue(maxsize)`. Python's heap leaves equal entries in
-    /// no particular order; here they keep their arrival order.
+    /// no particular order; here they keep their arrival order. A
+    /// comparison that raises in Python's `put` leaves the item in the heap,
+    /// perhaps out of place, and uncounted by `join`.
     PriorityQueue, Lowest, [: Ord], "queue.PriorityQueue"
 }
 

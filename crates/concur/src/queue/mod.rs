@@ -132,6 +132,7 @@ mod engine;
 mod error;
 mod iter;
 mod kinds;
+mod ranking;
 mod ring;
 mod simple;
 mod store;

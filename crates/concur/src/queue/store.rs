@@ -19,6 +19,7 @@ use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use crossbeam_utils::CachePadded;
 
 use super::error::{GetError, PutError};
+use super::ranking::Ranking;
 use super::ring::Ring;
 use super::tasks::{count, Counted};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering as MemoryOrder};
@@ -281,12 +282,12 @@ impl<T, S: Sequence<T>> Store<T> for Locked<S> {
         if self.maxsize != 0 && items.len() >= self.maxsize {
             return Err(PutError::Full(item));
         }
-        // Counted before the sequence takes it: a comparison that panics in
-        // a priority queue's `push` leaves the item in, and counted, so
-        // every item in the queue can still be marked done. `Release` so a
-        // `task_done` that reads the count sees what it counts.
-        self.pushed.store(self.pushed.load(MemoryOrder::Relaxed).wrapping_add(1), MemoryOrder::Release);
+        // A comparison that panics in a priority queue's `push` undoes it
+        // (see `ranking.rs`), so the item is counted only once it stands;
+        // no consumer can take it before the mutex is released. `Release`
+        // so a `task_done` that reads the count sees what it counts.
         items.push(item);
+        self.pushed.store(self.pushed.load(MemoryOrder::Relaxed).wrapping_add(1), MemoryOrder::Release);
         Ok(())
     }
     #[inline]
@@ -352,121 +353,6 @@ impl<T> Sequence<T> for Vec<T> {
 /// Lowest first; equal items leave in the order they came
 /// (`queue.PriorityQueue`, made stable).
 pub(crate) type Lowest<T> = Locked<Ranking<T>>;
-
-/// A binary heap, written out rather than `std::collections::BinaryHeap`,
-/// for one property std's lacks: a comparison that panics (a faulty `Ord`)
-/// loses no item. std's `pop` has already moved the top item out when it
-/// compares, and drops it while unwinding; here every item stays in the
-/// heap, which may be out of order afterwards, as Python's `heapq` may.
-///
-/// Items move only by swaps, so a panic between two comparisons leaves each
-/// of them somewhere in the vector, and the one `pop` holds is put back.
-/// The algorithms are std's: `pop` sends the last item down to the bottom
-/// along the earlier child, one comparison a level, then sifts it up, which
-/// costs about half the comparisons of the textbook sift-down.
-#[derive(Debug)]
-pub(crate) struct Ranking<T: Ord> {
-    /// A min-heap by [`Ranked::before`].
-    heap: Vec<Ranked<T>>,
-    /// Arrival number of the next item, the tie-breaker.
-    next: u64,
-}
-
-impl<T: Ord> Default for Ranking<T> {
-    fn default() -> Self {
-        Ranking { heap: Vec::new(), next: 0 }
-    }
-}
-
-/// Puts an item taken out of the heap back if the code between panics.
-struct PutBack<'a, T: Ord> {
-    heap: &'a mut Vec<Ranked<T>>,
-    item: Option<Ranked<T>>,
-}
-
-impl<T: Ord> Drop for PutBack<'_, T> {
-    fn drop(&mut self) {
-        if let Some(item) = self.item.take() {
-            self.heap.push(item);
-        }
-    }
-}
-
-/// Moves the item at `at` up while it leaves before its parent.
-#[inline]
-fn sift_up<T: Ord>(heap: &mut [Ranked<T>], mut at: usize) {
-    while at > 0 {
-        let parent = (at - 1) / 2;
-        if !heap[at].before(&heap[parent]) {
-            break;
-        }
-        heap.swap(at, parent);
-        at = parent;
-    }
-}
-
-impl<T: Ord> Sequence<T> for Ranking<T> {
-    #[inline]
-    fn push(&mut self, item: T) {
-        let arrival = self.next;
-        self.next += 1;
-        self.heap.push(Ranked { item, arrival });
-        let last = self.heap.len() - 1;
-        sift_up(&mut self.heap, last);
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        let last = self.heap.pop()?;
-        if self.heap.is_empty() {
-            return Some(last.item);
-        }
-        let top = std::mem::replace(&mut self.heap[0], last);
-        let mut guard = PutBack { heap: &mut self.heap, item: Some(top) };
-        let heap = &mut *guard.heap;
-        let end = heap.len();
-        let mut at = 0;
-        let mut child = 1;
-        while child + 1 < end {
-            // The earlier of the two children moves up.
-            child += usize::from(heap[child + 1].before(&heap[child]));
-            heap.swap(at, child);
-            at = child;
-            child = 2 * at + 1;
-        }
-        if child + 1 == end {
-            heap.swap(at, child);
-            at = child;
-        }
-        sift_up(heap, at);
-        guard.item.take().map(|ranked| ranked.item)
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
-
-/// An item with its arrival number.
-#[derive(Debug)]
-struct Ranked<T> {
-    item: T,
-    arrival: u64,
-}
-
-impl<T: Ord> Ranked<T> {
-    /// Whether `self` leaves before `other`: the lower item, or the earlier
-    /// of two equal ones. One call of `T::cmp`.
-    #[inline]
-    fn before(&self, other: &Self) -> bool {
-        match self.item.cmp(&other.item) {
-            Ordering::Less => true,
-            Ordering::Greater => false,
-            Ordering::Equal => self.arrival < other.arrival,
-        }
-    }
-}
 
 /// An item with a priority, ordered by the priority alone: for a
 /// [`PriorityQueue`](super::PriorityQueue) of items that cannot be compared,
