@@ -193,6 +193,35 @@ fn unbounded(c: &mut Criterion) {
     }
 }
 
+/// Put 1,000 items then get them on one thread: the work of a put and a
+/// get with no other thread to wait for, which a busy machine disturbs
+/// far less than the transfers above.
+fn one_thread(c: &mut Criterion) {
+    const BATCH: u64 = 1000;
+    let mut group = c.benchmark_group("put+get (1000 items, one thread)");
+    group.throughput(Throughput::Elements(BATCH));
+    fn round<C: Channel>(tx: &C::Tx, rx: &C::Rx) {
+        for i in 0..BATCH {
+            C::send(tx, i);
+        }
+        for _ in 0..BATCH {
+            black_box(C::recv(rx));
+        }
+    }
+    macro_rules! side {
+        ($name:literal, $channel:ty) => {{
+            let (tx, rx) = <$channel>::make();
+            group.bench_function($name, |b| b.iter(|| round::<$channel>(&tx, &rx)));
+        }};
+    }
+    side!("concur::Queue (capacity 1024)", ConcurQueue);
+    side!("crossbeam_channel::bounded", Crossbeam);
+    side!("concur::SimpleQueue", ConcurSimple);
+    side!("concur::Queue (unbounded)", ConcurUnbounded);
+    side!("crossbeam_channel::unbounded", CrossbeamUnbounded);
+    group.finish();
+}
+
 fn priority(c: &mut Criterion) {
     const BATCH: u64 = 1000;
     let mut group = c.benchmark_group("priority put+get (1000 items, one thread)");
@@ -241,5 +270,5 @@ fn priority(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, throughput, unbounded, priority);
+criterion_group!(benches, throughput, unbounded, one_thread, priority);
 criterion_main!(benches);

@@ -8,9 +8,8 @@
 //! many items were ever pushed, and a `Queue` needs that number for
 //! `task_done` and `join`. Counted beside the ring, it took a second locked
 //! read-modify-write on every put — a full barrier on x86 that waits for the
-//! previous push's stores to reach a contended cache line — and the profile
-//! (`queue/mod.rs`, "Where the time goes") put that one instruction at a
-//! third of a producer's time. The ring's tail already moves by one with
+//! previous push's stores to reach a contended cache line (its price is in
+//! `queue/mod.rs`, "Where the time goes"). The ring's tail already moves by one with
 //! every push, so here it *is* the count, and a put pays for task tracking
 //! nothing at all. Two smaller differences from `concurrent-queue`: a thread
 //! that finds another halfway through a push or pop backs off by spinning

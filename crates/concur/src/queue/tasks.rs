@@ -3,9 +3,9 @@
 //!
 //! Python keeps one number, `unfinished_tasks`, raised by every put and
 //! lowered by every `task_done`, under the queue's lock. One shared atomic
-//! counter in its place costs every put a locked read-modify-write, and the
-//! profile showed that to be a third of a producer's time (`queue/mod.rs`,
-//! "Where the time goes"). So the two halves are counted apart:
+//! counter in its place costs every put a locked read-modify-write on a line
+//! the consumers write too (its price is in `queue/mod.rs`, "Where the time
+//! goes"). So the two halves are counted apart:
 //!
 //! - the store counts its pushes, as a *position* that moves forward by one
 //!   with each push — for the ring, its tail, which a push moves anyway;
