@@ -185,7 +185,9 @@ fn unbounded(c: &mut Criterion) {
         group.bench_function("concur::SimpleQueue", |b| {
             b.iter_custom(|n| transfer::<ConcurSimple>(producers, consumers, n))
         });
-        group.bench_function("concur::Queue", |b| b.iter_custom(|n| transfer::<ConcurUnbounded>(producers, consumers, n)));
+        group.bench_function("concur::Queue", |b| {
+            b.iter_custom(|n| transfer::<ConcurUnbounded>(producers, consumers, n))
+        });
         group.bench_function("crossbeam_channel::unbounded", |b| {
             b.iter_custom(|n| transfer::<CrossbeamUnbounded>(producers, consumers, n))
         });

@@ -238,7 +238,13 @@ impl<T: Ord> Sequence<T> for Ranking<T> {
         // SAFETY: `start` is the slot just pushed; the hole owns its item
         // from here on, and `finish` or the undo puts one back.
         let held = unsafe { ptr::read(self.heap.as_ptr().add(start)) };
-        let mut hole = Hole { heap: &mut self.heap, held: ManuallyDrop::new(held), hole: start, top: None, undo: Undo::Push { start } };
+        let mut hole = Hole {
+            heap: &mut self.heap,
+            held: ManuallyDrop::new(held),
+            hole: start,
+            top: None,
+            undo: Undo::Push { start },
+        };
         hole.sift_up();
         hole.finish();
         // Only a push that stood takes an arrival number.
