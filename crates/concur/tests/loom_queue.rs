@@ -138,6 +138,17 @@ fn immediate_shutdown_releases_join() {
     });
 }
 
+/// A thread that gets `n` items and marks each done.
+fn work_off(q: &Arc<Queue<i32>>, n: usize) -> thread::JoinHandle<()> {
+    let q = q.clone();
+    thread::spawn(move || {
+        for _ in 0..n {
+            q.get().unwrap();
+            q.task_done().unwrap();
+        }
+    })
+}
+
 /// The task count of a bounded `Queue` is the ring's tail less the
 /// position `task_done` has reached: a put and a `task_done` on other
 /// threads, and a `join` that must not return before both.
@@ -150,15 +161,7 @@ fn ring_join_waits_for_a_put_racing_its_task_done() {
             let q = q.clone();
             thread::spawn(move || q.put(2).unwrap())
         };
-        let worker = {
-            let q = q.clone();
-            thread::spawn(move || {
-                for _ in 0..2 {
-                    q.get().unwrap();
-                    q.task_done().unwrap();
-                }
-            })
-        };
+        let worker = work_off(&q, 2);
         producer.join().unwrap();
         q.join();
         assert_eq!(q.unfinished_tasks(), 0);
@@ -174,15 +177,7 @@ fn ring_join_waits_for_a_put_racing_its_task_done() {
 fn ring_task_done_across_laps_is_counted_once() {
     model(|| {
         let q = Arc::new(Queue::bounded(1).unwrap());
-        let worker = {
-            let q = q.clone();
-            thread::spawn(move || {
-                for _ in 0..2 {
-                    q.get().unwrap();
-                    q.task_done().unwrap();
-                }
-            })
-        };
+        let worker = work_off(&q, 2);
         q.put(1).unwrap();
         q.put(2).unwrap();
         worker.join().unwrap();

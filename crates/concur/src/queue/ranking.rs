@@ -326,27 +326,38 @@ mod tests {
         }
     }
 
-    impl PartialEq for Touchy {
-        fn eq(&self, other: &Self) -> bool {
-            self.cmp(other) == Ordering::Equal
-        }
+    /// `Eq` and `Ord` by a key taken from the item.
+    macro_rules! ord_by_key {
+        ($type:ty, |$item:ident| $key:expr) => {
+            impl PartialEq for $type {
+                fn eq(&self, other: &Self) -> bool {
+                    self.cmp(other) == Ordering::Equal
+                }
+            }
+            impl Eq for $type {}
+            impl PartialOrd for $type {
+                fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                    Some(self.cmp(other))
+                }
+            }
+            impl Ord for $type {
+                fn cmp(&self, other: &Self) -> Ordering {
+                    let key = |$item: &Self| $key;
+                    key(self).cmp(&key(other))
+                }
+            }
+        };
     }
-    impl Eq for Touchy {}
-    impl PartialOrd for Touchy {
-        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl Ord for Touchy {
-        fn cmp(&self, other: &Self) -> Ordering {
-            FUSE.with(|fuse| match fuse.get() {
-                usize::MAX => {}
-                0 => panic!("comparison refused"),
-                left => fuse.set(left - 1),
-            });
-            self.0.cmp(&other.0)
-        }
-    }
+
+    // Each comparison burns the fuse twice, once for each side.
+    ord_by_key!(Touchy, |item| {
+        FUSE.with(|fuse| match fuse.get() {
+            usize::MAX => {}
+            0 => panic!("comparison refused"),
+            left => fuse.set(left - 1),
+        });
+        item.0
+    });
 
     fn keys(n: u32) -> impl Iterator<Item = u32> {
         (0..n).map(move |i| (i * 7919) % n)
@@ -385,22 +396,7 @@ mod tests {
     /// Ordered by the first field alone.
     #[derive(Debug)]
     struct Key(u32, usize);
-    impl PartialEq for Key {
-        fn eq(&self, other: &Self) -> bool {
-            self.0 == other.0
-        }
-    }
-    impl Eq for Key {}
-    impl PartialOrd for Key {
-        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl Ord for Key {
-        fn cmp(&self, other: &Self) -> Ordering {
-            self.0.cmp(&other.0)
-        }
-    }
+    ord_by_key!(Key, |item| item.0);
 
     /// Every comparison of every push and pop, in turn, panics; each time
     /// the heap must be left exactly as it was, and after all of them still
