@@ -153,12 +153,14 @@
 //!   instructions. The first try is now inline and the waiting out of line.
 //! - **The priority queue's heap** moved items by swaps, three moves a
 //!   level where std's moves one; see `ranking.rs` for that profile. What
-//!   is left over `BinaryHeap` under a mutex is the arrival number that
-//!   keeps equal items in order, and a `BinaryHeap` of `(key, arrival)`
-//!   pairs, which pays the same, measures no faster than `PriorityQueue`.
+//!   is left over `BinaryHeap` under a mutex (0.6× of it) is the arrival
+//!   number that keeps equal items in order: a `BinaryHeap` of
+//!   `(key, arrival)` pairs, which pays the same, measures no faster than
+//!   `PriorityQueue` in the same run.
 //! - **`SimpleQueue`** is `concurrent_queue::ConcurrentQueue` with nothing
-//!   beside it; the one-thread bench has it ahead of crossbeam's unbounded
-//!   channel.
+//!   beside it; on one thread and across threads it runs level with
+//!   crossbeam's unbounded channel, within the spread of runs on a shared
+//!   machine (0.8–1.17× over the runs taken for issue 19).
 //! - **Waiting.** A blocked call spins and yields about ten times
 //!   (crossbeam's back-off) before it sleeps on an `event_listener` event;
 //!   a put or get with nobody asleep pays one load for the wake-up check

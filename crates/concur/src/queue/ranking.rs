@@ -31,8 +31,16 @@
 //! item up from there — and the undo walks the same path back. What is
 //! left beyond std's work is the arrival number: every entry is 16 bytes
 //! for a `u64` key, not 8, and a comparison of equal keys looks at it.
-//! That is the price of Python's rule that equal priorities leave in the
-//! order they came (std's heap gives no order among equals).
+//! The `priority` bench measures exactly that price: in one run (load 10 on
+//! 2 cores) put + get of 1,000 keys took `PriorityQueue` 182 µs,
+//! `BinaryHeap<Reverse<u64>>` under a `parking_lot::Mutex` 109 µs (0.60×),
+//! and `BinaryHeap<Reverse<(u64, u64)>>` — the same heap carrying an
+//! arrival number — 186 µs. So the queue, with its task count, shutdown
+//! flag and undo, costs what a stable heap costs; the gap to the bare heap
+//! is stability itself: the `[priority, count, task]` entries that
+//! Python's `heapq` documentation prescribes ("Priority Queue
+//! Implementation Notes") so that equal priorities leave in the order they
+//! came. std's heap gives no order among equals.
 
 use std::cmp::Ordering;
 use std::mem::ManuallyDrop;
