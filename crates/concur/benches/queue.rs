@@ -4,6 +4,8 @@
 //!   consumers, 1P/1C and 2P/2C, beside `crossbeam_channel::bounded`,
 //!   `flume::bounded` and `std::sync::mpsc::sync_channel` at the same
 //!   capacity;
+//! - `SimpleQueue` and an unbounded `Queue` doing the same beside
+//!   `crossbeam_channel::unbounded`;
 //! - `PriorityQueue` put + get beside a `BinaryHeap` under a
 //!   `parking_lot::Mutex`.
 //!
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use concur::queue::{PriorityQueue, Queue};
+use concur::queue::{PriorityQueue, Queue, SimpleQueue};
 
 const ITEMS: u64 = 1_000_000;
 const CAPACITY: usize = 1024;
@@ -34,38 +36,47 @@ trait Channel: Send + Sync + 'static {
     fn recv(rx: &Self::Rx) -> u64;
 }
 
-struct ConcurQueue;
-impl Channel for ConcurQueue {
-    type Tx = Arc<Queue<u64>>;
-    type Rx = Arc<Queue<u64>>;
-    fn make() -> (Self::Tx, Self::Rx) {
-        let q = Arc::new(Queue::bounded(CAPACITY).unwrap());
-        (q.clone(), q)
-    }
-    fn tx_clone(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn rx_clone(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-    fn send(tx: &Self::Tx, item: u64) {
-        tx.put(item).unwrap();
-    }
-    fn recv(rx: &Self::Rx) -> u64 {
-        rx.get().unwrap()
-    }
+/// A concur queue behind an `Arc`, shared by both sides.
+macro_rules! concur_queue {
+    ($name:ident, $queue:ty, $make:expr) => {
+        struct $name;
+        impl Channel for $name {
+            type Tx = Arc<$queue>;
+            type Rx = Arc<$queue>;
+            fn make() -> (Self::Tx, Self::Rx) {
+                let q = Arc::new($make);
+                (q.clone(), q)
+            }
+            fn tx_clone(tx: &Self::Tx) -> Self::Tx {
+                tx.clone()
+            }
+            fn rx_clone(rx: &Self::Rx) -> Self::Rx {
+                rx.clone()
+            }
+            fn send(tx: &Self::Tx, item: u64) {
+                tx.put(item).unwrap();
+            }
+            fn recv(rx: &Self::Rx) -> u64 {
+                rx.get().unwrap()
+            }
+        }
+    };
 }
+
+concur_queue!(ConcurQueue, Queue<u64>, Queue::bounded(CAPACITY).unwrap());
+concur_queue!(ConcurUnbounded, Queue<u64>, Queue::unbounded());
+concur_queue!(ConcurSimple, SimpleQueue<u64>, SimpleQueue::new());
 
 /// crossbeam-channel and flume share one API shape: `bounded`, `send`,
 /// `recv`, cloneable ends.
 macro_rules! channel_crate {
-    ($name:ident, $krate:ident) => {
+    ($name:ident, $krate:ident, $make:expr) => {
         struct $name;
         impl Channel for $name {
             type Tx = $krate::Sender<u64>;
             type Rx = $krate::Receiver<u64>;
             fn make() -> (Self::Tx, Self::Rx) {
-                $krate::bounded(CAPACITY)
+                $make
             }
             fn tx_clone(tx: &Self::Tx) -> Self::Tx {
                 tx.clone()
@@ -83,8 +94,9 @@ macro_rules! channel_crate {
     };
 }
 
-channel_crate!(Crossbeam, crossbeam_channel);
-channel_crate!(Flume, flume);
+channel_crate!(Crossbeam, crossbeam_channel, crossbeam_channel::bounded(CAPACITY));
+channel_crate!(CrossbeamUnbounded, crossbeam_channel, crossbeam_channel::unbounded());
+channel_crate!(Flume, flume, flume::bounded(CAPACITY));
 
 /// std's receiver cannot be cloned; consumers share it behind a mutex, as
 /// they must.
@@ -162,6 +174,56 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
+/// The unbounded kinds: `SimpleQueue` (no task tracking) and `Queue`
+/// (counting every put for `join`) beside crossbeam's unbounded channel.
+fn unbounded(c: &mut Criterion) {
+    for (producers, consumers) in [(1, 1), (2, 2)] {
+        let mut group = c.benchmark_group(format!("{producers}P/{consumers}C, unbounded"));
+        group.throughput(Throughput::Elements(ITEMS));
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(8));
+        group.bench_function("concur::SimpleQueue", |b| {
+            b.iter_custom(|n| transfer::<ConcurSimple>(producers, consumers, n))
+        });
+        group.bench_function("concur::Queue", |b| {
+            b.iter_custom(|n| transfer::<ConcurUnbounded>(producers, consumers, n))
+        });
+        group.bench_function("crossbeam_channel::unbounded", |b| {
+            b.iter_custom(|n| transfer::<CrossbeamUnbounded>(producers, consumers, n))
+        });
+        group.finish();
+    }
+}
+
+/// Put 1,000 items then get them on one thread: the work of a put and a
+/// get with no other thread to wait for, which a busy machine disturbs
+/// far less than the transfers above.
+fn one_thread(c: &mut Criterion) {
+    const BATCH: u64 = 1000;
+    let mut group = c.benchmark_group("put+get (1000 items, one thread)");
+    group.throughput(Throughput::Elements(BATCH));
+    fn round<C: Channel>(tx: &C::Tx, rx: &C::Rx) {
+        for i in 0..BATCH {
+            C::send(tx, i);
+        }
+        for _ in 0..BATCH {
+            black_box(C::recv(rx));
+        }
+    }
+    macro_rules! side {
+        ($name:literal, $channel:ty) => {{
+            let (tx, rx) = <$channel>::make();
+            group.bench_function($name, |b| b.iter(|| round::<$channel>(&tx, &rx)));
+        }};
+    }
+    side!("concur::Queue (capacity 1024)", ConcurQueue);
+    side!("crossbeam_channel::bounded", Crossbeam);
+    side!("concur::SimpleQueue", ConcurSimple);
+    side!("concur::Queue (unbounded)", ConcurUnbounded);
+    side!("crossbeam_channel::unbounded", CrossbeamUnbounded);
+    group.finish();
+}
+
 fn priority(c: &mut Criterion) {
     const BATCH: u64 = 1000;
     let mut group = c.benchmark_group("priority put+get (1000 items, one thread)");
@@ -190,8 +252,25 @@ fn priority(c: &mut Criterion) {
             }
         })
     });
+    // The same heap made stable as `PriorityQueue` is, by an arrival
+    // number beside each key: what Python's order among equals costs the
+    // bare heap.
+    let stable = parking_lot::Mutex::new((BinaryHeap::new(), 0u64));
+    group.bench_function("BinaryHeap of (key, arrival) under parking_lot::Mutex", |b| {
+        b.iter(|| {
+            for &k in &keys {
+                let mut held = stable.lock();
+                let arrival = held.1;
+                held.1 += 1;
+                held.0.push(std::cmp::Reverse((k, arrival)));
+            }
+            for _ in 0..BATCH {
+                black_box(stable.lock().0.pop().unwrap());
+            }
+        })
+    });
     group.finish();
 }
 
-criterion_group!(benches, throughput, priority);
+criterion_group!(benches, throughput, unbounded, one_thread, priority);
 criterion_main!(benches);

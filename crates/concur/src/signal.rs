@@ -49,6 +49,7 @@ impl Signal {
         Listening { signal: self, listener: Some(listener) }
     }
 
+    #[inline]
     fn has_listeners(&self) -> bool {
         // loom models `SeqCst` reads and writes as acquire/release only, so
         // under loom the argument above is spelled with a fence, which it

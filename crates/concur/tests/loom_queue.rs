@@ -137,3 +137,72 @@ fn immediate_shutdown_releases_join() {
         assert!(q.is_empty());
     });
 }
+
+/// A thread that gets `n` items and marks each done.
+fn work_off(q: &Arc<Queue<i32>>, n: usize) -> thread::JoinHandle<()> {
+    let q = q.clone();
+    thread::spawn(move || {
+        for _ in 0..n {
+            q.get().unwrap();
+            q.task_done().unwrap();
+        }
+    })
+}
+
+/// The task count of a bounded `Queue` is the ring's tail less the
+/// position `task_done` has reached: a put and a `task_done` on other
+/// threads, and a `join` that must not return before both.
+#[test]
+fn ring_join_waits_for_a_put_racing_its_task_done() {
+    model(|| {
+        let q = Arc::new(Queue::bounded(2).unwrap());
+        q.put(1).unwrap();
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || q.put(2).unwrap())
+        };
+        let worker = work_off(&q, 2);
+        producer.join().unwrap();
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err(), "join returned before every task was done");
+        worker.join().unwrap();
+    });
+}
+
+/// A `task_done` for an item taken from a lap of the ring later than the
+/// one `task_done` has reached is accepted, and one too many is refused,
+/// whichever thread calls it.
+#[test]
+fn ring_task_done_across_laps_is_counted_once() {
+    model(|| {
+        let q = Arc::new(Queue::bounded(1).unwrap());
+        let worker = work_off(&q, 2);
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        worker.join().unwrap();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err());
+    });
+}
+
+/// The stores under a mutex order a change and a waiter's re-check by the
+/// mutex alone, with no fence: a blocked get on a `PriorityQueue` is still
+/// woken, and `join` released.
+#[test]
+fn locked_store_wakes_a_blocked_get_and_join() {
+    model(|| {
+        let q = Arc::new(concur::queue::PriorityQueue::unbounded());
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                let got = q.get().unwrap();
+                q.task_done().unwrap();
+                got
+            })
+        };
+        q.put(5).unwrap();
+        q.join();
+        assert_eq!(worker.join().unwrap(), 5);
+    });
+}

@@ -1,10 +1,11 @@
 //! The one engine under every queue kind.
 //!
 //! The items live in a [`Store`] whose every call is atomic by itself — for
-//! first-in-first-out a lock-free `ConcurrentQueue`, for the other orders a
-//! sequence under a mutex. The count of unfinished tasks is an atomic beside
-//! it, and the shutdown flag is the store's own `close`, so that no `put` can
-//! land after a shutdown. Nothing else is locked: puts and gets of a
+//! first-in-first-out a lock-free ring or list, for the other orders a
+//! sequence under a mutex. The stores that track tasks count their own
+//! pushes, and [`Tasks`] beside them counts `task_done` (see `tasks.rs`);
+//! the shutdown flag is the store's own `close`, so that no `put` can land
+//! after a shutdown. Nothing else is locked: puts and gets of a
 //! first-in-first-out queue never wait for each other.
 //!
 //! Waiting is done with [`Signal`]s (`event_listener` events) rather than
@@ -27,22 +28,20 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-#[cfg(not(loom))]
-use crossbeam_utils::Backoff;
-use crossbeam_utils::CachePadded;
-
 use super::error::{GetError, PutError, ShutDown, TaskDoneError};
 use super::store::Store;
+use super::tasks::{Counted, Tasks};
 use crate::deadline::Deadline;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(not(loom))]
+use crate::loom::Backoff;
 use crate::signal::Signal;
 
 pub(crate) struct Engine<T, S> {
     items: S,
     maxsize: usize,
-    /// Items put and not yet marked done with `task_done`. Every put
-    /// changes it, so it gets a cache line of its own.
-    unfinished: CachePadded<AtomicUsize>,
+    /// The `task_done` half of the task count; the store keeps the other.
+    /// Unused by `SimpleQueue`, whose store counts nothing.
+    tasks: Tasks,
     not_empty: Signal,
     not_full: Signal,
     all_done: Signal,
@@ -77,7 +76,7 @@ impl<T, S: Store<T>> Engine<T, S> {
         Engine {
             items: S::with_maxsize(maxsize),
             maxsize,
-            unfinished: CachePadded::new(AtomicUsize::new(0)),
+            tasks: Tasks::new(),
             not_empty: Signal::new(),
             not_full: Signal::new(),
             all_done: Signal::new(),
@@ -92,21 +91,9 @@ impl<T, S: Store<T>> Engine<T, S> {
     /// One attempt, never blocking.
     #[inline]
     pub(crate) fn try_put(&self, item: T) -> Result<(), PutError<T>> {
-        // Counted before the item is visible, so that a consumer's
-        // `task_done` can never run ahead of the count; a push the store
-        // refuses (the queue full or shut down) takes the count back down,
-        // so a full queue costs two writes to this contended counter.
-        self.unfinished.fetch_add(1, Ordering::SeqCst);
-        match self.items.push(item) {
-            Ok(()) => {
-                self.not_empty.notify_additional(1);
-                Ok(())
-            }
-            Err(refused) => {
-                self.finish(1);
-                Err(refused)
-            }
-        }
+        self.items.push(item)?;
+        self.not_empty.notify_additional(1);
+        Ok(())
     }
 
     /// Waits for room until the deadline. `Full` only when it passed.
@@ -123,8 +110,7 @@ impl<T, S: Store<T>> Engine<T, S> {
                     done => return done,
                 }
                 // Watch for room with plain loads before trying again: a
-                // failed `try_put` costs two read-modify-writes on the task
-                // count.
+                // failed `try_put` costs a fence.
                 loop {
                     if !patience.pause() {
                         break 'retry;
@@ -153,9 +139,22 @@ impl<T, S: Store<T>> Engine<T, S> {
     }
 
     /// Waits for room as long as it takes: fails only on shutdown.
+    #[inline]
     pub(crate) fn put(&self, item: T) -> Result<(), ShutDown<T>> {
-        // With no deadline `put_until` never returns `Full`.
-        self.put_until(item, Deadline::NEVER).map_err(|e| ShutDown(e.into_inner()))
+        // The first try inline, and the waiting out of line: a call into
+        // `put_until`, whose frame holds a back-off and a listener, cost a
+        // put of an uncontended queue a fifth of its instructions.
+        match self.try_put(item) {
+            Ok(()) => Ok(()),
+            Err(PutError::ShutDown(item)) => Err(ShutDown(item)),
+            // With no deadline `put_until` never returns `Full`.
+            Err(PutError::Full(item)) => self.put_waiting(item, Deadline::NEVER).map_err(|e| ShutDown(e.into_inner())),
+        }
+    }
+
+    #[inline(never)]
+    fn put_waiting(&self, item: T, deadline: Deadline) -> Result<(), PutError<T>> {
+        self.put_until(item, deadline)
     }
 
     pub(crate) async fn put_async(&self, mut item: T) -> Result<(), ShutDown<T>> {
@@ -219,9 +218,20 @@ impl<T, S: Store<T>> Engine<T, S> {
     }
 
     /// Waits for an item as long as it takes: fails only on shutdown.
+    #[inline]
     pub(crate) fn get(&self) -> Result<T, ShutDown> {
-        // With no deadline `get_until` never returns `Empty`.
-        self.get_until(Deadline::NEVER).map_err(|_| ShutDown(()))
+        // As in `put`: the first try inline, the waiting out of line.
+        match self.try_get() {
+            Ok(item) => Ok(item),
+            Err(GetError::ShutDown) => Err(ShutDown(())),
+            // With no deadline `get_until` never returns `Empty`.
+            Err(GetError::Empty) => self.get_waiting(Deadline::NEVER).map_err(|_| ShutDown(())),
+        }
+    }
+
+    #[inline(never)]
+    fn get_waiting(&self, deadline: Deadline) -> Result<T, GetError> {
+        self.get_until(deadline)
     }
 
     pub(crate) async fn get_async(&self) -> Result<T, ShutDown> {
@@ -241,82 +251,35 @@ impl<T, S: Store<T>> Engine<T, S> {
         }
     }
 
-    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let before = self
-            .unfinished
-            .fetch_update(Ordering::SeqCst, Ordering::Acquire, |n| n.checked_sub(1))
-            .map_err(|_| TaskDoneError)?;
-        if before == 1 {
-            self.all_done.notify_all();
-        }
-        Ok(())
-    }
-
-    /// Marks `n` tasks done without the `task_done` check: for items that
-    /// never reached a consumer. Stops at zero, as Python does.
-    fn finish(&self, n: usize) {
-        let before = self
-            .unfinished
-            .fetch_update(Ordering::SeqCst, Ordering::Acquire, |count| Some(count.saturating_sub(n)))
-            .unwrap_or_else(|count| count);
-        if before <= n {
-            self.all_done.notify_all();
-        }
-    }
-
-    fn all_done(&self) -> bool {
-        self.unfinished_tasks() == 0
-    }
-
-    pub(crate) fn unfinished_tasks(&self) -> usize {
-        self.unfinished.load(Ordering::Acquire)
-    }
-
-    /// Waits until every item put has been marked done, or the deadline
-    /// passes; returns whether they all were.
-    pub(crate) fn join_until(&self, deadline: Deadline) -> bool {
-        loop {
-            if self.all_done() {
-                return true;
-            }
-            let listener = self.all_done.listen();
-            if self.all_done() {
-                return true;
-            }
-            if !listener.wait(deadline) {
-                return self.all_done();
-            }
-        }
-    }
-
-    pub(crate) async fn join_async(&self) {
-        loop {
-            if self.all_done() {
-                return;
-            }
-            let listener = self.all_done.listen();
-            if self.all_done() {
-                return;
-            }
-            listener.await;
-        }
-    }
-
-    pub(crate) fn shutdown(&self, immediate: bool) {
+    /// Python's `shutdown()`: later puts fail, gets drain what is left.
+    pub(crate) fn shutdown(&self) {
         self.items.close();
-        if immediate {
-            // Python marks one task done per item thrown away, which can
-            // release `join`. The items are dropped here, outside any lock:
-            // their `Drop` may be arbitrary code, even code that uses this
-            // queue.
-            let mut discarded = 0;
-            while self.items.pop().is_ok() {
-                discarded += 1;
-            }
-            self.finish(discarded);
+        self.wake_all();
+    }
+
+    /// Python's `shutdown(immediate=True)` for a queue without task
+    /// tracking: the items left are dropped too.
+    pub(crate) fn shutdown_dropping(&self) {
+        self.close_and_discard();
+        self.wake_all();
+    }
+
+    /// Closes the store and drops the items left; returns how many there
+    /// were.
+    fn close_and_discard(&self) -> usize {
+        self.items.close();
+        // The items are dropped here, outside any lock: their `Drop` may be
+        // arbitrary code, even code that uses this queue.
+        let mut discarded = 0;
+        while self.items.pop().is_ok() {
+            discarded += 1;
         }
-        // Every waiter re-checks: getters to drain or fail, putters to fail,
-        // joiners in case the count reached zero.
+        discarded
+    }
+
+    /// Every waiter re-checks: getters to drain or fail, putters to fail,
+    /// joiners in case the count reached zero.
+    fn wake_all(&self) {
         self.not_empty.notify_all();
         self.not_full.notify_all();
         self.all_done.notify_all();
@@ -349,16 +312,72 @@ impl<T, S: Store<T>> Engine<T, S> {
 
 impl<T, S: Store<T>> Engine<T, S> {
     /// `Debug` for the public types, which name themselves; a queue without
-    /// task tracking leaves the count out.
-    pub(crate) fn debug(&self, name: &str, tasks: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// task tracking has no count to show.
+    pub(crate) fn debug(&self, name: &str, unfinished: Option<usize>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = f.debug_struct(name);
         out.field("len", &self.items.len());
         if self.maxsize != 0 {
             out.field("maxsize", &self.maxsize);
         }
-        if tasks {
-            out.field("unfinished", &self.unfinished_tasks());
+        if let Some(unfinished) = unfinished {
+            out.field("unfinished", &unfinished);
         }
         out.field("shut_down", &self.items.is_closed()).finish()
+    }
+}
+
+/// Task tracking, for the stores that count their pushes.
+impl<T, S: Store<T> + Counted> Engine<T, S> {
+    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
+        if self.tasks.task_done(&self.items)? {
+            self.all_done.notify_all();
+        }
+        Ok(())
+    }
+
+    fn all_done(&self) -> bool {
+        self.unfinished_tasks() == 0
+    }
+
+    pub(crate) fn unfinished_tasks(&self) -> usize {
+        self.tasks.unfinished(&self.items)
+    }
+
+    /// Waits until every item put has been marked done, or the deadline
+    /// passes; returns whether they all were.
+    pub(crate) fn join_until(&self, deadline: Deadline) -> bool {
+        loop {
+            if self.all_done() {
+                return true;
+            }
+            let listener = self.all_done.listen();
+            if self.all_done() {
+                return true;
+            }
+            if !listener.wait(deadline) {
+                return self.all_done();
+            }
+        }
+    }
+
+    pub(crate) async fn join_async(&self) {
+        loop {
+            if self.all_done() {
+                return;
+            }
+            let listener = self.all_done.listen();
+            if self.all_done() {
+                return;
+            }
+            listener.await;
+        }
+    }
+
+    /// Python's `shutdown(immediate=True)`: the items left are dropped and
+    /// marked done, one task each, which can release `join`.
+    pub(crate) fn shutdown_immediate(&self) {
+        let discarded = self.close_and_discard();
+        self.tasks.discard(&self.items, discarded);
+        self.wake_all();
     }
 }

@@ -457,7 +457,7 @@ macro_rules! queue_kind {
             ///
             /// `shutdown()` (`immediate=False`), new in Python 3.13.
             pub fn shutdown(&self) {
-                self.engine.shutdown(false)
+                self.engine.shutdown()
             }
 
             /// Shuts the queue down and throws away the items left: they
@@ -483,7 +483,7 @@ macro_rules! queue_kind {
             /// `shutdown(immediate=True)`, new in Python 3.13.
             #[doc(alias = "shutdown")]
             pub fn shutdown_immediate(&self) {
-                self.engine.shutdown(true)
+                self.engine.shutdown_immediate()
             }
 
             /// Whether [`shutdown`](Self::shutdown) was called.
@@ -620,7 +620,7 @@ macro_rules! queue_kind {
 
         impl<T $($bound)*> fmt::Debug for $name<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.engine.debug(stringify!($name), true, f)
+                self.engine.debug(stringify!($name), Some(self.engine.unfinished_tasks()), f)
             }
         }
     };
@@ -717,10 +717,18 @@ queue_kind! {
     /// assert_eq!(tasks.get().unwrap(), (1, "review"));
     /// ```
     ///
+    /// # Panics
+    ///
+    /// A put or get panics if `Ord::cmp` does, and the call is then undone:
+    /// a put leaves the queue as it was (its item is dropped with the
+    /// panic), a get leaves every item in, in order. The queue stays usable.
+    ///
     /// # Python
     ///
     /// `queue.PriorityQueue(maxsize)`. Python's heap leaves equal entries in
-    /// no particular order; here they keep their arrival order.
+    /// no particular order; here they keep their arrival order. A
+    /// comparison that raises in Python's `put` leaves the item in the heap,
+    /// perhaps out of place, and uncounted by `join`.
     PriorityQueue, Lowest, [: Ord], "queue.PriorityQueue"
 }
 

@@ -4,10 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use concurrent_queue::ConcurrentQueue;
+
 use super::engine::Engine;
 use super::error::{GetError, ShutDown};
 use super::iter::Iter;
-use super::store::Fifo;
 use crate::deadline::Deadline;
 
 /// An unbounded first-in, first-out queue with no `task_done` or `join`:
@@ -43,7 +44,7 @@ use crate::deadline::Deadline;
 /// `queue.SimpleQueue`. Python's has no `shutdown`; this one has it, so its
 /// iterator can end.
 pub struct SimpleQueue<T> {
-    engine: Engine<T, Fifo<T>>,
+    engine: Engine<T, ConcurrentQueue<T>>,
 }
 
 impl<T> SimpleQueue<T> {
@@ -168,7 +169,7 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(q.get(), Ok(1));
     /// ```
     pub fn shutdown(&self) {
-        self.engine.shutdown(false)
+        self.engine.shutdown()
     }
 
     /// Shuts the queue down and drops the items left: getters fail at
@@ -184,7 +185,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     #[doc(alias = "shutdown")]
     pub fn shutdown_immediate(&self) {
-        self.engine.shutdown(true)
+        self.engine.shutdown_dropping()
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
@@ -280,6 +281,6 @@ impl<T> Default for SimpleQueue<T> {
 
 impl<T> fmt::Debug for SimpleQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.engine.debug("SimpleQueue", false, f)
+        self.engine.debug("SimpleQueue", None, f)
     }
 }

@@ -1,29 +1,46 @@
 //! Where a queue keeps its items, which decides the order they leave in:
 //! first in first out, last in first out, or lowest first.
 //!
-//! The first-in-first-out store is `concurrent_queue::ConcurrentQueue`, a
-//! lock-free ring (bounded) or block list (unbounded) from the smol project,
-//! whose `close` is atomic with `push`: no item can slip in after a shutdown.
-//! The other two orders have no lock-free form worth its complexity, so they
-//! keep a sequence under a mutex, with the closed flag under the same mutex
-//! for the same guarantee.
+//! A bounded first-in-first-out queue keeps its items in a lock-free
+//! [`Ring`] of its own (see `ring.rs` for why not a crate's), an unbounded
+//! one in `concurrent_queue::ConcurrentQueue`, the smol project's lock-free
+//! block list. Both close atomically with their pushes: no item can slip in
+//! after a shutdown. The other two orders have no lock-free form worth its
+//! complexity, so they keep a sequence under a mutex, with the closed flag
+//! under the same mutex for the same guarantee.
+//!
+//! Every store but `SimpleQueue`'s also counts its pushes for `task_done`
+//! and `join` ([`Counted`], see `tasks.rs`).
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+use crossbeam_utils::CachePadded;
 
 use super::error::{GetError, PutError};
-use crate::loom::sync::atomic::{fence, Ordering as MemoryOrder};
+use super::ranking::Ranking;
+use super::ring::Ring;
+use super::tasks::{count, Counted};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering as MemoryOrder};
 use crate::loom::sync::Mutex;
 
 /// A queue's items. Every call is atomic on its own; `push` after `close`
 /// fails, and `pop` reports `ShutDown` only when closed *and* empty.
 ///
-/// Every change a store makes (a successful `push` or `pop`, a `close`) must
-/// be sequentially consistent: a `SeqCst` read-modify-write, or followed by
-/// a `SeqCst` fence. The engine's wake-ups rely on it in place of a fence of
-/// their own (see `signal.rs`).
+/// The engine's wake-ups (see `signal.rs`) need every change a store makes
+/// (a successful `push` or `pop`, a `close`) to be ordered before the
+/// notifier's look at the waiters, and a waiter's re-check (`push` or `pop`
+/// again, after it has counted itself) to see the change if the notifier did
+/// not see the waiter. A store gives that in one of two ways:
+///
+/// - lock-free stores make each change with a `SeqCst` read-modify-write,
+///   and look for an item or room behind a `SeqCst` fence;
+/// - locked stores make each change under their mutex, which the re-check
+///   takes too: either the re-check's lock comes after the change's unlock
+///   and sees the change, or it comes before the change's lock, and then
+///   the waiter's counting of itself happens before the notifier's look.
+///   No fence is needed, and none is paid.
 pub(crate) trait Store<T> {
     /// A store for at most `maxsize` items; 0 means unbounded.
     fn with_maxsize(maxsize: usize) -> Self;
@@ -38,11 +55,11 @@ pub(crate) trait Store<T> {
 
 /// First in, first out (`queue.Queue`).
 ///
-/// Up to [`RING_LIMIT`] items, and without a limit, the items live in a
-/// `ConcurrentQueue`, which makes every push, pop and close a `SeqCst`
-/// read-modify-write of its head, tail or state. A bounded `ConcurrentQueue`
-/// allocates every slot up front, though, so a queue with a larger limit —
-/// `Queue::new(10_000_000)`, or an absurd one — keeps its items in a
+/// Up to [`RING_LIMIT`] items, the items live in a [`Ring`] allocated up
+/// front, whose tail counts the pushes. Without a limit they live in a
+/// `ConcurrentQueue`, with a counter of pushes beside it. A bounded ring
+/// allocates every slot at once, though, so a queue with a larger limit —
+/// `Queue::bounded(10_000_000)`, or an absurd one — keeps its items in a
 /// `VecDeque` under a mutex instead, which grows as items come, as Python's
 /// deque does.
 #[derive(Debug)]
@@ -50,7 +67,8 @@ pub(crate) trait Store<T> {
 // to every put and get.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Fifo<T> {
-    Lockless(ConcurrentQueue<T>),
+    Ring(Ring<T>),
+    List(Counting<ConcurrentQueue<T>>),
     Locked(Locked<VecDeque<T>>),
 }
 
@@ -60,54 +78,159 @@ pub(crate) const RING_LIMIT: usize = 1 << 16;
 impl<T> Store<T> for Fifo<T> {
     fn with_maxsize(maxsize: usize) -> Self {
         match maxsize {
-            0 => Fifo::Lockless(ConcurrentQueue::unbounded()),
-            1..=RING_LIMIT => Fifo::Lockless(ConcurrentQueue::bounded(maxsize)),
+            0 => Fifo::List(Counting::with_maxsize(0)),
+            1..=RING_LIMIT => Fifo::Ring(Ring::new(maxsize)),
             _ => Fifo::Locked(Locked::with_maxsize(maxsize)),
         }
     }
     #[inline]
     fn push(&self, item: T) -> Result<(), PutError<T>> {
         match self {
-            Fifo::Lockless(queue) => queue.push(item).map_err(|e| match e {
-                PushError::Full(item) => PutError::Full(item),
-                PushError::Closed(item) => PutError::ShutDown(item),
-            }),
+            Fifo::Ring(ring) => ring.push(item),
+            Fifo::List(list) => list.push(item),
             Fifo::Locked(store) => store.push(item),
         }
     }
     #[inline]
     fn pop(&self) -> Result<T, GetError> {
         match self {
-            Fifo::Lockless(queue) => queue.pop().map_err(|e| match e {
-                PopError::Empty => GetError::Empty,
-                PopError::Closed => GetError::ShutDown,
-            }),
+            Fifo::Ring(ring) => ring.pop(),
+            Fifo::List(list) => list.pop(),
             Fifo::Locked(store) => store.pop(),
         }
     }
     fn close(&self) -> bool {
         match self {
-            Fifo::Lockless(queue) => queue.close(),
+            Fifo::Ring(ring) => ring.close(),
+            Fifo::List(list) => list.close(),
             Fifo::Locked(store) => store.close(),
         }
     }
     fn is_closed(&self) -> bool {
         match self {
-            Fifo::Lockless(queue) => queue.is_closed(),
+            Fifo::Ring(ring) => ring.is_closed(),
+            Fifo::List(list) => list.is_closed(),
             Fifo::Locked(store) => store.is_closed(),
         }
     }
     fn len(&self) -> usize {
         match self {
-            Fifo::Lockless(queue) => queue.len(),
+            Fifo::Ring(ring) => ring.len(),
+            Fifo::List(list) => list.len(),
             Fifo::Locked(store) => store.len(),
         }
     }
     fn is_full(&self) -> bool {
         match self {
-            Fifo::Lockless(queue) => queue.is_full(),
+            Fifo::Ring(ring) => ring.is_full(),
+            Fifo::List(list) => list.is_full(),
             Fifo::Locked(store) => store.is_full(),
         }
+    }
+}
+
+impl<T> Counted for Fifo<T> {
+    fn put_position(&self) -> usize {
+        match self {
+            Fifo::Ring(ring) => ring.put_position(),
+            Fifo::List(list) => list.put_position(),
+            Fifo::Locked(store) => store.put_position(),
+        }
+    }
+    fn advance(&self, position: usize, n: usize) -> usize {
+        match self {
+            Fifo::Ring(ring) => ring.advance(position, n),
+            _ => count::advance(position, n),
+        }
+    }
+    fn distance(&self, from: usize, to: usize) -> usize {
+        match self {
+            Fifo::Ring(ring) => ring.distance(from, to),
+            _ => count::distance(from, to),
+        }
+    }
+}
+
+/// The unbounded lock-free list, uncounted: `SimpleQueue`'s store.
+impl<T> Store<T> for ConcurrentQueue<T> {
+    fn with_maxsize(maxsize: usize) -> Self {
+        match maxsize {
+            0 => ConcurrentQueue::unbounded(),
+            _ => ConcurrentQueue::bounded(maxsize),
+        }
+    }
+    #[inline]
+    fn push(&self, item: T) -> Result<(), PutError<T>> {
+        ConcurrentQueue::push(self, item).map_err(|e| match e {
+            PushError::Full(item) => PutError::Full(item),
+            PushError::Closed(item) => PutError::ShutDown(item),
+        })
+    }
+    #[inline]
+    fn pop(&self) -> Result<T, GetError> {
+        ConcurrentQueue::pop(self).map_err(|e| match e {
+            PopError::Empty => GetError::Empty,
+            PopError::Closed => GetError::ShutDown,
+        })
+    }
+    fn close(&self) -> bool {
+        ConcurrentQueue::close(self)
+    }
+    fn is_closed(&self) -> bool {
+        ConcurrentQueue::is_closed(self)
+    }
+    fn len(&self) -> usize {
+        ConcurrentQueue::len(self)
+    }
+    fn is_full(&self) -> bool {
+        ConcurrentQueue::is_full(self)
+    }
+}
+
+/// A lock-free store with a counter of its pushes beside it.
+///
+/// The counter is raised before the push, so that the item is counted
+/// before anyone can take it, and lowered again if the push is refused.
+/// That costs a locked read-modify-write per put, which the ring avoids by
+/// counting with its tail; an unbounded list has no such index to read.
+#[derive(Debug)]
+pub(crate) struct Counting<S> {
+    store: S,
+    pushed: CachePadded<AtomicUsize>,
+}
+
+impl<T, S: Store<T>> Store<T> for Counting<S> {
+    fn with_maxsize(maxsize: usize) -> Self {
+        Counting { store: S::with_maxsize(maxsize), pushed: CachePadded::new(AtomicUsize::new(0)) }
+    }
+    #[inline]
+    fn push(&self, item: T) -> Result<(), PutError<T>> {
+        self.pushed.fetch_add(1, MemoryOrder::SeqCst);
+        self.store.push(item).inspect_err(|_| {
+            self.pushed.fetch_sub(1, MemoryOrder::SeqCst);
+        })
+    }
+    #[inline]
+    fn pop(&self) -> Result<T, GetError> {
+        self.store.pop()
+    }
+    fn close(&self) -> bool {
+        self.store.close()
+    }
+    fn is_closed(&self) -> bool {
+        self.store.is_closed()
+    }
+    fn len(&self) -> usize {
+        self.store.len()
+    }
+    fn is_full(&self) -> bool {
+        self.store.is_full()
+    }
+}
+
+impl<S> Counting<S> {
+    fn put_position(&self) -> usize {
+        self.pushed.load(MemoryOrder::SeqCst)
     }
 }
 
@@ -133,16 +256,21 @@ pub(crate) trait Sequence<T>: Default {
     fn len(&self) -> usize;
 }
 
-/// A sequence and its closed flag under one mutex.
+/// A sequence and its closed flag under one mutex, and the count of its
+/// pushes beside them.
 #[derive(Debug)]
 pub(crate) struct Locked<S> {
     state: Mutex<(S, bool)>,
     maxsize: usize,
+    /// Written only while `state` is held, so a plain store does: no
+    /// read-modify-write. It shares the mutex's cache line, which a push
+    /// has in hand anyway.
+    pushed: AtomicUsize,
 }
 
 impl<T, S: Sequence<T>> Store<T> for Locked<S> {
     fn with_maxsize(maxsize: usize) -> Self {
-        Locked { state: Mutex::new((S::default(), false)), maxsize }
+        Locked { state: Mutex::new((S::default(), false)), maxsize, pushed: AtomicUsize::new(0) }
     }
     #[inline]
     fn push(&self, item: T) -> Result<(), PutError<T>> {
@@ -154,11 +282,12 @@ impl<T, S: Sequence<T>> Store<T> for Locked<S> {
         if self.maxsize != 0 && items.len() >= self.maxsize {
             return Err(PutError::Full(item));
         }
+        // A comparison that panics in a priority queue's `push` undoes it
+        // (see `ranking.rs`), so the item is counted only once it stands;
+        // no consumer can take it before the mutex is released. `Release`
+        // so a `task_done` that reads the count sees what it counts.
         items.push(item);
-        drop(state);
-        // The mutex orders by acquire and release only; the store contract
-        // asks for sequential consistency.
-        fence(MemoryOrder::SeqCst);
+        self.pushed.store(self.pushed.load(MemoryOrder::Relaxed).wrapping_add(1), MemoryOrder::Release);
         Ok(())
     }
     #[inline]
@@ -166,19 +295,13 @@ impl<T, S: Sequence<T>> Store<T> for Locked<S> {
         let mut state = self.state.lock();
         let (items, closed) = &mut *state;
         match items.pop() {
-            Some(item) => {
-                drop(state);
-                fence(MemoryOrder::SeqCst);
-                Ok(item)
-            }
+            Some(item) => Ok(item),
             None if *closed => Err(GetError::ShutDown),
             None => Err(GetError::Empty),
         }
     }
     fn close(&self) -> bool {
-        let closed_now = !std::mem::replace(&mut self.state.lock().1, true);
-        fence(MemoryOrder::SeqCst);
-        closed_now
+        !std::mem::replace(&mut self.state.lock().1, true)
     }
     fn is_closed(&self) -> bool {
         self.state.lock().1
@@ -188,6 +311,24 @@ impl<T, S: Sequence<T>> Store<T> for Locked<S> {
     }
     fn is_full(&self) -> bool {
         self.maxsize != 0 && self.state.lock().0.len() >= self.maxsize
+    }
+}
+
+impl<S> Locked<S> {
+    fn put_position(&self) -> usize {
+        self.pushed.load(MemoryOrder::SeqCst)
+    }
+}
+
+impl<S> Counted for Locked<S> {
+    fn put_position(&self) -> usize {
+        Locked::put_position(self)
+    }
+    fn advance(&self, position: usize, n: usize) -> usize {
+        count::advance(position, n)
+    }
+    fn distance(&self, from: usize, to: usize) -> usize {
+        count::distance(from, to)
     }
 }
 
@@ -212,120 +353,6 @@ impl<T> Sequence<T> for Vec<T> {
 /// Lowest first; equal items leave in the order they came
 /// (`queue.PriorityQueue`, made stable).
 pub(crate) type Lowest<T> = Locked<Ranking<T>>;
-
-/// A binary heap, written out rather than `std::collections::BinaryHeap`,
-/// for one property std's lacks: a comparison that panics (a faulty `Ord`)
-/// loses no item. std's `pop` has already moved the top item out when it
-/// compares, and drops it while unwinding; here every item stays in the
-/// heap, which may be out of order afterwards, as Python's `heapq` may.
-#[derive(Debug)]
-pub(crate) struct Ranking<T: Ord> {
-    heap: Vec<Ranked<T>>,
-    /// Arrival number of the next item, the tie-breaker.
-    next: u64,
-}
-
-impl<T: Ord> Default for Ranking<T> {
-    fn default() -> Self {
-        Ranking { heap: Vec::new(), next: 0 }
-    }
-}
-
-/// Puts an item taken out of the heap back if the code between panics.
-struct PutBack<'a, T: Ord> {
-    heap: &'a mut Vec<Ranked<T>>,
-    item: Option<Ranked<T>>,
-}
-
-impl<T: Ord> Drop for PutBack<'_, T> {
-    fn drop(&mut self) {
-        if let Some(item) = self.item.take() {
-            self.heap.push(item);
-        }
-    }
-}
-
-impl<T: Ord> Sequence<T> for Ranking<T> {
-    #[inline]
-    fn push(&mut self, item: T) {
-        let arrival = self.next;
-        self.next += 1;
-        self.heap.push(Ranked { item, arrival });
-        // Sift up. Only swaps move items, so a panicking comparison leaves
-        // them all in place.
-        let mut at = self.heap.len() - 1;
-        while at > 0 {
-            let parent = (at - 1) / 2;
-            if self.heap[at] <= self.heap[parent] {
-                break;
-            }
-            self.heap.swap(at, parent);
-            at = parent;
-        }
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        let last = self.heap.pop()?;
-        if self.heap.is_empty() {
-            return Some(last.item);
-        }
-        let top = std::mem::replace(&mut self.heap[0], last);
-        let guard = PutBack { heap: &mut self.heap, item: Some(top) };
-        // Sift the new root down; swaps only, as above.
-        let heap = &mut *guard.heap;
-        let mut at = 0;
-        loop {
-            let left = 2 * at + 1;
-            if left >= heap.len() {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < heap.len() && heap[right] > heap[left] { right } else { left };
-            if heap[child] <= heap[at] {
-                break;
-            }
-            heap.swap(child, at);
-            at = child;
-        }
-        let mut guard = guard;
-        guard.item.take().map(|ranked| ranked.item)
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
-
-/// An item with its arrival number. The heap keeps the greatest on top, so
-/// the order is reversed: the smallest item, then the earliest arrival, is
-/// "greatest".
-#[derive(Debug)]
-struct Ranked<T> {
-    item: T,
-    arrival: u64,
-}
-
-impl<T: Ord> Ord for Ranked<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.item.cmp(&self.item).then_with(|| other.arrival.cmp(&self.arrival))
-    }
-}
-
-impl<T: Ord> PartialOrd for Ranked<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T: Ord> PartialEq for Ranked<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl<T: Ord> Eq for Ranked<T> {}
 
 /// An item with a priority, ordered by the priority alone: for a
 /// [`PriorityQueue`](super::PriorityQueue) of items that cannot be compared,
