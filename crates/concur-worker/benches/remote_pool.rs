@@ -44,7 +44,10 @@ fn main() {
     let calls: usize = std::env::var("CONCUR_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("remote pool bench: {calls} calls a batch, {} one at a time, {WORKERS} workers, {cores} cores", calls / 10);
+    println!(
+        "remote pool bench: {calls} calls a batch, {} one at a time, {WORKERS} workers, {cores} cores",
+        calls / 10
+    );
     println!("load average before: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     println!();
 

@@ -108,7 +108,20 @@ struct Shared {
 /// The workers serve the same [`Registry`](concur::executor::Registry)
 /// ([`WorkerBuilder::registry`](crate::WorkerBuilder::registry), or a
 /// `concur worker` built into the program); results come back as each task
-/// is acknowledged, without polling (see the [module docs](self)).
+/// is acknowledged, without polling: each envelope names a reply list of
+/// this pool (`{NAME}:reply:CLIENT`), the script that acknowledges or
+/// dead-letters the task pushes its id there, and a listener thread per
+/// queue (per shard of a sharded queue) blocks on it and reads the result
+/// records of the ids that arrive. After losing Redis a listener reconnects
+/// and reads the result of every call it still waits for, so a call that
+/// ended meanwhile is not missed; the workers must keep results
+/// ([`QueueConfig::results_cap`], [`QueueConfig::result_ttl`], on by
+/// default). `docs/PROTOCOL.md` ("Result notification") has the keys and
+/// steps.
+///
+/// Delivery is the workers': at least once. A worker killed mid-call loses
+/// nothing — a reaper returns the task, another worker runs it — and a
+/// future resolves once, with the first outcome.
 ///
 /// # Examples
 ///
@@ -447,7 +460,10 @@ impl RemotePool {
             &mut |target, id, payload| {
                 let target = shared.targets.iter().position(|t| t == target).unwrap_or(0);
                 if let Some(complete) = completes.pop_front() {
-                    shared.waiting.lock().insert(id.to_owned(), Waiter { target, payload: payload.to_owned(), complete });
+                    shared
+                        .waiting
+                        .lock()
+                        .insert(id.to_owned(), Waiter { target, payload: payload.to_owned(), complete });
                     registered.push(id.to_owned());
                 }
             },
@@ -544,7 +560,10 @@ fn listen(shared: &Shared, target: usize, mut connection: Client) {
         }
         let step = if lost {
             sweep(shared, target, &mut connection).map(|()| {
-                tracing::info!(queue = keys.name(), "a remote pool's listener is back and has read the results it missed");
+                tracing::info!(
+                    queue = keys.name(),
+                    "a remote pool's listener is back and has read the results it missed"
+                );
             })
         } else {
             next_ids(&mut connection, &reply).and_then(|ids| settle(shared, target, &mut connection, &ids, true))
@@ -572,8 +591,7 @@ fn next_ids(connection: &mut Client, reply: &str) -> Result<Vec<String>, Error> 
     let first: Option<(String, String)> =
         connection.with_conn(|c| redis::cmd("BLPOP").arg(reply).arg(BLOCK.as_secs_f64()).query(c))?;
     let Some((_, first)) = first else { return Ok(Vec::new()) };
-    let more: Option<Vec<String>> =
-        connection.with_conn(|c| redis::cmd("LPOP").arg(reply).arg(BATCH - 1).query(c))?;
+    let more: Option<Vec<String>> = connection.with_conn(|c| redis::cmd("LPOP").arg(reply).arg(BATCH - 1).query(c))?;
     let mut ids = vec![first];
     ids.extend(more.unwrap_or_default());
     Ok(ids)
@@ -583,7 +601,13 @@ fn next_ids(connection: &mut Client, reply: &str) -> Result<Vec<String>, Error> 
 /// their futures. `notified`: the ids came from the reply list, so a
 /// missing record means the task ended without one (a poison task, or
 /// results not kept); otherwise a missing record means not done yet.
-fn settle(shared: &Shared, target: usize, connection: &mut Client, ids: &[String], notified: bool) -> Result<(), Error> {
+fn settle(
+    shared: &Shared,
+    target: usize,
+    connection: &mut Client,
+    ids: &[String],
+    notified: bool,
+) -> Result<(), Error> {
     let ids: Vec<&String> = {
         let waiting = shared.waiting.lock();
         ids.iter().filter(|id| waiting.contains_key(id.as_str())).collect()

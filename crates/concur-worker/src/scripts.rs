@@ -218,8 +218,9 @@ return fetch_batch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], tonumbe
 /// KEYS: processing, results, stats, reaped, worker info, where.
 /// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)….
 /// See `ACK_BATCH`.
-pub(crate) static ACK: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{STORE_RESULT}{}{ACK_BATCH}{}", notify(), "\nreturn ack_batch(KEYS, ARGV, 5)\n")));
+pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!("{STORE_RESULT}{}{ACK_BATCH}{}", notify(), "\nreturn ack_batch(KEYS, ARGV, 5)\n"))
+});
 
 /// An acknowledgement and the next fetch in one round trip: what keeps a
 /// worker at concurrency 1 from paying two per task.

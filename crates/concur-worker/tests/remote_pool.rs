@@ -109,7 +109,12 @@ impl Drop for Workers {
 /// Waits until every future is done, failing the case after [`PATIENCE`].
 fn all_done<T>(futures: &[ConcurrentFuture<T>]) {
     let (done, pending) = wait(futures, ReturnWhen::AllCompleted, Some(PATIENCE));
-    assert!(pending.is_empty(), "{} of {} futures still pending after {PATIENCE:?}", pending.len(), done.len() + pending.len());
+    assert!(
+        pending.is_empty(),
+        "{} of {} futures still pending after {PATIENCE:?}",
+        pending.len(),
+        done.len() + pending.len()
+    );
 }
 
 fn done_count<T>(futures: &[ConcurrentFuture<T>]) -> usize {
@@ -141,7 +146,7 @@ fn thousand_to_four() {
     });
     let awaited = pool.submit(&f.square, 12).unwrap();
     assert_eq!(awaited.result_timeout(PATIENCE).map(|_| ()), Ok(()));
-    assert_eq!(concur::aio::run(async move { awaited.await }).unwrap(), Ok(144));
+    assert_eq!(concur::aio::run(awaited).unwrap(), Ok(144));
     pool.shutdown(Shutdown::wait());
     assert_eq!(pool.outstanding(), 0);
     assert!(matches!(pool.submit(&f.square, 1), Err(concur::executor::SubmitError::ShutDown)));

@@ -104,8 +104,12 @@ impl CallError {
             CallError::Unknown(name) => {
                 format!("the worker has no function named {name:?}: register it before `serve_if_worker`")
             }
-            CallError::BadArguments(error) => format!("the worker could not read the arguments of {function:?}: {error}"),
-            CallError::BadResult(error) => format!("the worker could not send back the result of {function:?}: {error}"),
+            CallError::BadArguments(error) => {
+                format!("the worker could not read the arguments of {function:?}: {error}")
+            }
+            CallError::BadResult(error) => {
+                format!("the worker could not send back the result of {function:?}: {error}")
+            }
         }
     }
 }
