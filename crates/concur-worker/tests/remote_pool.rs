@@ -48,12 +48,14 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var(CHILD) {
         return child(&url);
     }
-    let cases: [(&str, fn()); 5] = [
+    let cases: [(&str, fn()); 7] = [
         ("a_thousand_submits_to_four_workers_all_come_back_right_without_polling", thousand_to_four),
         ("a_worker_killed_mid_way_leaves_no_future_unresolved", worker_killed),
         ("a_redis_restart_under_a_waiting_client_leaves_no_future_unresolved", redis_restarted),
+        ("lost_notifications_are_made_up_by_reading_the_results_after_the_listener_fails", lost_notifications),
         ("a_dead_lettered_call_fails_its_future_with_the_reason", dead_lettered),
         ("a_sharded_queue_on_a_cluster_answers_every_call", sharded_cluster),
+        ("the_three_places_example_gets_the_same_answers_everywhere", three_places_example),
     ];
     common::run_cases(&cases)
 }
@@ -215,6 +217,32 @@ fn redis_restarted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn lost_notifications() {
+    let server = RedisServer::start();
+    let f = functions();
+    let pool = RemotePool::connect(&server.url(), QueueConfig::default()).unwrap();
+    let futures: Vec<_> = (0..50u64).map(|n| pool.submit(&f.square, n).unwrap()).collect();
+    // The reply list is made a string, so every notification fails (the
+    // scripts push with `pcall`) and the listener's BLPOP fails too: it
+    // takes Redis for lost, and after each attempt reads the result keys.
+    let reply = format!("{{queue}}:reply:{}", pool.client_id());
+    let mut raw = server.raw();
+    cmd::<()>(&mut raw, &["SET", &reply, "not a list"]);
+    // A worker of the test's own finishes every task.
+    let mut queue = server.queue(QueueConfig::default());
+    queue.heartbeat("w1", Duration::from_secs(60)).unwrap();
+    let tasks = common::tasks(queue.fetch("w1", 100, Duration::ZERO).unwrap());
+    assert_eq!(tasks.len(), 50);
+    let results: Vec<_> = tasks.iter().map(|t| serde_json::json!(t.args()[0].as_u64().unwrap().pow(2))).collect();
+    let done: Vec<_> = tasks.iter().zip(&results).collect();
+    queue.ack_many("w1", &done).unwrap();
+    assert_eq!(cmd::<String>(&mut raw, &["GET", &reply]), "not a list", "no notification got through");
+    all_done(&futures);
+    for (n, future) in futures.iter().enumerate() {
+        assert_eq!(future.result(), Ok((n * n) as u64), "call {n}");
+    }
+}
+
 fn dead_lettered() {
     let server = RedisServer::start();
     let f = functions();
@@ -264,4 +292,24 @@ fn sharded_cluster() {
         stop.stop();
         running.join().unwrap().unwrap();
     }
+}
+
+fn three_places_example() {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples");
+    if !examples.join("three_places").exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--package", "concur-worker", "--example", "three_places"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let output = Command::new(examples.join("three_places")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    for place in ["ThreadPool(2): 6 calls", "ProcessPool(2): 6 calls", "RemotePool, 2 workers: 6 calls"] {
+        assert!(stdout.contains(place), "{stdout}");
+    }
+    assert!(stdout.contains("primes below 100000 = 9592"), "{stdout}");
+    assert!(stdout.contains("the same 6 answers in all three places"), "{stdout}");
 }
