@@ -301,7 +301,7 @@ impl RemotePool {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn submit_task(&self, name: &str, args: Vec<Value>) -> Result<ConcurrentFuture<Value>, SubmitError> {
-        let future = ConcurrentFuture::new();
+        let future = running();
         let complete = completer(future.twin(), name);
         self.enqueue(name, vec![(Ok(args), complete)])?;
         Ok(future)
@@ -391,16 +391,22 @@ impl RemotePool {
             let waiting = self.shared.waiting.lock();
             waiting.iter().map(|(id, waiter)| (id.clone(), waiter.target, waiter.payload.clone())).collect()
         };
+        let mut taken = Vec::new();
         let mut producer = self.shared.producer.lock();
         for (id, target, payload) in waiting {
             let pending = self.shared.targets[target].pending().to_owned();
             let removed: Result<i64, Error> =
                 producer.with_conn(|c| redis::cmd("LREM").arg(&pending).arg(-1).arg(&payload).query(c));
             match removed {
-                Ok(1) => resolve(&self.shared, &id, Err(FutureError::Cancelled)),
+                Ok(1) => taken.push(id),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "a cancelling shutdown could not take a task back"),
             }
+        }
+        drop(producer);
+        // Outside the lock: a done callback may call back into the pool.
+        for id in taken {
+            resolve(&self.shared, &id, Err(FutureError::Cancelled));
         }
     }
 
@@ -417,7 +423,7 @@ impl RemotePool {
         let mut futures = Vec::new();
         let mut calls = Vec::new();
         for item in items {
-            let future = ConcurrentFuture::new();
+            let future = running();
             // A registered function takes one argument: the task's only one.
             let args = serde_json::to_value(item)
                 .map(|arg| vec![arg])
@@ -498,6 +504,14 @@ impl fmt::Debug for RemotePool {
             .field("shut", &self.shared.shut.load(Ordering::Relaxed))
             .finish()
     }
+}
+
+/// A new future, marked running: once in Redis a call may be taken by a
+/// worker at any moment, so `cancel` cannot promise it will not run.
+fn running<R>() -> ConcurrentFuture<R> {
+    let future = ConcurrentFuture::new();
+    future.set_running_or_notify_cancel();
+    future
 }
 
 /// The completion of `future`: its outcome read as `R`.

@@ -48,12 +48,13 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var(CHILD) {
         return child(&url);
     }
-    let cases: [(&str, fn()); 7] = [
+    let cases: [(&str, fn()); 8] = [
         ("a_thousand_submits_to_four_workers_all_come_back_right_without_polling", thousand_to_four),
         ("a_worker_killed_mid_way_leaves_no_future_unresolved", worker_killed),
         ("a_redis_restart_under_a_waiting_client_leaves_no_future_unresolved", redis_restarted),
         ("lost_notifications_are_made_up_by_reading_the_results_after_the_listener_fails", lost_notifications),
         ("a_dead_lettered_call_fails_its_future_with_the_reason", dead_lettered),
+        ("a_cancelling_shutdown_takes_back_the_calls_no_worker_took", cancelling_shutdown),
         ("a_sharded_queue_on_a_cluster_answers_every_call", sharded_cluster),
         ("the_three_places_example_gets_the_same_answers_everywhere", three_places_example),
     ];
@@ -241,6 +242,24 @@ fn lost_notifications() {
     for (n, future) in futures.iter().enumerate() {
         assert_eq!(future.result(), Ok((n * n) as u64), "call {n}");
     }
+}
+
+fn cancelling_shutdown() {
+    let server = RedisServer::start();
+    let f = functions();
+    let pool = RemotePool::connect(&server.url(), QueueConfig::default()).unwrap();
+    let futures: Vec<_> = (0..5u64).map(|n| pool.submit(&f.square, n).unwrap()).collect();
+    assert!(!futures[0].cancel(), "a call in Redis counts as running");
+    let (sent, stopped) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| sent.send(pool.shutdown(Shutdown::wait().cancel_futures())).unwrap());
+        stopped.recv_timeout(PATIENCE).expect("the shutdown returns");
+    });
+    for future in &futures {
+        assert_eq!(future.result_timeout(Duration::from_secs(1)), Err(FutureError::Cancelled));
+    }
+    assert_eq!(cmd::<i64>(&mut server.raw(), &["LLEN", "queue"]), 0, "the tasks were taken back");
+    assert!(matches!(pool.submit(&f.square, 1), Err(concur::executor::SubmitError::ShutDown)));
 }
 
 fn dead_lettered() {
