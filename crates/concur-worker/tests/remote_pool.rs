@@ -252,7 +252,10 @@ fn cancelling_shutdown() {
     assert!(!futures[0].cancel(), "a call in Redis counts as running");
     let (sent, stopped) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        scope.spawn(|| sent.send(pool.shutdown(Shutdown::wait().cancel_futures())).unwrap());
+        scope.spawn(|| {
+            pool.shutdown(Shutdown::wait().cancel_futures());
+            sent.send(()).unwrap();
+        });
         stopped.recv_timeout(PATIENCE).expect("the shutdown returns");
     });
     for future in &futures {
