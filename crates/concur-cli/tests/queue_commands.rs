@@ -388,3 +388,28 @@ fn min_replicas_refuses_a_write_no_replica_confirms() {
     assert_eq!(concur(&["enqueue", "--redis", &url, "echo", "y"]).code, 0);
     expect(&concur(&["enqueue", "--redis", &url, "--min-replicas", "101", "echo"]), 2, "from 0 to 100");
 }
+
+#[test]
+fn enqueue_wait_prints_the_result_or_exits_1_with_the_reason() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let scratch = common::Scratch::new("enqueue-wait");
+    let worker = common::WorkerProcess::start(&["--redis", &url, "--concurrency", "4"], &scratch.path("worker.log"));
+    let bound = ["--wait-timeout", "60"];
+    let run = concur(&[&["enqueue", "--redis", &url, "--wait"], &bound[..], &["echo", "hi", "2"]].concat());
+    assert_eq!((run.code, run.stdout.as_str()), (0, "[\"hi\",2]\n"), "{}", run.stderr);
+    let run = concur(&[&["enqueue", "--redis", &url, "--wait", "--count", "3"], &bound[..], &["sleep", "0"]].concat());
+    assert_eq!((run.code, run.stdout.as_str()), (0, "0\n0\n0\n"), "{}", run.stderr);
+    // A sleep of a negative time is rejected: dead-lettered at once, with the reason.
+    let run = concur(&[&["enqueue", "--redis", &url, "--wait"], &bound[..], &["sleep", "-1"]].concat());
+    expect(&run, 1, "must not be negative");
+    assert!(run.stderr.contains("dead-lettered"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    // No worker serves this queue: the wait ends at its timeout, the task stays.
+    let run = concur(&["enqueue", "--redis", &url, "--queue", "unserved", "--wait", "--wait-timeout", "0.5", "echo"]);
+    expect(&run, 1, "no result within 0.5 s");
+    let pending: i64 = cmd(&mut server.raw(), &["LLEN", "unserved"]);
+    assert_eq!(pending, 1);
+    expect(&concur(&["enqueue", "--redis", &url, "--wait-timeout", "1", "echo"]), 2, "--wait");
+    worker.stop();
+}

@@ -14,9 +14,12 @@
 //! With no `--redis`, it starts a `redis-server` of its own on a free port
 //! and stops it at the end. With one, it uses the list `queue` there.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
 use std::time::{Duration, Instant};
+
+use redis_server::{raw, start_redis};
 
 use concur_worker::protocol::Connection;
 use concur_worker::{QueueConfig, Worker};
@@ -82,41 +85,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     drop(own_server);
     Ok(())
-}
-
-fn raw(url: &str) -> redis::RedisResult<redis::Connection> {
-    redis::Client::open(url)?.get_connection_with_timeout(Duration::from_secs(5))
-}
-
-/// Stops the example's own server when dropped.
-struct ServerGuard(Child);
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `redis-server` on a free port with nothing persisted, and waits
-/// until it answers.
-fn start_redis() -> Result<(ServerGuard, String), Box<dyn std::error::Error>> {
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("could not start redis-server ({e}); install it, or pass --redis URL"))?;
-    let mut guard = ServerGuard(child);
-    let url = format!("redis://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while raw(&url).and_then(|mut c| redis::cmd("PING").query::<String>(&mut c)).is_err() {
-        if Instant::now() > deadline || guard.0.try_wait()?.is_some() {
-            return Err("redis-server did not answer within 10 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    println!("started redis-server on port {port}");
-    Ok((guard, url))
 }

@@ -54,6 +54,13 @@ pub struct Envelope {
     /// The task's id: given by the producer, or made at enqueue (or, for a
     /// payload without one, at fetch).
     pub id: String,
+    /// The list to notify when the task ends (acknowledged or
+    /// dead-lettered): `{NAME}:reply:CLIENT` in the task's own queue (see
+    /// [`Keys::reply`](crate::protocol::Keys::reply)). The scripts read it
+    /// only where concur writes it, right after `id`; `None` asks for no
+    /// notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
     /// The name of the handler that runs the task.
     pub task: String,
     /// The handler's arguments.
@@ -90,6 +97,8 @@ pub struct Envelope {
 struct WireEnvelope {
     #[serde(default)]
     id: Option<String>,
+    #[serde(default)]
+    reply: Option<String>,
     task: String,
     #[serde(default)]
     args: Vec<Value>,
@@ -123,6 +132,7 @@ impl Envelope {
     pub fn new(task: &str, args: Vec<Value>) -> Self {
         Envelope {
             id: new_id(),
+            reply: None,
             task: task.to_owned(),
             args,
             attempts: 0,
@@ -244,6 +254,13 @@ fn from_wire(wire: WireEnvelope) -> Result<Envelope, MalformedReason> {
             return invalid(e.to_string());
         }
     }
+    if let Some(reply) = &wire.reply {
+        if reply.is_empty() || reply.len() > 512 || reply.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid(format!(
+                "the field `reply` is {reply:?}; it must be a key name of at most 512 bytes without spaces"
+            ));
+        }
+    }
     if wire.task.is_empty() {
         return invalid("the field `task` is empty".into());
     }
@@ -262,6 +279,7 @@ fn from_wire(wire: WireEnvelope) -> Result<Envelope, MalformedReason> {
     }
     Ok(Envelope {
         id: wire.id.unwrap_or_else(new_id),
+        reply: wire.reply,
         task: wire.task,
         args: wire.args,
         attempts: wire.attempts,

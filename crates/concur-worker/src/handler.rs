@@ -416,6 +416,44 @@ fn sleep_time(job: &Job, unit: Duration) -> Result<Duration, TaskError> {
     }
 }
 
+/// The function registered as `name` in `registry`, served as a handler.
+///
+/// A registered function takes one argument; the task carries it as its
+/// only argument (no argument at all stands for `null`, the unit `()`), so
+/// `concur enqueue square 7` and a [`RemotePool`](crate::RemotePool) call
+/// reach it alike. The function is plain blocking code, as in a process
+/// pool's worker, so it runs on the loop's thread pool
+/// ([`aio::to_thread`]) rather than on the loop itself, where it would
+/// hold up every other task. Arguments that do not fit, and a result that
+/// cannot be JSON, are rejections (no retry can change them); a panic is a
+/// failure, retried like any other.
+pub(crate) fn registered(registry: concur::executor::Registry, name: String) -> Handler {
+    use concur::executor::CallError;
+    Handler::new(move |job: Job| {
+        let registry = registry.clone();
+        let name = name.clone();
+        async move {
+            let arg = match job.args() {
+                [] => Value::Null,
+                [arg] => arg.clone(),
+                more => {
+                    return Err(TaskError::rejected(format!(
+                        "the registered function {name:?} takes one argument, and the task has {}: {}",
+                        more.len(),
+                        shown(&Value::Array(more.to_vec()))
+                    )))
+                }
+            };
+            let called = name.clone();
+            match aio::to_thread(move || registry.call(&called, arg)).await? {
+                Ok(value) => Ok(value),
+                Err(err @ CallError::Panicked(_)) => Err(TaskError::failed(format!("{name:?}: {err}"))),
+                Err(err) => Err(TaskError::rejected(format!("{name:?}: {err}"))),
+            }
+        }
+    })
+}
+
 /// The built-in `echo`: returns its arguments.
 pub(crate) fn echo() -> Handler {
     Handler::new(|job: Job| async move { Ok(Value::Array(job.args().to_vec())) })

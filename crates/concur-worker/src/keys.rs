@@ -24,6 +24,18 @@ use crate::error::Error;
 /// ```
 pub const MAX_NAME_LEN: usize = 128;
 
+/// How long a reply list ([`Keys::reply`]) lives after its last push, in
+/// seconds: long enough for its client to come back from an outage (it
+/// then reads the result keys it waits on anyway), short enough that the
+/// list of a client that is gone does not stay.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(concur_worker::protocol::REPLY_TTL_SECS, 3600);
+/// ```
+pub const REPLY_TTL_SECS: u64 = 3600;
+
 /// The key names of one queue, computed once from its name.
 ///
 /// # Examples
@@ -209,6 +221,23 @@ impl Keys {
     /// ```
     pub fn result(&self, id: &str) -> String {
         format!("{}{id}", self.result_prefix())
+    }
+
+    /// LIST the scripts push a task's id onto when it ends, acknowledged or
+    /// dead-lettered, for the client `client` that enqueued it with this key
+    /// in its envelope's `reply` field: that client blocks on it
+    /// ([`RemotePool`](crate::RemotePool)) instead of polling result keys.
+    /// Each push renews its TTL of [`REPLY_TTL_SECS`], so the list of a
+    /// client that went away expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(concur_worker::protocol::Keys::new("q")?.reply("c1"), "{q}:reply:c1");
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn reply(&self, client: &str) -> String {
+        format!("{}:reply:{client}", self.tag)
     }
 
     /// LIST of the ids whose results are kept, newest first; its length is the

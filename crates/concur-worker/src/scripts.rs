@@ -63,6 +63,27 @@ local function forget(where, payload)
 end
 "#;
 
+/// Tells the client that enqueued a task that it ended: pushes the task's
+/// id onto the reply list named in its envelope (`"reply"`, read only right
+/// after `"id"`, where concur writes it, so nothing inside the arguments can
+/// pass for it) and renews that list's TTL. A key outside the queue's own
+/// hash tag `tag` is ignored: it could be in another slot. `redis.pcall`, so
+/// a key of the wrong type never fails the script it is part of. Prepended
+/// to the scripts that acknowledge or dead-letter.
+fn notify() -> String {
+    format!(
+        r#"
+local function notify(tag, payload, id)
+  local key = string.match(payload, '^{{%s*"id"%s*:%s*"[^"\]+"%s*,%s*"reply"%s*:%s*"([^"\]+)"')
+  if not key or not id or id == '' or string.sub(key, 1, #tag + 7) ~= tag .. ':reply:' then return end
+  redis.pcall('LPUSH', key, id)
+  redis.pcall('EXPIRE', key, {})
+end
+"#,
+        crate::keys::REPLY_TTL_SECS
+    )
+}
+
 /// Pushes a dead-letter entry, trims the list to its cap, and counts what
 /// the trim dropped in the stats hash. Returns how many entries went.
 /// Prepended to the scripts that dead-letter.
@@ -156,6 +177,7 @@ local function bump(key, n, ttl)
 end
 local function ack_batch(keys, args, first)
   local prefix, ttl, cap = args[1], tonumber(args[2]), tonumber(args[3])
+  local tag = string.match(keys[1], '^{[^}]*}')
   local keep = ttl > 0 and cap > 0
   local check_reaped = redis.call('EXISTS', keys[4]) == 1
   local flags, done, not_held = {}, 0, nil
@@ -191,6 +213,7 @@ local function ack_batch(keys, args, first)
       local id = args[i + 1]
       if id ~= '' then
         ids[#ids + 1] = id
+        notify(tag, args[i], id)
         if keep and args[i + 2] ~= '' then
           redis.call('SET', prefix .. id, args[i + 2], 'PX', ttl)
           stored[#stored + 1] = id
@@ -233,8 +256,9 @@ return fetch_batch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], tonumbe
 /// KEYS: processing, results, stats, reaped, worker info, where.
 /// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)….
 /// See `ACK_BATCH`.
-pub(crate) static ACK: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{STORE_RESULT}{ACK_BATCH}{}", "\nreturn ack_batch(KEYS, ARGV, 5)\n")));
+pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!("{STORE_RESULT}{}{ACK_BATCH}{}", notify(), "\nreturn ack_batch(KEYS, ARGV, 5)\n"))
+});
 
 /// An acknowledgement and the next fetch in one round trip: what keeps a
 /// worker at concurrency 1 from paying two per task.
@@ -245,7 +269,8 @@ pub(crate) static ACK: LazyLock<Script> =
 /// takes more.
 pub(crate) static ACK_FETCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{LOCATE}{FETCH_BATCH}{ACK_BATCH}{}",
+        "{STORE_RESULT}{LOCATE}{FETCH_BATCH}{}{ACK_BATCH}{}",
+        notify(),
         r"
 local args = {}
 for i = 4, #ARGV do args[#args + 1] = ARGV[i] end
@@ -267,7 +292,8 @@ return {flags, fetch_batch(KEYS[7], KEYS[1], KEYS[8], KEYS[9], KEYS[6], ARGV[1],
 /// longer held the task, {1, 0} retried, {2, dead-letter entries trimmed}.
 pub(crate) static FINISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{PUSH_DEAD}{LOCATE}{}",
+        "{STORE_RESULT}{PUSH_DEAD}{LOCATE}{}{}",
+        notify(),
         r"
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then
   return {0, redis.call('HEXISTS', KEYS[7], 'reaped')}
@@ -283,6 +309,7 @@ forget(KEYS[8], ARGV[1])
 local trimmed = push_dead(KEYS[3], KEYS[4], {ARGV[4]}, tonumber(ARGV[5]))
 redis.call('HINCRBY', KEYS[4], 'dead', 1)
 store_result(KEYS[6], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
+notify(string.match(KEYS[1], '^{[^}]*}'), ARGV[1], task_id(ARGV[1]))
 return {2, trimmed}
 "
     ))
@@ -315,9 +342,11 @@ return {#due, next_due[2]}
 /// worker whose own is not known). Returns {returned, dead, trimmed}.
 pub(crate) static REAP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{PUSH_DEAD}{LOCATE}{}",
+        "{PUSH_DEAD}{LOCATE}{}{}",
+        notify(),
         r"
 local limit = tonumber(ARGV[3])
+local tag = string.match(KEYS[1], '^{[^}]*}')
 local time = redis.call('TIME')
 local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local returned, buried, poison = 0, 0, {}
@@ -363,6 +392,7 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           if type(decoded.attempts) == 'number' then entry.attempts = decoded.attempts end
         end
         poison[#poison + 1] = cjson.encode(entry)
+        notify(tag, task, task_id(task))
         buried = buried + 1
       else
         redis.call('RPUSH', KEYS[2], task)

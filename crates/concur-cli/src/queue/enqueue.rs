@@ -2,10 +2,10 @@
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use concur_worker::{EnqueueOptions, ProgramConfig, SLEEP_TASK};
+use concur_worker::{EnqueueOptions, ProgramConfig, RemotePool, SLEEP_TASK};
 use serde_json::Value;
 
 use super::{numbers, Failure, RedisArgs};
@@ -41,6 +41,14 @@ pub(crate) struct EnqueueArgs {
     /// Accept any task name (for workers that register handlers in Rust).
     #[arg(long)]
     no_check: bool,
+    /// Wait for each task to end and print its result as JSON instead of its id; exit 1 if one was
+    /// dead-lettered (its reason on standard error).
+    #[arg(long)]
+    wait: bool,
+    /// With --wait, give up after this many seconds (above 0) and exit 1; the tasks stay queued [default: wait
+    /// as long as it takes].
+    #[arg(long, value_name = "SECONDS", value_parser = numbers::seconds_above_zero, requires = "wait")]
+    wait_timeout: Option<Duration>,
 }
 
 /// Enqueues the tasks, printing each new id on a line of its own, with a
@@ -58,6 +66,9 @@ pub(super) fn run(args: &EnqueueArgs) -> Result<(), Failure> {
         max_attempts: args.max_attempts,
         timeout: args.timeout,
     };
+    if args.wait {
+        return wait_for_results(args, task_args, options);
+    }
     let mut queue = args.redis.connect()?;
     let progress = (args.count >= CHUNK).then(|| {
         let bar = indicatif::ProgressBar::new(args.count as u64);
@@ -90,6 +101,45 @@ pub(super) fn run(args: &EnqueueArgs) -> Result<(), Failure> {
         eprintln!("enqueued {} tasks {:?} to the queue {:?}", args.count, args.task, args.redis.queue);
     }
     Ok(())
+}
+
+/// `--wait`: enqueues through a remote pool, which hears of each task's end
+/// from the acknowledgement itself, and prints each result as JSON, in the
+/// order enqueued. Exit status 1 if a task died or the wait timed out.
+fn wait_for_results(args: &EnqueueArgs, task_args: Vec<Value>, options: EnqueueOptions) -> Result<(), Failure> {
+    let pool = RemotePool::with_options(&args.redis.redis, args.redis.config(), options)?;
+    let mut futures = Vec::with_capacity(args.count);
+    for _ in 0..args.count {
+        let future = pool.submit_task(&args.task, task_args.clone()).map_err(|e| Failure::failed(e.to_string()))?;
+        futures.push(future);
+    }
+    let deadline = args.wait_timeout.map(|timeout| Instant::now() + timeout);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut died = Vec::new();
+    for future in futures {
+        let outcome = match deadline {
+            Some(deadline) => future.result_timeout(deadline.saturating_duration_since(Instant::now())),
+            None => future.result(),
+        };
+        match outcome {
+            Ok(value) => writeln!(out, "{value}").map_err(Failure::print)?,
+            Err(_) if !future.is_done() => {
+                let timeout = args.wait_timeout.unwrap_or_default();
+                return Err(Failure::failed(format!(
+                    "no result within {} s; the tasks not done stay queued",
+                    timeout.as_secs_f64()
+                )));
+            }
+            Err(error) => died.push(error.to_string()),
+        }
+    }
+    out.flush().map_err(Failure::print)?;
+    match died.as_slice() {
+        [] => Ok(()),
+        [one] => Err(Failure::failed(one.clone())),
+        [first, ..] => Err(Failure::failed(format!("{} of {} tasks died; the first: {first}", died.len(), args.count))),
+    }
 }
 
 /// Refuses a task name no worker of this setup runs, before Redis is

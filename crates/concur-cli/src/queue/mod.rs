@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! concur worker  [--redis URL] [--queue NAME] [--concurrency N] [--config FILE] [--grace SECONDS]
-//! concur enqueue [--queue NAME] [--delay 10s] [--count N] TASK [ARGS..]
+//! concur enqueue [--queue NAME] [--delay 10s] [--count N] [--wait [--wait-timeout S]] TASK [ARGS..]
 //! concur status  [--json]
 //! concur dead list [--limit N] [--json] | dead retry (ID.. | --all) | dead purge --yes
 //! concur result ID

@@ -103,6 +103,22 @@ impl Client {
         args: impl IntoIterator<Item = Vec<Value>>,
         options: &EnqueueOptions,
     ) -> Result<Vec<String>, Error> {
+        self.enqueue_replying(task, args, options, None, &mut |_, _, _| {})
+    }
+
+    /// [`enqueue_many`](Self::enqueue_many), with each envelope naming the
+    /// reply list of `reply` (a client id) in the queue or shard it goes to,
+    /// and `before` told of each task (its target, id and payload) before the push
+    /// that carries it: a waiter registered there cannot miss the
+    /// notification.
+    pub(crate) fn enqueue_replying(
+        &mut self,
+        task: &str,
+        args: impl IntoIterator<Item = Vec<Value>>,
+        options: &EnqueueOptions,
+        reply: Option<&str>,
+        before: &mut dyn FnMut(&Keys, &str, &str),
+    ) -> Result<Vec<String>, Error> {
         if task.is_empty() {
             return Err(Error::InvalidOption("the task name is empty".into()));
         }
@@ -132,12 +148,14 @@ impl Client {
             envelope.timeout = options.timeout.map(|t| t.as_secs_f64());
             envelope.enqueued_at = Some(enqueued_at);
             envelope.eta = due.map(unix_seconds);
+            let target = self.next_target();
+            envelope.reply = reply.map(|client| target.reply(client));
             let json = envelope.to_json();
             if json.len() > self.config.max_payload {
                 return Err(Error::PayloadTooLarge { size: json.len(), limit: self.config.max_payload });
             }
+            before(&target, &envelope.id, &json);
             ids.push(envelope.id);
-            let target = self.next_target();
             let slot = match batches.iter().position(|(keys, _)| *keys == target) {
                 Some(slot) => slot,
                 None => {

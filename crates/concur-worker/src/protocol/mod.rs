@@ -66,7 +66,7 @@ pub use self::consume::{Acked, FailOutcome, Fetched, Malformed, Task};
 pub use self::maintain::{Beat, Promoted, Reaped};
 pub use self::tick::Claim;
 pub use crate::envelope::{parse, Envelope, MalformedReason};
-pub use crate::keys::{Keys, MAX_NAME_LEN};
+pub use crate::keys::{Keys, MAX_NAME_LEN, REPLY_TTL_SECS};
 use crate::{Client, Error, QueueConfig};
 
 /// A [`Client`] with the protocol's steps on top: everything a client does,

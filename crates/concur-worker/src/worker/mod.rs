@@ -353,6 +353,43 @@ impl WorkerBuilder {
         self
     }
 
+    /// Serves every function of `registry` — the
+    /// [`Registry`](concur::executor::Registry) a
+    /// [`ProcessPool`](concur::executor::ProcessPool) runs — as a handler of
+    /// the same name, so a function written once runs in a thread pool, a
+    /// process pool, or on workers fed through Redis
+    /// ([`RemotePool`](crate::RemotePool)).
+    ///
+    /// A task gives the function its one argument as the task's only
+    /// argument (none stands for `()`). The function runs on the event
+    /// loop's thread pool, since it is blocking code. Arguments that do not
+    /// fit are dead-lettered at once; a panic is retried like any failure.
+    /// A handler registered with [`handler`](Self::handler) under the same
+    /// name takes its place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::executor::Registry;
+    ///
+    /// let mut registry = Registry::new();
+    /// registry.register("square", |n: u64| n * n);
+    /// let builder = concur_worker::Worker::builder().registry(&registry);
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// Dask's `Client.submit(fn)` and RQ's `enqueue(fn)` send a function
+    /// by reference; here both ends share the registry instead.
+    pub fn registry(mut self, registry: &concur::executor::Registry) -> Self {
+        for name in registry.names() {
+            if !self.handlers.contains_key(name) {
+                self.handlers.insert(name.to_owned(), handler::registered(registry.clone(), name.to_owned()));
+            }
+        }
+        self
+    }
+
     /// An operator's configuration file mapping task names to programs (see
     /// [`ProgramConfig`] for the format), read and checked by
     /// [`build`](Self::build).

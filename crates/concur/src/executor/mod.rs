@@ -60,6 +60,6 @@ pub use error::{BuildError, SubmitError};
 pub use process_pool::{ProcessPool, ProcessPoolBuilder};
 #[cfg(all(unix, feature = "process-pool"))]
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "process-pool"))))]
-pub use registry::{Function, Registry, WORKER_ENV};
+pub use registry::{CallError, Function, Registry, WORKER_ENV};
 pub use shutdown::Shutdown;
 pub use thread_pool::{MapResults, ThreadPool, ThreadPoolBuilder};

@@ -40,7 +40,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::SubmitError;
-use super::registry::{encode, read_frame, send, write_frame, Failure, Function, Request, Response, WORKER_ENV};
+use super::registry::{encode, read_frame, send, write_frame, CallError, Function, Request, Response, WORKER_ENV};
 use super::shutdown::Shutdown;
 use super::workers::{Job, Workers};
 use crate::deadline::Deadline;
@@ -600,7 +600,7 @@ fn run_call(
         Response::Failed(failure) => {
             let message = failure.describe(&call.function);
             let error = match failure {
-                Failure::Panicked(_) => FutureError::Panicked(message),
+                CallError::Panicked(_) => FutureError::Panicked(message),
                 _ => FutureError::Failed(message),
             };
             call.reply.finish(Err(error));

@@ -49,27 +49,67 @@ pub(crate) enum Response {
     Started,
     Done(Value),
     /// The call could not run, or did not finish: the message says why.
-    Failed(Failure),
+    Failed(CallError),
 }
 
-/// How a call failed in the worker.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum Failure {
+/// Why a registered function gave no value: what [`Registry::call`]
+/// returns, and what a process-pool worker sends back.
+///
+/// # Examples
+///
+/// ```
+/// use concur::executor::{CallError, Registry};
+///
+/// let mut registry = Registry::new();
+/// registry.register("half", |n: u32| n / 2);
+/// let err = registry.call("double", serde_json::json!(4)).unwrap_err();
+/// assert!(matches!(err, CallError::Unknown(_)));
+/// assert_eq!(err.to_string(), r#"no function is registered under the name "double""#);
+/// ```
+///
+/// # Python
+///
+/// The exception a `ProcessPoolExecutor` call raises: here the panic, or
+/// why the call could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The function panicked; the panic's message.
     Panicked(String),
+    /// No function is registered under this name.
     Unknown(String),
+    /// The arguments could not be read as the function's argument type.
     BadArguments(String),
+    /// The result could not be written as JSON.
     BadResult(String),
 }
 
-impl Failure {
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Panicked(message) => write!(f, "the function panicked: {message}"),
+            CallError::Unknown(name) => write!(f, "no function is registered under the name {name:?}"),
+            CallError::BadArguments(error) => write!(f, "the arguments do not fit the function: {error}"),
+            CallError::BadResult(error) => write!(f, "the result could not be written as JSON: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl CallError {
     pub(crate) fn describe(&self, function: &str) -> String {
         match self {
-            Failure::Panicked(message) => message.clone(),
-            Failure::Unknown(name) => {
+            CallError::Panicked(message) => message.clone(),
+            CallError::Unknown(name) => {
                 format!("the worker has no function named {name:?}: register it before `serve_if_worker`")
             }
-            Failure::BadArguments(error) => format!("the worker could not read the arguments of {function:?}: {error}"),
-            Failure::BadResult(error) => format!("the worker could not send back the result of {function:?}: {error}"),
+            CallError::BadArguments(error) => {
+                format!("the worker could not read the arguments of {function:?}: {error}")
+            }
+            CallError::BadResult(error) => {
+                format!("the worker could not send back the result of {function:?}: {error}")
+            }
         }
     }
 }
@@ -137,7 +177,7 @@ fn over_limit(len: usize) -> String {
     format!("a message of {len} bytes is over the limit of {MAX_FRAME} bytes (1 GiB) between a pool and its workers")
 }
 
-type Entry = Arc<dyn Fn(Value) -> Result<Value, Failure> + Send + Sync>;
+type Entry = Arc<dyn Fn(Value) -> Result<Value, CallError> + Send + Sync>;
 
 /// The functions worker processes may run, by name.
 ///
@@ -196,10 +236,10 @@ impl Registry {
         R: Serialize + 'static,
     {
         let entry: Entry = Arc::new(move |args: Value| {
-            let args: A = serde_json::from_value(args).map_err(|e| Failure::BadArguments(e.to_string()))?;
+            let args: A = serde_json::from_value(args).map_err(|e| CallError::BadArguments(e.to_string()))?;
             let result = panic::catch_unwind(AssertUnwindSafe(|| function(args)))
-                .map_err(|payload| Failure::Panicked(panic_message(&*payload)))?;
-            serde_json::to_value(result).map_err(|e| Failure::BadResult(e.to_string()))
+                .map_err(|payload| CallError::Panicked(panic_message(&*payload)))?;
+            serde_json::to_value(result).map_err(|e| CallError::BadResult(e.to_string()))
         });
         self.functions.insert(name.to_string(), entry);
         Function { name: Arc::from(name), _types: PhantomData }
@@ -219,6 +259,40 @@ impl Registry {
         let mut names: Vec<&str> = self.functions.keys().map(String::as_str).collect();
         names.sort_unstable();
         names
+    }
+
+    /// Calls the function registered as `name` here, in this process and
+    /// thread, with arguments and result as JSON: what a worker process
+    /// does with each call, for anything else that serves the same
+    /// functions (a `concur worker`, say). A panic is caught and returned.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Unknown`] for a name not registered,
+    /// [`CallError::BadArguments`] for arguments that do not fit,
+    /// [`CallError::Panicked`] if the function panicked,
+    /// [`CallError::BadResult`] for a result that cannot be JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    ///
+    /// let mut registry = concur::executor::Registry::new();
+    /// registry.register("add", |(a, b): (i64, i64)| a + b);
+    /// assert_eq!(registry.call("add", json!([2, 3])), Ok(json!(5)));
+    /// assert!(registry.call("add", json!("two")).is_err());
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// Looking a function up by name and calling it, as a pool's worker
+    /// does with an unpickled one.
+    pub fn call(&self, name: &str, args: Value) -> Result<Value, CallError> {
+        match self.functions.get(name) {
+            Some(entry) => entry(args),
+            None => Err(CallError::Unknown(name.to_owned())),
+        }
     }
 
     /// In a worker process, serves calls until the pool closes the
@@ -265,16 +339,13 @@ impl Registry {
                 }
                 Request::Init { function, args } => (function, args),
             };
-            let response = match self.functions.get(&function) {
-                Some(entry) => match entry(args) {
-                    Ok(value) => Response::Done(value),
-                    Err(failure) => Response::Failed(failure),
-                },
-                None => Response::Failed(Failure::Unknown(function)),
+            let response = match self.call(&function, args) {
+                Ok(value) => Response::Done(value),
+                Err(failure) => Response::Failed(failure),
             };
             let bytes = match encode(&response) {
                 Err(too_long) if too_long.kind() == io::ErrorKind::InvalidInput => {
-                    encode(&Response::Failed(Failure::BadResult(too_long.to_string())))?
+                    encode(&Response::Failed(CallError::BadResult(too_long.to_string())))?
                 }
                 encoded => encoded?,
             };

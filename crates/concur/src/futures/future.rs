@@ -220,8 +220,28 @@ impl<T> ConcurrentFuture<T> {
         }
     }
 
-    /// A second handle to the same future, for the side that completes it.
-    pub(crate) fn twin(&self) -> ConcurrentFuture<T> {
+    /// A second handle to the same future, for the side that completes it:
+    /// an executor of its own keeps one (to call
+    /// [`set_result`](Self::set_result) on when the call ends) and hands out
+    /// the other, as the pools here do. Both see the same state; the value
+    /// can be moved out ([`into_result`](Self::into_result), `.await`) once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::futures::ConcurrentFuture;
+    ///
+    /// let handed_out: ConcurrentFuture<u32> = ConcurrentFuture::new();
+    /// let kept = handed_out.twin();
+    /// std::thread::spawn(move || kept.set_result(42).unwrap());
+    /// assert_eq!(handed_out.result(), Ok(42));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// A second reference to the same `Future` object, which Python's
+    /// executors keep in their work items.
+    pub fn twin(&self) -> ConcurrentFuture<T> {
         ConcurrentFuture { shared: Arc::clone(&self.shared) }
     }
 
