@@ -51,7 +51,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::{Duration, Instant};
@@ -88,6 +88,9 @@ const MAX_SLOTS: usize = 1 << SLOT_BITS;
 /// The loops of the process by index, for wakers woken on other threads.
 static LOOPS: Mutex<LoopTable> = Mutex::new(LoopTable { remotes: Vec::new(), free: Vec::new() });
 
+/// The next loop's [`LoopState::id`].
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
 struct LoopTable {
     remotes: Vec<Option<Weak<Remote>>>,
     free: Vec<usize>,
@@ -101,6 +104,9 @@ pub(crate) struct LoopState {
     local: RefCell<Option<LocalSet>>,
     /// This loop's index in [`LOOPS`], which its wakers carry.
     index: usize,
+    /// A number no other loop of the process ever has (an index is reused
+    /// once its loop is gone), which its sleeps carry.
+    id: u64,
     pub(super) stopping: Cell<bool>,
     pub(super) stop_waker: RefCell<Option<Waker>>,
     next_task: Cell<u64>,
@@ -177,6 +183,7 @@ impl LoopState {
             runtime,
             local: RefCell::new(Some(LocalSet::new())),
             index,
+            id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             stopping: Cell::new(false),
             stop_waker: RefCell::new(None),
             next_task: Cell::new(1),
@@ -636,10 +643,12 @@ pub(crate) fn stop_running() {
     let _ = with_running(|state| state.stop());
 }
 
-/// A timer of a loop's [`Timers`], for a sleep: which loop, and where.
+/// A timer of a loop's [`Timers`], for a sleep: which loop (by its
+/// never-reused id, so that a sleep outliving its loop cannot reach the
+/// timers of a loop made since), and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SleepKey {
-    index: usize,
+    id: u64,
     key: TimerKey,
 }
 
@@ -647,15 +656,15 @@ pub(crate) struct SleepKey {
 /// if no loop runs on this thread.
 pub(crate) fn arm_timer(when: Instant, waker: &Waker) -> Option<SleepKey> {
     RUNNING
-        .with(|running| running.borrow().as_ref().map(|state| (state.index, state.timers.insert_wake(when, waker))))
-        .map(|(index, key)| SleepKey { index, key })
+        .with(|running| running.borrow().as_ref().map(|state| (state.id, state.timers.insert_wake(when, waker))))
+        .map(|(id, key)| SleepKey { id, key })
 }
 
 /// Whether the timer fired, updating its waker if not; `None` if the loop
 /// it was set on does not run on this thread now.
 pub(crate) fn poll_timer(key: SleepKey, waker: &Waker) -> Option<Poll<()>> {
     RUNNING.with(|running| match &*running.borrow() {
-        Some(state) if state.index == key.index => Some(state.timers.poll_wake(key.key, waker)),
+        Some(state) if state.id == key.id => Some(state.timers.poll_wake(key.key, waker)),
         _ => None,
     })
 }
@@ -665,7 +674,7 @@ pub(crate) fn poll_timer(key: SleepKey, waker: &Waker) -> Option<Poll<()>> {
 pub(crate) fn cancel_timer(key: SleepKey) {
     let _ = RUNNING.try_with(|running| {
         if let Some(state) = &*running.borrow() {
-            if state.index == key.index {
+            if state.id == key.id {
                 state.timers.cancel(key.key);
             }
         }
