@@ -92,28 +92,45 @@ const PEER_ENV: &str = "CONCUR_BENCH_SLEEPERS_PEER";
 /// The child: `count` tasks each sleeping one second at once, on the loop
 /// (or on tokio's current-thread runtime, for `peer` "tokio"); prints the
 /// count, the wall time in seconds and the peak RSS in bytes.
+///
+/// `CONCUR_BENCH_SLEEP_MS` sets a shorter nap, to see the loop's own cost
+/// without the second of sleep (and without the machine's load hiding in
+/// it: the process's CPU time is printed too).
 fn sleepers(count: usize, peer: Option<&str>) {
+    let nap = std::env::var("CONCUR_BENCH_SLEEP_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis);
     let start = Instant::now();
     let woke = match peer {
         Some("tokio") => {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
-                let handles: Vec<_> =
-                    (0..count).map(|_| tokio::spawn(tokio::time::sleep(Duration::from_secs(1)))).collect();
+                let handles: Vec<_> = (0..count).map(|_| tokio::spawn(tokio::time::sleep(nap))).collect();
                 join_each(handles).await
             })
         }
         _ => aio::run(async move {
-            let tasks: Vec<_> = (0..count)
-                .map(|_| aio::create_task(async { aio::sleep(Duration::from_secs(1)).await.is_ok() }))
-                .collect();
+            let tasks: Vec<_> =
+                (0..count).map(|_| aio::create_task(async move { aio::sleep(nap).await.is_ok() })).collect();
             aio::gather(tasks).await.unwrap().into_iter().filter(|&woke| woke).count()
         })
         .unwrap(),
     };
     let wall = start.elapsed();
     assert_eq!(woke, count);
-    println!("{} {:.3} {}", count, wall.as_secs_f64(), peak_rss().unwrap_or(0));
+    println!("{} {:.3} {} {:.3}", count, wall.as_secs_f64(), peak_rss().unwrap_or(0), cpu_seconds().unwrap_or(0.0));
+}
+
+/// User and system CPU time of this process so far, in seconds (Linux).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command's closing parenthesis; utime and stime are
+    // the 12th and 13th of them, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// Python's side: the same sleepers on asyncio, printed the same way.
@@ -130,7 +147,8 @@ start = time.perf_counter()
 woke = asyncio.run(main())
 wall = time.perf_counter() - start
 assert woke == count
-print(count, "%.3f" % wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(count, "%.3f" % wall, usage.ru_maxrss * 1024, "%.3f" % (usage.ru_utime + usage.ru_stime))
 "#;
 
 /// The load average, to print beside a figure taken on a shared machine.
@@ -164,11 +182,11 @@ fn measure_sleepers() {
         };
         let text = String::from_utf8_lossy(&output.stdout);
         let fields: Vec<&str> = text.split_whitespace().collect();
-        if let [count, wall, peak] = fields[..] {
+        if let [count, wall, peak, cpu] = fields[..] {
             let peak_mib = peak.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
             println!(
-                "sleepers/{who}/{count} concurrent sleep(1 s): wall {wall} s, peak RSS {peak_mib:.1} MiB \
-                 (load before: {before})"
+                "sleepers/{who}/{count} concurrent sleep(1 s): wall {wall} s, CPU {cpu} s, \
+                 peak RSS {peak_mib:.1} MiB (load before: {before})"
             );
         } else {
             println!("{who} sleepers: the child failed: {}", String::from_utf8_lossy(&output.stderr));

@@ -146,6 +146,13 @@ struct Registry {
     free: Vec<usize>,
 }
 
+impl Registry {
+    /// Whether no task is in it (every slot is free).
+    fn is_empty(&self) -> bool {
+        self.free.len() == self.slots.len()
+    }
+}
+
 #[derive(Default)]
 struct Slot {
     task: Option<Rc<dyn Runnable>>,
@@ -420,6 +427,9 @@ impl LoopState {
         loop {
             let task = {
                 let mut tasks = self.tasks.borrow_mut();
+                if tasks.is_empty() {
+                    break;
+                }
                 let Some(entry) = tasks.slots.get_mut(slot) else { break };
                 let task = entry.task.take();
                 if task.is_some() {
