@@ -12,6 +12,10 @@
 //! at a time, a turn being what was ready when it began — and the
 //! [`Timers`]. Between turns it returns to tokio, which polls the I/O
 //! driver and the `LocalSet`'s tasks, as Python's loop polls its selector.
+//! Tokio's cooperative budget is therefore a turn's, not a task's: in a
+//! turn that polls tokio's sockets or channels more than the budget allows,
+//! the later ones report not ready once, wake their task, and go on the
+//! next turn.
 //!
 //! # Why not tokio's tasks
 //!
@@ -150,6 +154,17 @@ impl Registry {
     /// Whether no task is in it (every slot is free).
     fn is_empty(&self) -> bool {
         self.free.len() == self.slots.len()
+    }
+
+    /// Takes the task out of `slot`, if one is there; the caller drops it
+    /// outside the registry's borrow.
+    fn remove(&mut self, slot: usize) -> Option<Rc<dyn Runnable>> {
+        let entry = self.slots.get_mut(slot)?;
+        let task = entry.task.take()?;
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.queued = false;
+        self.free.push(slot);
+        Some(task)
     }
 }
 
@@ -427,17 +442,10 @@ impl LoopState {
         loop {
             let task = {
                 let mut tasks = self.tasks.borrow_mut();
-                if tasks.is_empty() {
+                if tasks.is_empty() || slot >= tasks.slots.len() {
                     break;
                 }
-                let Some(entry) = tasks.slots.get_mut(slot) else { break };
-                let task = entry.task.take();
-                if task.is_some() {
-                    entry.generation = entry.generation.wrapping_add(1);
-                    entry.queued = false;
-                    tasks.free.push(slot);
-                }
-                task
+                tasks.remove(slot)
             };
             if let Some(task) = task {
                 task.abandon();
@@ -613,17 +621,7 @@ pub(crate) fn with_running<R>(f: impl FnOnce(&Rc<LoopState>) -> R) -> Result<R, 
 /// Takes a finished task out of the running loop's registry.
 pub(crate) fn deregister(slot: usize) {
     let Ok(state) = with_running(Rc::clone) else { return };
-    let task = {
-        let mut tasks = state.tasks.borrow_mut();
-        let Some(entry) = tasks.slots.get_mut(slot) else { return };
-        let task = entry.task.take();
-        if task.is_some() {
-            entry.generation = entry.generation.wrapping_add(1);
-            entry.queued = false;
-            tasks.free.push(slot);
-        }
-        task
-    };
+    let task = state.tasks.borrow_mut().remove(slot);
     // The registry's reference goes outside its borrow.
     drop(task);
     let waker = state.finished_waker.borrow_mut().take();
