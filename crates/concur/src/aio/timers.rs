@@ -32,6 +32,13 @@
 //! (stably, so arrival order breaks ties) before it runs, which costs
 //! nothing when, as usual, it is already in order.
 //!
+//! Measured (`benches/aio.rs`, a million concurrent `sleep(1 s)`, each a
+//! task): the loop spends 0.95 s of CPU in all, tokio's current-thread
+//! runtime with a million `tokio::time::sleep` tasks 1.02 s, in the same
+//! run. `perf` of the loop: a fifth of it is the kernel's page faults for
+//! the half gigabyte the million tasks take; filing the timers is 4 %,
+//! firing them less; the rest is making, polling and finishing the tasks.
+//!
 //! An entry is 40 bytes (deadline, generation, and the waker or the
 //! callback) plus 8 in its bucket; a generation number tells a live entry
 //! from a reused one, so a sleep dropped on another thread or after its
