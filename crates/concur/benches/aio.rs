@@ -3,11 +3,16 @@
 //! - create_task + gather of 100,000 trivial tasks on one `EventLoop`,
 //!   beside raw tokio on a current-thread runtime: `tokio::spawn` of each,
 //!   then awaiting every `JoinHandle` (and the same through a `LocalSet`
-//!   with `spawn_local`, which is what the loop is built on).
-//!   `bench/python/aio.py` runs `asyncio.create_task` + `gather` the same way.
-//! - 100,000 concurrent `sleep(1 s)`: wall time and peak memory. Measured
-//!   in a child process (this bench run again with `CONCUR_BENCH_SLEEPERS`
-//!   set), so that the peak is the sleepers' alone.
+//!   with `spawn_local`). `bench/python/aio.py` runs `asyncio.create_task` +
+//!   `gather` the same way.
+//! - Concurrent `sleep(1 s)`: wall time and peak memory of 100,000 and
+//!   1,000,000 on the loop, beside 1,000,000 on tokio's current-thread
+//!   runtime (`tokio::time::sleep`, spawn + join) and 100,000 on Python's
+//!   asyncio, in the same run. Each is measured in a child process (this
+//!   bench run again with `CONCUR_BENCH_SLEEPERS` set; Python through
+//!   `python3 -c`), so that the peak is the sleepers' alone. The load
+//!   average is printed beside them. Run only these with
+//!   `cargo bench -p concur --bench aio -- sleepers`.
 //!
 //! `main` is written out instead of `criterion_main!` for the child.
 //! Results are in `docs/BENCHMARKS.md`.
@@ -81,44 +86,156 @@ fn peak_rss() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// The child: `count` tasks each sleeping one second at once.
-fn sleepers(count: usize) {
+/// Which runtime a sleepers child runs on.
+const PEER_ENV: &str = "CONCUR_BENCH_SLEEPERS_PEER";
+
+/// The child: `count` tasks each sleeping one second at once, on the loop
+/// (or on tokio's current-thread runtime, for `peer` "tokio"); prints the
+/// count, the wall time in seconds and the peak RSS in bytes.
+///
+/// `CONCUR_BENCH_SLEEP_MS` sets a shorter nap, to see the loop's own cost
+/// without the second of sleep (and without the machine's load hiding in
+/// it: the process's CPU time is printed too).
+fn sleepers(count: usize, peer: Option<&str>) {
+    let nap = std::env::var("CONCUR_BENCH_SLEEP_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis);
     let start = Instant::now();
-    let woke = aio::run(async move {
-        let tasks: Vec<_> =
-            (0..count).map(|_| aio::create_task(async { aio::sleep(Duration::from_secs(1)).await.is_ok() })).collect();
-        aio::gather(tasks).await.unwrap().into_iter().filter(|&woke| woke).count()
-    })
-    .unwrap();
+    let woke = match peer {
+        Some("tokio") => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let handles: Vec<_> = (0..count).map(|_| tokio::spawn(tokio::time::sleep(nap))).collect();
+                join_each(handles).await
+            })
+        }
+        _ => aio::run(async move {
+            let tasks: Vec<_> =
+                (0..count).map(|_| aio::create_task(async move { aio::sleep(nap).await.is_ok() })).collect();
+            aio::gather(tasks).await.unwrap().into_iter().filter(|&woke| woke).count()
+        })
+        .unwrap(),
+    };
     let wall = start.elapsed();
     assert_eq!(woke, count);
-    println!("{} {:.3} {}", count, wall.as_secs_f64(), peak_rss().unwrap_or(0));
+    println!("{} {:.3} {} {:.3}", count, wall.as_secs_f64(), peak_rss().unwrap_or(0), cpu_seconds().unwrap_or(0.0));
+}
+
+/// User and system CPU time of this process so far, in seconds (Linux).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command's closing parenthesis; utime and stime are
+    // the 12th and 13th of them, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Python's side: the same sleepers on asyncio, printed the same way.
+const PYTHON_SLEEPERS: &str = r#"
+import asyncio, resource, sys, time
+count = int(sys.argv[1])
+async def nap():
+    await asyncio.sleep(1)
+    return True
+async def main():
+    tasks = [asyncio.create_task(nap()) for _ in range(count)]
+    return sum(await asyncio.gather(*tasks))
+start = time.perf_counter()
+woke = asyncio.run(main())
+wall = time.perf_counter() - start
+assert woke == count
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(count, "%.3f" % wall, usage.ru_maxrss * 1024, "%.3f" % (usage.ru_utime + usage.ru_stime))
+"#;
+
+/// The load average, to print beside a figure taken on a shared machine.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn measure_sleepers() {
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .env(SLEEPERS_ENV, TASKS.to_string())
-        .output()
-        .expect("the bench runs itself for the sleepers");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    if let [count, wall, peak] = fields[..] {
-        let peak_mib = peak.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
-        println!("aio/{count} concurrent sleep(1 s): wall {wall} s, peak RSS {peak_mib:.1} MiB");
-    } else {
-        println!("aio sleepers: the child failed: {}", String::from_utf8_lossy(&output.stderr));
+    let bench = std::env::current_exe().unwrap();
+    let runs: [(&str, usize, std::process::Command); 4] = [
+        ("concur::aio", TASKS, std::process::Command::new(&bench)),
+        ("concur::aio", 1_000_000, std::process::Command::new(&bench)),
+        ("tokio current-thread", 1_000_000, std::process::Command::new(&bench)),
+        ("Python asyncio", TASKS, std::process::Command::new("python3")),
+    ];
+    for (who, count, mut command) in runs {
+        match who {
+            "Python asyncio" => command.args(["-c", PYTHON_SLEEPERS, &count.to_string()]),
+            "tokio current-thread" => command.env(SLEEPERS_ENV, count.to_string()).env(PEER_ENV, "tokio"),
+            _ => command.env(SLEEPERS_ENV, count.to_string()),
+        };
+        let before = load();
+        let output = match command.output() {
+            Ok(output) => output,
+            Err(error) => {
+                println!("{who} sleepers: could not start: {error}");
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        if let [count, wall, peak, cpu] = fields[..] {
+            let peak_mib = peak.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
+            println!(
+                "sleepers/{who}/{count} concurrent sleep(1 s): wall {wall} s, CPU {cpu} s, \
+                 peak RSS {peak_mib:.1} MiB (load before: {before})"
+            );
+        } else {
+            println!("{who} sleepers: the child failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
     }
+}
+
+/// Criterion's name filter among the arguments, if one was given: the
+/// first word that is neither an option nor an option's value.
+fn filter(args: &[String]) -> Option<&str> {
+    const WITH_VALUE: [&str; 15] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--save-baseline",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--color",
+        "--output-format",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--nresamples",
+        "--plotting-backend",
+        "--profile-time",
+    ];
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        if WITH_VALUE.contains(&arg.as_str()) {
+            words.next();
+        } else if !arg.starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
 }
 
 criterion_group!(benches, spawn_and_gather);
 
 fn main() {
     if let Ok(count) = std::env::var(SLEEPERS_ENV) {
-        sleepers(count.parse().expect("a count of sleepers"));
+        sleepers(count.parse().expect("a count of sleepers"), std::env::var(PEER_ENV).ok().as_deref());
         return;
     }
     // `cargo test --benches` runs this with `--bench` absent: keep it quick.
-    if std::env::args().any(|arg| arg == "--bench") {
+    // A filter that does not match "sleepers" skips them.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--bench") && filter(&args).is_none_or(|filter| "sleepers".contains(filter)) {
         measure_sleepers();
     }
     benches();

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::callback::Handle;
-use super::context::{self, LoopState, RunGuard};
+use super::context::{self, Drive, LoopState, RunGuard};
 use super::error::{Error, LoopError};
 use super::handle::LoopHandle;
 use super::header::{TaskRef, TaskState};
@@ -231,7 +231,10 @@ impl EventLoop {
         let ended = lend(Box::pin(body), |lent| {
             let mut task = task::spawn(&self.state, lent, Ok);
             self.state.try_with_local(|local| {
-                local.block_on(&self.state.runtime, MainWait { task: &mut task, state: &self.state })
+                local.block_on(
+                    &self.state.runtime,
+                    Drive::new(&self.state, MainWait { task: &mut task, state: &self.state, ended: None }),
+                )
             })
         })?;
         match ended {
@@ -270,7 +273,7 @@ impl EventLoop {
     pub fn run_forever(&self) -> Result<(), LoopError> {
         let _running = RunGuard::enter(&self.state)?;
         self.state.try_with_local(|local| {
-            local.block_on(&self.state.runtime, StopRequested { state: &self.state, yielded: false })
+            local.block_on(&self.state.runtime, Drive::new(&self.state, StopRequested { state: &self.state }))
         })
     }
 
@@ -325,17 +328,27 @@ enum MainEnded {
 }
 
 /// What `run_until_complete` blocks on: the main task's end, or a stop.
+///
+/// The main task's end stops the loop one turn later, as Python's
+/// `run_until_complete` stops it from a done callback: what the main task
+/// made ready in its last step (tasks it created, say) still runs once.
 struct MainWait<'a> {
     task: &'a mut Task<()>,
     state: &'a LoopState,
+    ended: Option<Result<(), Error>>,
 }
 
 impl Future for MainWait<'_> {
     type Output = MainEnded;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MainEnded> {
-        if let Poll::Ready(outcome) = self.task.poll_with(cx, false) {
+        if let Some(outcome) = self.ended.take() {
             return Poll::Ready(MainEnded::Done(outcome));
+        }
+        if let Poll::Ready(outcome) = self.task.poll_with(cx, false) {
+            self.ended = Some(outcome);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         if self.state.stopping.replace(false) {
             return Poll::Ready(MainEnded::Stopped);
@@ -345,23 +358,16 @@ impl Future for MainWait<'_> {
     }
 }
 
-/// Finishes when the loop is asked to stop, after one turn of the ready
-/// work.
+/// Finishes when the loop is asked to stop. `Drive` polls it after a turn,
+/// so what was ready runs once even when stop came first.
 struct StopRequested<'a> {
     state: &'a LoopState,
-    yielded: bool,
 }
 
 impl Future for StopRequested<'_> {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.yielded {
-            // Let what is ready run once, even when stop came first.
-            self.yielded = true;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.state.stopping.replace(false) {
             return Poll::Ready(());
         }

@@ -278,8 +278,8 @@ pub struct TaskRef {
 }
 
 impl TaskRef {
-    pub(crate) fn from_header(header: Rc<dyn HasHeader>) -> TaskRef {
-        TaskRef { header }
+    pub(crate) fn from_header(header: impl Into<Rc<dyn HasHeader>>) -> TaskRef {
+        TaskRef { header: header.into() }
     }
 
     pub(crate) fn downgrade(&self) -> std::rc::Weak<dyn HasHeader> {

@@ -1,12 +1,35 @@
 //! Tasks: futures the loop runs on their own, with Python's states,
 //! cancellation and done callbacks.
 //!
-//! A task is a tokio task of the loop's `LocalSet` whose future is wrapped
-//! in a [`Driver`]. The driver keeps what Python's `Task` tracks beside the
-//! future — its state, its name, pending cancellation, the result and the
-//! callbacks — in one `Rc` shared with the [`Task`] handle. Everything runs
-//! on the loop's thread, so plain cells suffice and nothing is atomic but the
-//! count of live [`Cancelled`] errors (which a body may send elsewhere).
+//! A task is one allocation, a [`TaskCell`]: what Python's `Task` tracks —
+//! its state, its name, pending cancellation, the result and the callbacks
+//! (the [`Core`]) — and the future itself, side by side in one `Rc` that the
+//! loop's registry (which polls it, see `context.rs`), the [`Task`] handles
+//! and the [`TaskRef`]s share. Everything runs on the loop's thread, so
+//! plain cells suffice and nothing is atomic but the count of live
+//! [`Cancelled`] errors (which a body may send elsewhere); the task's wakers
+//! carry its number, not a pointer to it, so they cross threads freely.
+//!
+//! # Profile
+//!
+//! create_task + gather of 100,000 trivial tasks, against tokio's
+//! current-thread `spawn` + `JoinHandle` (`benches/aio.rs`). When a task
+//! was a tokio task of a `LocalSet` plus an `Rc` of its state, it made two
+//! allocations a task, `perf` put about half the loop's time in glibc's
+//! `malloc`/`free`, and the rest in tokio's scheduling and the loop's second
+//! registry of the same task; the loop ran at 0.6× tokio's throughput.
+//!
+//! Now a task is one allocation (`tests/aio_allocations.rs` counts them
+//! with a counting global allocator: `n` tasks, `n` allocations and a few
+//! for the gather), polled by the loop's own ready queue. `perf` of the
+//! bench after the change: the allocator is down to 11 % (`_int_malloc`
+//! 6 %, `_int_free` 5 %); the rest is spread over making the tasks (12 %),
+//! `gather` registering with each (10 %, mostly the cache miss of touching
+//! each task's cell, which any join must), the ready queue (5 %), the
+//! step itself (4 %), moving the future into its cell (4 %), finishing (3
+//! %) and entering the task (3 %). No part is left that tokio's spawn +
+//! join does not also pay; in the same runs the loop is 1.3–1.5× tokio's
+//! throughput (figures in `docs/BENCHMARKS.md`).
 //!
 //! Cancellation is Python's: [`Task::cancel`] marks the task and wakes it;
 //! the next `aio` await it polls ([`cancellable`], and every `aio` helper,
@@ -157,7 +180,9 @@ enum Output<T> {
 
 type Callback<T> = Box<dyn FnOnce(&Task<T>)>;
 
-struct Core<T> {
+/// What a task keeps beside its future: everything but the body, typed by
+/// the output alone so that a [`Task`] handle need not know the future.
+pub(super) struct Core<T> {
     header: Header,
     output: RefCell<Output<T>>,
     awaiter: RefCell<Awaiter>,
@@ -166,34 +191,92 @@ struct Core<T> {
     retrieved: Cell<bool>,
 }
 
-impl<T> HasHeader for Core<T> {
+/// A task in one allocation: its [`Core`] and its future side by side in
+/// the `Rc` the loop's registry, the [`Task`] handles and the
+/// [`TaskRef`]s share (as tokio keeps a task's header, future and output in
+/// one cell). The registry holds it as a [`Runnable`], a handle as a
+/// [`HasCore`], a `TaskRef` as a [`HasHeader`]: three views of the same
+/// block.
+struct TaskCell<F: Future, T> {
+    core: Core<T>,
+    /// Polled in place: see [`TaskCell::body`].
+    body: RefCell<Body<F>>,
+    /// Turns the body's output into the task's outcome.
+    outcome: fn(F::Output) -> Result<T, Error>,
+}
+
+/// A task as the loop's registry holds it: something to poll, or to drop
+/// unfinished when the loop closes.
+pub(crate) trait Runnable: HasHeader {
+    /// Polls the task's body once, with `waker` as its waker.
+    fn run(self: Rc<Self>, waker: &Waker);
+    /// The loop closed under the unfinished task: drops its body and ends
+    /// it cancelled.
+    fn abandon(&self);
+}
+
+/// A task as its handles see it: its [`Core`].
+pub(super) trait HasCore<T>: Runnable {
+    fn core(&self) -> &Core<T>;
+}
+
+/// A [`Task`]'s reference to its cell; reads as the [`Core`].
+pub(super) struct CoreRef<T>(Rc<dyn HasCore<T>>);
+
+impl<T> Clone for CoreRef<T> {
+    fn clone(&self) -> CoreRef<T> {
+        CoreRef(self.0.clone())
+    }
+}
+
+impl<T> std::ops::Deref for CoreRef<T> {
+    type Target = Core<T>;
+
+    fn deref(&self) -> &Core<T> {
+        self.0.core()
+    }
+}
+
+impl<T: 'static> From<CoreRef<T>> for Rc<dyn HasHeader> {
+    fn from(core: CoreRef<T>) -> Rc<dyn HasHeader> {
+        core.0
+    }
+}
+
+impl<F: Future, T> HasHeader for TaskCell<F, T> {
     fn header(&self) -> &Header {
-        &self.header
+        &self.core.header
+    }
+}
+
+impl<F: Future + 'static, T: 'static> HasCore<T> for TaskCell<F, T> {
+    fn core(&self) -> &Core<T> {
+        &self.core
     }
 }
 
 impl<T: 'static> Core<T> {
-    fn finish(self: &Rc<Self>, outcome: Result<T, Error>) {
+    fn finish(this: &CoreRef<T>, outcome: Result<T, Error>) {
         let state = match &outcome {
             Err(Error::Cancelled(_)) => TaskState::Cancelled,
             _ => TaskState::Done,
         };
-        *self.output.borrow_mut() = Output::Ready(outcome);
-        self.header.state.set(state);
-        if let Some(slot) = self.header.slot.take() {
+        *this.output.borrow_mut() = Output::Ready(outcome);
+        this.header.state.set(state);
+        if let Some(slot) = this.header.slot.take() {
             context::deregister(slot);
         }
-        self.header.waker.borrow_mut().take();
+        this.header.waker.borrow_mut().take();
         // Done callbacks are queued before the awaiter is woken, so they see
         // the value before an await moves it out: Python runs a task's done
         // callbacks in the order they were added, and they were added
         // before the await (which is a done callback there too).
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        let callbacks = std::mem::take(&mut *this.callbacks.borrow_mut());
         for callback in callbacks {
-            let task = Task { core: self.clone(), observer: true };
+            let task = Task { core: this.clone(), observer: true };
             context::schedule_or_run(Box::new(move || callback(&task)));
         }
-        match std::mem::replace(&mut *self.awaiter.borrow_mut(), Awaiter::None) {
+        match std::mem::replace(&mut *this.awaiter.borrow_mut(), Awaiter::None) {
             Awaiter::None => {}
             Awaiter::Waker(waker) => waker.wake(),
             Awaiter::Signal(signal, index) => signal.notify(index),
@@ -219,64 +302,52 @@ pin_project! {
     }
 }
 
-pin_project! {
-    /// The future the loop spawns for a task: polls the body as the current
-    /// task and records how it ended.
-    pub(crate) struct Driver<F: Future, T> {
-        core: Rc<Core<T>>,
-        #[pin]
-        body: Body<F>,
-        // Turns the body's output into the task's outcome.
-        outcome: fn(F::Output) -> Result<T, Error>,
+impl<F: Future, T> TaskCell<F, T> {
+    /// The body, pinned where it lies.
+    fn body(&self) -> Pin<std::cell::RefMut<'_, Body<F>>> {
+        // SAFETY: the body lives inside the task's `Rc` allocation, which
+        // never moves; nothing moves it out of its `RefCell` (it is only
+        // polled, replaced through `Pin::set`, which drops it in place, or
+        // dropped with the cell), so it stays where it was first pinned
+        // until it is dropped, as `Pin` requires. The `RefMut` keeps a
+        // second borrow from aliasing it.
+        unsafe { Pin::new_unchecked(self.body.borrow_mut()) }
     }
 
-    impl<F: Future, T> PinnedDrop for Driver<F, T> {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            // Dropped unfinished: the loop closed under it.
-            if !this.core.header.is_done() {
-                let cancelled = this.core.header.record();
-                this.body.set(Body::Gone);
-                *this.core.output.borrow_mut() = Output::Ready(Err(Error::Cancelled(cancelled)));
-                this.core.header.state.set(TaskState::Cancelled);
-                if let Awaiter::Waker(waker) = std::mem::replace(&mut *this.core.awaiter.borrow_mut(), Awaiter::None) {
-                    waker.wake();
-                }
-            }
-        }
+    /// Drops the body in place.
+    fn drop_body(&self) {
+        let _ = catch_unwind(AssertUnwindSafe(|| self.body().as_mut().set(Body::Gone)));
     }
 }
 
-impl<F, T> Future for Driver<F, T>
+impl<F, T> Runnable for TaskCell<F, T>
 where
-    F: Future,
+    F: Future + 'static,
     T: 'static,
 {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
-        let core: &Rc<Core<T>> = this.core;
-        let header = &core.header;
+    fn run(self: Rc<Self>, waker: &Waker) {
+        let header = &self.core.header;
         if header.is_done() {
-            return Poll::Ready(());
+            return;
         }
+        let core = CoreRef(self.clone());
         if header.state.get() == TaskState::Pending {
             if header.pending.get() {
                 // Cancelled before it ran: the body never starts.
                 let cancelled = header.record();
-                this.body.set(Body::Gone);
-                core.finish(Err(Error::Cancelled(cancelled)));
-                return Poll::Ready(());
+                self.drop_body();
+                Core::finish(&core, Err(Error::Cancelled(cancelled)));
+                return;
             }
             header.state.set(TaskState::Running);
-            *header.waker.borrow_mut() = Some(cx.waker().clone());
+            *header.waker.borrow_mut() = Some(waker.clone());
         }
         let cancel_waiting = header.pending.get();
-        let current: Rc<dyn HasHeader> = core.clone();
+        let cx = &mut Context::from_waker(waker);
+        let current: Rc<dyn HasHeader> = self.clone();
         let step = || {
             enter(current, || {
-                catch_unwind(AssertUnwindSafe(|| match this.body.as_mut().project() {
+                catch_unwind(AssertUnwindSafe(|| match self.body().as_mut().project() {
                     BodyProj::Live { fut } => fut.poll(cx),
                     BodyProj::Gone => Poll::Pending,
                 }))
@@ -296,31 +367,42 @@ where
                 // Cancelled by a live error it returned, or by a request it
                 // never awaited after (Python's `_must_cancel`).
                 let cancelled = header.has_live_cancellation() || (header.pending.get() && !header.forwarded.get());
-                this.body.set(Body::Gone);
+                self.drop_body();
                 if cancelled {
                     drop(value);
-                    core.finish(Err(Error::Cancelled(header.record())));
+                    Core::finish(&core, Err(Error::Cancelled(header.record())));
                 } else {
-                    core.finish((this.outcome)(value));
+                    Core::finish(&core, (self.outcome)(value));
                 }
-                Poll::Ready(())
             }
             Ok(Poll::Pending) => {
                 if cancel_waiting && header.pending.get() && !header.forwarded.get() {
                     // The body waits on something that cannot take the
                     // cancellation: drop it there.
-                    let _ = catch_unwind(AssertUnwindSafe(|| this.body.set(Body::Gone)));
-                    core.finish(Err(Error::Cancelled(header.record())));
-                    return Poll::Ready(());
+                    self.drop_body();
+                    Core::finish(&core, Err(Error::Cancelled(header.record())));
                 }
-                Poll::Pending
             }
             Err(panic) => {
                 let message = panic_message(&*panic);
-                let _ = catch_unwind(AssertUnwindSafe(|| this.body.set(Body::Gone)));
-                core.finish(Err(Error::Panicked(message)));
-                Poll::Ready(())
+                self.drop_body();
+                Core::finish(&core, Err(Error::Panicked(message)));
             }
+        }
+    }
+
+    fn abandon(&self) {
+        let core = &self.core;
+        if core.header.is_done() {
+            return;
+        }
+        let cancelled = core.header.record();
+        self.drop_body();
+        *core.output.borrow_mut() = Output::Ready(Err(Error::Cancelled(cancelled)));
+        core.header.state.set(TaskState::Cancelled);
+        core.header.slot.take();
+        if let Awaiter::Waker(waker) = std::mem::replace(&mut *core.awaiter.borrow_mut(), Awaiter::None) {
+            waker.wake();
         }
     }
 }
@@ -336,18 +418,19 @@ where
     F: Future + 'static,
     T: 'static,
 {
-    let core = Rc::new(Core {
-        header: Header::new(state.next_id(), state.slow),
-        output: RefCell::new(Output::Empty),
-        awaiter: RefCell::new(Awaiter::None),
-        callbacks: RefCell::new(Vec::new()),
-        retrieved: Cell::new(false),
+    let cell = Rc::new(TaskCell {
+        core: Core {
+            header: Header::new(state.next_id(), state.slow),
+            output: RefCell::new(Output::Empty),
+            awaiter: RefCell::new(Awaiter::None),
+            callbacks: RefCell::new(Vec::new()),
+            retrieved: Cell::new(false),
+        },
+        body: RefCell::new(Body::Live { fut }),
+        outcome,
     });
-    let driver = Driver { core: core.clone(), body: Body::Live { fut }, outcome };
-    state.with_local("create_task", |local| drop(local.spawn_local(driver)));
-    let task = Task { core, observer: false };
-    state.register(task.as_ref());
-    task
+    state.spawn("create_task", cell.clone());
+    Task { core: CoreRef(cell), observer: false }
 }
 
 /// A future the loop runs on its own, with Python's task states,
@@ -384,7 +467,7 @@ where
 /// part of its value. Dropping the handle leaves the task running (Python
 /// may collect an unreferenced task; here the loop keeps it).
 pub struct Task<T> {
-    core: Rc<Core<T>>,
+    core: CoreRef<T>,
     /// A handle lent to a done callback: not the owner's.
     observer: bool,
 }
@@ -802,5 +885,161 @@ impl<T> fmt::Debug for Task<T> {
             .field("name", &self.core.header.name())
             .field("state", &self.core.header.state.get())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Run under miri by `scripts/test`: the task cell's pinned body (the
+    //! one `unsafe` block of this file), and the loop's number-carrying
+    //! wakers (`context.rs`) cloned, sent to another thread and woken after
+    //! their task, and then their loop, are gone.
+
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use crate::aio::{self, EventLoop, TaskState};
+
+    /// Sets its flag when dropped.
+    struct Flag(Rc<Cell<bool>>);
+
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    /// Pending until its shared slot says go; leaves its waker there.
+    struct Gate {
+        shared: Arc<Mutex<(bool, Option<Waker>)>>,
+        /// Self-referential state a moved body would break: the address
+        /// of `marker` recorded at the first poll.
+        marker: u64,
+        seen_at: Option<usize>,
+    }
+
+    impl Future for Gate {
+        type Output = u64;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+            // SAFETY: nothing is moved out; `Gate` is only read and written
+            // in place.
+            let this = unsafe { self.get_unchecked_mut() };
+            let here = std::ptr::addr_of!(this.marker) as usize;
+            assert_eq!(*this.seen_at.get_or_insert(here), here, "the body moved while pinned");
+            let mut shared = this.shared.lock().unwrap();
+            if shared.0 {
+                return Poll::Ready(this.marker);
+            }
+            shared.1 = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn a_body_is_polled_in_place_and_woken_from_another_thread() {
+        let shared = Arc::new(Mutex::new((false, None::<Waker>)));
+        let (kept, keep) = mpsc::channel::<Waker>();
+        let lp = EventLoop::new().unwrap();
+        let value = lp
+            .run_until_complete(async {
+                let task = aio::create_task(Gate { shared: shared.clone(), marker: 7, seen_at: None });
+                aio::sleep(Duration::ZERO).await.unwrap();
+                let waker = shared.lock().unwrap().1.clone().expect("the task ran and left its waker");
+                let opener = shared.clone();
+                let thread = std::thread::spawn(move || {
+                    opener.lock().unwrap().0 = true;
+                    let copy = waker.clone();
+                    waker.wake();
+                    kept.send(copy).unwrap();
+                });
+                let value = task.await.unwrap();
+                thread.join().unwrap();
+                value
+            })
+            .unwrap();
+        assert_eq!(value, 7);
+        // The task is gone, then its loop: its waker still wakes nothing,
+        // from here and from another thread.
+        let waker = keep.recv().unwrap();
+        waker.wake_by_ref();
+        lp.close().unwrap();
+        drop(lp);
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+    }
+
+    #[test]
+    fn closing_drops_unfinished_bodies_and_ends_their_tasks_cancelled() {
+        let dropped = Rc::new(Cell::new(false));
+        let lp = EventLoop::new().unwrap();
+        let flag = Flag(dropped.clone());
+        let task = lp.create_task(async move {
+            let _flag = flag;
+            std::future::pending::<()>().await;
+        });
+        lp.run_until_complete(aio::sleep(Duration::ZERO)).unwrap().unwrap();
+        assert_eq!(task.state(), TaskState::Running);
+        assert!(!dropped.get());
+        lp.close().unwrap();
+        assert!(dropped.get(), "the body was dropped with the loop");
+        assert_eq!(task.state(), TaskState::Cancelled);
+    }
+
+    #[test]
+    fn a_cancelled_task_drops_its_body_where_it_waits() {
+        let dropped = Rc::new(Cell::new(false));
+        let flag = Flag(dropped.clone());
+        aio::run(async move {
+            let task = aio::create_task(async move {
+                let _flag = flag;
+                // Not an `aio` await: the cancellation drops the body here.
+                std::future::pending::<()>().await;
+            });
+            aio::sleep(Duration::ZERO).await.unwrap();
+            task.cancel("stop");
+            assert!(task.await.is_err());
+        })
+        .unwrap();
+        assert!(dropped.get());
+    }
+
+    #[test]
+    fn handles_outlive_the_registry_and_the_registry_outlives_handles() {
+        aio::run(async {
+            // Handles dropped before the task runs: the registry keeps it.
+            let seen = Rc::new(Cell::new(0));
+            for n in 1..=3 {
+                let seen = seen.clone();
+                drop(aio::create_task(async move { seen.set(seen.get() + n) }));
+            }
+            // A handle kept past the end: it keeps the cell.
+            let kept = aio::create_task(async { String::from("kept") });
+            aio::sleep(Duration::ZERO).await.unwrap();
+            aio::sleep(Duration::ZERO).await.unwrap();
+            assert_eq!(seen.get(), 6);
+            assert!(kept.done());
+            assert_eq!(kept.await.unwrap(), "kept");
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn sleeps_and_timeouts_fire_and_cancel_their_timers() {
+        aio::run(async {
+            let sleepers: Vec<_> = (1..=4u64)
+                .map(|n| aio::create_task(async move { aio::sleep(Duration::from_millis(n)).await.map(|()| n) }))
+                .collect();
+            // A timeout that does not expire drops its timer early.
+            let quick = aio::timeout(Duration::from_secs(60), async { 5 }).await;
+            assert_eq!(quick, Ok(5));
+            let woke: Vec<u64> = aio::gather(sleepers).await.unwrap().into_iter().map(Result::unwrap).collect();
+            assert_eq!(woke, [1, 2, 3, 4]);
+        })
+        .unwrap();
     }
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use super::context::{self, SleepKey};
 use super::error::{Cancelled, Error};
 use super::header::{self, current_task};
 
@@ -44,24 +45,33 @@ pin_project! {
     }
 }
 
-pin_project! {
-    /// A tokio sleep made at the first poll, so that the future can be
-    /// built outside the loop (tokio's needs its runtime when made).
-    #[project = TimerProj]
-    #[derive(Debug)]
-    pub(crate) enum Timer {
-        Unarmed { deadline: tokio::time::Instant },
-        Armed { #[pin] sleep: tokio::time::Sleep },
-    }
+/// The clock under [`Sleep`], [`Timeout`] and `wait`: a timer of the
+/// loop's own (see `timers.rs`), set at the first poll, so that the future
+/// can be made outside the loop; under a tokio runtime with no `aio` loop,
+/// a tokio sleep.
+#[derive(Debug)]
+pub(crate) struct Timer {
+    state: TimerState,
+}
+
+#[derive(Debug)]
+enum TimerState {
+    Unarmed(Instant),
+    Armed(Instant, SleepKey),
+    Tokio(Pin<Box<tokio::time::Sleep>>),
+    Fired,
 }
 
 impl Timer {
     pub(crate) fn after(duration: Duration) -> Timer {
-        Timer::Unarmed { deadline: tokio::time::Instant::now() + duration }
+        let now = Instant::now();
+        // A deadline past the clock's range never comes: a century will do.
+        let deadline = now.checked_add(duration).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+        Timer::at(deadline)
     }
 
     pub(crate) fn at(deadline: Instant) -> Timer {
-        Timer::Unarmed { deadline: tokio::time::Instant::from_std(deadline) }
+        Timer { state: TimerState::Unarmed(deadline) }
     }
 }
 
@@ -69,13 +79,48 @@ impl Future for Timer {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if let TimerProj::Unarmed { deadline } = self.as_mut().project() {
-            let deadline = *deadline;
-            self.set(Timer::Armed { sleep: tokio::time::sleep_until(deadline) });
-        }
-        match self.project() {
-            TimerProj::Armed { sleep } => sleep.poll(cx),
-            TimerProj::Unarmed { .. } => Poll::Pending,
+        let state = &mut self.state;
+        let deadline = match state {
+            TimerState::Fired => return Poll::Ready(()),
+            TimerState::Tokio(sleep) => {
+                let fired = sleep.as_mut().poll(cx);
+                if fired.is_ready() {
+                    *state = TimerState::Fired;
+                }
+                return fired;
+            }
+            TimerState::Armed(deadline, key) => match context::poll_timer(*key, cx.waker()) {
+                Some(Poll::Ready(())) => {
+                    *state = TimerState::Fired;
+                    return Poll::Ready(());
+                }
+                Some(Poll::Pending) => return Poll::Pending,
+                // Moved to another loop, or off it: set it again here.
+                None => *deadline,
+            },
+            TimerState::Unarmed(deadline) => *deadline,
+        };
+        // Always pending at first, even when already due, so that a sleep
+        // yields as Python's does.
+        *state = match context::arm_timer(deadline, cx.waker()) {
+            Some(key) => TimerState::Armed(deadline, key),
+            None => {
+                let mut sleep = Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)));
+                if sleep.as_mut().poll(cx).is_ready() {
+                    *state = TimerState::Fired;
+                    return Poll::Ready(());
+                }
+                TimerState::Tokio(sleep)
+            }
+        };
+        Poll::Pending
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let TimerState::Armed(_, key) = self.state {
+            context::cancel_timer(key);
         }
     }
 }
