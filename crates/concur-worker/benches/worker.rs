@@ -1,10 +1,18 @@
-//! End-to-end figures of the worker against a redis-server of its own:
+//! End-to-end figures of the worker against a redis-server of its own, with
+//! Redis's own speed beside them in the same run:
 //!
-//! - **throughput**: no-op tasks per second with 1 and 2 worker processes —
-//!   the tasks are enqueued first, then the drain is timed from the first
-//!   fetch to the last acknowledgement (results stored, as by default);
-//! - beside it, `redis-benchmark -t lpush,rpop -P 16` on the same server in
-//!   the same run: the server's raw list speed, the ceiling for any worker;
+//! - **throughput**: no-op tasks per second — the tasks enqueued first, then
+//!   the drain timed from the first fetch to the last acknowledgement
+//!   (results stored, as by default) — for one worker process at
+//!   concurrency 1, and for one and two processes at the default
+//!   concurrency;
+//! - beside it, `redis-benchmark -t lpush -q` on the same server, unpipelined
+//!   (50 clients, one command per round trip: the cost of a plain round
+//!   trip) and with `-P 16` (the server's raw list speed), and each
+//!   throughput as a ratio to the unpipelined figure;
+//! - **where a task's commands go**: from `INFO commandstats` over each
+//!   drain, the scripts and the commands inside them, per task, with the
+//!   server's time per task;
 //! - **pickup latency**: from the push to the handler's start on an idle
 //!   worker (blocked in `BLMOVE`), p50 and p99.
 //!
@@ -12,9 +20,9 @@
 //! cargo bench -p concur-worker --bench worker
 //! ```
 //!
-//! `CONCUR_BENCH_TASKS` sets the tasks per throughput run (default 100,000)
-//! and `CONCUR_BENCH_CONCURRENCY` the workers' concurrency (default: the
-//! worker's default). Worker processes are this executable, re-run.
+//! `CONCUR_BENCH_TASKS` sets the tasks per throughput run (default 100,000;
+//! a fifth of it at concurrency 1). Worker processes are this executable,
+//! re-run, with the concurrency in `CONCUR_BENCH_CONCURRENCY`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -29,8 +37,10 @@ use serde_json::json;
 
 const CHILD_URL: &str = "CONCUR_BENCH_WORKER_URL";
 
+const CHILD_CONCURRENCY: &str = "CONCUR_BENCH_CONCURRENCY";
+
 fn concurrency() -> usize {
-    std::env::var("CONCUR_BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONCURRENCY)
+    std::env::var(CHILD_CONCURRENCY).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONCURRENCY)
 }
 
 fn main() {
@@ -46,50 +56,80 @@ fn main() {
         return;
     }
     let tasks: usize = std::env::var("CONCUR_BENCH_TASKS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = RedisServer::start();
-    println!("worker bench: {tasks} no-op tasks per run, concurrency {} per worker, 2 cores", concurrency());
+    println!("worker bench: {tasks} no-op tasks per run ({} at concurrency 1), {cores} cores", tasks / 5);
     println!();
-    redis_benchmark(server.port);
-    for processes in [1, 2] {
-        let rate = throughput(&server, tasks, processes);
+    let plain = redis_benchmark(server.port, &[]);
+    let pipelined = redis_benchmark(server.port, &["-P", "16"]);
+    let show = |what: &str, rate: Option<f64>| match rate {
+        Some(rate) => println!("  redis-benchmark -t lpush {what:<8} {rate:>10.0} requests/s"),
+        None => println!("  redis-benchmark -t lpush {what:<8} could not run"),
+    };
+    show("", plain);
+    show("-P 16", pipelined);
+    for (processes, concurrency, n) in
+        [(1, 1, tasks / 5), (1, DEFAULT_CONCURRENCY, tasks), (2, DEFAULT_CONCURRENCY, tasks)]
+    {
+        let (rate, profile) = throughput(&server, n, processes, concurrency);
+        let ratio = plain.map_or(String::new(), |plain| format!(" ({:.2}x redis-benchmark unpipelined)", rate / plain));
         println!(
-            "  concur worker, {processes} process(es): {rate:>9.0} tasks/s (fetch, run, acknowledge, store result)"
+            "  concur worker, {processes} process(es) at concurrency {concurrency:<3} {rate:>10.0} tasks/s{ratio}"
         );
+        println!("    per task in Redis: {profile}");
     }
     latency(&server);
 }
 
-/// `redis-benchmark -t lpush,rpop -P 16` against the same server.
-fn redis_benchmark(port: u16) {
-    let output = Command::new("redis-benchmark")
-        .args(["-p", &port.to_string(), "-t", "lpush,rpop", "-P", "16", "-q", "-n", "1000000"])
-        .output();
-    match output {
-        Ok(output) => {
-            let text = String::from_utf8_lossy(&output.stdout);
-            for line in text.split(['\r', '\n']).filter(|l| l.contains("requests per second")) {
-                println!("  redis-benchmark -P 16 {}", line.trim());
-            }
-        }
-        Err(e) => println!("  redis-benchmark could not run ({e})"),
-    }
+/// `redis-benchmark -t lpush -q` with `extra` against the same server:
+/// requests per second.
+fn redis_benchmark(port: u16, extra: &[&str]) -> Option<f64> {
+    let port = port.to_string();
+    let mut args = vec!["-p", &port, "-t", "lpush", "-q", "-n", "300000"];
+    args.extend_from_slice(extra);
+    let output = Command::new("redis-benchmark").args(&args).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.split(['\r', '\n']).rfind(|l| l.contains("requests per second"))?;
+    line.split_whitespace().find_map(|word| word.parse::<f64>().ok())
 }
 
-fn spawn_worker(url: &str) -> Child {
+/// The calls and time of each command over a drain of `tasks`, from
+/// `INFO commandstats`, as "name calls/task (µs/task)", scripts first.
+fn commands_per_task(raw: &mut redis::Connection, tasks: usize) -> String {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(raw).expect("INFO commandstats");
+    let mut rows: Vec<(String, f64, f64)> = info
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let field =
+                |key: &str| rest.split(',').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse::<f64>().ok());
+            Some((name.to_owned(), field("calls")? / tasks as f64, field("usec")? / tasks as f64))
+        })
+        .filter(|(name, calls, _)| *calls >= 0.001 && !name.starts_with("config") && name != "info")
+        .collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2));
+    rows.iter().map(|(name, calls, us)| format!("{name} {calls:.3} ({us:.2} us)")).collect::<Vec<_>>().join(", ")
+}
+
+fn spawn_worker(url: &str, concurrency: usize) -> Child {
     Command::new(std::env::current_exe().expect("the bench knows its path"))
         .env(CHILD_URL, url)
+        .env(CHILD_CONCURRENCY, concurrency.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("a worker process starts")
 }
 
-fn throughput(server: &RedisServer, tasks: usize, processes: usize) -> f64 {
+/// Drains `tasks` no-ops with `processes` workers of `concurrency`: tasks
+/// per second, and where their commands went.
+fn throughput(server: &RedisServer, tasks: usize, processes: usize, concurrency: usize) -> (f64, String) {
     let mut raw = server.raw();
     let _: () = cmd(&mut raw, &["FLUSHALL"]);
     let mut producer = server.queue(QueueConfig::default());
     producer.enqueue_many("noop", (0..tasks).map(|_| vec![]), &EnqueueOptions::default()).expect("enqueue");
-    let mut workers: Vec<Child> = (0..processes).map(|_| spawn_worker(&server.url())).collect();
+    let _: () = cmd(&mut raw, &["CONFIG", "RESETSTAT"]);
+    let mut workers: Vec<Child> = (0..processes).map(|_| spawn_worker(&server.url(), concurrency)).collect();
     let deadline = Instant::now() + Duration::from_secs(600);
     let total = tasks as i64;
     // The clock starts at the first fetch, not at the processes' start-up.
@@ -104,9 +144,10 @@ fn throughput(server: &RedisServer, tasks: usize, processes: usize) -> f64 {
             break;
         }
         assert!(Instant::now() < deadline, "the drain did not finish");
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(5));
     }
     let elapsed = start.elapsed();
+    let profile = commands_per_task(&mut raw, tasks);
     for worker in &mut workers {
         // SIGTERM: the graceful stop.
         // SAFETY: kill(2) on the id of a child this process started and has not reaped.
@@ -115,7 +156,7 @@ fn throughput(server: &RedisServer, tasks: usize, processes: usize) -> f64 {
     for worker in &mut workers {
         let _ = worker.wait();
     }
-    tasks as f64 / elapsed.as_secs_f64()
+    (tasks as f64 / elapsed.as_secs_f64(), profile)
 }
 
 fn now_ns() -> u64 {

@@ -37,7 +37,9 @@ pub struct QueueConfig {
     /// How long a result is kept; zero keeps none. Default: one day.
     pub result_ttl: Duration,
     /// How many results are kept at most; the oldest goes first. Zero keeps
-    /// none. Default: 10,000.
+    /// none. Default: 10,000. The oldest are dropped in one go once the
+    /// count passes the cap by a sixteenth (625 at the default), so up to
+    /// that many more are kept between evictions.
     pub results_cap: usize,
     /// How many dead-letter entries are kept at most; the oldest goes first.
     /// Default: 10,000.

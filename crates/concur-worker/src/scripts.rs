@@ -17,15 +17,18 @@ use redis::Script;
 /// Stores result records with their TTL and keeps the index within the cap.
 /// Prepended to the scripts that finish tasks. `push_results` indexes a
 /// batch of stored ids with one `LPUSH` and evicts past the cap with one
-/// `LRANGE`, `LTRIM` and `DEL`: a few commands per batch instead of several
-/// per task, since each `redis.call` costs a script about a microsecond.
+/// `LRANGE`, `LTRIM` and `DEL` once the index passes the cap by a sixteenth:
+/// a few commands per many tasks instead of several per task, since each
+/// `redis.call` costs a script about a microsecond.
 const STORE_RESULT: &str = r"
 local function push_results(index, prefix, ids, ttl, cap)
   if #ids == 0 then return end
   local n = redis.call('LPUSH', index, unpack(ids))
   -- The index outlives no result: once every record has expired it goes too.
   redis.call('PEXPIRE', index, ttl)
-  if n <= cap then return end
+  -- Evict only once past the cap by a sixteenth: one eviction per many
+  -- batches rather than one per batch (exact for caps under 16).
+  if n <= cap + math.floor(cap / 16) then return end
   local evicted = redis.call('LRANGE', index, cap, -1)
   redis.call('LTRIM', index, 0, cap - 1)
   -- In chunks: unpack has a limit, and a lowered cap can evict many.
@@ -94,92 +97,127 @@ return {existed, redis.call('HGET', KEYS[3], 'reaped')}
     )
 });
 
+/// The fetch of a batch, shared by FETCH and ACK_FETCH. Returns {1} when
+/// the queue is paused; else registers the worker before it can own
+/// anything, then moves up to `max` tasks from the right (oldest) end of
+/// pending to the left of processing, stopping early once the payloads
+/// moved reach the byte budget, and indexes them: {0, tasks…}.
+const FETCH_BATCH: &str = r"
+local function fetch_batch(pending, processing, workers, paused, where, worker, max, budget)
+  if redis.call('EXISTS', paused) == 1 then return {1} end
+  redis.call('SADD', workers, worker)
+  local out, bytes = {0}, 0
+  local place = 'processing:' .. worker
+  local index = {}
+  for i = 1, max do
+    local task = redis.call('LMOVE', pending, processing, 'RIGHT', 'LEFT')
+    if not task then break end
+    out[i + 1] = task
+    local id = task_id(task)
+    if id then
+      index[#index + 1] = id
+      index[#index + 1] = place
+    end
+    bytes = bytes + #task
+    if bytes >= budget then break end
+  end
+  -- One HSET for the batch (at most 1,000 tasks, within unpack's limit).
+  if #index > 0 then redis.call('HSET', where, unpack(index)) end
+  return out
+end
+";
+
+/// The acknowledgement of a batch, shared by ACK and ACK_FETCH. `keys`:
+/// processing, results, stats, reaped, worker info, where; `args`: result
+/// prefix, ttl in ms, cap, done prefix, then (payload, id, record)… from
+/// position `first`. Returns one flag per task: 1 acknowledged; 0 not
+/// held, and a reaper took this worker for dead; 2 not held, and no reaper
+/// did.
+const ACK_BATCH: &str = r"
+local function bump(key, n, ttl)
+  -- A counter is created by its first increment: only then does it need its TTL.
+  if redis.call('INCRBY', key, n) == n then redis.call('EXPIRE', key, ttl) end
+end
+local function ack_batch(keys, args, first)
+  local prefix, ttl, cap = args[1], tonumber(args[2]), tonumber(args[3])
+  local keep = ttl > 0 and cap > 0
+  local check_reaped = redis.call('EXISTS', keys[4]) == 1
+  local flags, done, not_held = {}, 0, nil
+  local ids, stored = {}, {}
+  for i = first, #args, 3 do
+    -- Scan from the tail: the oldest tasks, the ones most likely done, are there.
+    if redis.call('LREM', keys[1], -1, args[i]) == 1 then
+      done = done + 1
+      flags[#flags + 1] = 1
+      if check_reaped then redis.call('HDEL', keys[4], redis.sha1hex(args[i])) end
+      local id = args[i + 1]
+      if id ~= '' then
+        ids[#ids + 1] = id
+        if keep and args[i + 2] ~= '' then
+          redis.call('SET', prefix .. id, args[i + 2], 'PX', ttl)
+          stored[#stored + 1] = id
+        end
+      end
+    else
+      if not not_held then
+        not_held = redis.call('HEXISTS', keys[5], 'reaped') == 1 and 0 or 2
+      end
+      flags[#flags + 1] = not_held
+    end
+  end
+  -- The ids the worker read are the ones the fetch indexed: no parsing here.
+  if #ids > 0 then redis.call('HDEL', keys[6], unpack(ids)) end
+  push_results(keys[2], prefix, stored, ttl, cap)
+  if done > 0 then
+    redis.call('HINCRBY', keys[3], 'done', done)
+    local now = tonumber(redis.call('TIME')[1])
+    -- Per second (two minutes kept), minute (an hour and more) and hour
+    -- (thirty days and more): the recent rate and the history.
+    bump(args[4] .. now, done, 120)
+    bump(args[4] .. 'm:' .. math.floor(now / 60), done, 3900)
+    bump(args[4] .. 'h:' .. math.floor(now / 3600), done, 2700000)
+  end
+  return flags
+end
+";
+
 /// KEYS: pending, processing, workers, paused, where. ARGV: worker, max,
-/// byte budget. Returns {1} when the queue is paused; else registers the
-/// worker before it can own anything, then moves up to `max` tasks from the
-/// right (oldest) end of pending to the left of processing, stopping early
-/// once the payloads moved reach the byte budget: {0, tasks…}.
+/// byte budget. See `FETCH_BATCH`.
 pub(crate) static FETCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{LOCATE}{}",
+        "{LOCATE}{FETCH_BATCH}{}",
         r"
-if redis.call('EXISTS', KEYS[4]) == 1 then return {1} end
-redis.call('SADD', KEYS[3], ARGV[1])
-local out, bytes, budget = {0}, 0, tonumber(ARGV[3])
-local place = 'processing:' .. ARGV[1]
-local index = {}
-for i = 1, tonumber(ARGV[2]) do
-  local task = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-  if not task then break end
-  out[i + 1] = task
-  local id = task_id(task)
-  if id then
-    index[#index + 1] = id
-    index[#index + 1] = place
-  end
-  bytes = bytes + #task
-  if bytes >= budget then break end
-end
--- One HSET for the batch (at most 1,000 tasks, within unpack's limit).
-if #index > 0 then redis.call('HSET', KEYS[5], unpack(index)) end
-return out
+return fetch_batch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 "
     ))
 });
 
 /// KEYS: processing, results, stats, reaped, worker info, where.
-/// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)…
-/// Returns one flag per task: 1 acknowledged; 0 not held, and a reaper took
-/// this worker for dead; 2 not held, and no reaper did.
-pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
+/// ARGV: result prefix, ttl in ms, cap, done prefix, then (payload, id, record)….
+/// See `ACK_BATCH`.
+pub(crate) static ACK: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{STORE_RESULT}{ACK_BATCH}{}", "\nreturn ack_batch(KEYS, ARGV, 5)\n")));
+
+/// An acknowledgement and the next fetch in one round trip: what keeps a
+/// worker at concurrency 1 from paying two per task.
+/// KEYS: processing, results, stats, reaped, worker info, where, pending,
+/// workers, paused. ARGV: worker, most to fetch, byte budget, then ACK's
+/// ARGV. Returns {ACK's flags, FETCH's reply}; nothing is fetched (`{0}`)
+/// when a task was not held, since the worker must then look before it
+/// takes more.
+pub(crate) static ACK_FETCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{STORE_RESULT}{}",
+        "{STORE_RESULT}{LOCATE}{FETCH_BATCH}{ACK_BATCH}{}",
         r"
-local prefix, ttl, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local keep = ttl > 0 and cap > 0
-local check_reaped = redis.call('EXISTS', KEYS[4]) == 1
-local flags, done, not_held = {}, 0, nil
-local ids, stored = {}, {}
-for i = 5, #ARGV, 3 do
-  -- Scan from the tail: the oldest tasks, the ones most likely done, are there.
-  if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
-    done = done + 1
-    flags[#flags + 1] = 1
-    if check_reaped then redis.call('HDEL', KEYS[4], redis.sha1hex(ARGV[i])) end
-    local id = ARGV[i + 1]
-    if id ~= '' then
-      ids[#ids + 1] = id
-      if keep and ARGV[i + 2] ~= '' then
-        redis.call('SET', prefix .. id, ARGV[i + 2], 'PX', ttl)
-        stored[#stored + 1] = id
-      end
-    end
-  else
-    if not not_held then
-      not_held = redis.call('HEXISTS', KEYS[5], 'reaped') == 1 and 0 or 2
-    end
-    flags[#flags + 1] = not_held
-  end
+local args = {}
+for i = 4, #ARGV do args[#args + 1] = ARGV[i] end
+local flags = ack_batch(KEYS, args, 5)
+for _, flag in ipairs(flags) do
+  if flag ~= 1 then return {flags, {0}} end
 end
--- The ids the worker read are the ones the fetch indexed: no parsing here.
-if #ids > 0 then redis.call('HDEL', KEYS[6], unpack(ids)) end
-push_results(KEYS[2], prefix, stored, ttl, cap)
-if done > 0 then
-  redis.call('HINCRBY', KEYS[3], 'done', done)
-  local now = tonumber(redis.call('TIME')[1])
-  -- Per second (two minutes kept), minute (an hour and more) and hour
-  -- (thirty days and more): the recent rate and the history.
-  local second = ARGV[4] .. now
-  redis.call('INCRBY', second, done)
-  redis.call('EXPIRE', second, 120)
-  local minute = ARGV[4] .. 'm:' .. math.floor(now / 60)
-  redis.call('INCRBY', minute, done)
-  redis.call('EXPIRE', minute, 3900)
-  local hour = ARGV[4] .. 'h:' .. math.floor(now / 3600)
-  redis.call('INCRBY', hour, done)
-  redis.call('EXPIRE', hour, 2700000)
-end
-return flags
+local max = tonumber(ARGV[2])
+if max == 0 then return {flags, {0}} end
+return {flags, fetch_batch(KEYS[7], KEYS[1], KEYS[8], KEYS[9], KEYS[6], ARGV[1], max, tonumber(ARGV[3]))}
 "
     ))
 });

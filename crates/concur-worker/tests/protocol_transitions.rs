@@ -486,3 +486,40 @@ fn queues_with_different_names_do_not_share_tasks() {
     assert_eq!(len(&server, "emails"), 0);
     assert_eq!(len(&server, "{emails}:processing:w1"), 1);
 }
+
+#[test]
+fn an_acknowledgement_can_fetch_the_next_tasks_in_the_same_script() {
+    let server = RedisServer::start();
+    let mut queue = server.queue(QueueConfig::default());
+    let ids = enqueue_numbers(&mut queue, 5);
+    started(&mut queue, "w1");
+    let first = fetch_all(&mut queue, "w1", 1);
+    let ok = json!("ok");
+    let (acked, next) = queue.ack_and_fetch("w1", &[(&first[0], &ok)], 2).unwrap();
+    assert_eq!(acked, [Acked::Done]);
+    let next = tasks(next);
+    let next_ids: Vec<&str> = next.iter().map(Task::id).collect();
+    assert_eq!(next_ids, [ids[1].as_str(), ids[2].as_str()], "the oldest next, in order");
+    assert_eq!(queue.result(&ids[0]).unwrap().unwrap().result, Some(json!("ok")));
+    let status = queue.status().unwrap();
+    assert_eq!((status.done, status.pending, status.processing()), (1, 2, 2));
+    assert_eq!(
+        queue.find_task(&ids[1]).unwrap(),
+        concur_worker::TaskLocation::Running { worker: "w1".into() },
+        "indexed as a plain fetch would"
+    );
+
+    // Paused: the acknowledgement goes through, nothing is fetched.
+    queue.pause().unwrap();
+    let (acked, more) = queue.ack_and_fetch("w1", &[(&next[0], &ok)], 5).unwrap();
+    assert_eq!((acked, more.len()), (vec![Acked::Done], 0));
+    queue.resume().unwrap();
+
+    // A task not held: nothing is fetched, so the worker can look first.
+    let (acked, more) = queue.ack_and_fetch("w1", &[(&next[0], &ok)], 5).unwrap();
+    assert_eq!((acked, more.len()), (vec![Acked::NotHeld], 0));
+    // Asking for none fetches none.
+    let (acked, more) = queue.ack_and_fetch("w1", &[(&next[1], &ok)], 0).unwrap();
+    assert_eq!((acked, more.len()), (vec![Acked::Done], 0));
+    assert_eq!(queue.status().unwrap().pending, 2);
+}

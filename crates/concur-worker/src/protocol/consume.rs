@@ -19,6 +19,8 @@ const MAX_BLOCK: Duration = Duration::from_secs(3600);
 /// so a batch of large payloads cannot make one reply (and the worker's
 /// memory) grow with the batch size.
 const FETCH_BYTES: usize = 4 << 20;
+/// The most tasks one fetch asks for, however many slots are free.
+pub(crate) const FETCH_MAX: usize = 1000;
 
 /// A task fetched by a worker, which now holds it until it calls
 /// [`Connection::ack`], [`Connection::fail`], [`Connection::reject`] or
@@ -333,16 +335,7 @@ impl Connection {
                 .arg(FETCH_BYTES)
                 .invoke(c)
         })?;
-        let mut reply = reply.into_iter();
-        if reply.next() != Some(redis::Value::Int(0)) {
-            return Err(Error::Paused { queue: self.keys.name().to_owned() });
-        }
-        let mut raws: Vec<Vec<u8>> = reply
-            .map(|value| match value {
-                redis::Value::BulkString(bytes) => Ok(bytes),
-                other => Err(self.protocol_error(format!("a fetch answered {other:?} for a task"))),
-            })
-            .collect::<Result<_, _>>()?;
+        let mut raws = self.fetched_payloads(reply)?;
         if raws.is_empty() && !block.is_zero() {
             let block = block.min(MAX_BLOCK);
             let reply_timeout = block + self.config.command_timeout;
@@ -378,6 +371,26 @@ impl Connection {
                 raws.push(task);
             }
         }
+        self.read_fetched(worker, raws)
+    }
+
+    /// The payloads of a fetch's reply (`{0, tasks…}`), or
+    /// [`Error::Paused`] for `{1}`.
+    fn fetched_payloads(&self, reply: Vec<redis::Value>) -> Result<Vec<Vec<u8>>, Error> {
+        let mut reply = reply.into_iter();
+        if reply.next() != Some(redis::Value::Int(0)) {
+            return Err(Error::Paused { queue: self.keys.name().to_owned() });
+        }
+        reply
+            .map(|value| match value {
+                redis::Value::BulkString(bytes) => Ok(bytes),
+                other => Err(self.protocol_error(format!("a fetch answered {other:?} for a task"))),
+            })
+            .collect()
+    }
+
+    /// Reads fetched payloads into tasks, dead-lettering those that are not.
+    fn read_fetched(&mut self, worker: &str, raws: Vec<Vec<u8>>) -> Result<Vec<Fetched>, Error> {
         let now = unix_seconds(SystemTime::now());
         let mut fetched = Vec::with_capacity(raws.len());
         for raw in raws {
@@ -444,12 +457,63 @@ impl Connection {
         if done.is_empty() {
             return Ok(Vec::new());
         }
+        let mut invocation = scripts::ACK.prepare_invoke();
+        self.ack_keys_and_args(&mut invocation, worker, done);
+        let flags: Vec<i64> = self.with_conn(|c| invocation.invoke(c))?;
+        let keys = self.keys.clone();
+        self.replicated(&keys)?;
+        self.read_flags(flags, done.len())
+    }
+
+    /// Acknowledges tasks as [`ack_many`](Self::ack_many) does and, in the
+    /// same script, fetches up to `max` more as [`fetch`](Self::fetch) does
+    /// without blocking: one round trip where a busy worker would make two.
+    /// Nothing is fetched when the queue is paused or when any of the tasks
+    /// was not held (the worker should look into that first).
+    ///
+    /// # Errors
+    ///
+    /// As [`ack_many`](Self::ack_many); a task that cannot be read is
+    /// dead-lettered as [`fetch`](Self::fetch) does.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use concur_worker::protocol::{Connection, Task};
+    /// # fn run(queue: &mut Connection, done: &Task) -> Result<(), concur_worker::Error> {
+    /// let ok = serde_json::Value::Null;
+    /// let (acked, next) = queue.ack_and_fetch("w1", &[(done, &ok)], 1)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ack_and_fetch(
+        &mut self,
+        worker: &str,
+        done: &[(&Task, &Value)],
+        max: usize,
+    ) -> Result<(Vec<Acked>, Vec<Fetched>), Error> {
+        check_worker_id(worker)?;
+        let mut invocation = scripts::ACK_FETCH.prepare_invoke();
+        invocation.arg(worker).arg(max.min(FETCH_MAX)).arg(FETCH_BYTES);
+        self.ack_keys_and_args(&mut invocation, worker, done);
+        invocation.key(self.keys.pending()).key(self.keys.workers()).key(self.keys.paused());
+        let (flags, fetched): (Vec<i64>, Vec<redis::Value>) = self.with_conn(|c| invocation.invoke(c))?;
+        let keys = self.keys.clone();
+        self.replicated(&keys)?;
+        let acked = self.read_flags(flags, done.len())?;
+        let raws = match self.fetched_payloads(fetched) {
+            Ok(raws) => raws,
+            Err(Error::Paused { .. }) => Vec::new(),
+            Err(other) => return Err(other),
+        };
+        Ok((acked, self.read_fetched(worker, raws)?))
+    }
+
+    /// The keys and arguments of an acknowledgement, as ACK_BATCH takes them.
+    fn ack_keys_and_args(&self, invocation: &mut redis::ScriptInvocation<'_>, worker: &str, done: &[(&Task, &Value)]) {
         let finished_at = unix_seconds(SystemTime::now());
         let keep = self.keeps_results();
-        let processing = self.keys.processing(worker);
-        let mut invocation = scripts::ACK.prepare_invoke();
         invocation
-            .key(&processing)
+            .key(self.keys.processing(worker))
             .key(self.keys.results())
             .key(self.keys.stats())
             .key(self.keys.reaped())
@@ -467,11 +531,13 @@ impl Connection {
             };
             invocation.arg(&task.raw).arg(task.id()).arg(record);
         }
-        let flags: Vec<i64> = self.with_conn(|c| invocation.invoke(c))?;
-        let keys = self.keys.clone();
-        self.replicated(&keys)?;
-        if flags.len() != done.len() {
-            return Err(self.protocol_error(format!("{} flags for {} acknowledgements", flags.len(), done.len())));
+    }
+
+    /// The outcome of each acknowledgement, from the script's flags.
+    fn read_flags(&self, flags: Vec<i64>, expected: usize) -> Result<Vec<Acked>, Error> {
+        let done_len = expected;
+        if flags.len() != done_len {
+            return Err(self.protocol_error(format!("{} flags for {} acknowledgements", flags.len(), done_len)));
         }
         flags
             .into_iter()

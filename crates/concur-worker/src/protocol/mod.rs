@@ -61,6 +61,7 @@ mod tick;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
+pub(crate) use self::consume::FETCH_MAX;
 pub use self::consume::{Acked, FailOutcome, Fetched, Malformed, Task};
 pub use self::maintain::{Beat, Promoted, Reaped};
 pub use self::tick::Claim;

@@ -13,20 +13,17 @@
 //! fetch whose reply was lost may have moved tasks into the processing list
 //! that this worker never saw.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concur::queue::SimpleQueue;
 
-use super::executor::LoopMessage;
-use super::finisher::{Message, Outcome};
+use super::handoff::{dispatch, LoopMessage, Message};
 use super::plan::Plan;
 use super::shared::{Backoff, Counters, Shared};
+use crate::protocol::FETCH_MAX;
 use crate::protocol::{Connection, Fetched, Task};
 use crate::Error;
 
-/// The most tasks one fetch asks for, however many slots are free.
-const FETCH_MAX: usize = 1000;
 /// How often a paused queue is asked whether it was resumed: the longest a
 /// resume waits to be noticed.
 const PAUSE_RECHECK: Duration = Duration::from_millis(500);
@@ -58,9 +55,8 @@ pub(crate) fn run(
     let mut rng = rand::rng();
     let mut backoff = Backoff::new();
     let mut failing = false;
-    let mut next_seq = 0;
     let block = shared.settings.block;
-    while let Some(mut free) = shared.wait_for_slots() {
+    while shared.wait_for_slots().is_some() {
         if !shared.any_heartbeat_fresh() {
             shared.pause(Duration::from_millis(20));
             continue;
@@ -77,6 +73,13 @@ pub(crate) fn run(
             shared.pause(recheck.map_or(PAUSE_RECHECK, |at| at.saturating_duration_since(now)));
             continue;
         }
+        // The finisher may have refilled the slots meanwhile; under the
+        // lock the count stays true until the tasks are registered.
+        let fetching = shared.fetch_lock();
+        let mut free = shared.free_slots();
+        if free == 0 {
+            continue;
+        }
         let mut fetched_any = false;
         let mut error = None;
         for &m in &order {
@@ -85,7 +88,7 @@ pub(crate) fn run(
             }
             match fetch(shared, &mut members[m], m, free, Duration::ZERO) {
                 Ok(fetched) => {
-                    let n = dispatch(shared, m, fetched, &mut next_seq, to_loop, to_finisher);
+                    let n = dispatch(shared, m, fetched, to_loop, to_finisher);
                     fetched_any |= n > 0;
                     free = free.saturating_sub(n);
                 }
@@ -98,13 +101,14 @@ pub(crate) fn run(
             if let Some(&first) = order.iter().find(|&&m| !members[m].is_paused(now)) {
                 match fetch(shared, &mut members[first], first, 1, block) {
                     Ok(fetched) => {
-                        dispatch(shared, first, fetched, &mut next_seq, to_loop, to_finisher);
+                        dispatch(shared, first, fetched, to_loop, to_finisher);
                     }
                     Err(Error::Paused { .. }) => {}
                     Err(e) => error = Some(e),
                 }
             }
         }
+        drop(fetching);
         match error {
             None => {
                 if failing {
@@ -134,6 +138,9 @@ pub(crate) fn run(
 fn fetch(shared: &Shared, member: &mut Member, m: usize, max: usize, block: Duration) -> Result<Vec<Fetched>, Error> {
     let worker = shared.worker.as_str();
     let outcome = (|| {
+        if shared.take_recover(m) {
+            member.recover = true;
+        }
         if member.recover {
             let held = shared.held_tasks(m);
             let held: Vec<&Task> = held.iter().map(|task| &**task).collect();
@@ -176,45 +183,4 @@ fn fetch(shared: &Shared, member: &mut Member, m: usize, max: usize, block: Dura
         }
     }
     outcome
-}
-
-/// Hands the tasks fetched from member `m` to the loop; returns how many.
-fn dispatch(
-    shared: &Shared,
-    m: usize,
-    fetched: Vec<Fetched>,
-    next_seq: &mut u64,
-    to_loop: &SimpleQueue<LoopMessage>,
-    to_finisher: &SimpleQueue<Message>,
-) -> usize {
-    let mut tasks = Vec::with_capacity(fetched.len());
-    for item in fetched {
-        match item {
-            Fetched::Task(task) => tasks.push(task),
-            Fetched::Malformed(bad) => {
-                Counters::add(&shared.counters.malformed, 1);
-                shared.dead_trimmed(bad.dead_trimmed);
-                tracing::warn!(
-                    dead_id = bad.dead_id,
-                    size = bad.size,
-                    reason = %bad.reason,
-                    "dead-lettered a payload that is not a task"
-                );
-            }
-        }
-    }
-    let n = tasks.len();
-    if n == 0 {
-        return 0;
-    }
-    let numbered: Vec<(u64, Arc<Task>)> = shared.take(m, tasks, next_seq);
-    if shared.taking() {
-        let _ = to_loop.put(LoopMessage::Start(numbered));
-    } else {
-        // Fetched as a stop or quiet began: never started, so straight back.
-        for (seq, _) in numbered {
-            let _ = to_finisher.put(Message::Report(seq, Outcome::Return));
-        }
-    }
-    n
 }

@@ -22,18 +22,10 @@ use concur::queue::SimpleQueue;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::finisher::{Message, Outcome};
+use super::handoff::{LoopMessage, Message, Outcome};
 use super::shared::{Shared, State};
 use crate::handler::{Handler, HandlerFuture, Job, TaskError};
 use crate::protocol::Task;
-
-/// What the consumer and the stopping thread send to the loop.
-pub(crate) enum LoopMessage {
-    /// Fetched tasks to start, with their local numbers.
-    Start(Vec<(u64, Arc<Task>)>),
-    /// The grace period is over: cancel what still runs.
-    Abort,
-}
 
 /// Starts the supervisor on the loop.
 pub(crate) fn start(

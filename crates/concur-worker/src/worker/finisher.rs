@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use concur::queue::{GetError, SimpleQueue};
 use serde_json::Value;
 
+use super::handoff::{start, tasks_of, LoopMessage, Message, Outcome};
 use super::shared::{Backoff, Counters, Shared};
 use crate::protocol::{Acked, Connection, FailOutcome, Task};
 use crate::record::from_unix_seconds;
@@ -31,36 +32,20 @@ const ROUND: usize = 2048;
 /// Most acknowledgements in one script, so one script never holds Redis long.
 const ACK_CHUNK: usize = 512;
 
-/// How a task ended on the loop.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    /// Finished: acknowledge with this result.
-    Ack(Value),
-    /// Failed (an error, a panic, its time limit): retry or dead-letter.
-    Fail(String),
-    /// Refused: dead-letter at once.
-    Reject(String),
-    /// Never started (the worker was stopping): back to pending.
-    Return,
-    /// Cancelled by a stop: left for `retire` to return.
-    Abandon,
-}
-
-/// What the finisher receives.
-#[derive(Debug)]
-pub(crate) enum Message {
-    Report(u64, Outcome),
-    /// Everything reported so far is in; finish it and end.
-    Flush,
-}
-
 /// Finishes what the loop reports, on `queues` (one connection per member
 /// queue, by position).
-pub(crate) fn run(shared: &Shared, queues: &mut [Connection], inbox: &SimpleQueue<Message>) {
+pub(crate) fn run(
+    shared: &Shared,
+    queues: &mut [Connection],
+    inbox: &SimpleQueue<Message>,
+    to_loop: &SimpleQueue<LoopMessage>,
+) {
     let members = queues.len();
     let mut finisher = Finisher {
         shared,
         queues,
+        inbox,
+        to_loop,
         backoff: Backoff::new(),
         failing: false,
         repeated: false,
@@ -96,6 +81,9 @@ pub(crate) fn run(shared: &Shared, queues: &mut [Connection], inbox: &SimpleQueu
 struct Finisher<'a> {
     shared: &'a Shared,
     queues: &'a mut [Connection],
+    /// Its own inbox, for tasks a refill fetched as a stop began.
+    inbox: &'a SimpleQueue<Message>,
+    to_loop: &'a SimpleQueue<LoopMessage>,
     backoff: Backoff,
     failing: bool,
     /// Whether the call `retrying` last confirmed was made again after an
@@ -201,12 +189,32 @@ impl Finisher<'_> {
         }
     }
 
+    /// Acknowledges a chunk of finished tasks. A worker of one queue that is
+    /// taking tasks refills the slots they free in the same script (when
+    /// the consumer is not fetching at that moment), so a busy worker pays
+    /// one round trip per batch instead of two: at concurrency 1, one per
+    /// task.
     fn acknowledge(&mut self, m: usize, chunk: &[(u64, Arc<Task>, Value)]) {
         let done: Vec<(&Task, &Value)> = chunk.iter().map(|(_, task, value)| (&**task, value)).collect();
-        let worker = &self.shared.worker;
-        let Some(acked) = self.retrying(m, "acknowledge tasks", |queue| queue.ack_many(worker, &done)) else {
+        let shared = self.shared;
+        let worker = &shared.worker;
+        let refill = self.queues.len() == 1 && shared.taking() && shared.heartbeat_fresh(m);
+        let fetching = if refill { shared.try_fetch_lock() } else { None };
+        let outcome = if fetching.is_some() {
+            let max = chunk.len();
+            self.retrying(m, "acknowledge tasks", |queue| queue.ack_and_fetch(worker, &done, max))
+        } else {
+            self.retrying(m, "acknowledge tasks", |queue| {
+                queue.ack_many(worker, &done).map(|acked| (acked, Vec::new()))
+            })
+        };
+        let Some((acked, fetched)) = outcome else {
             return;
         };
+        if fetching.is_some() && self.repeated {
+            // A refill whose reply was lost may have fetched tasks unseen.
+            shared.recover_later(m);
+        }
         let mut done_here = 0;
         for ((_, task, _), acked) in chunk.iter().zip(acked) {
             match acked {
@@ -230,7 +238,14 @@ impl Finisher<'_> {
         }
         Counters::add(&self.shared.counters.done, done_here);
         let seqs: Vec<u64> = chunk.iter().map(|(seq, _, _)| *seq).collect();
-        self.shared.release(&seqs);
+        let tasks = tasks_of(shared, fetched);
+        if tasks.is_empty() {
+            shared.release(&seqs);
+        } else {
+            let numbered = shared.swap(&seqs, m, tasks);
+            start(shared, numbered, self.to_loop, self.inbox);
+        }
+        drop(fetching);
     }
 
     fn fail(&mut self, m: usize, seq: u64, task: &Task, error: &str, rejected: bool) {

@@ -23,6 +23,7 @@
 mod consumer;
 mod executor;
 mod finisher;
+mod handoff;
 mod maintenance;
 mod plan;
 mod scheduler;
@@ -40,8 +41,7 @@ use concur::aio::{self, LoopError};
 use concur::queue::SimpleQueue;
 use serde::Serialize;
 
-use self::executor::LoopMessage;
-use self::finisher::Message;
+use self::handoff::{LoopMessage, Message};
 use self::plan::Plan;
 pub(crate) use self::shared::Shared;
 use self::shared::{Backoff, Settings};
@@ -996,13 +996,13 @@ fn start_threads(
         span.clone(),
     )?;
     let finisher = {
-        let (shared, inbox, span) = (shared.clone(), to_finisher.clone(), span.clone());
+        let (shared, inbox, to_loop, span) = (shared.clone(), to_finisher.clone(), to_loop.clone(), span.clone());
         std::thread::Builder::new()
             .name("concur-finisher".into())
             .spawn(move || {
                 let _entered = span.enter();
                 let _blocked = crate::signal_mask::block_on_this_thread();
-                finisher::run(&shared, &mut finisher_queues, &inbox)
+                finisher::run(&shared, &mut finisher_queues, &inbox, &to_loop)
             })
             .map_err(|source| WorkerError::Thread { what: "finisher", source })?
     };

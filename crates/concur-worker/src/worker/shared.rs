@@ -112,6 +112,16 @@ pub(crate) struct Shared {
     /// and the `CLIENT ID` of its connection there (0 if unknown).
     blocked: Mutex<Option<(usize, u64)>>,
     consumer_active: AtomicBool,
+    /// The last local number given to a fetched task.
+    last_seq: AtomicU64,
+    /// Held from a fetch's call to its tasks' registration as held, by the
+    /// consumer and by the finisher's refill alike, and by `recover`: so a
+    /// recovery never takes for an orphan a task another fetch is about to
+    /// register, and the free slots a fetch asks for are still free.
+    fetching: Mutex<()>,
+    /// Per member queue: a fetch's reply may have been lost, so the
+    /// processing list may hold tasks this worker never saw.
+    recover: Mutex<Vec<bool>>,
     pub(crate) counters: Counters,
 }
 
@@ -137,6 +147,9 @@ impl Shared {
             held: Mutex::new(HashMap::new()),
             blocked: Mutex::new(None),
             consumer_active: AtomicBool::new(true),
+            last_seq: AtomicU64::new(0),
+            fetching: Mutex::new(()),
+            recover: Mutex::new(vec![false; members]),
             counters: Counters::default(),
         }
     }
@@ -220,18 +233,64 @@ impl Shared {
 
     /// Registers tasks fetched from `member` as held and on the loop;
     /// returns their numbers.
-    pub(crate) fn take(&self, member: usize, tasks: Vec<Task>, next_seq: &mut u64) -> Vec<(u64, Arc<Task>)> {
-        let numbered: Vec<(u64, Arc<Task>)> = tasks
-            .into_iter()
-            .map(|task| {
-                *next_seq += 1;
-                (*next_seq, Arc::new(task))
-            })
-            .collect();
+    pub(crate) fn take(&self, member: usize, tasks: Vec<Task>) -> Vec<(u64, Arc<Task>)> {
+        let numbered = self.number(tasks);
         self.held.lock().extend(numbered.iter().map(|(seq, task)| (*seq, Held { member, task: task.clone() })));
         let mut control = self.control.lock();
         control.free = control.free.saturating_sub(numbered.len());
         control.on_loop += numbered.len();
+        numbered
+    }
+
+    /// Gives fetched tasks their local numbers.
+    fn number(&self, tasks: Vec<Task>) -> Vec<(u64, Arc<Task>)> {
+        tasks.into_iter().map(|task| (self.last_seq.fetch_add(1, Ordering::Relaxed) + 1, Arc::new(task))).collect()
+    }
+
+    /// Waits for the right to fetch (see `fetching`).
+    pub(crate) fn fetch_lock(&self) -> MutexGuard<'_, ()> {
+        self.fetching.lock()
+    }
+
+    /// The right to fetch if no one else is fetching.
+    pub(crate) fn try_fetch_lock(&self) -> Option<MutexGuard<'_, ()>> {
+        self.fetching.try_lock()
+    }
+
+    /// The free slots now: what a fetch may ask for once it holds the
+    /// fetch lock.
+    pub(crate) fn free_slots(&self) -> usize {
+        self.control.lock().free
+    }
+
+    /// A fetch on `member` lost its reply: recover there before fetching.
+    pub(crate) fn recover_later(&self, member: usize) {
+        self.recover.lock()[member] = true;
+    }
+
+    /// Whether `member` needs a recovery, clearing the mark.
+    pub(crate) fn take_recover(&self, member: usize) -> bool {
+        std::mem::take(&mut self.recover.lock()[member])
+    }
+
+    /// Releases the tasks `seqs` (finished in Redis) and registers `tasks`
+    /// fetched from `member` in their place, in one step: the consumer
+    /// never sees the slots free in between, so it does not wake for them.
+    pub(crate) fn swap(&self, seqs: &[u64], member: usize, tasks: Vec<Task>) -> Vec<(u64, Arc<Task>)> {
+        let numbered = self.number(tasks);
+        {
+            let mut held = self.held.lock();
+            for seq in seqs {
+                held.remove(seq);
+            }
+            held.extend(numbered.iter().map(|(seq, task)| (*seq, Held { member, task: task.clone() })));
+        }
+        let mut control = self.control.lock();
+        control.free = (control.free + seqs.len()).min(self.settings.concurrency).saturating_sub(numbered.len());
+        control.on_loop += numbered.len();
+        if control.free > 0 {
+            self.changed.notify_all();
+        }
         numbered
     }
 
