@@ -6,7 +6,9 @@ real redis-server that this script starts on a free loopback port:
                 runs it, serving the built-in `echo` task with no arguments
                 (a no-op whose result, `[]`, is stored, as by default)
   apalis        apalis 1 with apalis-redis, defaults (`lock_tasks` on,
-                batch 10): bench/peers/apalis, a Rust program of its own
+                batch 10): bench/peers/apalis, a Rust program of its own;
+                an idle worker polls every --apalis-poll-ms (10 ms; pushes
+                do not wake it, see bench/peers/apalis/src/main.rs)
   apalis-tuned  the same with `lock_tasks(false)`, batch 10
   rq            RQ: `rq worker` (C > 1: `rq worker-pool -n C`); RQ forks a
                 work horse per job by default, and keeps results
@@ -99,7 +101,9 @@ class RedisServer:
              "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.client = Redis.from_url(self.url)
+        # redis-py 8 reads with a 5 s socket timeout by default, which would
+        # cut short the BLPOP that waits for a pool of workers to start.
+        self.client = Redis.from_url(self.url, socket_timeout=300)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -248,7 +252,8 @@ class Apalis(System):
         return self.redis.scard(f"{self.queue}:done")
 
     def commands(self, concurrency):
-        return [[self.args.apalis, "work", self.server.url, self.queue, str(concurrency), self.lock_tasks, "10"]]
+        return [[self.args.apalis, "work", self.server.url, self.queue, str(concurrency), self.lock_tasks, "10",
+                 str(self.args.apalis_poll_ms)]]
 
     def start_producer(self):
         self.producer = subprocess.Popen([self.args.apalis, "produce", self.server.url, self.queue],
@@ -498,6 +503,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concur", required=True, help="the concur binary (release build)")
     parser.add_argument("--apalis", required=True, help="the apalis-peer binary")
+    parser.add_argument("--apalis-poll-ms", type=int, default=10,
+                        help="how often an idle apalis worker looks for tasks (ms; default 10)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="which, comma-separated")
     parser.add_argument("--concurrency", default="1,50", help="tasks at once, comma-separated")
     parser.add_argument("--rounds", type=int, default=3)
@@ -528,6 +535,7 @@ def main():
         "load_before": os.getloadavg(),
         "redis_version": server.version,
         "versions": versions(args),
+        "apalis_poll_ms": args.apalis_poll_ms,
         "rounds": args.rounds,
         "samples": args.samples,
         "concurrency": concurrencies,

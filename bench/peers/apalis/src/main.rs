@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! apalis-peer enqueue URL QUEUE COUNT
-//! apalis-peer work URL QUEUE CONCURRENCY LOCK_TASKS BATCH
+//! apalis-peer work URL QUEUE CONCURRENCY LOCK_TASKS BATCH POLL_MS
 //! apalis-peer produce URL QUEUE
 //! ```
 //!
@@ -11,12 +11,15 @@
 //!   (`push_bulk`, a thousand at a time), then exits.
 //! - `work` runs one worker process of CONCURRENCY until SIGTERM or SIGINT:
 //!   `Config::default()` but for `lock_tasks` (`true` is apalis's default;
-//!   `false` the tuning the issue names) and `batch_size` (10 is the
-//!   default). The storage comes from `RedisStorageFactory`, which wakes an
-//!   idle worker through Redis pub/sub when a task is pushed; the plain
-//!   `RedisStorage` of apalis-redis's first example wakes an idle worker
-//!   only at its next heartbeat (every 30 s), which would measure the
-//!   heartbeat, not the queue.
+//!   `false` the tuning for throughput) and `batch_size` (10 is the
+//!   default). An idle worker looks for tasks every POLL_MS milliseconds
+//!   (`poll_with_interval`): apalis-redis 1.0 files every pushed task in its
+//!   schedule (`batch_push.lua` sets `run_at` to now at the least), so no
+//!   push publishes the pub/sub "available" signal that
+//!   `RedisStorageFactory` listens for, and without an interval an idle
+//!   worker wakes only at its heartbeat (every 30 s). apalis's own example
+//!   polls every second; the driver passes a shorter interval, the setting
+//!   a user who cares for latency would pick, and says which.
 //! - `produce` is the producer of the pickup-latency samples: for each line
 //!   read on standard input it pushes one task carrying the time of the
 //!   push; the worker's handler answers with how long after it it started
@@ -28,13 +31,12 @@
 //! nanoseconds of its push.
 
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::AsyncBufReadExt;
 
 use apalis::prelude::*;
-use apalis_redis::factory::RedisStorageFactory;
-use apalis_redis::{Config, ConnectionManager};
+use apalis_redis::{Config, ConnectionManager, RedisStorage};
 
 /// The list a stamped task's handler pushes its pickup latency to.
 const LATENCY_LIST: &str = "bench:latency";
@@ -62,7 +64,7 @@ async fn handle(pushed_ns: u64) -> Result<(), BoxDynError> {
 fn usage() -> ! {
     eprintln!(
         "usage: apalis-peer enqueue URL QUEUE COUNT\n       apalis-peer work URL QUEUE CONCURRENCY \
-         LOCK_TASKS BATCH\n       apalis-peer produce URL QUEUE"
+         LOCK_TASKS BATCH POLL_MS\n       apalis-peer produce URL QUEUE"
     );
     std::process::exit(2)
 }
@@ -74,31 +76,17 @@ fn number<T: std::str::FromStr>(text: &str, what: &str) -> T {
     })
 }
 
-/// A storage of `u64` tasks from apalis-redis's factory: the kind whose idle
-/// workers pub/sub wakes.
-type Storage = <RedisStorageFactory as BackendFactory<u64>>::Backend;
-
-async fn storage(client: redis::Client, config: Config) -> Storage {
-    let mut factory = RedisStorageFactory::new(client).await.expect("apalis-redis connects");
-    BackendFactory::<u64>::create_with_config(&mut factory, config).expect("apalis-redis makes a storage")
-}
-
-/// A client for `url`, speaking RESP3: the factory's pub/sub wake-ups come
-/// as RESP3 push messages, and it refuses a RESP2 connection.
-fn client(url: &str) -> redis::Client {
-    let url = if url.contains("protocol=") {
-        url.to_owned()
-    } else {
-        format!("{url}{}protocol=resp3", if url.contains('?') { '&' } else { '?' })
-    };
-    redis::Client::open(url.as_str()).unwrap_or_else(|e| {
+async fn storage(url: &str, config: Config) -> RedisStorage<u64, ConnectionManager> {
+    let client = redis::Client::open(url).unwrap_or_else(|e| {
         eprintln!("apalis-peer: {url:?} is not a Redis URL: {e}");
         std::process::exit(2)
-    })
+    });
+    let conn = client.get_connection_manager().await.expect("redis connects");
+    RedisStorage::new(conn).with_config(config)
 }
 
 async fn enqueue(url: &str, queue: &str, count: usize) {
-    let mut storage = storage(client(url), Config::default().queue(queue)).await;
+    let mut storage = storage(url, Config::default().queue(queue)).await;
     let mut left = count;
     while left > 0 {
         let n = left.min(1000);
@@ -107,12 +95,12 @@ async fn enqueue(url: &str, queue: &str, count: usize) {
     }
 }
 
-async fn work(url: &str, queue: &str, concurrency: usize, lock_tasks: bool, batch: usize) {
-    let client = client(url);
+async fn work(url: &str, queue: &str, concurrency: usize, lock_tasks: bool, batch: usize, poll: Duration) {
+    let config = Config::default().queue(queue).lock_tasks(lock_tasks).batch_size(batch);
+    let storage = storage(url, config).await.poll_with_interval(poll);
+    let client = redis::Client::open(url).expect("storage() has opened this URL");
     let answers = client.get_connection_manager().await.expect("redis connects");
     ANSWERS.set(answers).unwrap_or_else(|_| unreachable!("set once, before the worker"));
-    let config = Config::default().queue(queue).lock_tasks(lock_tasks).batch_size(batch);
-    let storage = storage(client, config).await;
     let name = format!("apalis-peer-{}", std::process::id());
     let worker = WorkerBuilder::new(name).backend(storage).concurrency(concurrency).build(handle);
     let stop = async {
@@ -127,7 +115,7 @@ async fn work(url: &str, queue: &str, concurrency: usize, lock_tasks: bool, batc
 }
 
 async fn produce(url: &str, queue: &str) {
-    let mut storage = storage(client(url), Config::default().queue(queue)).await;
+    let mut storage = storage(url, Config::default().queue(queue)).await;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     while let Some(_line) = lines.next_line().await.expect("standard input reads") {
         storage.push(now_ns()).await.expect("apalis-redis accepts the task");
@@ -139,9 +127,16 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["enqueue", url, queue, count] => enqueue(url, queue, number(count, "COUNT")).await,
-        ["work", url, queue, concurrency, lock_tasks, batch] => {
-            work(url, queue, number(concurrency, "CONCURRENCY"), number(lock_tasks, "LOCK_TASKS"), number(batch, "BATCH"))
-                .await
+        ["work", url, queue, concurrency, lock_tasks, batch, poll_ms] => {
+            work(
+                url,
+                queue,
+                number(concurrency, "CONCURRENCY"),
+                number(lock_tasks, "LOCK_TASKS"),
+                number(batch, "BATCH"),
+                Duration::from_millis(number(poll_ms, "POLL_MS")),
+            )
+            .await
         }
         ["produce", url, queue] => produce(url, queue).await,
         _ => usage(),
