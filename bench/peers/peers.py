@@ -518,13 +518,13 @@ def main():
                         help="how often an idle apalis worker looks for tasks (ms; default 10)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="which, comma-separated")
     parser.add_argument("--concurrency", default="1,50", help="tasks at once, comma-separated")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--samples", type=int, default=200, help="latency samples per cell and round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=100, help="latency samples per cell and round")
     parser.add_argument("--rust-backlog", type=int, default=APALIS_MAX_BACKLOG,
                         help="tasks per drain for concur and apalis")
     parser.add_argument("--python-backlog", type=int, default=1_000,
                         help="tasks per drain for the Python queues at concurrency 1 (5× at higher concurrency)")
-    parser.add_argument("--budget", type=float, default=60,
+    parser.add_argument("--budget", type=float, default=30,
                         help="seconds one drain may take; a slower drain is timed over what it did by then")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--markdown", help="write the table here")
