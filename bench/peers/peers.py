@@ -24,8 +24,8 @@ for each system:
            producer), then a fresh worker is started and drains them; the
            rate is timed from a tenth of them done to nine tenths, so that
            the start-up of a pool of processes and the last stragglers do
-           not count; a drain still going after --budget seconds is timed
-           from a tenth to what it did by then. "Done" is what the system itself records: concur's
+           not count; a drain still going --budget seconds after its tenth
+           is timed from the tenth to what it did by then. "Done" is what the system itself records: concur's
            `done` counter, apalis's done set, RQ's finished registry,
            Dramatiq's acknowledged messages (removed from `.msgs`), and for
            Celery, which keeps nothing without a result backend, the
@@ -58,6 +58,7 @@ programs. Prints a Markdown table; --json and --markdown write the results.
 """
 
 import argparse
+import importlib
 import importlib.metadata
 import json
 import os
@@ -304,20 +305,41 @@ class Rq(System):
         self.producer.enqueue("rq_peer.stamp", time.time_ns())
 
 
-class Dramatiq(System):
-    name = "dramatiq"
+class Imported(System):
+    """A Python queue whose tasks are in python/MODULE.py, imported here
+    (with the server's URL in the environment) to enqueue through the
+    queue's own producer."""
 
-    def actors(self):
+    module = ""
+
+    def tasks(self):
         os.environ["PEERS_REDIS_URL"] = self.server.url
-        sys.path.insert(0, str(PYTHON_DIR))
-        import dramatiq_peer
-        return dramatiq_peer
+        if str(PYTHON_DIR) not in sys.path:
+            sys.path.insert(0, str(PYTHON_DIR))
+        return importlib.import_module(self.module)
+
+    def send(self, task, *args):
+        raise NotImplementedError
 
     def enqueue(self, n):
-        noop = self.actors().noop
+        noop = self.tasks().noop
         for _ in range(n):
-            noop.send()
+            self.send(noop)
         self.total = n
+
+    def start_producer(self):
+        self.producer = self.tasks().stamp
+
+    def push_stamped(self):
+        self.send(self.producer, time.time_ns())
+
+
+class Dramatiq(Imported):
+    name = "dramatiq"
+    module = "dramatiq_peer"
+
+    def send(self, task, *args):
+        task.send(*args)
 
     def done(self):
         return self.total - self.redis.hlen("dramatiq:default.msgs")
@@ -328,27 +350,13 @@ class Dramatiq(System):
         dramatiq = str(Path(sys.executable).parent / "dramatiq")
         return [[dramatiq, "dramatiq_peer", "--processes", str(processes), "--threads", str(threads)]]
 
-    def start_producer(self):
-        self.producer = self.actors().stamp
 
-    def push_stamped(self):
-        self.producer.send(time.time_ns())
-
-
-class Celery(System):
+class Celery(Imported):
     name = "celery"
+    module = "celery_peer"
 
-    def tasks(self):
-        os.environ["PEERS_REDIS_URL"] = self.server.url
-        sys.path.insert(0, str(PYTHON_DIR))
-        import celery_peer
-        return celery_peer
-
-    def enqueue(self, n):
-        noop = self.tasks().noop
-        for _ in range(n):
-            noop.delay()
-        self.total = n
+    def send(self, task, *args):
+        task.delay(*args)
 
     def done(self):
         # Without a result backend Celery records nothing when a task ends;
@@ -359,12 +367,6 @@ class Celery(System):
     def commands(self, concurrency):
         celery = str(Path(sys.executable).parent / "celery")
         return [[celery, "-A", "celery_peer", "worker", "-c", str(concurrency), "--loglevel", "WARNING"]]
-
-    def start_producer(self):
-        self.producer = self.tasks().stamp
-
-    def push_stamped(self):
-        self.producer.delay(time.time_ns())
 
 
 KINDS = {kind.name: kind for kind in [Concur, Apalis, ApalisTuned, Rq, Dramatiq, Celery]}
@@ -384,18 +386,21 @@ def crossing(samples, level):
     return None
 
 
-def drain(system, concurrency, backlog, log, budget):
+def drain(system, concurrency, backlog, log, budget, start_limit=120):
     """Tasks per second from a tenth of `backlog` done to nine tenths, or,
-    when `budget` seconds pass first, from a tenth to what is done by then
-    (at least a fifth of the backlog); else a string saying why there is no
-    figure. Returns (rate or reason, note)."""
+    when `budget` seconds pass after that tenth first, from the tenth to
+    what is done by then; else a string saying why there is no figure. A
+    worker gets `start_limit` seconds to do the first tenth (a pool of 50
+    processes takes a while to start). Returns (rate or reason, note)."""
     system.redis.flushall()
     system.enqueue(backlog)
     workers = Workers(system.commands(concurrency), system.env, log)
     note = ""
+    tenth = 0.1 * backlog
     try:
         samples = [(time.monotonic(), 0)]
-        deadline = time.monotonic() + budget
+        deadline = time.monotonic() + start_limit
+        timing = False
         while True:
             done = system.done()
             now = time.monotonic()
@@ -404,18 +409,18 @@ def drain(system, concurrency, backlog, log, budget):
                 break
             if not workers.alive():
                 return f"the worker exited with {done} of {backlog} done (log: {log})", note
+            if not timing and done >= tenth:
+                timing, deadline = True, now + budget
             if now > deadline:
-                if done < 0.2 * backlog:
-                    return f"{done} of {backlog} done after {budget:g} s (log: {log})", note
-                note = f"{done} of {backlog} done in the {budget:g} s budget"
+                if not timing or done < tenth + 10:
+                    return f"{done} of {backlog} done after {now - samples[0][0]:.0f} s (log: {log})", note
+                note = f"{done} of {backlog} done when the {budget:g} s budget ran out"
                 break
             time.sleep(0.0005)
     finally:
         workers.stop()
-    start = crossing(samples, 0.1 * backlog)
     top = min(0.9 * backlog, samples[-1][1])
-    end = crossing(samples, top)
-    return (top - 0.1 * backlog) / (end - start), note
+    return (top - tenth) / (crossing(samples, top) - crossing(samples, tenth)), note
 
 
 def latency(system, concurrency, samples, rng, log):
@@ -525,7 +530,8 @@ def main():
     parser.add_argument("--python-backlog", type=int, default=1_000,
                         help="tasks per drain for the Python queues at concurrency 1 (5× at higher concurrency)")
     parser.add_argument("--budget", type=float, default=30,
-                        help="seconds one drain may take; a slower drain is timed over what it did by then")
+                        help="seconds a drain is timed for at most, from a tenth done; a slower one is timed over "
+                        "what it did by then")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--markdown", help="write the table here")
     parser.add_argument("--logs", default=None, help="folder for the workers' logs")

@@ -4,15 +4,12 @@ the stamped task that answers with its pickup latency. Workers run
 `celery -A celery_peer worker`."""
 
 import os
-import time
 
 from celery import Celery
-from redis import Redis
 
-LATENCY_LIST = "bench:latency"
+import pickup
 
 app = Celery("celery_peer", broker=os.environ["PEERS_REDIS_URL"])
-answers = Redis.from_url(os.environ["PEERS_REDIS_URL"])
 
 
 @app.task
@@ -23,5 +20,4 @@ def noop():
 @app.task
 def stamp(pushed_ns):
     """Answers how long after its push (Unix ns) it started."""
-    started = time.time_ns()
-    answers.rpush(LATENCY_LIST, started - pushed_ns)
+    pickup.answer(pushed_ns)
