@@ -14,6 +14,7 @@
 //! concur worker  [--redis URL] [--queue NAME] [--concurrency N] [--config FILE]
 //! concur enqueue [--queue NAME] TASK [ARGS..] [--delay SECONDS] [--count N]
 //! concur status | concur dead list|retry|purge | concur result ID
+//! concur dashboard [--redis URL] [--queue a,b] [--bind 127.0.0.1:7878] [--token T] [--read-only]
 //! ```
 //!
 //! Exit codes: 0 when the run succeeded; 2 for bad input (an unknown name,

@@ -4,8 +4,8 @@
 //! - **throughput**: no-op tasks per second — the tasks enqueued first, then
 //!   the drain timed from the first fetch to the last acknowledgement
 //!   (results stored, as by default) — for one worker process at
-//!   concurrency 1, and for one and two processes at the default
-//!   concurrency;
+//!   concurrency 1, without and with a prefetch of 64, and for one and two
+//!   processes at the default concurrency;
 //! - beside it, `redis-benchmark -t lpush -q` on the same server, unpipelined
 //!   (50 clients, one command per round trip: the cost of a plain round
 //!   trip) and with `-P 16` (the server's raw list speed), and each
@@ -22,7 +22,8 @@
 //!
 //! `CONCUR_BENCH_TASKS` sets the tasks per throughput run (default 100,000;
 //! a fifth of it at concurrency 1). Worker processes are this executable,
-//! re-run, with the concurrency in `CONCUR_BENCH_CONCURRENCY`.
+//! re-run, with the concurrency in `CONCUR_BENCH_CONCURRENCY` and the
+//! prefetch in `CONCUR_BENCH_PREFETCH`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -39,15 +40,21 @@ const CHILD_URL: &str = "CONCUR_BENCH_WORKER_URL";
 
 const CHILD_CONCURRENCY: &str = "CONCUR_BENCH_CONCURRENCY";
 
-fn concurrency() -> usize {
-    std::env::var(CHILD_CONCURRENCY).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONCURRENCY)
+const CHILD_PREFETCH: &str = "CONCUR_BENCH_PREFETCH";
+
+/// The prefetch of the run at concurrency 1 that uses one.
+const PREFETCH: usize = 64;
+
+fn from_env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn main() {
     if let Ok(url) = std::env::var(CHILD_URL) {
         let worker = Worker::builder()
             .redis(&url)
-            .concurrency(concurrency())
+            .concurrency(from_env(CHILD_CONCURRENCY, DEFAULT_CONCURRENCY))
+            .prefetch(from_env(CHILD_PREFETCH, 0))
             .handler("noop", |_job: Job| async { Ok::<_, TaskError>(()) })
             .build()
             .expect("the bench worker builds");
@@ -68,13 +75,17 @@ fn main() {
     };
     show("", plain);
     show("-P 16", pipelined);
-    for (processes, concurrency, n) in
-        [(1, 1, tasks / 5), (1, DEFAULT_CONCURRENCY, tasks), (2, DEFAULT_CONCURRENCY, tasks)]
-    {
-        let (rate, profile) = throughput(&server, n, processes, concurrency);
+    for (processes, concurrency, prefetch, n) in [
+        (1, 1, 0, tasks / 5),
+        (1, 1, PREFETCH, tasks / 5),
+        (1, DEFAULT_CONCURRENCY, 0, tasks),
+        (2, DEFAULT_CONCURRENCY, 0, tasks),
+    ] {
+        let (rate, profile) = throughput(&server, n, processes, concurrency, prefetch);
         let ratio = plain.map_or(String::new(), |plain| format!(" ({:.2}x redis-benchmark unpipelined)", rate / plain));
+        let ahead = if prefetch > 0 { format!(", prefetch {prefetch}") } else { String::new() };
         println!(
-            "  concur worker, {processes} process(es) at concurrency {concurrency:<3} {rate:>10.0} tasks/s{ratio}"
+            "  concur worker, {processes} process(es) at concurrency {concurrency}{ahead}: {rate:.0} tasks/s{ratio}"
         );
         println!("    per task in Redis: {profile}");
     }
@@ -111,25 +122,32 @@ fn commands_per_task(raw: &mut redis::Connection, tasks: usize) -> String {
     rows.iter().map(|(name, calls, us)| format!("{name} {calls:.3} ({us:.2} us)")).collect::<Vec<_>>().join(", ")
 }
 
-fn spawn_worker(url: &str, concurrency: usize) -> Child {
+fn spawn_worker(url: &str, concurrency: usize, prefetch: usize) -> Child {
     Command::new(std::env::current_exe().expect("the bench knows its path"))
         .env(CHILD_URL, url)
         .env(CHILD_CONCURRENCY, concurrency.to_string())
+        .env(CHILD_PREFETCH, prefetch.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("a worker process starts")
 }
 
-/// Drains `tasks` no-ops with `processes` workers of `concurrency`: tasks
-/// per second, and where their commands went.
-fn throughput(server: &RedisServer, tasks: usize, processes: usize, concurrency: usize) -> (f64, String) {
+/// Drains `tasks` no-ops with `processes` workers of `concurrency` and
+/// `prefetch`: tasks per second, and where their commands went.
+fn throughput(
+    server: &RedisServer,
+    tasks: usize,
+    processes: usize,
+    concurrency: usize,
+    prefetch: usize,
+) -> (f64, String) {
     let mut raw = server.raw();
     let _: () = cmd(&mut raw, &["FLUSHALL"]);
     let mut producer = server.queue(QueueConfig::default());
     producer.enqueue_many("noop", (0..tasks).map(|_| vec![]), &EnqueueOptions::default()).expect("enqueue");
     let _: () = cmd(&mut raw, &["CONFIG", "RESETSTAT"]);
-    let mut workers: Vec<Child> = (0..processes).map(|_| spawn_worker(&server.url(), concurrency)).collect();
+    let mut workers: Vec<Child> = (0..processes).map(|_| spawn_worker(&server.url(), concurrency, prefetch)).collect();
     let deadline = Instant::now() + Duration::from_secs(600);
     let total = tasks as i64;
     // The clock starts at the first fetch, not at the processes' start-up.

@@ -3,7 +3,8 @@
 //! queue, a reap under a live worker, graceful and cut-short stops, Redis
 //! killed and restarted under load, a start while Redis loads its data,
 //! program tasks from a config file (and their process groups), delayed
-//! tasks, and the `redis_tasks` example.
+//! tasks, prefetched tasks (held, returned on a stop or quiet), and the
+//! `redis_tasks` example.
 
 mod common;
 
@@ -532,4 +533,100 @@ fn the_redis_tasks_example_plays_the_reference_scenario() {
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("finished in the order 1, 3, 5"), "{stdout}");
     assert!(stdout.contains("3 tasks of 5, 3 and 1 units"), "{stdout}");
+}
+
+/// Counts the handlers running at once, and the most there ever were.
+#[derive(Default)]
+struct AtOnce {
+    now: AtomicU32,
+    most: AtomicU32,
+    started: AtomicU32,
+}
+
+impl AtOnce {
+    /// A handler that runs `ms` milliseconds, counted.
+    fn handler(
+        self: &Arc<Self>,
+        ms: u64,
+    ) -> impl Fn(Job) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), TaskError>>>> {
+        let this = self.clone();
+        move |_job: Job| {
+            let this = this.clone();
+            this.started.fetch_add(1, Ordering::SeqCst);
+            let now = this.now.fetch_add(1, Ordering::SeqCst) + 1;
+            this.most.fetch_max(now, Ordering::SeqCst);
+            Box::pin(async move {
+                let slept = aio::sleep(Duration::from_millis(ms)).await;
+                this.now.fetch_sub(1, Ordering::SeqCst);
+                slept?;
+                Ok(())
+            })
+        }
+    }
+}
+
+#[test]
+fn a_prefetching_worker_holds_more_than_it_runs_and_runs_each_task_once() {
+    let server = RedisServer::start();
+    let counts = Arc::new(AtOnce::default());
+    let worker = start(builder(&server).concurrency(2).prefetch(10).handler("nap", counts.handler(2)));
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("nap", (0..300).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
+    let mut most_held = 0;
+    wait_until("every task is done", Duration::from_secs(60), || {
+        let s = status(&server);
+        most_held = most_held.max(s.processing());
+        s.done == 300
+    });
+    let report = worker.stop();
+    assert_eq!((report.done, report.returned, report.not_held), (300, 0, 0), "{report:?}");
+    assert_eq!(counts.started.load(Ordering::SeqCst), 300, "each task ran once");
+    assert_eq!(counts.most.load(Ordering::SeqCst), 2, "never more than the concurrency at once");
+    assert!((3..=12).contains(&most_held), "it held up to 2 running + 10 ahead, and more than 2: {most_held}");
+    let s = status(&server);
+    assert_eq!((s.pending, s.processing(), s.dead), (0, 0, 0));
+}
+
+#[test]
+fn a_stop_sends_prefetched_tasks_back_to_pending_unstarted() {
+    let server = RedisServer::start();
+    let counts = Arc::new(AtOnce::default());
+    let worker = start(builder(&server).concurrency(1).prefetch(5).handler("nap", counts.handler(400)));
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("nap", (0..20).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
+    wait_until("one runs and five wait", Duration::from_secs(10), || {
+        counts.started.load(Ordering::SeqCst) == 1 && status(&server).processing() == 6
+    });
+    let report = worker.stop();
+    assert_eq!(counts.started.load(Ordering::SeqCst), 1, "no waiting task started after the stop");
+    assert_eq!((report.done, report.returned), (1, 5), "{report:?}");
+    let s = status(&server);
+    assert_eq!((s.pending, s.processing(), s.done, s.dead), (19, 0, 1, 0));
+}
+
+#[test]
+fn a_quiet_worker_sends_prefetched_tasks_back_without_waiting_for_the_running_one() {
+    let server = RedisServer::start();
+    let counts = Arc::new(AtOnce::default());
+    let worker = start(
+        builder(&server)
+            .concurrency(1)
+            .prefetch(5)
+            .grace_period(Duration::from_millis(300))
+            .handler("nap", counts.handler(30_000)),
+    );
+    let mut producer = server.queue(QueueConfig::default());
+    producer.enqueue_many("nap", (0..20).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
+    wait_until("one runs and five wait", Duration::from_secs(10), || {
+        counts.started.load(Ordering::SeqCst) == 1 && status(&server).processing() == 6
+    });
+    assert!(worker.stop.quiet());
+    // Well before the running task's 30 s are over.
+    wait_until("the five are back", Duration::from_secs(10), || {
+        let s = status(&server);
+        (s.pending, s.processing()) == (19, 1)
+    });
+    assert_eq!(counts.started.load(Ordering::SeqCst), 1);
+    let report = worker.stop();
+    assert_eq!(report.returned, 6, "the five waiting, then the running one cut short: {report:?}");
 }

@@ -1,5 +1,5 @@
 //! The queue commands — `worker`, `enqueue`, `status`, `dead`, `result`,
-//! `shards`, `pause`, `resume` and `control` —
+//! `shards`, `pause`, `resume`, `control` and `dashboard` —
 //! as clap types and functions that return the process's exit status.
 //!
 //! ```text
@@ -10,6 +10,7 @@
 //! concur result ID
 //! concur pause | resume
 //! concur control WORKER quiet|stop
+//! concur dashboard [--bind 127.0.0.1:7878] [--token T] [--metrics-token T] [--read-only] [--refresh S] [--origin URL]
 //! ```
 //!
 //! Every command takes `--redis URL` (or the environment variable
@@ -27,6 +28,7 @@
 //! decides: the arguments, what is printed and how, the exit status, and the
 //! global logging subscriber of `concur worker`.
 
+mod dashboard;
 mod dead;
 mod enqueue;
 mod numbers;
@@ -115,6 +117,8 @@ pub(crate) enum Command {
     Resume(steer::PauseArgs),
     /// Ask a running worker to quiet down (take no new tasks) or to stop.
     Control(steer::ControlArgs),
+    /// Serve a web page and JSON API to watch and steer the queues, with /metrics for Prometheus.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// Runs a queue command; returns the exit status.
@@ -129,6 +133,7 @@ pub(crate) fn run(command: &Command) -> u8 {
         Command::Pause(args) => ("pause", steer::pause(args, true)),
         Command::Resume(args) => ("resume", steer::pause(args, false)),
         Command::Control(args) => ("control", steer::control(args)),
+        Command::Dashboard(args) => ("dashboard", dashboard::run(args)),
     };
     match outcome {
         Ok(()) => OK,
@@ -137,6 +142,17 @@ pub(crate) fn run(command: &Command) -> u8 {
             failure.code
         }
     }
+}
+
+/// Sends `tracing`'s events to standard error: info and above, or warnings
+/// and above when `quiet`; `RUST_LOG`, when set, decides instead.
+pub(super) fn log_to_stderr(quiet: bool) {
+    let level = if quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Fails only if a subscriber is already installed, which then serves.
+    let _ =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
 }
 
 /// A failed command: what to print and the exit status.

@@ -36,22 +36,31 @@ pub(super) fn attempts(text: &str) -> Result<u32, String> {
     whole(text, u64::from(u32::MAX)).map(|n| n as u32)
 }
 
+/// A whole number from 0 to `max`.
+fn from_zero(text: &str, max: u32) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if (0..=i64::from(max)).contains(&n) => Ok(n as u32),
+        Ok(_) => Err(format!("must be a whole number from 0 to {max}; {text} is out of range")),
+        Err(_) => Err(format!("must be a whole number from 0 to {max}, not {text:?}")),
+    }
+}
+
 /// Replicas to wait for: 0 (none) to 100.
 pub(super) fn replicas(text: &str) -> Result<u32, String> {
-    match text.trim().parse::<i64>() {
-        Ok(n) if (0..=100).contains(&n) => Ok(n as u32),
-        Ok(_) => Err(format!("must be a whole number from 0 to 100; {text} is out of range")),
-        Err(_) => Err(format!("must be a whole number from 0 to 100, not {text:?}")),
-    }
+    from_zero(text, 100)
 }
 
 /// A number of shards: 0 (not sharded) to 1024.
 pub(super) fn shard_count(text: &str) -> Result<u32, String> {
-    match text.trim().parse::<i64>() {
-        Ok(n) if (0..=1024).contains(&n) => Ok(n as u32),
-        Ok(_) => Err(format!("must be a whole number from 0 to 1024; {text} is out of range")),
-        Err(_) => Err(format!("must be a whole number from 0 to 1024, not {text:?}")),
-    }
+    from_zero(text, 1024)
+}
+
+/// The most tasks a worker fetches ahead of those it runs.
+pub(super) const MAX_PREFETCH: u32 = 100_000;
+
+/// Tasks fetched ahead: 0 (none) to [`MAX_PREFETCH`].
+pub(super) fn prefetch(text: &str) -> Result<usize, String> {
+    from_zero(text, MAX_PREFETCH).map(|n| n as usize)
 }
 
 /// Seconds, a finite number at least `min`.
@@ -120,6 +129,10 @@ mod tests {
     #[test]
     fn counts_state_their_range() {
         assert_eq!(concurrency("100"), Ok(100));
+        assert_eq!(prefetch("0"), Ok(0));
+        assert_eq!(prefetch("64"), Ok(64));
+        assert!(prefetch("-1").unwrap_err().contains("from 0 to 100000; -1 is out of range"));
+        assert!(prefetch("100001").unwrap_err().contains("out of range"));
         assert!(concurrency("-5").unwrap_err().contains("from 1 to 1000000; -5 is out of range"));
         assert!(concurrency("0").unwrap_err().contains("out of range"));
         assert!(concurrency("2000000").unwrap_err().contains("out of range"));

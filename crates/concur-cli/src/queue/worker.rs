@@ -1,14 +1,15 @@
 //! `concur worker`: the worker library's `Worker`, set up from the command
 //! line, logging to standard error.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use concur_dashboard::WorkerMetrics;
 use concur_worker::{QueueConfig, QueueSet, Worker, WorkerError, DEFAULT_CONCURRENCY};
-use tracing_subscriber::EnvFilter;
 
-use super::{numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
+use super::{log_to_stderr, numbers, Failure, RedisArgs, BAD_INPUT, FAILED};
 
 /// `concur worker`.
 #[derive(Debug, Clone, Args)]
@@ -19,6 +20,11 @@ pub(crate) struct WorkerArgs {
     /// How many tasks run at once (1 to 1000000).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = numbers::concurrency)]
     concurrency: usize,
+    /// Tasks fetched ahead of those running, to wait on this worker for a free slot (0 to 100000). It lets a
+    /// worker of low concurrency fetch and acknowledge in batches; a task fetched ahead waits here even when
+    /// another worker is idle, and goes back to pending unstarted when this worker stops.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = numbers::prefetch)]
+    prefetch: usize,
     /// A JSON file mapping task names to programs, e.g.
     /// {"tasks": {"resize": {"program": "/usr/bin/convert", "args": ["-resize", "50%"]}}}.
     #[arg(long, value_name = "FILE")]
@@ -40,6 +46,13 @@ pub(crate) struct WorkerArgs {
     /// Dead-letter entries kept (1 or more); past it the oldest are dropped, counted, and a warning is logged.
     #[arg(long, default_value = "10000", value_name = "N", value_parser = numbers::count)]
     dead_cap: usize,
+    /// Serve this worker's own metrics for Prometheus at http://ADDR/metrics (its tasks in flight, heartbeat and
+    /// concurrency on each queue). Any but a loopback address needs --metrics-token.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
+    /// The token a scrape of --metrics must carry (bearer token, or the password of basic auth).
+    #[arg(long, env = "CONCUR_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true, requires = "metrics")]
+    metrics_token: Option<String>,
     /// Log only warnings and errors (RUST_LOG, when set, decides instead).
     #[arg(long)]
     quiet: bool,
@@ -47,17 +60,15 @@ pub(crate) struct WorkerArgs {
 
 /// Runs the worker until SIGINT or SIGTERM (or an operator's stop).
 pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
-    let level = if args.quiet { "warn" } else { "info" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    // Fails only if a subscriber is already installed, which then serves.
-    let _ =
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+    log_to_stderr(args.quiet);
     let queues: QueueSet = args.redis.queue.parse()?;
+    let names: Vec<String> = queues.names().map(str::to_owned).collect();
     let mut builder = Worker::builder()
         .redis(&args.redis.redis)
         .queue_config(QueueConfig { dead_cap: args.dead_cap, ..args.redis.config() })
         .queues(queues)
         .concurrency(args.concurrency)
+        .prefetch(args.prefetch)
         .grace_period(args.grace)
         .heartbeat_ttl(args.heartbeat_ttl)
         .loading_wait(args.loading_wait)
@@ -66,11 +77,52 @@ pub(super) fn run(args: &WorkerArgs) -> Result<(), Failure> {
         builder = builder.config_file(config);
     }
     let worker = builder.build().map_err(failure)?;
+    let metrics = match args.metrics {
+        Some(addr) => Some(serve_metrics(args, addr, &names, worker.id())?),
+        None => None,
+    };
     stop_on_signals(&worker, args.grace)?;
-    match worker.run() {
+    let outcome = worker.run();
+    if let Some((stop, serving)) = metrics {
+        stop.stop();
+        let _ = serving.join();
+    }
+    match outcome {
         Ok(_) => Ok(()),
         Err(error) => Err(failure(error)),
     }
+}
+
+/// Starts the worker's `/metrics` on a thread of its own.
+fn serve_metrics(
+    args: &WorkerArgs,
+    addr: SocketAddr,
+    queues: &[String],
+    id: &str,
+) -> Result<(concur_dashboard::Stop, std::thread::JoinHandle<()>), Failure> {
+    let mut builder = WorkerMetrics::builder()
+        .redis(&args.redis.redis)
+        .queue_config(args.redis.config())
+        .queues(queues)
+        .worker(id)
+        .bind(addr);
+    if let Some(token) = &args.metrics_token {
+        builder = builder.token(token);
+    }
+    let metrics = builder.build().map_err(|error| Failure {
+        code: if error.is_bad_input() { BAD_INPUT } else { FAILED },
+        message: format!("--metrics: {error}"),
+    })?;
+    let stop = metrics.stop_handle();
+    let serving = std::thread::Builder::new()
+        .name("concur-metrics".into())
+        .spawn(move || {
+            if let Err(error) = metrics.run() {
+                tracing::error!("the worker's metrics stopped: {error}");
+            }
+        })
+        .map_err(|e| Failure::failed(format!("could not start the metrics thread: {e}")))?;
+    Ok((stop, serving))
 }
 
 fn failure(error: WorkerError) -> Failure {

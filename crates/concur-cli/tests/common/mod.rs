@@ -113,7 +113,14 @@ impl WorkerProcess {
     pub(crate) fn start(args: &[&str], log: &Path) -> WorkerProcess {
         let mut full = vec!["worker"];
         full.extend(args);
-        let child = command(&full)
+        WorkerProcess::run(&full, &[], log)
+    }
+
+    /// Starts `concur ARGS` (any long-running command) with the variables
+    /// `env` set, logging to `log`.
+    pub(crate) fn run(args: &[&str], env: &[(&str, &str)], log: &Path) -> WorkerProcess {
+        let child = command(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).expect("the log file"))
             .spawn()

@@ -56,7 +56,8 @@ pub(crate) fn run(
     let mut backoff = Backoff::new();
     let mut failing = false;
     let block = shared.settings.block;
-    while shared.wait_for_slots().is_some() {
+    let return_waiting = || drop(to_loop.put(LoopMessage::ReturnWaiting));
+    while shared.wait_for_slots(return_waiting).is_some() {
         if !shared.any_heartbeat_fresh() {
             shared.pause(Duration::from_millis(20));
             continue;

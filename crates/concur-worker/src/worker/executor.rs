@@ -8,7 +8,7 @@
 //! thread, so their futures need not be `Send`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -54,43 +54,88 @@ async fn supervise(
     inbox: Arc<SimpleQueue<LoopMessage>>,
     reports: Arc<SimpleQueue<Message>>,
 ) {
-    let running: Rc<RefCell<HashMap<u64, aio::Task<()>>>> = Rc::new(RefCell::new(HashMap::new()));
+    let supervisor = Rc::new(Supervisor {
+        shared,
+        handlers,
+        reports,
+        running: RefCell::new(HashMap::new()),
+        waiting: RefCell::new(VecDeque::new()),
+    });
     while let Ok(message) = inbox.get_async().await {
         match message {
             LoopMessage::Start(batch) => {
                 for (seq, task) in batch {
-                    if !shared.taking() {
-                        // Stopping or quiet: a task not started yet goes back to pending.
-                        let _ = reports.put(Message::Report(seq, Outcome::Return));
-                        continue;
-                    }
-                    // A span per attempt, inside the worker's: a handler's own
-                    // logs say which task and attempt they are about.
-                    let span = tracing::info_span!(
-                        "task",
-                        task.id = task.id(),
-                        task.name = task.name(),
-                        attempt = task.attempt()
-                    );
-                    let body = run_task(shared.clone(), handlers.clone(), seq, task, reports.clone()).instrument(span);
-                    let spawned = aio::create_task(body);
-                    let registry = running.clone();
-                    spawned.add_done_callback(move |done| {
-                        // Reading the result marks it seen (the loop's debug
-                        // mode warns about tasks nobody looked at).
-                        let _ = done.result();
-                        registry.borrow_mut().remove(&seq);
-                    });
-                    running.borrow_mut().insert(seq, spawned);
+                    supervisor.admit(seq, task);
                 }
             }
+            LoopMessage::ReturnWaiting => supervisor.return_waiting(),
             LoopMessage::Abort => {
-                let live: Vec<aio::TaskRef> = running.borrow().values().map(aio::Task::as_ref).collect();
+                supervisor.return_waiting();
+                let live: Vec<aio::TaskRef> = supervisor.running.borrow().values().map(aio::Task::as_ref).collect();
                 for task in live {
                     task.cancel("the worker is stopping and its grace period is over");
                 }
             }
         }
+    }
+}
+
+/// What the supervisor keeps on the loop's thread: the tasks running, at
+/// most the concurrency, and the prefetched ones waiting for a turn.
+struct Supervisor {
+    shared: Arc<Shared>,
+    handlers: Rc<HashMap<String, Handler>>,
+    reports: Arc<SimpleQueue<Message>>,
+    running: RefCell<HashMap<u64, aio::Task<()>>>,
+    /// Fetched beyond the concurrency (the prefetch), oldest first.
+    waiting: RefCell<VecDeque<(u64, Arc<Task>)>>,
+}
+
+impl Supervisor {
+    /// Starts a fetched task, or queues it behind the running ones; a
+    /// task not started while the worker stops or is quiet goes back to
+    /// pending.
+    fn admit(self: &Rc<Self>, seq: u64, task: Arc<Task>) {
+        if !self.shared.taking() {
+            let _ = self.reports.put(Message::Report(seq, Outcome::Return));
+        } else if self.running.borrow().len() < self.shared.settings.concurrency {
+            self.launch(seq, task);
+        } else {
+            self.waiting.borrow_mut().push_back((seq, task));
+        }
+    }
+
+    /// A running task ended: its slot goes to the oldest waiting task.
+    fn next(self: &Rc<Self>) {
+        while self.running.borrow().len() < self.shared.settings.concurrency {
+            let Some((seq, task)) = self.waiting.borrow_mut().pop_front() else { return };
+            self.admit(seq, task);
+        }
+    }
+
+    /// Sends every waiting task back to pending: the worker is stopping.
+    fn return_waiting(&self) {
+        for (seq, _) in self.waiting.borrow_mut().drain(..) {
+            let _ = self.reports.put(Message::Report(seq, Outcome::Return));
+        }
+    }
+
+    fn launch(self: &Rc<Self>, seq: u64, task: Arc<Task>) {
+        // A span per attempt, inside the worker's: a handler's own
+        // logs say which task and attempt they are about.
+        let span = tracing::info_span!("task", task.id = task.id(), task.name = task.name(), attempt = task.attempt());
+        let body =
+            run_task(self.shared.clone(), self.handlers.clone(), seq, task, self.reports.clone()).instrument(span);
+        let spawned = aio::create_task(body);
+        let this = self.clone();
+        spawned.add_done_callback(move |done| {
+            // Reading the result marks it seen (the loop's debug
+            // mode warns about tasks nobody looked at).
+            let _ = done.result();
+            this.running.borrow_mut().remove(&seq);
+            this.next();
+        });
+        self.running.borrow_mut().insert(seq, spawned);
     }
 }
 

@@ -14,6 +14,9 @@ use crate::protocol::{Fetched, Task};
 pub(crate) enum LoopMessage {
     /// Fetched tasks to start, with their local numbers.
     Start(Vec<(u64, Arc<Task>)>),
+    /// The worker stops fetching: tasks prefetched but not started go back
+    /// to pending.
+    ReturnWaiting,
     /// The grace period is over: cancel what still runs.
     Abort,
 }

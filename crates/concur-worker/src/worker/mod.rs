@@ -167,6 +167,7 @@ pub struct WorkerBuilder {
     /// Several queues, when set; else the one of `queue`.
     queues: Option<QueueSet>,
     concurrency: usize,
+    prefetch: usize,
     handlers: BTreeMap<String, Handler>,
     config_file: Option<PathBuf>,
     heartbeat_ttl: Duration,
@@ -191,6 +192,7 @@ impl Default for WorkerBuilder {
             queue: QueueConfig::default(),
             queues: None,
             concurrency: DEFAULT_CONCURRENCY,
+            prefetch: 0,
             handlers: BTreeMap::new(),
             config_file: None,
             heartbeat_ttl: Duration::from_secs(30),
@@ -273,6 +275,32 @@ impl WorkerBuilder {
     /// ```
     pub fn concurrency(mut self, tasks: usize) -> Self {
         self.concurrency = tasks;
+        self
+    }
+
+    /// How many tasks to fetch beyond the concurrency, to wait on the worker
+    /// until a running task ends. Default 0: the worker holds only what it
+    /// runs.
+    ///
+    /// A prefetch lets fetches and acknowledgements travel in batches while
+    /// the tasks run one after another, which is what a worker at a low
+    /// concurrency needs to go faster than one Redis round trip per task
+    /// (Celery's `worker_prefetch_multiplier` and Sidekiq's fetch are the
+    /// same idea). What it costs: a prefetched task waits behind this
+    /// worker's running ones while another worker may be idle, so keep it
+    /// small for long tasks; it counts against nothing else. It is lost to
+    /// no one: it sits in this worker's processing list, a stop or quiet
+    /// sends it back to pending unstarted, and if the worker dies the reaper
+    /// returns it with the running ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // One task at a time, 32 more fetched ahead of it.
+    /// let builder = concur_worker::Worker::builder().concurrency(1).prefetch(32);
+    /// ```
+    pub fn prefetch(mut self, tasks: usize) -> Self {
+        self.prefetch = tasks;
         self
     }
 
@@ -527,6 +555,7 @@ impl WorkerBuilder {
             .collect::<Result<Vec<_>, Error>>()?;
         let settings = Settings {
             concurrency: self.concurrency,
+            prefetch: self.prefetch,
             heartbeat_ttl: self.heartbeat_ttl,
             grace: self.grace,
             block: MAX_BLOCK.min(self.heartbeat_ttl / 4),
@@ -900,6 +929,9 @@ impl Worker {
         // above with the caller's mask, takes the signals instead.
         let _blocked = crate::signal_mask::block_on_this_thread();
         let mut queues = consumer::run(&shared, queues, &mut plan, &to_loop, &to_finisher);
+        // Tasks fetched ahead and not started go back to pending at once,
+        // not after the running ones end.
+        let _ = to_loop.put(LoopMessage::ReturnWaiting);
 
         // Stopping: the consumer fetches no more.
         let running = shared.wait_loop_empty(Instant::now() + shared.settings.grace, true);

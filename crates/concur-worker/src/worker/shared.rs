@@ -34,6 +34,8 @@ pub(crate) enum State {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) concurrency: usize,
+    /// Tasks fetched beyond the concurrency, waiting on the loop for a turn.
+    pub(crate) prefetch: usize,
     pub(crate) heartbeat_ttl: Duration,
     pub(crate) grace: Duration,
     /// How long an idle fetch blocks in `BLMOVE` before it looks around.
@@ -45,6 +47,13 @@ pub(crate) struct Settings {
     pub(crate) dead_cap: usize,
     /// The queues served, as the heartbeat records them.
     pub(crate) serves: String,
+}
+
+impl Settings {
+    /// How many tasks the worker holds at most: running and waiting.
+    pub(crate) fn slots(&self) -> usize {
+        self.concurrency + self.prefetch
+    }
 }
 
 #[derive(Debug)]
@@ -127,7 +136,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(worker: String, settings: Settings, members: usize) -> Shared {
-        let free = settings.concurrency;
+        let free = settings.slots();
         Shared {
             worker,
             settings,
@@ -210,15 +219,23 @@ impl Shared {
         self.set_state(&mut control, State::Aborting);
     }
 
-    /// Waits for a free slot; `None` once the worker stops.
-    pub(crate) fn wait_for_slots(&self) -> Option<usize> {
+    /// Waits for a free slot; `None` once the worker stops. `on_quiet` is
+    /// called when the worker is found quiet, so that tasks prefetched but
+    /// not started can go back to pending.
+    pub(crate) fn wait_for_slots(&self, mut on_quiet: impl FnMut()) -> Option<usize> {
         let mut control = self.control.lock();
+        let mut told = false;
         loop {
             if self.state() != State::Running {
                 return None;
             }
-            if control.free > 0 && !self.is_quiet() {
-                return Some(control.free);
+            if !self.is_quiet() {
+                if control.free > 0 {
+                    return Some(control.free);
+                }
+            } else if !told {
+                told = true;
+                on_quiet();
             }
             self.changed.wait(&mut control);
         }
@@ -286,7 +303,7 @@ impl Shared {
             held.extend(numbered.iter().map(|(seq, task)| (*seq, Held { member, task: task.clone() })));
         }
         let mut control = self.control.lock();
-        control.free = (control.free + seqs.len()).min(self.settings.concurrency).saturating_sub(numbered.len());
+        control.free = (control.free + seqs.len()).min(self.settings.slots()).saturating_sub(numbered.len());
         control.on_loop += numbered.len();
         if control.free > 0 {
             self.changed.notify_all();
@@ -315,7 +332,7 @@ impl Shared {
             }
         }
         let mut control = self.control.lock();
-        control.free = (control.free + seqs.len()).min(self.settings.concurrency);
+        control.free = (control.free + seqs.len()).min(self.settings.slots());
         self.changed.notify_all();
     }
 

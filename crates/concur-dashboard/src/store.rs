@@ -1,0 +1,115 @@
+//! The dashboard's way to Redis: the worker library's [`Client`], one per
+//! queue and call, from a small pool.
+//!
+//! `Client` is a blocking connection bound to one queue, so each call runs
+//! on tokio's blocking threads and takes a client of its queue from the
+//! pool, or opens one. A few idle clients per queue are kept, so a page
+//! that is refreshed every few seconds does not open a connection each
+//! time, and a burst of requests opens at most as many as run at once.
+//!
+//! Everything shown is read through `Client`: the dashboard knows no key
+//! names of its own, and writes nothing that the library does not write.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use concur_worker::{Client, Error, Status};
+use parking_lot::Mutex;
+
+use crate::error::Refusal;
+
+/// Idle clients kept per queue.
+const IDLE_PER_QUEUE: usize = 4;
+/// An idle client older than this is dropped rather than reused, so a
+/// queue's shard declaration, read when a client connects, is read again.
+const MAX_CLIENT_AGE: Duration = Duration::from_secs(300);
+
+/// The queues shown and the clients that read them.
+#[derive(Debug)]
+pub(crate) struct Store {
+    /// The first client, connected at start; new clients are its siblings.
+    /// (`Client` is `Send` but not `Sync`, hence the lock; it is held
+    /// only while a new connection opens.)
+    base: Mutex<Client>,
+    queues: Vec<String>,
+    idle: Mutex<HashMap<String, Vec<(Instant, Client)>>>,
+}
+
+impl Store {
+    /// Connects to Redis for `queues` (the first is the base), checking
+    /// that it answers.
+    pub(crate) fn connect(url: &str, config: concur_worker::QueueConfig, queues: Vec<String>) -> Result<Store, Error> {
+        let first = queues.first().cloned().unwrap_or_else(|| config.name.clone());
+        let base = Client::connect(url, concur_worker::QueueConfig { name: first, ..config })?;
+        Ok(Store { base: Mutex::new(base), queues, idle: Mutex::new(HashMap::new()) })
+    }
+
+    /// The queues the dashboard shows, in the order given.
+    pub(crate) fn queues(&self) -> &[String] {
+        &self.queues
+    }
+
+    /// Whether `name` is one of the queues shown.
+    pub(crate) fn knows(&self, name: &str) -> bool {
+        self.queues.iter().any(|q| q == name)
+    }
+
+    /// Runs `f` with a client of `queue`, on the calling thread (which must
+    /// be allowed to block).
+    pub(crate) fn with_client<T>(
+        &self,
+        queue: &str,
+        f: impl FnOnce(&mut Client) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut client = self.take(queue)?;
+        let outcome = f(&mut client);
+        // A client whose connection broke reconnects on its next call, so
+        // it can go back either way.
+        self.give_back(queue, client);
+        outcome
+    }
+
+    fn take(&self, queue: &str) -> Result<Client, Error> {
+        {
+            let mut idle = self.idle.lock();
+            if let Some(clients) = idle.get_mut(queue) {
+                while let Some((born, client)) = clients.pop() {
+                    if born.elapsed() < MAX_CLIENT_AGE {
+                        return Ok(client);
+                    }
+                }
+            }
+        }
+        let base = self.base.lock();
+        if base.name() == queue {
+            base.try_clone()
+        } else {
+            base.for_queue(queue)
+        }
+    }
+
+    fn give_back(&self, queue: &str, client: Client) {
+        let mut idle = self.idle.lock();
+        let clients = idle.entry(queue.to_owned()).or_default();
+        if clients.len() < IDLE_PER_QUEUE {
+            clients.push((Instant::now(), client));
+        }
+    }
+
+    /// The status of every queue shown, in order; a queue whose status
+    /// cannot be read fails the whole snapshot, since the counts would not
+    /// add up otherwise.
+    pub(crate) fn statuses(&self) -> Result<Vec<(String, Status)>, Error> {
+        self.queues.iter().map(|name| Ok((name.clone(), self.with_client(name, Client::status)?))).collect()
+    }
+}
+
+/// Runs a blocking Redis read on tokio's blocking threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Refusal> {
+    let store = Arc::clone(store);
+    Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+}
