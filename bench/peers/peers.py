@@ -5,6 +5,9 @@ real redis-server that this script starts on a free loopback port:
   concur        the `concur worker` binary (release build), as an operator
                 runs it, serving the built-in `echo` task with no arguments
                 (a no-op whose result, `[]`, is stored, as by default)
+  concur-prefetch  the same with `--prefetch 64`: tasks fetched beyond the
+                concurrency wait in the worker, so fetches and
+                acknowledgements are batched even at concurrency 1
   apalis        apalis 1 with apalis-redis, defaults (`lock_tasks` on,
                 batch 10): bench/peers/apalis, a Rust program of its own;
                 an idle worker polls every --apalis-poll-ms (10 ms; pushes
@@ -82,7 +85,10 @@ PYTHON_DIR = HERE / "python"
 LATENCY_LIST = "bench:latency"
 # apalis-redis fails past about 8,000 tasks pushed before its worker starts.
 APALIS_MAX_BACKLOG = 7_500
-SYSTEMS = ["concur", "apalis", "apalis-tuned", "rq", "dramatiq", "celery"]
+SYSTEMS = ["concur", "concur-prefetch", "apalis", "apalis-tuned", "rq", "dramatiq", "celery"]
+# What `concur-prefetch` passes to `concur worker --prefetch`: its bench's
+# figure (crates/concur-worker/benches/worker.rs).
+PREFETCH = 64
 
 
 def free_port():
@@ -238,6 +244,13 @@ class Concur(System):
         return None
 
 
+class ConcurPrefetch(Concur):
+    name = "concur-prefetch"
+
+    def commands(self, concurrency):
+        return [command + ["--prefetch", str(PREFETCH)] for command in super().commands(concurrency)]
+
+
 class Apalis(System):
     name = "apalis"
     lock_tasks = "true"
@@ -369,7 +382,7 @@ class Celery(Imported):
         return [[celery, "-A", "celery_peer", "worker", "-c", str(concurrency), "--loglevel", "WARNING"]]
 
 
-KINDS = {kind.name: kind for kind in [Concur, Apalis, ApalisTuned, Rq, Dramatiq, Celery]}
+KINDS = {kind.name: kind for kind in [Concur, ConcurPrefetch, Apalis, ApalisTuned, Rq, Dramatiq, Celery]}
 
 
 def crossing(samples, level):
@@ -564,7 +577,7 @@ def main():
     for concurrency in concurrencies:
         for name in systems:
             system = KINDS[name](server, args)
-            if name in ("concur", "apalis", "apalis-tuned"):
+            if name in ("concur", "concur-prefetch", "apalis", "apalis-tuned"):
                 backlog = args.rust_backlog
             else:
                 backlog = args.python_backlog * (1 if concurrency == 1 else 5)
