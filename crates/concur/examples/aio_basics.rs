@@ -59,7 +59,7 @@ fn task_on_a_loop() {
         .with_name("kettle");
 
     // Nothing has run: the loop only runs inside run_until_complete.
-    println!("created task '{}': state {:?}, done() {}", kettle.name(), kettle.state(), kettle.done());
+    println!("created task '{}': state {:?}, done() {}", kettle.name(), kettle.state(), kettle.is_done());
     assert_eq!(kettle.state(), TaskState::Pending);
     match kettle.result() {
         Err(error) => println!("result() before it ran: {error}"),
@@ -75,7 +75,7 @@ fn task_on_a_loop() {
 
     // Awaiting a task moves its value out; a `TaskRef` keeps an eye on
     // its state afterwards.
-    let watch = kettle.as_ref();
+    let watch = kettle.task_ref();
     println!("run_until_complete(kettle):");
     let start = Instant::now();
     let value = lp

@@ -189,11 +189,11 @@ fn cancelled_handles_never_run() {
         let soon = lp.call_soon(push(&ran, "soon"));
         let later = lp.call_later(ms(5), push(&ran, "later"));
         let threadsafe = lp.call_soon_threadsafe(|| panic!("a cancelled thread-safe callback ran")).unwrap();
-        assert!(!soon.cancelled() && !later.cancelled() && !threadsafe.cancelled());
+        assert!(!soon.is_cancelled() && !later.is_cancelled() && !threadsafe.is_cancelled());
         soon.cancel();
         later.cancel();
         threadsafe.cancel();
-        assert!(soon.cancelled() && later.cancelled() && threadsafe.cancelled());
+        assert!(soon.is_cancelled() && later.is_cancelled() && threadsafe.is_cancelled());
 
         // Cancelled by a callback that runs before it is due.
         let late = lp.call_later(ms(30), push(&ran, "late"));
@@ -202,7 +202,7 @@ fn cancelled_handles_never_run() {
         lp.call_later(ms(20), push(&ran, "kept"));
         lp.call_later(ms(60), stop_running_loop);
         lp.run_forever().unwrap();
-        assert!(late.cancelled());
+        assert!(late.is_cancelled());
         let ran = ran.borrow().clone();
         ran
     });
@@ -534,13 +534,13 @@ fn tasks_left_pending_at_close_end_cancelled() {
         assert_eq!(started.state(), TaskState::Running);
         assert_eq!(never_started.state(), TaskState::Pending);
         lp.close().unwrap();
-        assert!(started.cancelled() && started.done());
-        assert!(never_started.cancelled());
+        assert!(started.is_cancelled() && started.is_done());
+        assert!(never_started.is_cancelled());
         assert!(started.result().unwrap_err().is_cancelled());
         assert!(dropped.get(), "the task's future was dropped");
 
         // aio::run closes its loop the same way.
-        let left = aio::run(async { aio::create_task(aio::sleep(Duration::from_secs(100))).as_ref() }).unwrap();
+        let left = aio::run(async { aio::create_task(aio::sleep(Duration::from_secs(100))).task_ref() }).unwrap();
         assert_eq!(left.state(), TaskState::Cancelled);
     });
 }
@@ -565,7 +565,7 @@ fn run_waits_for_the_awaiting_cleanup_of_cancelled_leftovers() {
                         cleaned.borrow_mut().push(n);
                         Err::<(), Cancelled>(cancelled)
                     })
-                    .as_ref()
+                    .task_ref()
                 })
                 .collect::<Vec<_>>()
         })

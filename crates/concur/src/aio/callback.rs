@@ -53,9 +53,14 @@ impl Handle {
     ///
     /// ```
     /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// assert!(!lp.call_soon(|| {}).cancelled());
+    /// assert!(!lp.call_soon(|| {}).is_cancelled());
     /// ```
-    pub fn cancelled(&self) -> bool {
+    ///
+    /// # Python
+    ///
+    /// `handle.cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
     }
 }

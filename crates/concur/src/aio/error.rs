@@ -35,7 +35,7 @@ use std::time::Duration;
 ///         }
 ///     });
 ///     aio::sleep(Duration::ZERO).await?; // let it start
-///     task.cancel("enough");
+///     task.cancel_with("enough");
 ///     assert_eq!(task.await?, "cleaned up");
 ///     Ok::<_, aio::Error>(())
 /// })

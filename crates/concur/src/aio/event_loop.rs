@@ -535,7 +535,7 @@ impl RunningLoop {
     /// let lp = concur::aio::EventLoop::new().unwrap();
     /// let timer = lp.call_later(Duration::from_secs(60), || unreachable!());
     /// timer.cancel();
-    /// assert!(timer.cancelled());
+    /// assert!(timer.is_cancelled());
     /// ```
     ///
     /// # Python
@@ -753,7 +753,7 @@ impl EventLoop {
             return;
         }
         for task in &left {
-            task.cancel("");
+            task.cancel();
         }
         // Tasks may await in their cleanup: look again each time one ends.
         let _ = self.run_until_complete(std::future::poll_fn(|cx| {

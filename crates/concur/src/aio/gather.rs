@@ -120,8 +120,8 @@ impl<T: 'static> Gather<T> {
                 // The awaiting task was cancelled: cancel every task
                 // gathered; their ending cancelled ends the gather.
                 self.forwarded = true;
-                for task in self.tasks.iter().filter(|task| !task.done()) {
-                    task.cancel_with(message.clone());
+                for task in self.tasks.iter().filter(|task| !task.is_done()) {
+                    task.cancel_passed_on(message.clone());
                 }
             }
         }
@@ -219,10 +219,10 @@ impl<T: 'static> Future for GatherAll<T> {
 ///         aio::sleep(Duration::from_millis(20)).await.unwrap();
 ///         "saved"
 ///     });
-///     let state = save.as_ref();
+///     let state = save.task_ref();
 ///     let waiter = aio::create_task(aio::shield(save));
 ///     aio::sleep(Duration::from_millis(1)).await.unwrap();
-///     waiter.cancel("leaving");
+///     waiter.cancel_with("leaving");
 ///     assert!(waiter.await.is_err()); // the waiter was cancelled
 ///     aio::sleep(Duration::from_millis(40)).await.unwrap();
 ///     assert_eq!(state.state(), aio::TaskState::Done); // the save was not

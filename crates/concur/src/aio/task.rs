@@ -30,6 +30,8 @@ use pin_project_lite::pin_project;
 use super::callback::timed;
 use super::context::{self, LoopState};
 use super::error::{panic_message, Cancelled, Error};
+use crate::futures::CallbackId;
+
 use super::header::{
     cancellation_for_me, enter, forward_pending, raise, raised, take_cancellation, with_current, HasHeader, Header,
     TaskRef, TaskState,
@@ -58,7 +60,7 @@ use super::header::{
 ///         }
 ///     });
 ///     aio::sleep(std::time::Duration::ZERO).await.unwrap();
-///     task.cancel("stop");
+///     task.cancel_with("stop");
 ///     assert_eq!(task.await.unwrap(), "cancelled, cleaned up");
 /// })
 /// .unwrap();
@@ -161,7 +163,7 @@ struct Core<T> {
     header: Header,
     output: RefCell<Output<T>>,
     awaiter: RefCell<Awaiter>,
-    callbacks: RefCell<Vec<Callback<T>>>,
+    callbacks: RefCell<Vec<(CallbackId, Callback<T>)>>,
     /// The panic or error was read, or the task awaited.
     retrieved: Cell<bool>,
 }
@@ -169,6 +171,15 @@ struct Core<T> {
 impl<T> HasHeader for Core<T> {
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn exception(&self) -> Result<Option<Error>, Error> {
+        self.retrieved.set(true);
+        match &*self.output.borrow() {
+            Output::Empty => Err(Error::NotDone),
+            Output::Ready(Ok(_)) | Output::Taken => Ok(None),
+            Output::Ready(Err(error)) => Ok(Some(error.clone())),
+        }
     }
 }
 
@@ -189,7 +200,7 @@ impl<T: 'static> Core<T> {
         // callbacks in the order they were added, and they were added
         // before the await (which is a done callback there too).
         let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
-        for callback in callbacks {
+        for (_, callback) in callbacks {
             let task = Task { core: self.clone(), observer: true };
             context::schedule_or_run(Box::new(move || callback(&task)));
         }
@@ -346,7 +357,7 @@ where
     let driver = Driver { core: core.clone(), body: Body::Live { fut }, outcome };
     state.with_local("create_task", |local| drop(local.spawn_local(driver)));
     let task = Task { core, observer: false };
-    state.register(task.as_ref());
+    state.register(task.task_ref());
     task
 }
 
@@ -371,8 +382,8 @@ where
 ///         Ok::<_, aio::Cancelled>("slow")
 ///     })
 ///     .with_name("slow one");
-///     assert_eq!(slow.name(), "slow one");
-///     assert!(!slow.done());
+///     assert_eq!(&*slow.name(), "slow one");
+///     assert!(!slow.is_done());
 ///     assert_eq!(slow.await.unwrap().unwrap(), "slow");
 /// })
 /// .unwrap();
@@ -417,15 +428,16 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
-    ///     assert!(!task.done());
+    ///     assert!(!task.is_done());
     /// })
     /// .unwrap();
     /// ```
     ///
     /// # Python
     ///
-    /// `task.done()`.
-    pub fn done(&self) -> bool {
+    /// `task.is_done()`.
+    #[doc(alias = "done")]
+    pub fn is_done(&self) -> bool {
         self.core.header.is_done()
     }
 
@@ -437,24 +449,25 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
-    ///     task.cancel("never mind");
+    ///     task.cancel();
     ///     aio::sleep(std::time::Duration::ZERO).await.unwrap();
-    ///     assert!(task.cancelled());
+    ///     assert!(task.is_cancelled());
     /// })
     /// .unwrap();
     /// ```
     ///
     /// # Python
     ///
-    /// `task.cancelled()`.
-    pub fn cancelled(&self) -> bool {
+    /// `task.is_cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
         self.core.header.state.get() == TaskState::Cancelled
     }
 
-    /// Asks the task to stop: a [`Cancelled`] with `message` is handed to it
-    /// at its next `aio` await, where it may clean up, handle it, or return
-    /// it. A task not started yet never starts. Returns `false` if the task
-    /// had already finished.
+    /// Asks the task to stop: a [`Cancelled`] is handed to it at its next
+    /// `aio` await, where it may clean up, handle it, or return it. A task
+    /// not started yet never starts. Returns `false` if the task had
+    /// already finished.
     ///
     /// # Examples
     ///
@@ -468,7 +481,35 @@ impl<T: 'static> Task<T> {
     ///         Ok::<_, aio::Cancelled>(())
     ///     });
     ///     aio::sleep(Duration::ZERO).await.unwrap();
-    ///     assert!(sleeper.cancel("shutting down"));
+    ///     assert!(sleeper.cancel());
+    ///     assert!(sleeper.await.unwrap_err().is_cancelled());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.cancel()`.
+    pub fn cancel(&self) -> bool {
+        self.core.header.cancel(None)
+    }
+
+    /// As [`cancel`](Self::cancel), with a message the [`Cancelled`] error
+    /// carries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    ///
+    /// aio::run(async {
+    ///     let sleeper = aio::create_task(async {
+    ///         aio::sleep(Duration::from_secs(60)).await?;
+    ///         Ok::<_, aio::Cancelled>(())
+    ///     });
+    ///     aio::sleep(Duration::ZERO).await.unwrap();
+    ///     assert!(sleeper.cancel_with("shutting down"));
     ///     let err = sleeper.await.unwrap_err();
     ///     assert_eq!(err.to_string(), "the task was cancelled: shutting down");
     /// })
@@ -477,9 +518,10 @@ impl<T: 'static> Task<T> {
     ///
     /// # Python
     ///
-    /// `task.cancel(msg)`; pass `""` for no message.
-    pub fn cancel(&self, message: &str) -> bool {
-        self.core.header.cancel((!message.is_empty()).then(|| Arc::from(message)))
+    /// `task.cancel(msg)`.
+    #[doc(alias = "cancel")]
+    pub fn cancel_with(&self, message: impl Into<Arc<str>>) -> bool {
+        self.core.header.cancel(Some(message.into()))
     }
 
     /// How many cancellations are pending on the task and not withdrawn.
@@ -490,7 +532,7 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
-    ///     task.cancel("");
+    ///     task.cancel();
     ///     assert_eq!(task.cancelling(), 1);
     /// })
     /// .unwrap();
@@ -512,7 +554,7 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async { 7 });
-    ///     task.cancel("");
+    ///     task.cancel();
     ///     assert_eq!(task.uncancel(), 0);
     ///     assert_eq!(task.await.unwrap(), 7); // it ran after all
     /// })
@@ -526,7 +568,8 @@ impl<T: 'static> Task<T> {
         self.core.header.uncancel()
     }
 
-    /// The task's name: `Task-<n>` unless one was given.
+    /// The task's name: `Task-<n>` unless one was given. A shared string:
+    /// reading it again does not allocate.
     ///
     /// # Examples
     ///
@@ -542,7 +585,8 @@ impl<T: 'static> Task<T> {
     /// # Python
     ///
     /// `task.get_name()`.
-    pub fn name(&self) -> String {
+    #[doc(alias = "get_name")]
+    pub fn name(&self) -> Rc<str> {
         self.core.header.name()
     }
 
@@ -555,7 +599,7 @@ impl<T: 'static> Task<T> {
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
     ///     task.set_name("fetcher");
-    ///     assert_eq!(task.name(), "fetcher");
+    ///     assert_eq!(&*task.name(), "fetcher");
     /// })
     /// .unwrap();
     /// ```
@@ -564,7 +608,7 @@ impl<T: 'static> Task<T> {
     ///
     /// `task.set_name(name)`.
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.core.header.name.borrow_mut() = Some(name.into().into_boxed_str());
+        self.core.header.set_name(name);
     }
 
     /// The task, named: for `create_task(fut).with_name("..")`.
@@ -575,7 +619,7 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {}).with_name("poller");
-    ///     assert_eq!(task.name(), "poller");
+    ///     assert_eq!(&*task.name(), "poller");
     /// })
     /// .unwrap();
     /// ```
@@ -648,16 +692,13 @@ impl<T: 'static> Task<T> {
     /// `task.exception()`; for a cancelled task Python raises, here it is
     /// `Some(Error::Cancelled)`.
     pub fn exception(&self) -> Result<Option<Error>, Error> {
-        self.core.retrieved.set(true);
-        match &*self.core.output.borrow() {
-            Output::Empty => Err(Error::NotDone),
-            Output::Ready(Ok(_)) | Output::Taken => Ok(None),
-            Output::Ready(Err(error)) => Ok(Some(error.clone())),
-        }
+        HasHeader::exception(&*self.core)
     }
 
     /// Runs `callback` once the task finishes (soon after, on the loop),
     /// with the task. Added to a finished task, it is scheduled at once.
+    /// Returns the callback's [`CallbackId`], for
+    /// [`remove_done_callback`](Self::remove_done_callback).
     ///
     /// # Examples
     ///
@@ -680,29 +721,87 @@ impl<T: 'static> Task<T> {
     /// # Python
     ///
     /// `task.add_done_callback(fn)`; the callback gets the task.
-    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) {
-        if self.done() {
+    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) -> CallbackId {
+        let id = CallbackId::next();
+        if self.is_done() {
             let task = Task { core: self.core.clone(), observer: true };
             context::schedule_or_run(Box::new(move || callback(&task)));
         } else {
-            self.core.callbacks.borrow_mut().push(Box::new(callback));
+            self.core.callbacks.borrow_mut().push((id, Box::new(callback)));
         }
+        id
     }
 
-    /// A handle to the task without its value: what
-    /// [`current_task`](super::current_task) gives, for naming and cancelling.
+    /// Removes the done callback `id` names, if it has not been scheduled;
+    /// returns how many were removed: 1, or 0 if the task finished already
+    /// (its callbacks are then scheduled), the callback was removed before,
+    /// or it belongs to another task.
     ///
     /// # Examples
     ///
     /// ```
     /// use concur::aio;
     /// aio::run(async {
-    ///     let task = aio::create_task(async {}).with_name("t");
-    ///     assert_eq!(task.as_ref().name(), "t");
+    ///     let task = aio::create_task(async { 1 });
+    ///     let id = task.add_done_callback(|_| unreachable!("removed before the task ran"));
+    ///     assert_eq!(task.remove_done_callback(id), 1);
+    ///     assert_eq!(task.remove_done_callback(id), 0);
+    ///     assert_eq!(task.await, Ok(1));
     /// })
     /// .unwrap();
     /// ```
-    pub fn as_ref(&self) -> TaskRef {
+    ///
+    /// # Python
+    ///
+    /// `task.remove_done_callback(fn)`, which returns the number removed;
+    /// Python removes every addition of `fn`, here each addition has an id
+    /// of its own, since closures cannot be compared.
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        let mut callbacks = self.core.callbacks.borrow_mut();
+        let Some(at) = callbacks.iter().position(|(mine, _)| *mine == id) else { return 0 };
+        let (_, callback) = callbacks.remove(at);
+        // Dropped after the borrow: a closure's captures may run any code
+        // when dropped, this task's methods included.
+        drop(callbacks);
+        drop(callback);
+        1
+    }
+
+    /// A handle to the task without its value: what
+    /// [`current_task`](super::current_task) gives. It names and cancels
+    /// the task, and tells whether and how it ended after this handle was
+    /// moved into [`wait_for`](super::wait_for), [`shield`](super::shield)
+    /// or [`gather`](super::gather).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    /// aio::run(async {
+    ///     let task = aio::create_task(aio::sleep(Duration::from_secs(60))).with_name("t");
+    ///     let watch = task.task_ref();
+    ///     assert_eq!(&*watch.name(), "t");
+    ///     let _ = aio::wait_for(task, Duration::from_millis(5)).await;
+    ///     assert!(watch.is_done() && watch.is_cancelled());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// A `Task` is not [`AsRef`]: the method that looked like it is this one.
+    ///
+    /// ```compile_fail
+    /// concur::aio::run(async {
+    ///     let task = concur::aio::create_task(async {});
+    ///     let _ = task.as_ref().name();
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// The task object itself, which Python code keeps after passing it on.
+    pub fn task_ref(&self) -> TaskRef {
         TaskRef::from_header(self.core.clone())
     }
 
@@ -714,18 +813,24 @@ impl<T: 'static> Task<T> {
 
     /// Has the awaiting future be told through `signal` as `index`.
     pub(crate) fn watch(&self, signal: &Rc<Signal>, index: usize) {
-        if self.done() {
+        if self.is_done() {
             signal.notify(index);
         } else {
             *self.core.awaiter.borrow_mut() = Awaiter::Signal(signal.clone(), index);
         }
     }
 
-    /// Moves the outcome out of a finished task.
+    /// Moves the value out of a finished task. An error stays (a copy is
+    /// returned), so that `exception` and `result` still tell how the task
+    /// ended, through a [`TaskRef`] too.
     pub(crate) fn take_output(&self) -> Result<T, Error> {
         self.core.retrieved.set(true);
         self.core.header.awaited.set(true);
-        match std::mem::replace(&mut *self.core.output.borrow_mut(), Output::Taken) {
+        let mut output = self.core.output.borrow_mut();
+        if let Output::Ready(Err(error)) = &*output {
+            return Err(error.clone());
+        }
+        match std::mem::replace(&mut *output, Output::Taken) {
             Output::Ready(outcome) => outcome,
             Output::Taken => Err(Error::Taken),
             Output::Empty => Err(Error::NotDone),
@@ -734,14 +839,15 @@ impl<T: 'static> Task<T> {
 
     /// Passes a pending cancellation of the current task on to this one.
     pub(crate) fn forward_cancellation(&self) {
-        if !self.done() {
+        if !self.is_done() {
             if let Some(message) = forward_pending() {
-                self.cancel_with(message);
+                self.core.header.cancel(message);
             }
         }
     }
 
-    pub(crate) fn cancel_with(&self, message: Option<Arc<str>>) -> bool {
+    /// Cancels with the message, or none, that the awaiting task was given.
+    pub(crate) fn cancel_passed_on(&self, message: Option<Arc<str>>) -> bool {
         self.core.header.cancel(message)
     }
 }
@@ -760,7 +866,7 @@ impl<T: 'static> Task<T> {
     pub(crate) fn poll_with(&mut self, cx: &mut Context<'_>, forward: bool) -> Poll<Result<T, Error>> {
         let this = self;
         this.core.header.awaited.set(true);
-        if !this.done() {
+        if !this.is_done() {
             if forward {
                 this.forward_cancellation();
             }

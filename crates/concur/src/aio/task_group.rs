@@ -90,7 +90,7 @@ impl Group {
         }
         for child in self.children.borrow().iter() {
             if !matches!(child.state(), header::TaskState::Done | header::TaskState::Cancelled) {
-                child.cancel("another task of the group failed");
+                child.cancel_with("another task of the group failed");
             }
         }
     }
@@ -134,7 +134,7 @@ impl Group {
 ///     group.create_task(async { Err::<(), _>(std::io::Error::other("disk full")) }).unwrap();
 ///     let outcome = group.join().await;
 ///     assert!(matches!(&outcome, Err(TaskGroupError::Failed(errors)) if errors.len() == 1));
-///     assert!(slow.cancelled()); // cancelled when its sibling failed
+///     assert!(slow.is_cancelled()); // cancelled when its sibling failed
 /// })
 /// .unwrap();
 /// ```
@@ -211,7 +211,7 @@ impl TaskGroup {
         let task = context::with_running(|state| task::spawn(state, body, |outcome| outcome))?;
         task.mark_awaited();
         self.group.running.set(self.group.running.get() + 1);
-        self.group.children.borrow_mut().push(task.as_ref());
+        self.group.children.borrow_mut().push(task.task_ref());
         let group = self.group.clone();
         task.add_done_callback(move |task| {
             let failure = match task.exception() {

@@ -255,7 +255,7 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 ///         aio::sleep(Duration::from_secs(60)).await?;
 ///         Ok::<_, aio::Cancelled>(())
 ///     });
-///     let state = slow.as_ref();
+///     let state = slow.task_ref();
 ///     // Awaiting a task passes the cancellation on to it: it is cancelled too.
 ///     let outcome = aio::wait_for(slow, Duration::from_millis(10)).await;
 ///     assert!(matches!(outcome, Err(Error::Timeout(_))));
@@ -288,7 +288,7 @@ impl<F: Future> Future for Timeout<F> {
             *this.fired = true;
             match &me {
                 Some(me) => {
-                    me.cancel("timed out");
+                    me.cancel_with("timed out");
                 }
                 None => {
                     this.fut.set(Inner::Gone);

@@ -90,7 +90,7 @@ pub async fn wait<T: 'static>(
     })
     .await;
     outcome?;
-    Ok(tasks.into_iter().partition(|task| task.done()))
+    Ok(tasks.into_iter().partition(|task| task.is_done()))
 }
 
 /// The values of `tasks` in the order they finish, one per

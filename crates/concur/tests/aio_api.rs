@@ -1,0 +1,153 @@
+//! The `aio` API as issue 14 left it, each case a trap that was fixed or a
+//! Python behaviour that was missing, with the CPython test it mirrors
+//! named above it where there is one (`Lib/test/test_asyncio/`).
+//!
+//! Every test runs its loop on a thread of its own, bounded in time, so a
+//! bug fails instead of hanging.
+
+mod common;
+
+use common::aio_harness::{nap, run, yield_now};
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use concur::aio::{self, Cancelled, Error};
+
+// One predicate style: `is_done` and `is_cancelled` on the task, its
+// `TaskRef` and the callback handles.
+#[test]
+fn predicates_read_is_done_and_is_cancelled() {
+    run(|| async {
+        let finishes = aio::create_task(async { 1 });
+        let cancelled = aio::create_task(async {});
+        assert!(!finishes.is_done() && !finishes.is_cancelled());
+        assert!(cancelled.cancel());
+        yield_now().await;
+        assert!(finishes.is_done() && !finishes.is_cancelled());
+        assert!(cancelled.is_done() && cancelled.is_cancelled());
+        let watch = cancelled.task_ref();
+        assert!(watch.is_done() && watch.is_cancelled());
+        let handle = aio::running_loop().unwrap().call_soon(|| {});
+        assert!(!handle.is_cancelled());
+        handle.cancel();
+        assert!(handle.is_cancelled());
+    });
+}
+
+// `cancel()` carries no message, `cancel_with(msg)` one
+// (test_tasks.test_cancel_with_message_then_future_result).
+#[test]
+fn cancel_without_and_with_a_message() {
+    run(|| async {
+        let plain = aio::create_task(aio::sleep(Duration::from_secs(60)));
+        let told = aio::create_task(aio::sleep(Duration::from_secs(60)));
+        yield_now().await;
+        plain.cancel();
+        told.cancel_with("closing time");
+        match plain.await {
+            Err(Error::Cancelled(cancelled)) => assert_eq!(cancelled.message, None),
+            other => panic!("expected a cancellation, got {other:?}"),
+        }
+        match told.await {
+            Err(Error::Cancelled(cancelled)) => assert_eq!(cancelled.message.as_deref(), Some("closing time")),
+            other => panic!("expected a cancellation, got {other:?}"),
+        }
+    });
+}
+
+// `name()` is a shared string: reading it twice gives the same allocation.
+#[test]
+fn name_does_not_allocate_each_time() {
+    run(|| async {
+        let task = aio::create_task(async {});
+        let (first, second) = (task.name(), task.name());
+        assert!(Rc::ptr_eq(&first, &second));
+        assert!(first.starts_with("Task-"));
+        task.set_name("renamed");
+        assert_eq!(&*task.name(), "renamed");
+        assert!(Rc::ptr_eq(&task.name(), &task.task_ref().name()));
+    });
+}
+
+// A task moved into `wait_for` or `shield` can still be asked how it ended
+// through its `TaskRef` (test_waitfor.test_wait_for_cancellation_race_condition
+// keeps the task object the same way).
+#[test]
+fn task_ref_answers_after_the_task_moved() {
+    run(|| async {
+        let slow = aio::create_task(async {
+            aio::sleep(Duration::from_secs(60)).await?;
+            Ok::<_, Cancelled>(())
+        });
+        let watch = slow.task_ref();
+        assert_eq!(watch.exception(), Err(Error::NotDone));
+        let outcome = aio::wait_for(slow, Duration::from_millis(5)).await;
+        assert!(matches!(outcome, Err(Error::Timeout(_))));
+        assert!(watch.is_done() && watch.is_cancelled());
+        assert!(matches!(watch.exception(), Ok(Some(Error::Cancelled(_)))));
+
+        let broken = aio::create_task(async {
+            nap(5).await;
+            panic!("disk full")
+        });
+        let watch = broken.task_ref();
+        let waiter = aio::create_task(aio::shield(broken));
+        yield_now().await;
+        waiter.cancel();
+        assert!(waiter.await.unwrap_err().is_cancelled());
+        assert!(!watch.is_done(), "the shield kept the cancellation away");
+        while !watch.is_done() {
+            nap(2).await;
+        }
+        assert!(!watch.is_cancelled());
+        assert_eq!(watch.exception(), Ok(Some(Error::Panicked("disk full".into()))));
+    });
+}
+
+// An error stays readable after an await took the task's outcome, as
+// Python's `exception()` does after `await task` raised.
+#[test]
+fn exception_survives_the_await() {
+    run(|| async {
+        let task = aio::create_task(async { panic!("boom") });
+        let watch = task.task_ref();
+        let id = task.add_done_callback(|_| {});
+        assert_eq!(task.remove_done_callback(id), 1);
+        let awaited: Result<(), Error> = task.await;
+        assert_eq!(awaited, Err(Error::Panicked("boom".into())));
+        assert_eq!(watch.exception(), Ok(Some(Error::Panicked("boom".into()))));
+    });
+}
+
+// test_futures.BaseFutureTests.test_remove_done_callback: removed callbacks
+// do not run, others do in order, and the count of removed ones comes back.
+#[test]
+fn remove_done_callback_on_a_task() {
+    run(|| async {
+        let seen = Rc::new(Cell::new(0u32));
+        let task = aio::create_task(async { 7 });
+        let add = |digit: u32| {
+            let seen = seen.clone();
+            move |_: &aio::Task<i32>| seen.set(seen.get() * 10 + digit)
+        };
+        let first = task.add_done_callback(add(1));
+        let second = task.add_done_callback(add(2));
+        let third = task.add_done_callback(add(3));
+        assert_eq!(task.remove_done_callback(second), 1);
+        assert_eq!(task.remove_done_callback(second), 0);
+        let watch = task.task_ref();
+        assert_eq!(task.await, Ok(7));
+        nap(1).await;
+        assert!(watch.is_done());
+        assert_eq!(seen.get(), 13);
+        let _ = (first, third);
+        // A task's id means nothing to another task.
+        let other = aio::create_task(async {});
+        let mine = other.add_done_callback(|_| {});
+        let stranger = aio::create_task(async {});
+        assert_eq!(stranger.remove_done_callback(mine), 0);
+        assert_eq!(other.remove_done_callback(mine), 1);
+    });
+}
