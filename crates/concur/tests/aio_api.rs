@@ -151,3 +151,87 @@ fn remove_done_callback_on_a_task() {
         assert_eq!(other.remove_done_callback(mine), 1);
     });
 }
+
+// `run_until_complete(task)`: one error type for the loop's failure and the
+// task's, matched once.
+#[test]
+fn run_until_complete_of_a_task_answers_one_error() {
+    common::aio_harness::bounded(|| {
+        let lp = aio::EventLoop::new().unwrap();
+        let fine = lp.create_task(async { 5 });
+        assert_eq!(lp.run_until_complete(fine), Ok(5));
+        let broken = lp.create_task(async { panic!("broken") });
+        assert_eq!(lp.run_until_complete(broken), Err(Error::Panicked("broken".into())));
+        let cancelled = lp.create_task(async {});
+        cancelled.cancel();
+        assert!(matches!(lp.run_until_complete(cancelled), Err(Error::Cancelled(_))));
+        let late = lp.create_task(async { 1 });
+        lp.close().unwrap();
+        assert_eq!(lp.run_until_complete(late), Err(Error::Loop(aio::LoopError::Closed)));
+        // A future still answers its output beside the loop's own error.
+        assert_eq!(lp.run_until_complete(async { 1 }), Err(aio::LoopError::Closed));
+    });
+}
+
+// test_tasks.test_gather / test_wait_with_coroutines: gather, wait,
+// as_completed and shield take bare futures and run them as tasks.
+#[test]
+fn gather_wait_as_completed_and_shield_take_any_future() {
+    run(|| async {
+        let started = Rc::new(Cell::new(0));
+        let future = |n: u64| {
+            let started = started.clone();
+            Box::pin(async move {
+                started.set(started.get() + 1);
+                // One of them is cancelled at this sleep.
+                let _ = aio::sleep(Duration::from_millis(n)).await;
+                n
+            })
+        };
+        assert_eq!(aio::gather([future(3), future(1)]).await, Ok(vec![3, 1]));
+        assert_eq!(started.get(), 2);
+
+        let (done, pending) = aio::wait([future(1), future(200)], aio::ReturnWhen::FirstCompleted, None).await.unwrap();
+        assert_eq!((done.len(), pending.len()), (1, 1));
+        assert_eq!(done[0].result(), Ok(1));
+        assert!(aio::all_tasks().unwrap().iter().any(|task| task.state() == aio::TaskState::Running));
+        pending[0].cancel();
+
+        let mut finished = aio::as_completed([future(20), future(2)], None);
+        assert_eq!(finished.next().await, Some(Ok(2)));
+        assert_eq!(finished.next().await, Some(Ok(20)));
+
+        assert_eq!(aio::shield(future(1)).await, Ok(1));
+        assert_eq!(started.get(), 7);
+    });
+}
+
+// test_tasks.test_wait_empty_set / test_asyncio_wait_passing_empty: waiting
+// on nothing is an error, as Python's ValueError.
+#[test]
+fn wait_of_nothing_is_an_error() {
+    run(|| async {
+        let nothing: Vec<aio::Task<()>> = Vec::new();
+        let outcome = aio::wait(nothing, aio::ReturnWhen::AllCompleted, None).await;
+        assert_eq!(outcome.unwrap_err(), aio::WaitError::Empty);
+        assert_eq!(Error::from(aio::WaitError::Empty), Error::Empty);
+    });
+}
+
+// test_waitfor.test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started
+#[test]
+fn wait_for_with_a_zero_timeout_does_not_start_the_future() {
+    run(|| async {
+        let started = Rc::new(Cell::new(false));
+        let flag = started.clone();
+        let foo = async move {
+            flag.set(true);
+        };
+        let outcome = aio::wait_for(foo, Duration::ZERO).await;
+        assert_eq!(outcome, Err(Error::Timeout(Duration::ZERO)));
+        assert!(!started.get());
+        // The awaiting task was not cancelled by it.
+        nap(1).await;
+        assert_eq!(aio::current_task().unwrap().cancelling(), 0);
+    });
+}

@@ -96,7 +96,7 @@ fn call_soon_interleaves_with_task_steps() {
         });
         lp.call_soon(push(&order, "cb1"));
         lp.call_soon(push(&order, "cb2"));
-        lp.run_until_complete(task).unwrap().unwrap().unwrap();
+        lp.run_until_complete(task).unwrap().unwrap();
         let order = order.borrow().clone();
         order
     });
@@ -379,7 +379,7 @@ fn test_run_until_complete() {
         assert_eq!(value, Ok(42));
         assert!(lp.time() - t0 >= ms(100));
         let task = lp.create_task(async { "a task's value" });
-        assert_eq!(lp.run_until_complete(task), Ok(Ok("a task's value")));
+        assert_eq!(lp.run_until_complete(task), Ok("a task's value"));
         lp.close().unwrap();
     });
 }
@@ -396,7 +396,7 @@ fn unfinished_tasks_stay_for_the_next_run() {
         });
         lp.run_until_complete(aio::sleep(ms(1))).unwrap().unwrap();
         assert_eq!(task.state(), TaskState::Running);
-        assert_eq!(lp.run_until_complete(task), Ok(Ok(Ok(7))));
+        assert_eq!(lp.run_until_complete(task), Ok(Ok(7)));
     });
 }
 
@@ -646,7 +646,7 @@ fn events_a_task_logs_in_debug_mode_sit_in_its_span() {
         let ((), events) = Recorder::capture(|| {
             let lp = EventLoop::builder().debug(true).build().unwrap();
             let task = lp.create_task(async { tracing::info!("fetching") }).with_name("fetcher");
-            lp.run_until_complete(task).unwrap().unwrap();
+            lp.run_until_complete(task).unwrap();
         });
         events
     });
@@ -664,7 +664,7 @@ fn slow_steps_are_not_reported_outside_debug_mode() {
             let lp = EventLoop::builder().debug(false).slow_callback_duration(ms(1)).build().unwrap();
             lp.call_soon(|| std::thread::sleep(ms(20)));
             let task = lp.create_task(async { std::thread::sleep(ms(20)) });
-            lp.run_until_complete(task).unwrap().unwrap();
+            lp.run_until_complete(task).unwrap();
             drop(lp.create_task(async {}));
             lp.run_until_complete(aio::sleep(ms(1))).unwrap().unwrap();
         });
@@ -683,7 +683,7 @@ fn debug_mode_reports_a_task_dropped_unawaited() {
             let lp = EventLoop::builder().debug(true).build().unwrap();
             drop(lp.create_task(async {}).with_name("kill_me"));
             let awaited = lp.create_task(async { 1 }).with_name("awaited");
-            lp.run_until_complete(awaited).unwrap().unwrap();
+            lp.run_until_complete(awaited).unwrap();
             let read = lp.create_task(async { 2 }).with_name("read");
             lp.run_until_complete(aio::sleep(ms(1))).unwrap().unwrap();
             assert_eq!(read.result(), Ok(2));

@@ -929,7 +929,7 @@ fn test_yield_wait_does_not_shield_cancel() {
         let outer = aio::create_task(async move {
             aio::wait([inner], ReturnWhen::AllCompleted, None).await?;
             counter.set(counter.get() + 100);
-            Ok::<_, Cancelled>(())
+            Ok::<_, aio::WaitError>(())
         });
         yield_now().await;
         outer.cancel();

@@ -852,11 +852,120 @@ impl<T: 'static> Task<T> {
     }
 }
 
-impl<T: 'static> Future for Task<T> {
+/// Awaiting a task gives its value, or how it failed. A `Task` is not a
+/// [`Future`] itself but turns into one ([`TaskFuture`]) when awaited, so
+/// that the helpers that take tasks ([`gather`](super::gather),
+/// [`wait`](super::wait) …) can take any future as well, through
+/// [`IntoTask`].
+impl<T: 'static> std::future::IntoFuture for Task<T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = TaskFuture<T>;
+
+    fn into_future(self) -> TaskFuture<T> {
+        TaskFuture { task: self }
+    }
+}
+
+/// The future of awaiting a [`Task`]: its value, or [`Error::Cancelled`] /
+/// [`Error::Panicked`] (or [`Error::Failed`] for a task of a
+/// [`TaskGroup`](super::TaskGroup)).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::IntoFuture;
+/// use concur::aio;
+///
+/// aio::run(async {
+///     let awaiting = aio::create_task(async { 3 }).into_future();
+///     assert_eq!(awaiting.await, Ok(3));
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the task running; its value is lost.
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct TaskFuture<T> {
+    task: Task<T>,
+}
+
+impl<T> Unpin for TaskFuture<T> {}
+
+impl<T: 'static> Future for TaskFuture<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, Error>> {
-        self.get_mut().poll_with(cx, true)
+        self.get_mut().task.poll_with(cx, true)
+    }
+}
+
+/// What the helpers that await many tasks take: a [`Task`], or any future,
+/// which is started as a task of the running loop as
+/// [`create_task`](super::create_task) does.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio;
+///
+/// aio::run(async {
+///     let task = aio::create_task(async { 1 });
+///     let bare = Box::pin(async { 2 }); // a future: gather makes it a task
+///     let values = aio::gather([Box::pin(async move { task.await.unwrap() }), bare]).await;
+///     assert_eq!(values, Ok(vec![1, 2]));
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Panics
+///
+/// [`into_task`](Self::into_task) of a future panics outside a running
+/// loop, as `create_task` does.
+///
+/// # Python
+///
+/// `asyncio.ensure_future(aw)`: what `gather`, `wait`, `as_completed` and
+/// `shield` do to the coroutines they are given.
+pub trait IntoTask {
+    /// The value of the task.
+    type Output: 'static;
+
+    /// The task: itself, or the future started as a task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio::{self, IntoTask};
+    /// aio::run(async {
+    ///     let task = async { 'x' }.into_task();
+    ///     assert_eq!(task.await, Ok('x'));
+    /// })
+    /// .unwrap();
+    /// ```
+    fn into_task(self) -> Task<Self::Output>;
+}
+
+impl<T: 'static> IntoTask for Task<T> {
+    type Output = T;
+
+    fn into_task(self) -> Task<T> {
+        self
+    }
+}
+
+impl<F> IntoTask for F
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    type Output = F::Output;
+
+    fn into_task(self) -> Task<F::Output> {
+        super::create_task(self)
     }
 }
 

@@ -238,7 +238,9 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 
 /// Awaits `fut` for at most `limit`; on timeout `fut` is cancelled and the
 /// result is [`Error::Timeout`]. The same as [`timeout`], under Python's
-/// other name.
+/// other name, but for a zero `limit`: then `fut` is not started at all
+/// (dropped unpolled) and the result is [`Error::Timeout`], as Python 3.12's
+/// `wait_for(coro, 0)` never starts the coroutine.
 ///
 /// # Errors
 ///
@@ -270,9 +272,17 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 ///
 /// # Python
 ///
-/// `await asyncio.wait_for(aw, timeout)`.
+/// `await asyncio.wait_for(aw, timeout)`. With a zero timeout Python
+/// returns the result of an awaitable that is already done, and cancels a
+/// task that is not; here a [`Task`](super::Task) given with a zero limit
+/// is dropped unawaited like any future and runs on: cancel it first if it
+/// must stop.
 pub fn wait_for<F: std::future::IntoFuture>(fut: F, limit: Duration) -> Timeout<F::IntoFuture> {
-    timeout(limit, fut.into_future())
+    let mut limited = timeout(limit, fut.into_future());
+    if limit.is_zero() {
+        limited.fut = Inner::Gone;
+    }
+    limited
 }
 
 impl<F: Future> Future for Timeout<F> {
@@ -280,6 +290,10 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        if let InnerProj::Gone = this.fut.as_mut().project() {
+            // Out of time before it started: `wait_for` with a zero limit.
+            return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+        }
         let me = current_task();
         if this.entered.is_none() {
             *this.entered = Some(me.as_ref().map_or(0, |me| me.cancelling()));
