@@ -235,3 +235,85 @@ fn wait_for_with_a_zero_timeout_does_not_start_the_future() {
         assert_eq!(aio::current_task().unwrap().cancelling(), 0);
     });
 }
+
+/// An exception handler that records the contexts it is given.
+fn recording_handler() -> (aio::ExceptionHandler, Rc<std::cell::RefCell<Vec<aio::ExceptionContext>>>) {
+    let seen = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let record = seen.clone();
+    (Rc::new(move |context: &aio::ExceptionContext| record.borrow_mut().push(context.clone())), seen)
+}
+
+// test_base_events.BaseEventLoopTests.test_set_exc_handler_custom and
+// test_default_exc_handler_callback: a panicking callback goes to the
+// handler, the loop goes on; `None` puts the default back.
+#[test]
+fn a_panicking_callback_goes_to_the_exception_handler() {
+    common::aio_harness::bounded(|| {
+        let lp = aio::EventLoop::new().unwrap();
+        assert!(lp.get_exception_handler().is_none());
+        let (handler, seen) = recording_handler();
+        lp.set_exception_handler(Some(handler.clone()));
+        assert!(Rc::ptr_eq(&lp.get_exception_handler().unwrap(), &handler));
+        let after = Rc::new(Cell::new(false));
+        let flag = after.clone();
+        lp.call_soon(|| panic!("callback broke"));
+        lp.call_soon(move || flag.set(true));
+        lp.run_until_complete(aio::sleep(Duration::from_millis(1))).unwrap().unwrap();
+        assert!(after.get(), "the loop went on after the panic");
+        let seen_now = seen.borrow().clone();
+        assert_eq!(seen_now.len(), 1);
+        assert_eq!(seen_now[0].message, "Exception in callback");
+        assert_eq!(seen_now[0].error, Some(Error::Panicked("callback broke".into())));
+        lp.set_exception_handler(None);
+        assert!(lp.get_exception_handler().is_none());
+        lp.call_soon(|| panic!("to the default handler"));
+        lp.run_until_complete(async {}).unwrap();
+        assert_eq!(seen.borrow().len(), 1, "the removed handler was not called");
+    });
+}
+
+// test_futures.test_tb_logger_exception_unretrieved, through the handler: a
+// task's panic nobody read reaches the loop's handler with the task's name.
+#[test]
+fn a_task_panic_nobody_read_goes_to_the_exception_handler() {
+    common::aio_harness::bounded(|| {
+        let lp = aio::EventLoop::new().unwrap();
+        let (handler, seen) = recording_handler();
+        lp.set_exception_handler(Some(handler));
+        lp.run_until_complete(async {
+            drop(aio::create_task(async { panic!("nobody reads me") }).with_name("lost"));
+            let read = aio::create_task(async { panic!("read") });
+            nap(1).await;
+            assert!(read.exception().unwrap().is_some());
+            drop(read);
+            nap(1).await;
+        })
+        .unwrap();
+        let seen = seen.borrow();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].message, "Task exception was never retrieved");
+        assert_eq!(seen[0].task.as_deref(), Some("lost"));
+        assert_eq!(seen[0].error, Some(Error::Panicked("nobody reads me".into())));
+    });
+}
+
+// test_base_events.BaseEventLoopTests.test_set_exc_handler_broken: a
+// handler that panics is reported by the default one; call_exception_handler
+// reaches the handler by hand.
+#[test]
+fn a_broken_exception_handler_falls_back_to_the_default() {
+    common::aio_harness::bounded(|| {
+        let lp = aio::EventLoop::new().unwrap();
+        let calls = Rc::new(Cell::new(0));
+        let count = calls.clone();
+        lp.set_exception_handler(Some(Rc::new(move |_: &aio::ExceptionContext| {
+            count.set(count.get() + 1);
+            panic!("the handler broke")
+        })));
+        lp.call_exception_handler(&aio::ExceptionContext::new("by hand"));
+        lp.call_soon(|| panic!("callback"));
+        lp.run_until_complete(async {}).unwrap();
+        assert_eq!(calls.get(), 2, "both reports reached the handler, and neither panic escaped");
+        lp.default_exception_handler(&aio::ExceptionContext::new("straight to tracing"));
+    });
+}

@@ -403,7 +403,7 @@ impl Future for StopRequested<'_> {
 /// The loop `asyncio.get_running_loop()` returns.
 #[derive(Clone)]
 pub struct RunningLoop {
-    state: Rc<LoopState>,
+    pub(super) state: Rc<LoopState>,
 }
 
 impl RunningLoop {

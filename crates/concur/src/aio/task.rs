@@ -30,6 +30,7 @@ use pin_project_lite::pin_project;
 use super::callback::timed;
 use super::context::{self, LoopState};
 use super::error::{panic_message, Cancelled, Error};
+use super::exception::{self, ExceptionContext};
 use crate::futures::CallbackId;
 
 use super::header::{
@@ -216,7 +217,10 @@ impl<T> Drop for Core<T> {
     fn drop(&mut self) {
         if let Output::Ready(Err(Error::Panicked(message))) = &*self.output.borrow() {
             if !self.retrieved.get() {
-                tracing::error!(task = %self.header.name(), panic = %message, "a task's panic was never retrieved");
+                let context = ExceptionContext::new("Task exception was never retrieved")
+                    .with_error(Error::Panicked(message.clone()))
+                    .with_task(self.header.name());
+                exception::report(context);
             }
         }
     }
