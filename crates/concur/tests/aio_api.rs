@@ -317,3 +317,45 @@ fn a_broken_exception_handler_falls_back_to_the_default() {
         lp.default_exception_handler(&aio::ExceptionContext::new("straight to tracing"));
     });
 }
+
+// test_timeouts.TimeoutTests.test_reschedule: `when` reads the deadline,
+// `reschedule` moves or removes it, `expired` stays false for a block that
+// ended another way.
+#[test]
+fn timeout_when_reschedule_and_expired() {
+    run(|| async {
+        let deadline1 = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline2 = deadline1 + Duration::from_secs(20);
+        let limited = aio::timeout_at(deadline1, aio::sleep(Duration::from_secs(50)));
+        let cm = limited.handle();
+        let task = aio::create_task(limited);
+        yield_now().await;
+        assert_eq!(cm.when(), Some(deadline1));
+        assert!(cm.reschedule(Some(deadline2)));
+        assert_eq!(cm.when(), Some(deadline2));
+        assert!(cm.reschedule(None));
+        assert_eq!(cm.when(), None);
+        task.cancel();
+        assert!(task.await.unwrap_err().is_cancelled());
+        assert!(!cm.expired());
+    });
+}
+
+// test_timeouts.TimeoutTests.test_timeout_basic and a deadline moved sooner
+// from another task: it expires, and cannot be moved after.
+#[test]
+fn timeout_rescheduled_sooner_expires() {
+    run(|| async {
+        let limited = aio::timeout(Duration::from_secs(60), aio::sleep(Duration::from_secs(60)));
+        let cm = limited.handle();
+        let sooner = cm.clone();
+        aio::create_task(async move {
+            nap(2).await;
+            assert!(sooner.reschedule(Some(std::time::Instant::now())));
+        });
+        let outcome = aio::wait_for(limited, Duration::from_secs(30)).await;
+        assert!(matches!(outcome, Ok(Err(Error::Timeout(_)))), "{outcome:?}");
+        assert!(cm.expired());
+        assert!(!cm.reschedule(None), "an expired timeout cannot be moved");
+    });
+}

@@ -18,10 +18,9 @@
 //! - The `ExceptionGroup` is `TaskGroupError::Failed(Vec<Error>)`, every
 //!   failure in the order it happened; a returned error is
 //!   `Error::Failed(Failure)`, a panic `Error::Panicked`.
-//! - `create_task` after the group finished (`test_taskgroup_finished`,
-//!   `test_coro_closed_when_tg_closed`) cannot be written: `join` takes the
-//!   group by value. Only the "group failed" side of
-//!   `TaskGroupError::Closed` is reachable, and tested.
+//! - `join` takes the group by value; the tasks (and the code after `join`)
+//!   add tasks through a `TaskGroupHandle` (`group.handle()`), Python's
+//!   `tg` passed to a coroutine.
 //!
 //! Skipped: nested groups that rely on the block being cancelled
 //! (`test_taskgroup_11` to `_16`), `BaseException`s (`_20`, `_21`),
@@ -38,7 +37,8 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use concur::aio::{self, Cancelled, Error, TaskGroup, TaskGroupError, TaskState};
+use concur::aio::{self, Cancelled, Error, TaskGroup, TaskGroupError, TaskGroupHandle, TaskState};
+use std::pin::Pin;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -301,7 +301,7 @@ fn test_taskgroup_no_create_task_after_failure() {
         assert_eq!(refused.err(), Some(TaskGroupError::Closed));
         assert_eq!(
             TaskGroupError::Closed.to_string(),
-            "the task group is joined or has failed: no new task can be added to it"
+            "the task group has finished or is shutting down: no new task can be added to it"
         );
         nap(5).await;
         assert!(!started.get(), "a refused task never runs");
@@ -442,5 +442,58 @@ fn test_taskgroup_23() {
 fn an_empty_group_joins_at_once() {
     run(|| async {
         assert_eq!(TaskGroup::new().join().await, Ok(()));
+    });
+}
+
+// test_taskgroups.BaseTestTaskGroup.test_taskgroup_25: tasks add tasks to
+// their own group while it is being joined; the group waits for them all,
+// and one failing stops the lot.
+#[test]
+fn test_taskgroup_25() {
+    fn hydra(group: TaskGroupHandle, heads: Rc<Cell<u32>>) -> Pin<Box<dyn Future<Output = Result<(), BoxError>>>> {
+        Box::pin(async move {
+            heads.set(heads.get() + 1);
+            aio::sleep(ms(10)).await?;
+            group.create_task(hydra(group.clone(), heads.clone()))?;
+            group.create_task(hydra(group.clone(), heads.clone()))?;
+            Ok(())
+        })
+    }
+    run(|| async {
+        let heads = Rc::new(Cell::new(0));
+        let g = TaskGroup::new();
+        g.create_task(hydra(g.handle(), heads.clone())).unwrap();
+        let seen = heads.clone();
+        g.create_task(async move {
+            while seen.get() < 10 {
+                aio::sleep(ms(15)).await?;
+            }
+            Err::<(), BoxError>(MyExc("zero division").into())
+        })
+        .unwrap();
+        let outcome = g.join().await;
+        let Err(TaskGroupError::Failed(errors)) = outcome else { panic!("expected the failure, got {outcome:?}") };
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(heads.get() >= 10, "only {} heads grew", heads.get());
+    });
+}
+
+// test_taskgroups.BaseTestTaskGroup.test_taskgroup_finished: once joined,
+// with no task left, the group takes no more.
+#[test]
+fn test_taskgroup_finished() {
+    run(|| async {
+        let g = TaskGroup::new();
+        let late = g.handle();
+        g.join().await.unwrap();
+        let started = Rc::new(Cell::new(false));
+        let flag = started.clone();
+        let refused = late.create_task(async move {
+            flag.set(true);
+            Ok::<(), MyExc>(())
+        });
+        assert_eq!(refused.err(), Some(TaskGroupError::Closed));
+        nap(5).await;
+        assert!(!started.get(), "a refused task never starts");
     });
 }

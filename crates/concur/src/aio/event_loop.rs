@@ -15,12 +15,12 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::awaitable::Awaitable;
 use super::callback::Handle;
 use super::context::{self, LoopState, RunGuard};
 use super::error::{Error, LoopError};
 use super::handle::LoopHandle;
 use super::header::{TaskRef, TaskState};
-use super::into_main::IntoMain;
 use super::lend::lend;
 use super::task::{self, Task};
 use super::timers::TimerHandle;
@@ -193,7 +193,7 @@ impl EventLoop {
     /// [`current_task`](super::current_task) names it and it can be
     /// cancelled like any task. Given a [`Task`], the loop runs until the
     /// task finishes and returns its value, or one [`Error`] that is the
-    /// loop's ([`Error::Loop`]) or the task's (see [`IntoMain`]).
+    /// loop's ([`Error::Loop`]) or the task's (see [`Awaitable`]).
     ///
     /// # Errors
     ///
@@ -219,8 +219,8 @@ impl EventLoop {
     /// # Python
     ///
     /// `loop.run_until_complete(coro)`.
-    pub fn run_until_complete<M: IntoMain>(&self, main: M) -> Result<M::Output, M::Error> {
-        M::answer(self.run_future(main.into_main()))
+    pub fn run_until_complete<M: Awaitable>(&self, main: M) -> Result<M::Output, M::Error> {
+        M::answer(self.run_future(main.into_awaited()))
     }
 
     fn run_future<F: Future>(&self, fut: F) -> Result<F::Output, LoopError> {

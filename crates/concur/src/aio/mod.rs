@@ -97,6 +97,7 @@
 //! runs callbacks one after another on the loop, and
 //! `run_coroutine_threadsafe` runs futures as tasks, which overlap.
 
+mod awaitable;
 mod background;
 mod blocking;
 mod callback;
@@ -107,7 +108,6 @@ mod exception;
 mod gather;
 mod handle;
 mod header;
-mod into_main;
 mod lend;
 mod remote;
 mod sync;
@@ -117,6 +117,7 @@ mod time;
 mod timers;
 mod wait;
 
+pub use awaitable::Awaitable;
 pub use background::spawn_background;
 pub use blocking::{run_in_executor, to_thread, ExecutorCall};
 pub use callback::Handle;
@@ -126,10 +127,9 @@ pub use exception::{default_exception_handler, ExceptionContext, ExceptionHandle
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
 pub use handle::{run_coroutine_threadsafe, LoopHandle};
 pub use header::{current_task, TaskRef, TaskState};
-pub use into_main::IntoMain;
 pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
 pub use task::{cancellable, Cancellable, IntoTask, Task, TaskFuture};
-pub use task_group::{TaskGroup, TaskGroupError};
-pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout};
+pub use task_group::{TaskGroup, TaskGroupError, TaskGroupHandle};
+pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout, TimeoutHandle};
 pub use timers::TimerHandle;
 pub use wait::{as_completed, wait, AsCompleted, ReturnWhen};

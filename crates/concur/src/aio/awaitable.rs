@@ -1,14 +1,17 @@
 //! What [`EventLoop::run_until_complete`](super::EventLoop::run_until_complete)
-//! and [`run`](super::run) run, and the error type they answer with: a
-//! future answers `Result<output, LoopError>`, a [`Task`] answers its value
-//! or one [`Error`] for both the loop's failure and the task's.
+//! and [`wait_for`](super::wait_for) take: a future, or a [`Task`]. A task
+//! already runs on its own, so the two differ where that matters: a task
+//! given to `run_until_complete` answers its value or one [`Error`] for
+//! both the loop's failure and the task's, and one given to `wait_for` with
+//! no time at all is cancelled, where a future is never started.
 
 use std::future::{Future, IntoFuture};
 
 use super::error::{Error, LoopError};
 use super::task::{Task, TaskFuture};
 
-/// What the loop runs as its main task, and what it gives back.
+/// What the loop runs as its main task, or [`wait_for`](super::wait_for)
+/// limits in time, and what it gives back.
 ///
 /// A future gives its output, or the [`LoopError`] that kept it from
 /// finishing. A [`Task`] gives its value, or one [`Error`] that is either
@@ -36,45 +39,49 @@ use super::task::{Task, TaskFuture};
 ///
 /// # Python
 ///
-/// `loop.run_until_complete(aw)` returns the awaitable's result or raises
+/// An awaitable: a coroutine, or a task. `loop.run_until_complete(aw)` returns the awaitable's result or raises
 /// its exception, or the loop's `RuntimeError`, through one `except`.
-pub trait IntoMain {
+pub trait Awaitable {
     /// The future the loop runs.
     type Future: Future;
     /// What a finished run gives.
     type Output;
     /// What a failed run gives.
     type Error;
+    /// Whether it runs on its own already (a task): a zero timeout then
+    /// cancels it, where a future is dropped before it starts.
+    const STARTED: bool;
 
     /// The future to run.
     ///
     /// # Examples
     ///
     /// ```
-    /// use concur::aio::IntoMain;
-    /// let fut = async { 1 }.into_main();
+    /// use concur::aio::Awaitable;
+    /// let fut = async { 1 }.into_awaited();
     /// assert_eq!(concur::aio::run(fut), Ok(1));
     /// ```
-    fn into_main(self) -> Self::Future;
+    fn into_awaited(self) -> Self::Future;
 
     /// The answer of a run that ended with `ran`.
     ///
     /// # Examples
     ///
     /// ```
-    /// use concur::aio::{IntoMain, LoopError};
-    /// let answer = <std::future::Ready<u8> as IntoMain>::answer(Err(LoopError::Stopped));
+    /// use concur::aio::{Awaitable, LoopError};
+    /// let answer = <std::future::Ready<u8> as Awaitable>::answer(Err(LoopError::Stopped));
     /// assert_eq!(answer, Err(LoopError::Stopped));
     /// ```
     fn answer(ran: Result<<Self::Future as Future>::Output, LoopError>) -> Result<Self::Output, Self::Error>;
 }
 
-impl<F: Future> IntoMain for F {
+impl<F: Future> Awaitable for F {
     type Future = F;
     type Output = F::Output;
     type Error = LoopError;
+    const STARTED: bool = false;
 
-    fn into_main(self) -> F {
+    fn into_awaited(self) -> F {
         self
     }
 
@@ -83,12 +90,13 @@ impl<F: Future> IntoMain for F {
     }
 }
 
-impl<T: 'static> IntoMain for Task<T> {
+impl<T: 'static> Awaitable for Task<T> {
     type Future = TaskFuture<T>;
     type Output = T;
     type Error = Error;
+    const STARTED: bool = true;
 
-    fn into_main(self) -> TaskFuture<T> {
+    fn into_awaited(self) -> TaskFuture<T> {
         self.into_future()
     }
 
