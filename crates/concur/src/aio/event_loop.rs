@@ -124,8 +124,9 @@ impl EventLoopBuilder {
 ///     aio::sleep(Duration::from_millis(5)).await?;
 ///     Ok::<_, aio::Cancelled>("hello")
 /// });
+/// // The task's value, or one aio::Error for the loop's failure and the task's.
 /// let value = lp.run_until_complete(greeting).unwrap();
-/// assert_eq!(value.unwrap().unwrap(), "hello");
+/// assert_eq!(value, Ok("hello")); // the body's own Result
 /// lp.close().unwrap();
 /// ```
 ///

@@ -916,11 +916,17 @@ impl<T: 'static> Future for TaskFuture<T> {
 /// use std::time::Duration;
 /// use concur::aio;
 ///
+/// async fn double(n: u64) -> u64 {
+///     aio::sleep(Duration::from_millis(n)).await.unwrap();
+///     n * 2
+/// }
+///
 /// aio::run(async {
-///     let task = aio::create_task(async { 1 });
-///     let bare = Box::pin(async { 2 }); // a future: gather makes it a task
-///     let values = aio::gather([Box::pin(async move { task.await.unwrap() }), bare]).await;
-///     assert_eq!(values, Ok(vec![1, 2]));
+///     // Futures: gather starts each as a task, as Python's does a coroutine.
+///     assert_eq!(aio::gather([3, 1, 2].map(double)).await, Ok(vec![6, 2, 4]));
+///     // Tasks: gathered as they are.
+///     let tasks = [3, 1].map(|n| aio::create_task(double(n)));
+///     assert_eq!(aio::gather(tasks).await, Ok(vec![6, 2]));
 /// })
 /// .unwrap();
 /// ```
