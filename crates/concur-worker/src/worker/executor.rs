@@ -85,9 +85,9 @@ async fn supervise(
                 }
             }
             LoopMessage::Abort => {
-                let live: Vec<aio::TaskRef> = running.borrow().values().map(aio::Task::as_ref).collect();
+                let live: Vec<aio::TaskRef> = running.borrow().values().map(aio::Task::task_ref).collect();
                 for task in live {
-                    task.cancel("the worker is stopping and its grace period is over");
+                    task.cancel_with("the worker is stopping and its grace period is over");
                 }
             }
         }
