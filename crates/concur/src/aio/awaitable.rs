@@ -37,6 +37,15 @@ use super::task::{Task, TaskFuture};
 /// }
 /// ```
 ///
+/// The nested form it replaced does not compile any more:
+///
+/// ```compile_fail
+/// use concur::aio::{Error, EventLoop, LoopError};
+/// let lp = EventLoop::new().unwrap();
+/// let task = lp.create_task(async { 1 });
+/// let _: Result<Result<i32, Error>, LoopError> = lp.run_until_complete(task);
+/// ```
+///
 /// # Python
 ///
 /// An awaitable: a coroutine, or a task. `loop.run_until_complete(aw)` returns the awaitable's result or raises
