@@ -59,7 +59,7 @@ fn task_on_a_loop() {
         .with_name("kettle");
 
     // Nothing has run: the loop only runs inside run_until_complete.
-    println!("created task '{}': state {:?}, done() {}", kettle.name(), kettle.state(), kettle.done());
+    println!("created task '{}': state {:?}, done() {}", kettle.name(), kettle.state(), kettle.is_done());
     assert_eq!(kettle.state(), TaskState::Pending);
     match kettle.result() {
         Err(error) => println!("result() before it ran: {error}"),
@@ -73,15 +73,17 @@ fn task_on_a_loop() {
     });
     println!("added a done callback");
 
-    // Awaiting a task moves its value out; a `TaskRef` keeps an eye on
+    // Running a task moves its value out; a `TaskRef` keeps an eye on
     // its state afterwards.
-    let watch = kettle.as_ref();
+    let watch = kettle.task_ref();
     println!("run_until_complete(kettle):");
     let start = Instant::now();
+    // Given a task, run_until_complete answers its value or one
+    // `aio::Error` for the loop's failure and the task's alike; the inner
+    // `Result` is the body's own.
     let value = lp
         .run_until_complete(kettle)
-        .expect("the loop is open and not running")
-        .expect("the task neither panicked nor was cancelled")
+        .expect("the loop is open and the task neither panicked nor was cancelled")
         .expect("the body got no cancellation");
     let took = start.elapsed();
     println!("run_until_complete returned {value:?} after {} ms", took.as_millis());

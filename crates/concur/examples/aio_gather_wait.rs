@@ -32,7 +32,7 @@ fn after(ms: u64, name: &'static str) -> Task<Result<&'static str, Cancelled>> {
 }
 
 /// The names of tasks, for printing.
-fn names<T: 'static>(tasks: &[Task<T>]) -> Vec<String> {
+fn names<T: 'static>(tasks: &[Task<T>]) -> Vec<std::rc::Rc<str>> {
     tasks.iter().map(Task::name).collect()
 }
 
@@ -57,7 +57,7 @@ async fn gather_demo() -> Result<(), Error> {
     // One of three is cancelled: plain gather would end with that error;
     // return_exceptions gives each outcome in its place.
     let orders = [after(50, "tea"), after(5_000, "cake"), after(100, "coffee")];
-    orders[1].cancel("out of cake");
+    orders[1].cancel_with("out of cake");
     let outcomes = aio::gather(orders).return_exceptions().await.unwrap();
     println!("gather(tea, cake cancelled, coffee).return_exceptions():");
     let mut shown = Vec::new();
@@ -83,7 +83,7 @@ async fn wait_demo() -> Result<(), Error> {
 
     let (done, pending) = aio::wait(parcels, ReturnWhen::FirstCompleted, None).await?;
     println!("wait(FirstCompleted) after {} ms: done {:?}, pending {:?}", millis(start), names(&done), names(&pending));
-    assert_eq!((names(&done), names(&pending)), (vec!["letter".to_string()], vec!["sofa".into(), "books".into()]));
+    assert_eq!((names(&done), names(&pending)), (vec!["letter".into()], vec!["sofa".into(), "books".into()]));
 
     // The time is up about 500 ms from the start: 200 ms after the books
     // arrive, 300 ms before the sofa does.
@@ -96,7 +96,7 @@ async fn wait_demo() -> Result<(), Error> {
         names(&done),
         names(&pending)
     );
-    assert_eq!((names(&done), names(&pending)), (vec!["books".to_string()], vec!["sofa".to_string()]));
+    assert_eq!((names(&done), names(&pending)), (vec!["books".into()], vec!["sofa".into()]));
     // A timeout of `wait` cancels nothing: the sofa is still on its way.
     println!("after the timeout the sofa is {:?}, not cancelled", pending[0].state());
     assert_eq!(pending[0].state(), TaskState::Running);

@@ -67,7 +67,7 @@ async fn finishes() -> Result<(), Error> {
     println!("main: after sleep(0) 'worker' is {:?} (paused at its await)", worker.state());
     assert_eq!(worker.state(), TaskState::Running);
 
-    let watch = worker.as_ref();
+    let watch = worker.task_ref();
     let value = worker.await??;
     println!("main: awaited 'worker': {:?}, value {value}", watch.state());
     assert_eq!((watch.state(), value), (TaskState::Done, 42));
@@ -87,7 +87,7 @@ async fn cancelled_before_it_ran() -> Result<(), Error> {
     .with_name("idle");
     let idle_callback = report_when_finished(&idle);
     println!("main: created 'idle': {:?}", idle.state());
-    let asked = idle.cancel("not needed after all");
+    let asked = idle.cancel_with("not needed after all");
     println!("main: idle.cancel(\"not needed after all\") -> {asked}");
     assert!(asked);
 
@@ -128,7 +128,7 @@ async fn cancelled_while_waiting() -> Result<(), Error> {
 
     aio::sleep(Duration::from_millis(50)).await?;
     println!("main: 'download' is {:?}", download.state());
-    let asked = download.cancel("the user pressed stop");
+    let asked = download.cancel_with("the user pressed stop");
     // `cancel` only asks: the task learns of it when it next runs.
     println!(
         "main: cancel(\"the user pressed stop\") -> {asked}; right after: {:?}, cancelling() = {}",
@@ -144,7 +144,7 @@ async fn cancelled_while_waiting() -> Result<(), Error> {
     println!("main: after sleep(0) 'download' is {:?}", download.state());
     assert_eq!(download.state(), TaskState::Cancelled);
     assert_eq!(download_callback.get(), Some(TaskState::Cancelled));
-    let again = download.cancel("too late");
+    let again = download.cancel_with("too late");
     println!("main: cancel again -> {again} (it has finished)");
     assert!(!again);
     match download.await {
@@ -174,8 +174,8 @@ async fn cancellation_handled() -> Result<(), Error> {
     let survey_callback = report_when_finished(&survey);
 
     aio::sleep(Duration::from_millis(50)).await?;
-    survey.cancel("time is up");
-    let watch = survey.as_ref();
+    survey.cancel_with("time is up");
+    let watch = survey.task_ref();
     let answers = survey.await?;
     println!("main: 'survey' is {:?} with {answers} answers", watch.state());
     assert_eq!((watch.state(), answers), (TaskState::Done, 3));

@@ -94,7 +94,7 @@ fn a_cancelled_main_task_reports_it_and_leaves_nothing_behind() {
         {
             let text = String::from("borrowed by the main task");
             let outcome = lp.run_until_complete(async {
-                aio::current_task().unwrap().cancel("from inside");
+                aio::current_task().unwrap().cancel_with("from inside");
                 aio::sleep(Duration::from_secs(60)).await?;
                 Ok::<_, aio::Cancelled>(text.len())
             });

@@ -139,7 +139,7 @@ fn lock_newcomer_queues_behind_a_woken_waiter() {
         assert!(!lock.is_locked());
         let _mine = lock.acquire().await.unwrap();
         result.borrow_mut().push(2);
-        assert!(woken.done());
+        assert!(woken.is_done());
         assert_eq!(*result.borrow(), [1, 2]);
     });
 }
@@ -156,9 +156,9 @@ fn lock_cancel_of_a_waiting_acquirer_leaves_the_queue() {
         yield_now().await;
         assert_eq!(lock.waiters(), 1);
 
-        let canceller = waiter.as_ref();
+        let canceller = waiter.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            canceller.cancel("no longer needed");
+            canceller.cancel_with("no longer needed");
         });
         let outcome = waiter.await;
         assert_eq!(outcome.unwrap_err().to_string(), "the task was cancelled: no longer needed");
@@ -197,11 +197,11 @@ fn lock_cancel_race_between_release_and_cancel() {
         assert_eq!(lock.waiters(), 2);
 
         blocker.set();
-        tb.cancel("");
+        tb.cancel();
         yield_now().await;
         assert!(!lock.is_locked());
-        assert!(ta.done());
-        assert!(tb.cancelled());
+        assert!(ta.is_done());
+        assert!(tb.is_cancelled());
         assert_eq!(tc.await, Ok(Ok(())));
         assert_eq!(lock.waiters(), 0);
     });
@@ -228,19 +228,19 @@ fn lock_cancel_and_release_in_one_callback_lets_exactly_one_in() {
         let (t1, t2, t3) = (lockit(), lockit(), lockit());
         yield_now().await;
 
-        let (first, trigger_lock) = (t1.as_ref(), lock.clone());
+        let (first, trigger_lock) = (t1.task_ref(), lock.clone());
         aio::running_loop().unwrap().call_soon(move || {
-            first.cancel("");
+            first.cancel();
             trigger_lock.release().unwrap();
         });
         assert!(is_cancelled(&t1.await));
         assert_eq!(taken.get(), 1);
         assert_eq!(calls.get(), 3);
-        assert!(t2.done());
+        assert!(t2.is_done());
 
-        t3.cancel("");
+        t3.cancel();
         yield_now().await;
-        assert!(t3.cancelled());
+        assert!(t3.is_cancelled());
         assert_eq!(lock.waiters(), 0);
     });
 }
@@ -256,12 +256,12 @@ fn lock_waiter_cancelled_before_release_lets_a_newcomer_in() {
         let (lock, waiters) = held_lock_with_waiters(&result, 1).await;
         let tb = &waiters[0];
         let tc = lock_taker(&lock, &result, 3);
-        tb.cancel("");
+        tb.cancel();
         lock.release().unwrap();
         assert!(!lock.is_locked());
         yield_now().await;
         assert!(lock.is_locked());
-        assert!(tb.cancelled());
+        assert!(tb.is_cancelled());
         assert_eq!(tc.await, Ok(Ok(())));
         assert_eq!(*result.borrow(), [3]);
     });
@@ -277,13 +277,13 @@ fn lock_waiter_cancelled_after_being_woken_passes_the_wakeup_on() {
         let (lock, waiters) = held_lock_with_waiters(&result, 3).await;
         let [tb, tc, td] = <[_; 3]>::try_from(waiters).unwrap();
         lock.release().unwrap(); // wakes tb ...
-        tb.cancel("too late"); // ... which is cancelled before it runs.
-                               // A turn for tb to pass the lock on, one for tc to take it.
+        tb.cancel_with("too late"); // ... which is cancelled before it runs.
+                                    // A turn for tb to pass the lock on, one for tc to take it.
         yield_now().await;
         yield_now().await;
-        assert!(tb.cancelled());
-        assert!(tc.done());
-        assert!(!td.done());
+        assert!(tb.is_cancelled());
+        assert!(tc.is_done());
+        assert!(!td.is_done());
         assert_eq!(*result.borrow(), [3]);
         assert!(lock.is_locked());
         assert_eq!(lock.waiters(), 1);
@@ -333,7 +333,7 @@ fn lock_waiter_whose_cancellation_is_withdrawn_takes_the_free_lock() {
         let result = log();
         let (lock, mut waiters) = held_lock_with_waiters(&result, 1).await;
         let tb = waiters.pop().unwrap();
-        tb.cancel("");
+        tb.cancel();
         lock.release().unwrap();
         assert_eq!(tb.uncancel(), 0);
         yield_now().await;
@@ -400,7 +400,7 @@ fn lock_acquire_delivers_a_pending_cancellation() {
         let lock = Rc::new(Lock::new());
         let other = lock.clone();
         let task = aio::create_task(async move {
-            aio::current_task().unwrap().cancel("before acquire");
+            aio::current_task().unwrap().cancel_with("before acquire");
             other.acquire().await.map(drop)
         });
         assert!(is_cancelled(&task.await));
@@ -503,7 +503,7 @@ fn lock_stress_with_cancellations() {
         assert!(lock.waiters() > 900);
         for (i, worker) in workers.iter().enumerate() {
             if i % 3 == 0 {
-                worker.cancel("");
+                worker.cancel();
             }
             if i % 50 == 0 {
                 yield_now().await;
@@ -554,7 +554,7 @@ fn event_set_wakes_every_waiter() {
         yield_now().await;
         assert_eq!(*result.borrow(), [3, 1, 2]);
         for task in [t1, t2, t3] {
-            assert!(task.done());
+            assert!(task.is_done());
             assert_eq!(task.await, Ok(Ok(())));
         }
         assert_eq!(event.waiters(), 0);
@@ -584,9 +584,9 @@ fn event_cancel_of_a_waiter_leaves_the_queue() {
         let event = Rc::new(Event::new());
         let other = event.clone();
         let waiter = aio::create_task(async move { other.wait().await });
-        let canceller = waiter.as_ref();
+        let canceller = waiter.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            canceller.cancel("");
+            canceller.cancel();
         });
         assert!(is_cancelled(&waiter.await));
         assert_eq!(event.waiters(), 0);
@@ -629,7 +629,7 @@ fn event_waiter_whose_cancellation_is_withdrawn_sees_the_set() {
         let result = log();
         let waiter = event_waiter(&event, &result, 1);
         yield_now().await;
-        waiter.cancel("");
+        waiter.cancel();
         event.set();
         event.clear();
         waiter.uncancel();
@@ -649,7 +649,7 @@ fn event_many_waiters_with_cancellations() {
         let waiters: Vec<_> = (0..500).map(|i| event_waiter(&event, &result, i)).collect();
         until(|| event.waiters() == 500).await;
         for waiter in waiters.iter().step_by(5) {
-            waiter.cancel("");
+            waiter.cancel();
         }
         until(|| event.waiters() == 400).await;
 
@@ -671,7 +671,7 @@ fn event_many_waiters_with_cancellations() {
         for _ in 0..5 {
             yield_now().await;
         }
-        assert!(!late.done());
+        assert!(!late.is_done());
         event.set();
         assert_eq!(late.await, Ok(Ok(())));
     });
@@ -724,7 +724,7 @@ fn semaphore_permits_go_in_first_come_order() {
         assert!(sem.is_locked());
         assert_eq!(sem.waiters(), 1);
         assert_eq!(sem.value(), 0);
-        assert!(t1.done() && t2.done() && t3.done() && !t4.done());
+        assert!(t1.is_done() && t2.is_done() && t3.is_done() && !t4.is_done());
 
         sem.release();
         assert_eq!(t4.await, Ok(Ok(())));
@@ -740,9 +740,9 @@ fn semaphore_cancel_of_a_waiting_acquirer_leaves_the_queue() {
         sem.acquire().await.unwrap().forget();
         let other = sem.clone();
         let waiter = aio::create_task(async move { other.acquire().await.map(drop) });
-        let canceller = waiter.as_ref();
+        let canceller = waiter.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            canceller.cancel("");
+            canceller.cancel();
         });
         assert!(is_cancelled(&waiter.await));
         assert_eq!(sem.waiters(), 0);
@@ -760,19 +760,19 @@ fn semaphore_cancelled_waiters_pass_the_permit_on() {
         let tasks: Vec<_> = (1..=4).map(|tag| permit_taker(&sem, &result, tag)).collect();
         yield_now().await;
 
-        tasks[0].cancel("");
-        tasks[1].cancel("");
+        tasks[0].cancel();
+        tasks[1].cancel();
         sem.release();
         yield_now().await;
         yield_now().await;
-        assert!(tasks[0].cancelled() && tasks[1].cancelled());
-        assert!(tasks[2].done());
-        assert!(!tasks[3].done());
+        assert!(tasks[0].is_cancelled() && tasks[1].is_cancelled());
+        assert!(tasks[2].is_done());
+        assert!(!tasks[3].is_done());
         assert_eq!(*result.borrow(), [3]);
 
-        tasks[3].cancel("");
+        tasks[3].cancel();
         yield_now().await;
-        assert!(tasks[3].cancelled());
+        assert!(tasks[3].is_cancelled());
         assert_eq!(sem.waiters(), 0);
         assert_eq!(sem.value(), 0);
     });
@@ -788,12 +788,12 @@ fn semaphore_release_while_first_waiter_is_cancelled_does_not_hang() {
         let t1 = permit_taker(&sem, &result, 1);
         let t2 = permit_taker(&sem, &result, 2);
         yield_now().await;
-        t1.cancel("");
+        t1.cancel();
         sem.release();
         yield_now().await;
         yield_now().await;
         assert!(sem.is_locked());
-        assert!(t2.done());
+        assert!(t2.is_done());
         assert!(is_cancelled(&t1.await));
         assert_eq!(t2.await, Ok(Ok(())));
     });
@@ -812,7 +812,7 @@ fn semaphore_waiter_cancelled_after_being_woken_does_not_keep_the_permit() {
                 let _permit = s1.acquire().await?;
                 aio::sleep(Duration::ZERO).await?;
             }
-            victim.borrow().as_ref().unwrap().cancel("");
+            victim.borrow().as_ref().unwrap().cancel();
             Ok::<_, Cancelled>(())
         });
         let s2 = sem.clone();
@@ -820,7 +820,7 @@ fn semaphore_waiter_cancelled_after_being_woken_does_not_keep_the_permit() {
             let _permit = s2.acquire().await?;
             panic!("the cancelled task got the permit");
         });
-        *second.borrow_mut() = Some(c2.as_ref());
+        *second.borrow_mut() = Some(c2.task_ref());
         let outcomes = aio::gather([c1, c2]).return_exceptions().await.unwrap();
         assert_eq!(outcomes[0], Ok(Ok(())));
         assert!(is_cancelled(&outcomes[1]));
@@ -840,7 +840,7 @@ fn semaphore_newcomer_takes_a_permit_past_cancelled_waiters() {
         let waiters: Vec<_> = (1..=2).map(|tag| permit_taker(&sem, &result, tag)).collect();
         yield_now().await;
         for waiter in &waiters {
-            waiter.cancel("");
+            waiter.cancel();
         }
         sem.release();
         assert!(!sem.is_locked(), "only cancelled tasks wait");
@@ -848,7 +848,7 @@ fn semaphore_newcomer_takes_a_permit_past_cancelled_waiters() {
         let newcomer = permit_taker(&sem, &result, 3);
         yield_now().await;
         assert_eq!(*result.borrow(), [3]);
-        assert!(newcomer.done());
+        assert!(newcomer.is_done());
         for waiter in waiters {
             assert!(is_cancelled(&waiter.await));
         }
@@ -865,7 +865,7 @@ fn semaphore_waiter_whose_cancellation_is_withdrawn_takes_the_free_permit() {
         let result = log();
         let waiter = permit_taker(&sem, &result, 1);
         yield_now().await;
-        waiter.cancel("");
+        waiter.cancel();
         sem.release();
         assert_eq!(sem.value(), 1);
         waiter.uncancel();
@@ -975,7 +975,7 @@ fn semaphore_cancelled_waiter_takes_no_permit() {
         let result = log();
         let tasks: Vec<_> = (1..=3).map(|tag| permit_taker(&sem, &result, tag)).collect();
         yield_now().await;
-        tasks[0].cancel("");
+        tasks[0].cancel();
         yield_now().await;
         sem.release();
         sem.release();
@@ -1179,7 +1179,7 @@ fn condition_cancelled_wait_takes_the_lock_back() {
         });
         yield_now().await;
         assert!(!cond.is_locked());
-        task.cancel("");
+        task.cancel();
         assert_eq!(task.await, Ok((true, true, 0)));
         assert!(!cond.is_locked()); // the task's guard released it as the task ended
     });
@@ -1203,11 +1203,11 @@ fn condition_cancel_after_notify() {
         let guard = cond.acquire().await.unwrap();
         cond.notify(&guard, 1);
         yield_now().await; // the waiter now waits for the lock
-        waiter.cancel("");
+        waiter.cancel();
         yield_now().await;
         drop(guard);
         yield_now().await;
-        assert!(waiter.cancelled());
+        assert!(waiter.is_cancelled());
         assert!(waited.get());
         assert!(!cond.is_locked());
     });
@@ -1264,7 +1264,7 @@ fn condition_notified_waiter_cancelled_passes_the_notification_on() {
                 if relock {
                     yield_now().await; // the notified consumer now waits for the lock
                 }
-                consumers[0].cancel("");
+                consumers[0].cancel();
                 let consumed =
                     aio::wait_for(cond.wait_for(&mut guard, || state.get() == 0), Duration::from_millis(50)).await;
                 // The waiting consumer took the unit; this wait may or may
@@ -1292,7 +1292,7 @@ fn condition_notify_goes_past_a_cancelled_waiter() {
         let first = cond_waiter(&cond, &result, 1);
         let second = cond_waiter(&cond, &result, 2);
         yield_now().await;
-        first.cancel("");
+        first.cancel();
         {
             let guard = cond.acquire().await.unwrap();
             cond.notify(&guard, 1);

@@ -18,10 +18,9 @@
 //! - The `ExceptionGroup` is `TaskGroupError::Failed(Vec<Error>)`, every
 //!   failure in the order it happened; a returned error is
 //!   `Error::Failed(Failure)`, a panic `Error::Panicked`.
-//! - `create_task` after the group finished (`test_taskgroup_finished`,
-//!   `test_coro_closed_when_tg_closed`) cannot be written: `join` takes the
-//!   group by value. Only the "group failed" side of
-//!   `TaskGroupError::Closed` is reachable, and tested.
+//! - `join` takes the group by value; the tasks (and the code after `join`)
+//!   add tasks through a `TaskGroupHandle` (`group.handle()`), Python's
+//!   `tg` passed to a coroutine.
 //!
 //! Skipped: nested groups that rely on the block being cancelled
 //! (`test_taskgroup_11` to `_16`), `BaseException`s (`_20`, `_21`),
@@ -38,7 +37,8 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use concur::aio::{self, Cancelled, Error, TaskGroup, TaskGroupError, TaskState};
+use concur::aio::{self, Cancelled, Error, TaskGroup, TaskGroupError, TaskGroupHandle, TaskState};
+use std::pin::Pin;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -140,10 +140,10 @@ fn test_taskgroup_03_a_cancelled_child_is_not_a_failure() {
         let t1 = g.create_task(sleepy(1_000, 42, &cancels)).unwrap();
         nap(15).await;
         // Cancel t1 explicitly: everything goes on working as expected.
-        t1.cancel("");
+        t1.cancel();
         let t2 = g.create_task(sleepy(20, 11, &cancels)).unwrap();
         assert_eq!(g.join().await, Ok(()));
-        assert!(t1.cancelled());
+        assert!(t1.is_cancelled());
         assert_eq!(cancels.get(), 1);
         assert_eq!(t2.result(), Ok(11));
     });
@@ -174,7 +174,7 @@ fn test_taskgroup_04_one_fails_the_others_are_cancelled() {
                 inner_counter.set(inner_counter.get() + 1);
                 Ok(())
             })?;
-            *slot.borrow_mut() = Some(t2.as_ref());
+            *slot.borrow_mut() = Some(t2.task_ref());
             g.join().await?;
             counter.set(counter.get() + 10);
             Ok::<_, TaskGroupError>(())
@@ -209,7 +209,7 @@ fn test_cancel_children_on_child_error() {
         let errors = my_errors(&outcome);
         assert!((1..=3).contains(&errors.len()), "{errors:?}");
         assert!(errors.iter().all(|error| *error == MyExc("zero division")));
-        assert!(sleeper.cancelled());
+        assert!(sleeper.is_cancelled());
         assert_eq!(cancels.get(), 1);
     });
 }
@@ -250,8 +250,8 @@ fn test_taskgroup_08_failures_in_clean_up_are_reported() {
             g.join().await
         });
         nap(20).await;
-        assert!(!runner.done());
-        runner.cancel("");
+        assert!(!runner.is_done());
+        runner.cancel();
         let runner = finished(runner).await;
         let outcome = runner.result().expect("the runner ended with the group's report, not cancelled");
         assert_eq!(my_errors(&outcome), vec![MyExc("in finally"); 5]);
@@ -269,7 +269,7 @@ fn a_panic_counts_as_a_failure() {
         let sibling = g.create_task(sleepy(5_000, (), &cancels)).unwrap();
         let outcome = g.join().await;
         assert_eq!(outcome, Err(TaskGroupError::Failed(vec![Error::Panicked("the child panicked".into())])));
-        assert!(sibling.cancelled());
+        assert!(sibling.is_cancelled());
         assert_eq!(cancels.get(), 1);
     });
 }
@@ -301,7 +301,7 @@ fn test_taskgroup_no_create_task_after_failure() {
         assert_eq!(refused.err(), Some(TaskGroupError::Closed));
         assert_eq!(
             TaskGroupError::Closed.to_string(),
-            "the task group is joined or has failed: no new task can be added to it"
+            "the task group has finished or is shutting down: no new task can be added to it"
         );
         nap(5).await;
         assert!(!started.get(), "a refused task never runs");
@@ -330,10 +330,10 @@ fn test_cancellation_of_the_joining_task() {
             outcome
         });
         nap(20).await;
-        assert!(!runner.done());
-        runner.cancel("stop the group");
+        assert!(!runner.is_done());
+        runner.cancel_with("stop the group");
         let runner = finished(runner).await;
-        assert!(runner.cancelled(), "join let the cancellation out, so the runner ends cancelled");
+        assert!(runner.is_cancelled(), "join let the cancellation out, so the runner ends cancelled");
         assert_eq!(cancels.get(), 5);
         let message = joined.borrow().clone().expect("join returned");
         assert_eq!(message.as_deref(), Some("stop the group"));
@@ -356,11 +356,11 @@ fn test_taskgroup_22() {
                 Ok::<_, Cancelled>(11)
             })?;
             let outcome = g.join().await;
-            assert!(t1.cancelled() && t2.cancelled());
+            assert!(t1.is_cancelled() && t2.is_cancelled());
             outcome
         });
         nap(10).await;
-        runner.cancel("");
+        runner.cancel();
         let start = Instant::now();
         let outcome = runner.await;
         assert!(outcome.unwrap_err().is_cancelled());
@@ -379,7 +379,7 @@ fn dropping_an_unjoined_group_cancels_its_tasks() {
         nap(5).await;
         drop(g);
         let child = finished(child).await;
-        assert!(child.cancelled());
+        assert!(child.is_cancelled());
         assert_eq!(cancels.get(), 1, "the child saw the cancellation at its await");
     });
 }
@@ -391,9 +391,9 @@ fn test_taskgroup_task_name() {
         let g = TaskGroup::new();
         let t =
             g.create_task(async { Ok::<_, Cancelled>(aio::current_task().unwrap().name()) }).unwrap().with_name("yolo");
-        assert_eq!(t.name(), "yolo");
+        assert_eq!(&*t.name(), "yolo");
         g.join().await.unwrap();
-        assert_eq!(t.result(), Ok("yolo".to_string()));
+        assert_eq!(t.result().as_deref(), Ok("yolo"));
     });
 }
 
@@ -430,10 +430,10 @@ fn test_taskgroup_23() {
                 .unwrap(),
             );
         }
-        let early_done = tasks.iter().filter(|task| task.done()).count();
+        let early_done = tasks.iter().filter(|task| task.is_done()).count();
         assert!(early_done < 5, "some tasks were still running");
         g.join().await.unwrap();
-        assert!(tasks.iter().all(|task| task.done() && !task.cancelled()));
+        assert!(tasks.iter().all(|task| task.is_done() && !task.is_cancelled()));
     });
 }
 
@@ -442,5 +442,58 @@ fn test_taskgroup_23() {
 fn an_empty_group_joins_at_once() {
     run(|| async {
         assert_eq!(TaskGroup::new().join().await, Ok(()));
+    });
+}
+
+// test_taskgroups.BaseTestTaskGroup.test_taskgroup_25: tasks add tasks to
+// their own group while it is being joined; the group waits for them all,
+// and one failing stops the lot.
+#[test]
+fn test_taskgroup_25() {
+    fn hydra(group: TaskGroupHandle, heads: Rc<Cell<u32>>) -> Pin<Box<dyn Future<Output = Result<(), BoxError>>>> {
+        Box::pin(async move {
+            heads.set(heads.get() + 1);
+            aio::sleep(ms(10)).await?;
+            group.create_task(hydra(group.clone(), heads.clone()))?;
+            group.create_task(hydra(group.clone(), heads.clone()))?;
+            Ok(())
+        })
+    }
+    run(|| async {
+        let heads = Rc::new(Cell::new(0));
+        let g = TaskGroup::new();
+        g.create_task(hydra(g.handle(), heads.clone())).unwrap();
+        let seen = heads.clone();
+        g.create_task(async move {
+            while seen.get() < 10 {
+                aio::sleep(ms(15)).await?;
+            }
+            Err::<(), BoxError>(MyExc("zero division").into())
+        })
+        .unwrap();
+        let outcome = g.join().await;
+        let Err(TaskGroupError::Failed(errors)) = outcome else { panic!("expected the failure, got {outcome:?}") };
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(heads.get() >= 10, "only {} heads grew", heads.get());
+    });
+}
+
+// test_taskgroups.BaseTestTaskGroup.test_taskgroup_finished: once joined,
+// with no task left, the group takes no more.
+#[test]
+fn test_taskgroup_finished() {
+    run(|| async {
+        let g = TaskGroup::new();
+        let late = g.handle();
+        g.join().await.unwrap();
+        let started = Rc::new(Cell::new(false));
+        let flag = started.clone();
+        let refused = late.create_task(async move {
+            flag.set(true);
+            Ok::<(), MyExc>(())
+        });
+        assert_eq!(refused.err(), Some(TaskGroupError::Closed));
+        nap(5).await;
+        assert!(!started.get(), "a refused task never starts");
     });
 }

@@ -83,13 +83,13 @@ fn task_states_pending_running_done() {
             Ok::<_, Cancelled>("abc")
         });
         assert_eq!(task.state(), TaskState::Pending);
-        assert!(!task.done() && !task.cancelled());
+        assert!(!task.is_done() && !task.is_cancelled());
         yield_now().await;
         assert_eq!(task.state(), TaskState::Running);
-        assert!(!task.done() && !task.cancelled());
+        assert!(!task.is_done() && !task.is_cancelled());
         let task = finished(task).await;
         assert_eq!(task.state(), TaskState::Done);
-        assert!(task.done() && !task.cancelled());
+        assert!(task.is_done() && !task.is_cancelled());
         assert_eq!(task.result(), Ok(Ok("abc")));
     });
 }
@@ -166,9 +166,9 @@ fn test_cancel_with_message_before_starting_task() {
             aio::sleep(Duration::from_secs(10)).await
         });
         // No sleep before the cancel: the task has not run.
-        assert!(task.cancel("my message"));
+        assert!(task.cancel_with("my message"));
         let task = finished(task).await;
-        assert!(task.cancelled());
+        assert!(task.is_cancelled());
         assert!(!started.get(), "a task cancelled before it started never runs its body");
         let error = task.exception().unwrap().expect("a cancelled task has an exception");
         assert_eq!(cancelled_message(&error).as_deref(), Some("my message"));
@@ -180,16 +180,16 @@ fn test_cancel_with_message_before_starting_task() {
 fn test_cancel() {
     run(|| async {
         let task = sleeper(10_000, 12);
-        let target = task.as_ref();
+        let target = task.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            target.cancel("");
+            target.cancel();
         });
-        let state = task.as_ref();
+        let state = task.task_ref();
         let start = Instant::now();
         assert!(task.await.unwrap_err().is_cancelled());
         assert!(start.elapsed() < Duration::from_secs(5), "the 10 s sleep was cut short");
         assert_eq!(state.state(), TaskState::Cancelled);
-        assert!(!state.cancel(""), "a finished task cannot be cancelled");
+        assert!(!state.cancel(), "a finished task cannot be cancelled");
     });
 }
 
@@ -205,10 +205,10 @@ fn test_cancel_yield() {
             Ok::<_, Cancelled>(12)
         });
         yield_now().await; // start it
-        assert!(task.cancel(""), "the task finished during one sleep(0) of the main task");
+        assert!(task.cancel(), "the task finished during one sleep(0) of the main task");
         let task = finished(task).await;
-        assert!(task.done() && task.cancelled());
-        assert!(!task.cancel(""));
+        assert!(task.is_done() && task.is_cancelled());
+        assert!(!task.cancel());
         assert!(task.result().unwrap_err().is_cancelled());
     });
 }
@@ -224,15 +224,15 @@ fn test_cancel_yield_from_a_task() {
             aio::sleep(Duration::ZERO).await?;
             Ok::<_, Cancelled>(12)
         });
-        let target = task.as_ref();
+        let target = task.task_ref();
         let canceller = aio::create_task(async move {
             aio::sleep(Duration::ZERO).await?; // the target took its first step
-            Ok::<_, Cancelled>(target.cancel(""))
+            Ok::<_, Cancelled>(target.cancel())
         });
         assert_eq!(canceller.await, Ok(Ok(true)));
         let task = finished(task).await;
-        assert!(task.done() && task.cancelled());
-        assert!(!task.cancel(""));
+        assert!(task.is_done() && task.is_cancelled());
+        assert!(!task.cancel());
         assert!(task.result().unwrap_err().is_cancelled());
     });
 }
@@ -249,10 +249,10 @@ fn test_cancel_task_catching() {
             }
         });
         yield_now().await; // start it
-        assert!(task.cancel(""));
+        assert!(task.cancel());
         let task = finished(task).await;
         assert_eq!(task.result(), Ok(42));
-        assert!(!task.cancelled());
+        assert!(!task.is_cancelled());
         assert_eq!(task.state(), TaskState::Done);
     });
 }
@@ -268,10 +268,10 @@ fn test_cancel_task_ignoring() {
             Ok::<_, Cancelled>(42)
         });
         yield_now().await;
-        assert!(task.cancel(""));
+        assert!(task.cancel());
         let task = finished(task).await;
         assert_eq!(task.result(), Ok(Ok(42)));
-        assert!(!task.cancelled());
+        assert!(!task.is_cancelled());
     });
 }
 
@@ -291,7 +291,7 @@ fn cancel_message_reaches_the_body_and_the_awaiter() {
             outcome
         });
         yield_now().await;
-        task.cancel("my message");
+        task.cancel_with("my message");
         let error = task.await.unwrap_err();
         assert_eq!(cancelled_message(&error).as_deref(), Some("my message"));
         assert_eq!(error.to_string(), "the task was cancelled: my message");
@@ -300,7 +300,7 @@ fn cancel_message_reaches_the_body_and_the_awaiter() {
         // No message: `cancel("")`, Python's `cancel()`.
         let task = sleeper(10_000, ());
         yield_now().await;
-        task.cancel("");
+        task.cancel();
         let error = task.await.unwrap_err();
         assert_eq!(cancelled_message(&error), None);
         assert_eq!(error.to_string(), "the task was cancelled");
@@ -313,10 +313,10 @@ fn test_cancelling() {
     run(|| async {
         let task = sleeper(10_000, ());
         assert_eq!(task.cancelling(), 0);
-        assert!(task.cancel(""));
+        assert!(task.cancel());
         assert_eq!(task.cancelling(), 1);
         // As in CPython since 3.11, a second request counts too.
-        assert!(task.cancel(""));
+        assert!(task.cancel());
         assert_eq!(task.cancelling(), 2);
         assert!(task.await.unwrap_err().is_cancelled());
     });
@@ -335,24 +335,24 @@ fn test_uncancel_basic() {
         nap(10).await;
 
         // Cancel the first sleep.
-        assert!(task.cancel(""));
+        assert!(task.cancel());
         assert_eq!(task.cancelling(), 1);
-        assert!(!task.cancelled(), "still not finished");
+        assert!(!task.is_cancelled(), "still not finished");
         nap(10).await;
 
         // After uncancel().
         assert_eq!(task.cancelling(), 0);
-        assert!(!task.cancelled() && !task.done());
+        assert!(!task.is_cancelled() && !task.is_done());
 
         // Cancel the second sleep.
-        assert!(task.cancel(""));
+        assert!(task.cancel());
         assert_eq!(task.cancelling(), 1);
         let task = finished(task).await;
-        assert!(task.cancelled() && task.done());
+        assert!(task.is_cancelled() && task.is_done());
 
         // uncancel is no longer effective after the task is complete.
         task.uncancel();
-        assert!(task.cancelled() && task.done());
+        assert!(task.is_cancelled() && task.is_done());
     });
 }
 
@@ -366,7 +366,7 @@ fn test_uncancel_resets_must_cancel() {
             Ok::<_, Cancelled>(42)
         });
         yield_now().await; // get the task waiting
-        task.cancel("");
+        task.cancel();
         assert_eq!(task.cancelling(), 1);
         assert_eq!(task.uncancel(), 0);
         assert_eq!(task.cancelling(), 0);
@@ -382,8 +382,8 @@ fn cancel_of_a_finished_task_returns_false() {
     run(|| async {
         let task = aio::create_task(async { 5 });
         yield_now().await;
-        assert!(task.done());
-        assert!(!task.cancel("too late"));
+        assert!(task.is_done());
+        assert!(!task.cancel_with("too late"));
         assert_eq!(task.cancelling(), 0);
         assert_eq!(task.state(), TaskState::Done);
         assert_eq!(task.await, Ok(5));
@@ -395,15 +395,15 @@ fn cancel_of_a_finished_task_returns_false() {
 fn test_cancel_current_task() {
     run(|| async {
         let task = aio::create_task(async {
-            aio::current_task().unwrap().cancel("");
+            aio::current_task().unwrap().cancel();
             // The sleep is cancelled at once.
             aio::sleep(Duration::from_secs(100)).await?;
             Ok::<_, Cancelled>(12)
         });
-        assert!(!task.cancelled());
+        assert!(!task.is_cancelled());
         let task = finished(task).await;
-        assert!(task.done() && task.cancelled());
-        assert!(!task.cancel(""));
+        assert!(task.is_done() && task.is_cancelled());
+        assert!(!task.cancel());
     });
 }
 
@@ -413,14 +413,14 @@ fn test_cancel_current_task() {
 fn test_cancel_at_end() {
     run(|| async {
         let task = aio::create_task(async {
-            aio::current_task().unwrap().cancel("");
+            aio::current_task().unwrap().cancel();
             12
         });
-        assert!(!task.cancelled());
+        assert!(!task.is_cancelled());
         let task = finished(task).await;
-        assert!(task.done());
-        assert!(task.cancelled(), "got {:?} with {:?}", task.state(), task.result());
-        assert!(!task.cancel(""));
+        assert!(task.is_done());
+        assert!(task.is_cancelled(), "got {:?} with {:?}", task.state(), task.result());
+        assert!(!task.cancel());
     });
 }
 
@@ -433,14 +433,14 @@ fn test_cancel_awaited_task() {
         let slot = nested_slot.clone();
         let task = aio::create_task(async move {
             let nested = aio::create_task(aio::cancellable(pending::<()>()));
-            *slot.borrow_mut() = Some(nested.as_ref());
+            *slot.borrow_mut() = Some(nested.task_ref());
             aio::sleep(Duration::ZERO).await?;
-            aio::current_task().unwrap().cancel("");
+            aio::current_task().unwrap().cancel();
             // The nested task is cancelled at once, and so is this one.
             nested.await
         });
         let task = finished(task).await;
-        assert!(task.cancelled());
+        assert!(task.is_cancelled());
         let nested = nested_slot.borrow().clone().expect("the nested task was made");
         assert_eq!(nested.state(), TaskState::Cancelled);
     });
@@ -470,10 +470,10 @@ fn test_yield_future_passes_cancel() {
             }
         });
         yield_now().await;
-        outer.cancel("");
+        outer.cancel();
         let outer = finished(outer).await;
         assert_eq!(proof.get(), 101);
-        assert!(!outer.cancelled(), "the outer task handled the cancellation");
+        assert!(!outer.is_cancelled(), "the outer task handled the cancellation");
     });
 }
 
@@ -490,14 +490,14 @@ fn cancel_is_passed_on_to_the_awaited_task() {
             flag.set(outcome.is_err());
             outcome
         });
-        let inner_state = inner.as_ref();
+        let inner_state = inner.task_ref();
         let outer = aio::create_task(inner);
         yield_now().await;
-        outer.cancel("from outside");
+        outer.cancel_with("from outside");
         let outer = finished(outer).await;
         assert!(inner_saw.get(), "the awaited task saw the cancellation at its sleep");
         assert_eq!(inner_state.state(), TaskState::Cancelled);
-        assert!(outer.cancelled(), "the awaiter let the cancellation out, so it ends cancelled");
+        assert!(outer.is_cancelled(), "the awaiter let the cancellation out, so it ends cancelled");
         let error = outer.exception().unwrap().unwrap();
         assert_eq!(cancelled_message(&error).as_deref(), Some("from outside"));
     });
@@ -522,7 +522,7 @@ fn a_passed_on_cancellation_handled_by_the_awaited_task_is_consumed() {
             (value, afterwards.is_ok())
         });
         yield_now().await;
-        outer.cancel("");
+        outer.cancel();
         assert_eq!(outer.await, Ok((Ok(42), true)));
     });
 }
@@ -534,16 +534,16 @@ fn a_passed_on_cancellation_handled_by_the_awaited_task_is_consumed() {
 fn test_cancel_inner_future() {
     run(|| async {
         let inner = aio::create_task(aio::cancellable(pending::<()>()));
-        let inner_state = inner.as_ref();
+        let inner_state = inner.task_ref();
         let task = aio::create_task(async move {
             inner.await??;
             Ok::<_, Error>(12)
         });
         yield_now().await; // start the task
-        inner_state.cancel("");
+        inner_state.cancel();
         let task = finished(task).await;
         assert_eq!(inner_state.state(), TaskState::Cancelled);
-        assert!(task.cancelled(), "got {:?} with {:?}", task.state(), task.result());
+        assert!(task.is_cancelled(), "got {:?} with {:?}", task.state(), task.result());
     });
 }
 
@@ -553,9 +553,9 @@ fn test_task_cancel_sleeping_task() {
     run(|| async {
         let start = Instant::now();
         let sleeper = sleeper(5_000_000, ());
-        let target = sleeper.as_ref();
+        let target = sleeper.task_ref();
         aio::running_loop().unwrap().call_later(Duration::from_millis(100), move || {
-            target.cancel("");
+            target.cancel();
         });
         let outcome = match sleeper.await {
             Err(error) if error.is_cancelled() => "cancelled",
@@ -596,9 +596,9 @@ fn test_shield_exception() {
 fn test_shield_cancel_inner() {
     run(|| async {
         let inner = sleeper(10_000, ());
-        let target = inner.as_ref();
+        let target = inner.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            target.cancel("inner");
+            target.cancel_with("inner");
         });
         let error = aio::shield(inner).await.unwrap_err();
         assert_eq!(cancelled_message(&error).as_deref(), Some("inner"));
@@ -618,7 +618,7 @@ fn test_shield_effect() {
             nap(300).await;
             counter.set(counter.get() + 1);
         });
-        let inner_state = inner.as_ref();
+        let inner_state = inner.task_ref();
         let counter = proof.clone();
         let outer = aio::create_task(async move {
             aio::shield(inner).await?;
@@ -626,9 +626,9 @@ fn test_shield_effect() {
             Ok::<_, Error>(())
         });
         yield_now().await;
-        outer.cancel("");
+        outer.cancel();
         let outer = finished(outer).await;
-        assert!(outer.cancelled());
+        assert!(outer.is_cancelled());
         assert_eq!(inner_state.state(), TaskState::Running, "the shielded task runs on");
         eventually("the shielded task finishes", || inner_state.state() == TaskState::Done).await;
         assert_eq!(proof.get(), 1);
@@ -676,7 +676,7 @@ fn test_gather_one_exception() {
             nap(1_000).await;
             3
         });
-        let slow_state = slow.as_ref();
+        let slow_state = slow.task_ref();
         let outcome = aio::gather([fine, broken, slow]).await;
         assert_eq!(outcome, Err(Error::Panicked("broken".into())));
         assert_eq!(slow_state.state(), TaskState::Running, "the gather did not wait for the slow task");
@@ -700,7 +700,7 @@ fn test_gather_return_exceptions() {
             panic!("runtime")
         });
         let e = aio::create_task(async { 0 });
-        e.cancel(""); // before it starts: it ends cancelled
+        e.cancel(); // before it starts: it ends cancelled
         aio::gather([a, b, c, d, e]).return_exceptions().await.unwrap()
     });
     assert_eq!(outcomes.len(), 5);
@@ -719,7 +719,7 @@ fn test_gather_one_cancellation() {
     run(|| async {
         let a = aio::create_task(async { Ok::<_, Cancelled>(1) });
         let b = sleeper(10_000, 2);
-        b.cancel("");
+        b.cancel();
         let c = sleeper(20, 3);
         let outcome = aio::gather([a, b, c]).await;
         assert!(outcome.unwrap_err().is_cancelled());
@@ -743,7 +743,7 @@ fn test_gather_cancellation_broadcast() {
                 })
             })
             .collect();
-        let states: Vec<_> = children.iter().map(Task::as_ref).collect();
+        let states: Vec<_> = children.iter().map(Task::task_ref).collect();
         let counter = proof.clone();
         let outer = aio::create_task(async move {
             aio::gather(children).await?;
@@ -751,9 +751,9 @@ fn test_gather_cancellation_broadcast() {
             Ok::<_, Error>(())
         });
         yield_now().await;
-        assert!(outer.cancel(""));
+        assert!(outer.cancel());
         let outer = finished(outer).await;
-        assert!(outer.cancelled());
+        assert!(outer.is_cancelled());
         for state in &states {
             assert_eq!(state.state(), TaskState::Cancelled);
         }
@@ -781,9 +781,9 @@ fn test_cancel_gather_2() {
             }
         });
         nap(50).await;
-        looping.cancel("my message");
+        looping.cancel_with("my message");
         let looping = finished(looping).await;
-        assert!(looping.cancelled(), "got {:?}", looping.result());
+        assert!(looping.is_cancelled(), "got {:?}", looping.result());
         let error = looping.exception().unwrap().unwrap();
         assert_eq!(cancelled_message(&error).as_deref(), Some("my message"));
     });
@@ -819,10 +819,10 @@ fn test_wait_first_completed() {
         let b = sleeper(10, ());
         let (done, pending) = aio::wait([b, a], ReturnWhen::FirstCompleted, None).await.unwrap();
         assert_eq!((done.len(), pending.len()), (1, 1));
-        assert!(done[0].done());
+        assert!(done[0].is_done());
         assert_eq!(done[0].result(), Ok(Ok(())));
-        assert!(!pending[0].done(), "wait cancels nothing");
-        pending[0].cancel("clean up");
+        assert!(!pending[0].is_done(), "wait cancels nothing");
+        pending[0].cancel_with("clean up");
     });
 }
 
@@ -838,7 +838,7 @@ fn test_wait_first_exception() {
         assert!(start.elapsed() < Duration::from_secs(5));
         assert_eq!((done.len(), pending.len()), (1, 1));
         assert_eq!(done[0].exception(), Ok(Some(Error::Panicked("err".into()))));
-        pending[0].cancel("clean up");
+        pending[0].cancel_with("clean up");
     });
 }
 
@@ -851,7 +851,7 @@ fn test_wait_first_exception_in_wait() {
         let (done, pending) = aio::wait([b, a], ReturnWhen::FirstException, None).await.unwrap();
         assert_eq!((done.len(), pending.len()), (1, 1));
         assert!(done[0].exception().unwrap().is_some());
-        pending[0].cancel("clean up");
+        pending[0].cancel_with("clean up");
     });
 }
 
@@ -862,11 +862,11 @@ fn test_wait_first_exception_in_wait() {
 fn wait_first_exception_without_exception_waits_for_all() {
     run(|| async {
         let cancelled = sleeper(10_000, 1);
-        cancelled.cancel("");
+        cancelled.cancel();
         let slow = sleeper(30, 2);
         let (done, pending) = aio::wait([cancelled, slow], ReturnWhen::FirstException, None).await.unwrap();
         assert_eq!((done.len(), pending.len()), (2, 0));
-        assert!(done[0].cancelled());
+        assert!(done[0].is_cancelled());
         assert_eq!(done[1].result(), Ok(Ok(2)));
     });
 }
@@ -897,8 +897,8 @@ fn test_wait_with_timeout() {
         assert!(start.elapsed() >= Duration::from_millis(100));
         assert_eq!((done.len(), pending.len()), (1, 1));
         assert_eq!(done[0].result(), Ok(Ok('a')));
-        assert!(!pending[0].done(), "the timeout cancels nothing");
-        pending[0].cancel("clean up");
+        assert!(!pending[0].is_done(), "the timeout cancels nothing");
+        pending[0].cancel_with("clean up");
     });
 }
 
@@ -924,17 +924,17 @@ fn test_yield_wait_does_not_shield_cancel() {
             nap(30).await;
             counter.set(counter.get() + 1);
         });
-        let inner_state = inner.as_ref();
+        let inner_state = inner.task_ref();
         let counter = proof.clone();
         let outer = aio::create_task(async move {
             aio::wait([inner], ReturnWhen::AllCompleted, None).await?;
             counter.set(counter.get() + 100);
-            Ok::<_, Cancelled>(())
+            Ok::<_, aio::WaitError>(())
         });
         yield_now().await;
-        outer.cancel("");
+        outer.cancel();
         let outer = finished(outer).await;
-        assert!(outer.cancelled());
+        assert!(outer.is_cancelled());
         eventually("the waited-on task finishes", || inner_state.state() == TaskState::Done).await;
         assert_eq!(proof.get(), 1);
     });
@@ -971,7 +971,7 @@ fn test_as_completed_with_timeout() {
     run(|| async {
         let a = sleeper(10, 'a');
         let b = sleeper(10_000, 'b');
-        let b_state = b.as_ref();
+        let b_state = b.task_ref();
         let start = Instant::now();
         let mut finished = aio::as_completed([a, b], Some(Duration::from_millis(120)));
         assert_eq!(finished.next().await, Some(Ok(Ok('a'))));
@@ -979,7 +979,7 @@ fn test_as_completed_with_timeout() {
         assert!(start.elapsed() >= Duration::from_millis(120));
         assert_eq!(finished.next().await, None);
         assert_eq!(b_state.state(), TaskState::Running, "the timeout cancels nothing");
-        b_state.cancel("clean up");
+        b_state.cancel_with("clean up");
     });
 }
 
@@ -1004,7 +1004,7 @@ fn test_current_task() {
     assert!(aio::current_task().is_none(), "no task outside a loop");
     run(|| async {
         let task = aio::create_task(async { aio::current_task().map(|me| me.name()) }).with_name("the task");
-        assert_eq!(task.await, Ok(Some("the task".to_string())));
+        assert_eq!(task.await.unwrap().as_deref(), Some("the task"));
         // The main future of the loop runs as a task too.
         let main = aio::current_task().expect("the main future is a task");
         assert_eq!(main.state(), TaskState::Running);
@@ -1019,10 +1019,10 @@ fn test_current_task_with_interleaving_tasks() {
         let make = |name: &'static str, pause: u64| {
             aio::create_task(async move {
                 for _ in 0..5 {
-                    assert_eq!(aio::current_task().unwrap().name(), name);
+                    assert_eq!(&*aio::current_task().unwrap().name(), name);
                     nap(pause).await;
                 }
-                assert_eq!(aio::current_task().unwrap().name(), name);
+                assert_eq!(&*aio::current_task().unwrap().name(), name);
             })
             .with_name(name)
         };
@@ -1064,13 +1064,13 @@ fn test_task_names_given_and_changed() {
             first
         })
         .with_name("No-op");
-        assert_eq!(task.name(), "No-op");
+        assert_eq!(&*task.name(), "No-op");
         let task = finished(task).await;
-        assert_eq!(task.result(), Ok("No-op".to_string()));
-        assert_eq!(task.name(), "renamed inside");
+        assert_eq!(task.result().as_deref(), Ok("No-op"));
+        assert_eq!(&*task.name(), "renamed inside");
         task.set_name("123456789");
-        assert_eq!(task.name(), "123456789");
-        assert_eq!(task.as_ref().name(), "123456789");
+        assert_eq!(&*task.name(), "123456789");
+        assert_eq!(&*task.task_ref().name(), "123456789");
     });
 }
 
@@ -1115,7 +1115,7 @@ fn done_callback_added_after_done_still_runs_soon() {
     run(|| async {
         let task = aio::create_task(async { 9 });
         yield_now().await;
-        assert!(task.done());
+        assert!(task.is_done());
         let seen = Rc::new(RefCell::new(None));
         let record = seen.clone();
         task.add_done_callback(move |task| *record.borrow_mut() = Some(task.result()));
@@ -1132,9 +1132,9 @@ fn done_callback_of_a_cancelled_task() {
         let seen = Rc::new(Cell::new(None));
         let record = seen.clone();
         let task = sleeper(10_000, ());
-        task.add_done_callback(move |task| record.set(Some(task.cancelled())));
+        task.add_done_callback(move |task| record.set(Some(task.is_cancelled())));
         yield_now().await;
-        task.cancel("");
+        task.cancel();
         eventually("the callback ran", || seen.get().is_some()).await;
         assert_eq!(seen.get(), Some(true));
     });
@@ -1269,7 +1269,7 @@ fn test_to_thread_concurrent() {
             .collect();
         assert_eq!(aio::gather(calls).await, Ok(vec![Ok(0), Ok(1), Ok(2)]));
         let elapsed = start.elapsed();
-        ticker.cancel("");
+        ticker.cancel();
         assert_eq!(most.load(Ordering::SeqCst), 3, "the three calls ran at the same time");
         assert!(elapsed < D * 3, "took {elapsed:?}: the calls ran one after another");
         assert!(ticks.get() >= 3, "the loop ticked only {} times while the calls blocked", ticks.get());
@@ -1305,7 +1305,7 @@ fn run_in_executor_overlaps_with_the_loop() {
             })
             .collect();
         assert_eq!(aio::gather(calls).await, Ok(vec![Ok(0), Ok(1)]));
-        ticker.cancel("");
+        ticker.cancel();
         assert_eq!(most.load(Ordering::SeqCst), 2, "the two calls ran at the same time");
         assert!(ticks.get() >= 3, "the loop ticked only {} times while the calls blocked", ticks.get());
     });
@@ -1327,9 +1327,9 @@ fn to_thread_cancelled_while_waiting() {
             .await
         });
         nap(10).await;
-        task.cancel("");
+        task.cancel();
         let task = finished(task).await;
-        assert!(task.cancelled());
+        assert!(task.is_cancelled());
         eventually("the call finishes on its thread", || finished_call.load(Ordering::SeqCst) == 1).await;
     });
 }

@@ -220,7 +220,7 @@ fn test_run_coroutine_threadsafe_task_cancelled() {
             .handle
             .run_coroutine_threadsafe(async {
                 aio::sleep(Duration::from_millis(10)).await?;
-                aio::current_task().unwrap().cancel("by itself");
+                aio::current_task().unwrap().cancel_with("by itself");
                 aio::sleep(Duration::ZERO).await?;
                 Ok::<_, Cancelled>(3)
             })
@@ -242,7 +242,7 @@ fn a_task_cancelled_at_a_foreign_await_is_reported_as_cancelled() {
         let future = background
             .handle
             .run_coroutine_threadsafe(async {
-                aio::current_task().unwrap().cancel("");
+                aio::current_task().unwrap().cancel();
                 std::future::pending::<()>().await
             })
             .unwrap();

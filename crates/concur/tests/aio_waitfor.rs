@@ -158,7 +158,7 @@ fn test_wait_for() {
     run(|| async {
         let running = Rc::new(Cell::new(None));
         let fut = aio::create_task(foo(&running, 10_000));
-        let state = fut.as_ref();
+        let state = fut.task_ref();
         let outcome = aio::wait_for(fut, ms(100)).await;
         assert_eq!(outcome, Err(Error::Timeout(ms(100))));
         assert_eq!(state.state(), TaskState::Cancelled, "cancelled by the timeout");
@@ -180,7 +180,7 @@ fn test_wait_for_waits_for_task_cancellation() {
             flag.set(true);
             outcome
         });
-        let state = inner_task.as_ref();
+        let state = inner_task.task_ref();
         let outcome = aio::wait_for(inner_task, ms(1)).await;
         assert_eq!(outcome, Err(Error::Timeout(ms(1))));
         assert!(task_done.get());
@@ -196,7 +196,7 @@ fn test_wait_for_timeout_0() {
         let fut = aio::create_task(foo(&running, 10_000));
         nap(1).await; // it started
         assert_eq!(running.get(), Some(true));
-        let state = fut.as_ref();
+        let state = fut.task_ref();
         assert_eq!(aio::wait_for(fut, Duration::ZERO).await, Err(Error::Timeout(Duration::ZERO)));
         assert_eq!(state.state(), TaskState::Cancelled);
         assert_eq!(running.get(), Some(false));
@@ -209,9 +209,11 @@ fn test_wait_for_timeout_0_future_done() {
     run(|| async {
         let fut = aio::create_task(async { "done" });
         nap(1).await;
-        assert!(fut.done());
+        assert!(fut.is_done());
         assert_eq!(aio::wait_for(fut, Duration::ZERO).await, Ok(Ok("done")));
-        assert_eq!(aio::wait_for(async { "ready" }, Duration::ZERO).await, Ok("ready"));
+        // A future is a coroutine here, never a finished one: with no time
+        // it is not started (test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started).
+        assert_eq!(aio::wait_for(async { "ready" }, Duration::ZERO).await, Err(Error::Timeout(Duration::ZERO)));
     });
 }
 
@@ -289,7 +291,7 @@ fn test_asyncio_wait_for_cancelled() {
         };
         let wait_for_task = aio::create_task(aio::wait_for(slow_task, ms(400)));
         nap(1).await;
-        wait_for_task.cancel("");
+        wait_for_task.cancel();
         let _either = finished(wait_for_task).await;
         assert!(exited.get());
     });
@@ -320,26 +322,26 @@ fn test_wait_for_reraises_exception_during_cancellation() {
 fn test_cancel_wait_for() {
     run(|| async {
         let blocking = aio::create_task(aio::cancellable(pending::<()>()));
-        let blocking_state = blocking.as_ref();
+        let blocking_state = blocking.task_ref();
         let wait = aio::create_task(aio::wait_for(blocking, Duration::from_secs(60)));
-        let target = wait.as_ref();
+        let target = wait.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            target.cancel("");
+            target.cancel();
         });
         let wait = finished(wait).await;
-        assert!(wait.cancelled());
+        assert!(wait.is_cancelled());
         assert_eq!(blocking_state.state(), TaskState::Cancelled);
 
         // And with no timeout at all: a plain await passes it on too.
         let blocking = aio::create_task(aio::cancellable(pending::<()>()));
-        let blocking_state = blocking.as_ref();
+        let blocking_state = blocking.task_ref();
         let wait = aio::create_task(blocking);
-        let target = wait.as_ref();
+        let target = wait.task_ref();
         aio::running_loop().unwrap().call_soon(move || {
-            target.cancel("");
+            target.cancel();
         });
         let wait = finished(wait).await;
-        assert!(wait.cancelled());
+        assert!(wait.is_cancelled());
         assert_eq!(blocking_state.state(), TaskState::Cancelled);
     });
 }
@@ -351,7 +353,7 @@ fn test_cancel_wait_for() {
 fn test_wait_for_issue86296() {
     run(|| async {
         let inner_task = aio::create_task(async { "done" });
-        let inner_state = inner_task.as_ref();
+        let inner_state = inner_task.task_ref();
         let reached_end = Rc::new(Cell::new(false));
         let flag = reached_end.clone();
         let task = aio::create_task(async move {
@@ -360,11 +362,11 @@ fn test_wait_for_issue86296() {
             flag.set(true);
             Ok::<_, Error>(value)
         });
-        assert!(!task.done());
+        assert!(!task.is_done());
         aio::sleep(Duration::ZERO).await.unwrap(); // run the task
-        task.cancel("");
+        task.cancel();
         let task = finished(task).await;
-        assert!(task.cancelled());
+        assert!(task.is_cancelled());
         assert_eq!(inner_state.state(), TaskState::Done);
         assert!(!reached_end.get());
     });
@@ -520,13 +522,13 @@ fn test_foreign_cancel_doesnt_timeout_if_not_expired() {
     run(|| async {
         let task = aio::create_task(async {
             aio::timeout(Duration::from_secs(10), async {
-                aio::current_task().unwrap().cancel("foreign");
+                aio::current_task().unwrap().cancel_with("foreign");
                 aio::sleep(Duration::from_secs(10)).await
             })
             .await
         });
         let task = finished(task).await;
-        assert!(task.cancelled(), "the cancellation is let out as it is, not turned into a timeout");
+        assert!(task.is_cancelled(), "the cancellation is let out as it is, not turned into a timeout");
         let error = task.exception().unwrap().unwrap();
         assert!(error.is_cancelled(), "{error:?}");
     });
@@ -565,10 +567,10 @@ fn an_outside_cancel_during_a_timeout_comes_out_of_the_scope() {
             nap(2).await;
         }
         assert!(seen.borrow().is_empty());
-        task.cancel("outside");
+        task.cancel_with("outside");
         let task = finished(task).await;
         assert_eq!(*seen.borrow(), ["scope: the outside cancellation"]);
-        assert!(task.cancelled());
+        assert!(task.is_cancelled());
     });
 }
 
@@ -588,7 +590,7 @@ fn test_outer_task_is_not_cancelled() {
             Ok::<_, Cancelled>("outer code reached")
         });
         let outer = finished(outer).await;
-        assert!(outer.done() && !outer.cancelled());
+        assert!(outer.is_done() && !outer.is_cancelled());
         assert_eq!(outer.result(), Ok(Ok("outer code reached")));
         assert_eq!(outer.cancelling(), 0);
     });
@@ -600,7 +602,7 @@ fn test_outer_task_is_not_cancelled() {
 fn test_timeout_after_cancellation() {
     run(|| async {
         let task = aio::create_task(async {
-            aio::current_task().unwrap().cancel("");
+            aio::current_task().unwrap().cancel();
             let handled = aio::sleep(Duration::from_secs(1)).await.is_err(); // work which will be cancelled
             let clean_up = aio::timeout(Duration::ZERO, aio::sleep(Duration::from_secs(1))).await;
             (handled, clean_up)
@@ -617,7 +619,7 @@ fn test_timeout_after_cancellation() {
 fn a_cancellation_handled_before_a_timeout_is_not_delivered_again() {
     run(|| async {
         let task = aio::create_task(async {
-            aio::current_task().unwrap().cancel("");
+            aio::current_task().unwrap().cancel();
             let handled = aio::sleep(Duration::from_secs(1)).await.is_err();
             let clean_up = aio::timeout(ms(1), aio::sleep(Duration::from_secs(1))).await;
             let afterwards = aio::sleep(ms(1)).await;
@@ -632,17 +634,17 @@ fn a_cancellation_handled_before_a_timeout_is_not_delivered_again() {
 fn test_cancel_in_timeout_after_cancellation() {
     run(|| async {
         let task = aio::create_task(async {
-            aio::current_task().unwrap().cancel("");
+            aio::current_task().unwrap().cancel();
             let handled = aio::sleep(Duration::from_secs(1)).await.is_err();
             assert!(handled);
             aio::timeout(Duration::from_secs(1), async {
-                aio::current_task().unwrap().cancel("again");
+                aio::current_task().unwrap().cancel_with("again");
                 aio::sleep(Duration::from_secs(2)).await // some clean-up
             })
             .await
         });
         let task = finished(task).await;
-        assert!(task.cancelled());
+        assert!(task.is_cancelled());
     });
 }
 
@@ -686,7 +688,7 @@ fn test_shielded_timeout() {
                 aio::sleep(ms(500)).await?;
                 Ok::<_, Cancelled>("done")
             });
-            let state = task.as_ref();
+            let state = task.task_ref();
             let outcome = aio::wait_for(aio::shield(task), limit).await;
             assert_eq!(outcome, Err(Error::Timeout(limit)));
             assert_eq!(state.state(), TaskState::Running, "the shielded task was not cancelled");

@@ -72,9 +72,9 @@ async fn supervise(
             LoopMessage::ReturnWaiting => supervisor.return_waiting(),
             LoopMessage::Abort => {
                 supervisor.return_waiting();
-                let live: Vec<aio::TaskRef> = supervisor.running.borrow().values().map(aio::Task::as_ref).collect();
+                let live: Vec<aio::TaskRef> = supervisor.running.borrow().values().map(aio::Task::task_ref).collect();
                 for task in live {
-                    task.cancel("the worker is stopping and its grace period is over");
+                    task.cancel_with("the worker is stopping and its grace period is over");
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::error::panic_message;
+use super::exception::report_panic;
 
 /// A scheduled callback, which can be cancelled until it runs.
 ///
@@ -53,20 +53,26 @@ impl Handle {
     ///
     /// ```
     /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// assert!(!lp.call_soon(|| {}).cancelled());
+    /// assert!(!lp.call_soon(|| {}).is_cancelled());
     /// ```
-    pub fn cancelled(&self) -> bool {
+    ///
+    /// # Python
+    ///
+    /// `handle.cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
     }
 }
 
-/// Runs a callback; a panic in it is logged and the loop goes on, as
-/// Python's loop logs a callback's exception. In debug mode (`slow` set) it
-/// runs inside a `callback` span, warned about when slower than `slow`.
+/// Runs a callback; a panic in it goes to the loop's exception handler
+/// and the loop goes on, as Python's loop reports a callback's exception.
+/// In debug mode (`slow` set) it runs inside a `callback` span, warned
+/// about when slower than `slow`.
 pub(crate) fn run_callback(callback: impl FnOnce(), slow: Option<Duration>) {
     let run = || {
         if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
-            tracing::error!(panic = %panic_message(&*panic), "a callback panicked; the event loop goes on");
+            report_panic("Exception in callback", &*panic);
         }
     };
     match slow {

@@ -67,6 +67,7 @@ use tokio::task::LocalSet;
 
 use super::callback::{run_callback, Handle};
 use super::error::LoopError;
+use super::exception::ExceptionHandler;
 use super::header::{HasHeader, TaskRef};
 use super::remote::{Message, Remote};
 use super::task::Runnable;
@@ -130,6 +131,8 @@ pub(crate) struct LoopState {
     tasks: RefCell<Registry>,
     /// Woken whenever a task finishes (`aio::run`'s last step waits on it).
     pub(super) finished_waker: RefCell<Option<Waker>>,
+    /// `set_exception_handler`'s handler; `None` for the default.
+    pub(super) exception_handler: RefCell<Option<ExceptionHandler>>,
 }
 
 /// An entry of the ready queue.
@@ -219,6 +222,7 @@ impl LoopState {
             executor: OnceCell::new(),
             tasks: RefCell::new(Registry::default()),
             finished_waker: RefCell::new(None),
+            exception_handler: RefCell::new(None),
         });
         // The task that runs what other threads send is the loop's first,
         // so that their callbacks queue up from the start.

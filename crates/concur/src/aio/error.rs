@@ -35,7 +35,7 @@ use std::time::Duration;
 ///         }
 ///     });
 ///     aio::sleep(Duration::ZERO).await?; // let it start
-///     task.cancel("enough");
+///     task.cancel_with("enough");
 ///     assert_eq!(task.await?, "cleaned up");
 ///     Ok::<_, aio::Error>(())
 /// })
@@ -111,6 +111,55 @@ impl PartialEq for Cancelled {
 
 impl Eq for Cancelled {}
 
+/// Why [`wait`](super::wait) returned no tasks: only these two can happen.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio::{self, ReturnWhen, Task, WaitError};
+///
+/// let outcome = aio::run(aio::wait(Vec::<Task<()>>::new(), ReturnWhen::AllCompleted, None)).unwrap();
+/// assert_eq!(outcome.unwrap_err(), WaitError::Empty);
+/// ```
+///
+/// # Python
+///
+/// The `ValueError` of `asyncio.wait(set())`, and `CancelledError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// There was nothing to wait for.
+    Empty,
+    /// The awaiting task was cancelled (the tasks waited for were not).
+    Cancelled(Cancelled),
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitError::Empty => f.write_str("wait was given no tasks or futures to wait for"),
+            WaitError::Cancelled(cancelled) => fmt::Display::fmt(cancelled, f),
+        }
+    }
+}
+
+impl std::error::Error for WaitError {}
+
+impl From<Cancelled> for WaitError {
+    fn from(cancelled: Cancelled) -> WaitError {
+        WaitError::Cancelled(cancelled)
+    }
+}
+
+impl From<WaitError> for Error {
+    fn from(error: WaitError) -> Error {
+        match error {
+            WaitError::Empty => Error::Empty,
+            WaitError::Cancelled(cancelled) => Error::Cancelled(cancelled),
+        }
+    }
+}
+
 /// Why an awaited task, or an `aio` helper, gave no value.
 ///
 /// # Examples
@@ -148,6 +197,12 @@ pub enum Error {
     Failed(Failure),
     /// The executor refused the call (it was shut down).
     Rejected(String),
+    /// The event loop refused to run the task (closed, already running …):
+    /// what [`EventLoop::run_until_complete`](super::EventLoop::run_until_complete)
+    /// of a task answers beside the task's own errors.
+    Loop(LoopError),
+    /// [`wait`](super::wait) was given nothing to wait for.
+    Empty,
 }
 
 impl fmt::Display for Error {
@@ -161,6 +216,8 @@ impl fmt::Display for Error {
             Error::LoopClosed => f.write_str("the event loop closed before the work finished"),
             Error::Failed(failure) => write!(f, "the task failed: {failure}"),
             Error::Rejected(reason) => write!(f, "the executor refused the call: {reason}"),
+            Error::Loop(error) => fmt::Display::fmt(error, f),
+            Error::Empty => fmt::Display::fmt(&WaitError::Empty, f),
         }
     }
 }
@@ -170,6 +227,31 @@ impl std::error::Error for Error {}
 impl From<Cancelled> for Error {
     fn from(cancelled: Cancelled) -> Error {
         Error::Cancelled(cancelled)
+    }
+}
+
+/// The loop's failure as an [`Error`], so that one `?` or one `match`
+/// covers a run and what it ran. The main task ending cancelled is a
+/// cancellation, as awaiting it would be.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio::{self, Error, LoopError};
+///
+/// fn main_task() -> Result<u8, Error> {
+///     let value = aio::run(async { Ok::<_, Error>(7) })??; // the loop's error, then the body's
+///     Ok(value)
+/// }
+/// assert_eq!(main_task(), Ok(7));
+/// assert_eq!(Error::from(LoopError::Closed), Error::Loop(LoopError::Closed));
+/// ```
+impl From<LoopError> for Error {
+    fn from(error: LoopError) -> Error {
+        match error {
+            LoopError::Cancelled(cancelled) => Error::Cancelled(cancelled),
+            other => Error::Loop(other),
+        }
     }
 }
 

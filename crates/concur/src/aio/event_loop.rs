@@ -8,13 +8,14 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::awaitable::Awaitable;
 use super::callback::Handle;
 use super::context::{self, Drive, LoopState, RunGuard};
 use super::error::{Error, LoopError};
@@ -123,8 +124,9 @@ impl EventLoopBuilder {
 ///     aio::sleep(Duration::from_millis(5)).await?;
 ///     Ok::<_, aio::Cancelled>("hello")
 /// });
+/// // The task's value, or one aio::Error for the loop's failure and the task's.
 /// let value = lp.run_until_complete(greeting).unwrap();
-/// assert_eq!(value.unwrap().unwrap(), "hello");
+/// assert_eq!(value, Ok("hello")); // the body's own Result
 /// lp.close().unwrap();
 /// ```
 ///
@@ -184,13 +186,15 @@ impl EventLoop {
         EventLoopBuilder { debug: None, slow: DEFAULT_SLOW }
     }
 
-    /// Runs the loop until `fut` finishes; returns its output. Tasks it
+    /// Runs the loop until `main` finishes; returns its output. Tasks it
     /// started and that are not finished stay, to run the next time the loop
     /// runs.
     ///
-    /// `fut` runs as a task of the loop, after the work already ready:
+    /// A future runs as a task of the loop, after the work already ready:
     /// [`current_task`](super::current_task) names it and it can be
-    /// cancelled like any task.
+    /// cancelled like any task. Given a [`Task`], the loop runs until the
+    /// task finishes and returns its value, or one [`Error`] that is the
+    /// loop's ([`Error::Loop`]) or the task's (see [`Awaitable`]).
     ///
     /// # Errors
     ///
@@ -198,8 +202,9 @@ impl EventLoop {
     /// inside this loop: await instead), [`LoopError::OtherLoopRunning`];
     /// [`LoopError::Cancelled`] if the main task ended cancelled;
     /// [`LoopError::Stopped`] if [`stop`](RunningLoop::stop) came first
-    /// (`fut` is dropped then: it may borrow from the caller, so it cannot
-    /// outlive this call).
+    /// (the future is dropped then: it may borrow from the caller, so it
+    /// cannot outlive this call). For a task, these as [`Error::Loop`]
+    /// (a cancellation as [`Error::Cancelled`]), and the task's own error.
     ///
     /// # Panics
     ///
@@ -215,7 +220,11 @@ impl EventLoop {
     /// # Python
     ///
     /// `loop.run_until_complete(coro)`.
-    pub fn run_until_complete<F: Future>(&self, fut: F) -> Result<F::Output, LoopError> {
+    pub fn run_until_complete<M: Awaitable>(&self, main: M) -> Result<M::Output, M::Error> {
+        M::answer(self.run_future(main.into_awaited()))
+    }
+
+    fn run_future<F: Future>(&self, fut: F) -> Result<F::Output, LoopError> {
         let _running = RunGuard::enter(&self.state)?;
         let output = Rc::new(RefCell::new(None));
         let body = {
@@ -401,7 +410,7 @@ impl Future for StopRequested<'_> {
 /// The loop `asyncio.get_running_loop()` returns.
 #[derive(Clone)]
 pub struct RunningLoop {
-    state: Rc<LoopState>,
+    pub(super) state: Rc<LoopState>,
 }
 
 impl RunningLoop {
@@ -483,7 +492,7 @@ impl RunningLoop {
     /// ```
     /// let lp = concur::aio::EventLoop::new().unwrap();
     /// let task = lp.create_task(async { "ran" }).with_name("first");
-    /// assert_eq!(lp.run_until_complete(task).unwrap(), Ok("ran"));
+    /// assert_eq!(lp.run_until_complete(task), Ok("ran"));
     /// ```
     ///
     /// # Python
@@ -491,10 +500,10 @@ impl RunningLoop {
     /// `loop.create_task(coro, name=...)`.
     pub fn create_task<F>(&self, fut: F) -> Task<F::Output>
     where
-        F: Future + 'static,
+        F: IntoFuture + 'static,
         F::Output: 'static,
     {
-        task::spawn(&self.state, fut, Ok)
+        task::spawn(&self.state, fut.into_future(), Ok)
     }
 
     /// Runs `callback` on the loop soon, after the work already ready, in
@@ -541,7 +550,7 @@ impl RunningLoop {
     /// let lp = concur::aio::EventLoop::new().unwrap();
     /// let timer = lp.call_later(Duration::from_secs(60), || unreachable!());
     /// timer.cancel();
-    /// assert!(timer.cancelled());
+    /// assert!(timer.is_cancelled());
     /// ```
     ///
     /// # Python
@@ -702,10 +711,10 @@ pub fn running_loop() -> Result<RunningLoop, LoopError> {
 /// `asyncio.create_task(coro)`.
 pub fn create_task<F>(fut: F) -> Task<F::Output>
 where
-    F: Future + 'static,
+    F: IntoFuture + 'static,
     F::Output: 'static,
 {
-    match context::with_running(|state| task::spawn(state, fut, Ok)) {
+    match context::with_running(|state| task::spawn(state, fut.into_future(), Ok)) {
         Ok(task) => task,
         Err(error) => panic!("aio::create_task: {error}"),
     }
@@ -739,12 +748,12 @@ where
 /// # Python
 ///
 /// `asyncio.run(main())`.
-pub fn run<F: Future>(main: F) -> Result<F::Output, LoopError> {
+pub fn run<F: IntoFuture>(main: F) -> Result<F::Output, LoopError> {
     if context::is_loop_running() {
         return Err(LoopError::OtherLoopRunning);
     }
     let lp = EventLoop::new()?;
-    let output = lp.run_until_complete(main);
+    let output = lp.run_future(main.into_future());
     lp.finish_tasks();
     lp.close()?;
     output
@@ -759,10 +768,10 @@ impl EventLoop {
             return;
         }
         for task in &left {
-            task.cancel("");
+            task.cancel();
         }
         // Tasks may await in their cleanup: look again each time one ends.
-        let _ = self.run_until_complete(std::future::poll_fn(|cx| {
+        let _ = self.run_future(std::future::poll_fn(|cx| {
             if left.iter().all(|task| matches!(task.state(), TaskState::Done | TaskState::Cancelled)) {
                 return Poll::Ready(());
             }

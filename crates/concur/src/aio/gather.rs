@@ -8,9 +8,11 @@ use std::task::{Context, Poll};
 
 use super::error::{Cancelled, Error};
 use super::header;
-use super::task::{Signal, Task};
+use super::task::{IntoTask, Signal, Task};
 
-/// Awaits every task and returns their values in the order given.
+/// Awaits every task and returns their values in the order given. A
+/// future that is not a task is started as one, as Python's `gather` does
+/// with a coroutine (see [`IntoTask`]).
 ///
 /// The first task to fail (panic, or end cancelled) ends the gather with its
 /// error; the others run on. Cancelling the task that awaits the gather
@@ -40,15 +42,19 @@ use super::task::{Signal, Task};
 /// assert_eq!(squares.unwrap(), Ok(vec![1, 4, 9, 16])); // in the order given
 /// ```
 ///
+/// # Panics
+///
+/// Given a future that is not a task, outside a running loop.
+///
 /// # Cancel safety
 ///
 /// Dropping the gather leaves the tasks running; their values are lost.
 ///
 /// # Python
 ///
-/// `await asyncio.gather(*tasks)`.
-pub fn gather<T: 'static>(tasks: impl IntoIterator<Item = Task<T>>) -> Gather<T> {
-    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+/// `await asyncio.gather(*aws)`.
+pub fn gather<A: IntoTask>(tasks: impl IntoIterator<Item = A>) -> Gather<A::Output> {
+    let tasks: Vec<Task<A::Output>> = tasks.into_iter().map(IntoTask::into_task).collect();
     let outcomes = std::iter::repeat_with(|| None).take(tasks.len()).collect();
     let left = tasks.len();
     Gather { tasks, outcomes, left, signal: Signal::new(), watching: false, forwarded: false }
@@ -120,8 +126,8 @@ impl<T: 'static> Gather<T> {
                 // The awaiting task was cancelled: cancel every task
                 // gathered; their ending cancelled ends the gather.
                 self.forwarded = true;
-                for task in self.tasks.iter().filter(|task| !task.done()) {
-                    task.cancel_with(message.clone());
+                for task in self.tasks.iter().filter(|task| !task.is_done()) {
+                    task.cancel_passed_on(message.clone());
                 }
             }
         }
@@ -202,6 +208,7 @@ impl<T: 'static> Future for GatherAll<T> {
 
 /// Awaits `task` but keeps a cancellation of the awaiting task from
 /// reaching it: the awaiter gets [`Error::Cancelled`] and the task runs on.
+/// A future that is not a task is started as one (see [`IntoTask`]).
 ///
 /// # Errors
 ///
@@ -219,10 +226,10 @@ impl<T: 'static> Future for GatherAll<T> {
 ///         aio::sleep(Duration::from_millis(20)).await.unwrap();
 ///         "saved"
 ///     });
-///     let state = save.as_ref();
+///     let state = save.task_ref();
 ///     let waiter = aio::create_task(aio::shield(save));
 ///     aio::sleep(Duration::from_millis(1)).await.unwrap();
-///     waiter.cancel("leaving");
+///     waiter.cancel_with("leaving");
 ///     assert!(waiter.await.is_err()); // the waiter was cancelled
 ///     aio::sleep(Duration::from_millis(40)).await.unwrap();
 ///     assert_eq!(state.state(), aio::TaskState::Done); // the save was not
@@ -237,8 +244,8 @@ impl<T: 'static> Future for GatherAll<T> {
 /// # Python
 ///
 /// `await asyncio.shield(aw)`.
-pub fn shield<T: 'static>(task: Task<T>) -> Shield<T> {
-    Shield { task }
+pub fn shield<A: IntoTask>(task: A) -> Shield<A::Output> {
+    Shield { task: task.into_task() }
 }
 
 /// The future of [`shield`].

@@ -229,7 +229,7 @@ impl<F: Future> Future for WatchCancel<F> {
         *self.cancel.waker.lock() = Some(cx.waker().clone());
         if self.cancel.requested.swap(false, Ordering::AcqRel) {
             if let Some(me) = current_task() {
-                me.cancel("the caller cancelled the future");
+                me.cancel_with("the caller cancelled the future");
             }
         }
         self.fut.as_mut().poll(cx)

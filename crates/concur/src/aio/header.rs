@@ -56,7 +56,9 @@ thread_local! {
 /// `current_task`, cancellation and timeouts need.
 pub(crate) struct Header {
     pub(super) id: u64,
-    pub(super) name: RefCell<Option<Box<str>>>,
+    /// Set by `set_name`, or `Task-<id>` made at the first `name()` call,
+    /// so that reading a name does not allocate each time.
+    pub(super) name: RefCell<Option<Rc<str>>>,
     pub(super) state: Cell<TaskState>,
     /// Cancellations asked for and not withdrawn (Python's `cancelling()`).
     pub(super) requests: Cell<u32>,
@@ -78,6 +80,12 @@ pub(crate) struct Header {
 
 pub(crate) trait HasHeader {
     fn header(&self) -> &Header;
+
+    /// How the task ended, for [`TaskRef::exception`]; a bare header
+    /// carries no outcome.
+    fn exception(&self) -> Result<Option<Error>, Error> {
+        Err(Error::NotDone)
+    }
 }
 
 impl HasHeader for Header {
@@ -112,11 +120,12 @@ impl Header {
         self.slot.set(Some(slot));
     }
 
-    pub(crate) fn name(&self) -> String {
-        match &*self.name.borrow() {
-            Some(name) => name.to_string(),
-            None => format!("Task-{}", self.id),
-        }
+    pub(crate) fn name(&self) -> Rc<str> {
+        self.name.borrow_mut().get_or_insert_with(|| Rc::from(format!("Task-{}", self.id))).clone()
+    }
+
+    pub(crate) fn set_name(&self, name: impl Into<String>) {
+        *self.name.borrow_mut() = Some(Rc::from(name.into()));
     }
 
     pub(super) fn cancel(&self, message: Option<Arc<str>>) -> bool {
@@ -259,7 +268,10 @@ pub(crate) fn raise(error: Error) -> Error {
 }
 
 /// A handle to a task that does not carry its value: for the task itself
-/// ([`current_task`]) and for code that only names or cancels it.
+/// ([`current_task`]), for code that only names or cancels it, and to ask
+/// how a task ended after its [`Task`](super::Task) handle was moved into
+/// [`wait_for`](super::wait_for), [`shield`](super::shield) or
+/// [`gather`](super::gather) ([`Task::task_ref`](super::Task::task_ref)).
 ///
 /// # Examples
 ///
@@ -286,14 +298,20 @@ impl TaskRef {
         Rc::downgrade(&self.header)
     }
 
-    /// The task's name.
+    /// The task's name: `Task-<n>` unless one was given. A shared string:
+    /// reading it again does not allocate.
     ///
     /// # Examples
     ///
     /// ```
     /// concur::aio::run(async { assert!(!concur::aio::current_task().unwrap().name().is_empty()) }).unwrap();
     /// ```
-    pub fn name(&self) -> String {
+    ///
+    /// # Python
+    ///
+    /// `task.get_name()`.
+    #[doc(alias = "get_name")]
+    pub fn name(&self) -> Rc<str> {
         self.header.header().name()
     }
 
@@ -305,12 +323,16 @@ impl TaskRef {
     /// concur::aio::run(async {
     ///     let me = concur::aio::current_task().unwrap();
     ///     me.set_name("main");
-    ///     assert_eq!(me.name(), "main");
+    ///     assert_eq!(&*me.name(), "main");
     /// })
     /// .unwrap();
     /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.set_name(name)`.
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.header.header().name.borrow_mut() = Some(name.into().into_boxed_str());
+        self.header.header().set_name(name);
     }
 
     /// Where the task is in its life.
@@ -325,6 +347,84 @@ impl TaskRef {
         self.header.header().state.get()
     }
 
+    /// Whether the task finished: done or cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio;
+    /// aio::run(async {
+    ///     let task = aio::create_task(async {});
+    ///     let watch = task.task_ref();
+    ///     task.await.unwrap(); // the handle is gone; the TaskRef still answers
+    ///     assert!(watch.is_done());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.done()`.
+    #[doc(alias = "done")]
+    pub fn is_done(&self) -> bool {
+        self.header.header().is_done()
+    }
+
+    /// Whether the task ended cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    /// aio::run(async {
+    ///     let slow = aio::create_task(aio::sleep(Duration::from_secs(60)));
+    ///     let watch = slow.task_ref();
+    ///     let _ = aio::wait_for(slow, Duration::from_millis(5)).await; // moves the task
+    ///     assert!(watch.is_cancelled());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
+        self.header.header().state.get() == TaskState::Cancelled
+    }
+
+    /// How the finished task failed, if it did: `None` for a value (or a
+    /// value already taken by awaiting the task), as
+    /// [`Task::exception`](super::Task::exception).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotDone`] before the task finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio::{self, Error};
+    /// aio::run(async {
+    ///     let task = aio::create_task(async { panic!("boom") });
+    ///     let watch = task.task_ref();
+    ///     let shielded = aio::shield(task); // the handle moves into the shield
+    ///     assert_eq!(watch.exception(), Err(Error::NotDone));
+    ///     assert!(shielded.await.is_err());
+    ///     assert_eq!(watch.exception(), Ok(Some(Error::Panicked("boom".into()))));
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.exception()`; for a cancelled task Python raises, here it is
+    /// `Some(Error::Cancelled)`.
+    pub fn exception(&self) -> Result<Option<Error>, Error> {
+        self.header.exception()
+    }
+
     /// Asks the task to stop, as [`Task::cancel`](super::Task::cancel).
     ///
     /// # Examples
@@ -334,14 +434,41 @@ impl TaskRef {
     /// use concur::aio;
     ///
     /// let outcome = aio::run(async {
-    ///     aio::current_task().unwrap().cancel("from inside");
+    ///     aio::current_task().unwrap().cancel();
     ///     aio::sleep(Duration::from_secs(1)).await // the cancellation arrives here
     /// });
     /// // The main task let it out, so it ended cancelled.
     /// assert!(matches!(outcome, Err(aio::LoopError::Cancelled(_))));
     /// ```
-    pub fn cancel(&self, message: &str) -> bool {
-        self.header.header().cancel((!message.is_empty()).then(|| Arc::from(message)))
+    ///
+    /// # Python
+    ///
+    /// `task.cancel()`.
+    pub fn cancel(&self) -> bool {
+        self.header.header().cancel(None)
+    }
+
+    /// Asks the task to stop with a message, as
+    /// [`Task::cancel_with`](super::Task::cancel_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    ///
+    /// let outcome = aio::run(async {
+    ///     aio::current_task().unwrap().cancel_with("from inside");
+    ///     aio::sleep(Duration::from_secs(1)).await
+    /// });
+    /// assert_eq!(outcome.unwrap_err().to_string(), "the future the loop ran was cancelled: the task was cancelled: from inside");
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.cancel(msg)`.
+    pub fn cancel_with(&self, message: impl Into<Arc<str>>) -> bool {
+        self.header.header().cancel(Some(message.into()))
     }
 
     /// How many cancellations are pending, as [`Task::cancelling`](super::Task::cancelling).
@@ -362,7 +489,7 @@ impl TaskRef {
     /// ```
     /// concur::aio::run(async {
     ///     let me = concur::aio::current_task().unwrap();
-    ///     me.cancel("");
+    ///     me.cancel();
     ///     assert_eq!(me.uncancel(), 0);
     ///     concur::aio::sleep(std::time::Duration::ZERO).await.unwrap(); // not cancelled
     /// })
@@ -393,7 +520,7 @@ impl fmt::Debug for TaskRef {
 /// assert!(aio::current_task().is_none());
 /// aio::run(async {
 ///     let task = aio::create_task(async { aio::current_task().unwrap().name() }).with_name("worker");
-///     assert_eq!(task.await.unwrap(), "worker");
+///     assert_eq!(&*task.await.unwrap(), "worker");
 /// })
 /// .unwrap();
 /// ```

@@ -38,15 +38,19 @@
 //! | `loop.run_until_complete`, `run_forever`, `stop`, `close` | [`EventLoop`] methods of the same names |
 //! | `loop.call_soon`, `call_later`, `call_at`, `call_soon_threadsafe` | the same, returning [`Handle`] / [`TimerHandle`] |
 //! | `asyncio.create_task(coro, name=)` | [`create_task`]`(fut).with_name(..)` |
-//! | `task.cancel(msg)`, `done()`, `cancelled()`, `result()`, `exception()`, `add_done_callback` | [`Task`] methods; [`Task::state`] gives [`TaskState`] |
-//! | `asyncio.sleep`, `gather`, `wait`, `wait_for`, `as_completed`, `shield` | [`sleep`], [`gather`], [`wait`], [`wait_for`], [`as_completed`], [`shield`] |
-//! | `asyncio.timeout` / `timeout_at` | [`timeout`] / [`timeout_at`] around a future |
-//! | `asyncio.TaskGroup` | [`TaskGroup`] with [`TaskGroup::join`] |
+//! | `task.cancel()`, `cancel(msg)`, `done()`, `cancelled()` | [`Task::cancel`], [`Task::cancel_with`], [`Task::is_done`], [`Task::is_cancelled`]; [`Task::state`] gives [`TaskState`] |
+//! | `task.result()`, `exception()`, `add_done_callback`, `remove_done_callback`, `get_name` | [`Task`] methods of the same names (`name`) |
+//! | the task object, kept after `wait_for(task)` or `shield(task)` | [`Task::task_ref`] → [`TaskRef`] (`is_done`, `is_cancelled`, `exception`) |
+//! | `loop.run_until_complete(task)` | [`EventLoop::run_until_complete`]: the value, or one [`Error`] (the loop's is [`Error::Loop`]) |
+//! | `asyncio.sleep`, `gather`, `wait`, `wait_for`, `as_completed`, `shield` | [`sleep`], [`gather`], [`wait`], [`wait_for`], [`as_completed`], [`shield`]; each takes tasks or any future ([`IntoTask`]) |
+//! | `asyncio.timeout` / `timeout_at`, `cm.when()`, `reschedule`, `expired` | [`timeout`] / [`timeout_at`] around a future; [`Timeout::handle`] → [`TimeoutHandle`] |
+//! | `asyncio.TaskGroup`, `tg.create_task` from a task of the group | [`TaskGroup`] with [`TaskGroup::join`]; [`TaskGroup::handle`] → [`TaskGroupHandle`] |
+//! | `loop.set_exception_handler`, `get_`, `call_`, `default_exception_handler` | [`RunningLoop`] methods of the same names, with an [`ExceptionContext`] |
 //! | `asyncio.Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition` | [`Lock`], [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Condition`] (fair, cancellation-safe) |
 //! | `asyncio.to_thread`, `loop.run_in_executor(pool, f)` | [`to_thread`], [`run_in_executor`] on a [`ThreadPool`](crate::executor::ThreadPool) |
 //! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`]`(fut, &handle)` → a [`futures::ConcurrentFuture`](crate::futures::ConcurrentFuture) |
 //! | a thread running `loop.run_forever()` | [`spawn_background`] |
-//! | `CancelledError`, `TimeoutError` | [`Cancelled`], [`Error`] |
+//! | `CancelledError`, `TimeoutError`, the `ValueError` of `wait(set())` | [`Cancelled`], [`Error`], [`WaitError`] |
 //! | `loop.set_debug(True)`, `PYTHONASYNCIODEBUG` | [`EventLoopBuilder::debug`], `CONCUR_AIO_DEBUG` |
 //!
 //! # Cancellation
@@ -61,6 +65,38 @@
 //! a cancellation (`gather(..).return_exceptions()`, [`Task::exception`])
 //! do not cancel anyone.
 //!
+//! The error is the cancellation: keep it and the task ends cancelled, drop
+//! it and the task has handled it. So the easy path, `?`, is the right one,
+//! and anything that turns the error into something else — `.ok()`,
+//! `.map_err(|_| ..)`, `let _ =`, `.is_err()` — swallows it:
+//!
+//! ```
+//! use std::time::Duration;
+//! use concur::aio::{self, Cancelled};
+//!
+//! aio::run(async {
+//!     // Wrong: `map_err` drops the Cancelled; the task "handled" it, runs
+//!     // on, and ends done with Err("stopped") as its value.
+//!     let swallowed = aio::create_task(async {
+//!         aio::sleep(Duration::from_secs(60)).await.map_err(|_| "stopped")
+//!     });
+//!     // Right: `?` returns the Cancelled itself; the task ends cancelled.
+//!     let passed_on = aio::create_task(async {
+//!         aio::sleep(Duration::from_secs(60)).await?;
+//!         Ok::<_, Cancelled>(())
+//!     });
+//!     aio::sleep(Duration::ZERO).await.unwrap();
+//!     swallowed.cancel();
+//!     passed_on.cancel();
+//!     let (swallowed_ref, passed_on_ref) = (swallowed.task_ref(), passed_on.task_ref());
+//!     assert_eq!(swallowed.await, Ok(Err("stopped")));
+//!     assert!(!swallowed_ref.is_cancelled());
+//!     assert!(passed_on.await.unwrap_err().is_cancelled());
+//!     assert!(passed_on_ref.is_cancelled());
+//! })
+//! .unwrap();
+//! ```
+//!
 //! Awaiting a task passes a cancellation on to it, as Python's `cancel`
 //! does to the future a task waits on. A task cancelled where it waits on a
 //! future that knows nothing of `aio` (a tokio socket, say) cannot be handed
@@ -69,13 +105,35 @@
 //! in when time runs out and turn that cancellation into [`Error::Timeout`],
 //! as Python 3.11's `asyncio.timeout` does.
 //!
+//! # Errors, once
+//!
+//! Given a [`Task`], [`EventLoop::run_until_complete`] answers its value or
+//! one [`Error`]: the loop's failure ([`Error::Loop`]) and the task's
+//! ([`Error::Cancelled`], [`Error::Panicked`]) are variants of the same
+//! type, matched once. A future's own `Result` stays its own: a body that
+//! returns `Result<T, aio::Error>` is passed on with one more `?`, which
+//! `From<LoopError> for Error` makes work. Operations that can fail in only
+//! a few ways say so in their type: [`wait`] gives [`WaitError`],
+//! [`Gather::return_exceptions`] and [`sleep`] only [`Cancelled`].
+//!
+//! # What is not here
+//!
+//! Python's `contextvars` (a value copied into each task at
+//! `create_task`) has no counterpart: a Rust future owns what it captures,
+//! so a value passed into the `async move` block at `create_task` is that
+//! copy already, and one shared on purpose is an `Rc` the block captures.
+//! A task-local store beside that would be a second, implicit way to pass
+//! values, which the type system could not check.
+//!
 //! # Debug mode
 //!
 //! With [`EventLoopBuilder::debug`] or `CONCUR_AIO_DEBUG=1`, the loop warns
 //! through `tracing` about task steps and callbacks that hold the loop
 //! longer than 100 ms (see [`EventLoopBuilder::slow_callback_duration`]) and
 //! about tasks dropped without being awaited, naming the task. A task's
-//! panic that nobody read is logged at error level in any mode.
+//! panic that nobody read, and a callback's panic, go to the loop's
+//! exception handler ([`RunningLoop::set_exception_handler`]), which by
+//! default logs them at error level, in any mode.
 //!
 //! In debug mode each task step runs in a `task` span (its field `name` is
 //! the task's) and each callback in a `callback` span, both at warn level:
@@ -97,12 +155,14 @@
 //! runs callbacks one after another on the loop, and
 //! `run_coroutine_threadsafe` runs futures as tasks, which overlap.
 
+mod awaitable;
 mod background;
 mod blocking;
 mod callback;
 mod context;
 mod error;
 mod event_loop;
+mod exception;
 mod gather;
 mod handle;
 mod header;
@@ -115,17 +175,19 @@ mod time;
 mod timers;
 mod wait;
 
+pub use awaitable::Awaitable;
 pub use background::spawn_background;
 pub use blocking::{run_in_executor, to_thread, ExecutorCall};
 pub use callback::Handle;
-pub use error::{Cancelled, Error, Failure, LoopError};
+pub use error::{Cancelled, Error, Failure, LoopError, WaitError};
 pub use event_loop::{all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, RunningLoop, DEBUG_ENV};
+pub use exception::{default_exception_handler, ExceptionContext, ExceptionHandler};
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
 pub use handle::{run_coroutine_threadsafe, LoopHandle};
 pub use header::{current_task, TaskRef, TaskState};
 pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
-pub use task::{cancellable, Cancellable, Task};
-pub use task_group::{TaskGroup, TaskGroupError};
-pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout};
+pub use task::{cancellable, Cancellable, IntoTask, Task, TaskFuture};
+pub use task_group::{TaskGroup, TaskGroupError, TaskGroupHandle};
+pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout, TimeoutHandle};
 pub use timers::TimerHandle;
 pub use wait::{as_completed, wait, AsCompleted, ReturnWhen};

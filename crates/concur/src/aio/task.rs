@@ -53,6 +53,9 @@ use pin_project_lite::pin_project;
 use super::callback::timed;
 use super::context::{self, LoopState};
 use super::error::{panic_message, Cancelled, Error};
+use super::exception::{self, ExceptionContext};
+use crate::futures::CallbackId;
+
 use super::header::{
     cancellation_for_me, enter, forward_pending, raise, raised, take_cancellation, with_current, HasHeader, Header,
     TaskRef, TaskState,
@@ -81,7 +84,7 @@ use super::header::{
 ///         }
 ///     });
 ///     aio::sleep(std::time::Duration::ZERO).await.unwrap();
-///     task.cancel("stop");
+///     task.cancel_with("stop");
 ///     assert_eq!(task.await.unwrap(), "cancelled, cleaned up");
 /// })
 /// .unwrap();
@@ -186,7 +189,7 @@ pub(super) struct Core<T> {
     header: Header,
     output: RefCell<Output<T>>,
     awaiter: RefCell<Awaiter>,
-    callbacks: RefCell<Vec<Callback<T>>>,
+    callbacks: RefCell<Vec<(CallbackId, Callback<T>)>>,
     /// The panic or error was read, or the task awaited.
     retrieved: Cell<bool>,
 }
@@ -247,6 +250,15 @@ impl<F: Future, T> HasHeader for TaskCell<F, T> {
     fn header(&self) -> &Header {
         &self.core.header
     }
+
+    fn exception(&self) -> Result<Option<Error>, Error> {
+        self.core.retrieved.set(true);
+        match &*self.core.output.borrow() {
+            Output::Empty => Err(Error::NotDone),
+            Output::Ready(Ok(_)) | Output::Taken => Ok(None),
+            Output::Ready(Err(error)) => Ok(Some(error.clone())),
+        }
+    }
 }
 
 impl<F: Future + 'static, T: 'static> HasCore<T> for TaskCell<F, T> {
@@ -272,7 +284,7 @@ impl<T: 'static> Core<T> {
         // callbacks in the order they were added, and they were added
         // before the await (which is a done callback there too).
         let callbacks = std::mem::take(&mut *this.callbacks.borrow_mut());
-        for callback in callbacks {
+        for (_, callback) in callbacks {
             let task = Task { core: this.clone(), observer: true };
             context::schedule_or_run(Box::new(move || callback(&task)));
         }
@@ -288,7 +300,10 @@ impl<T> Drop for Core<T> {
     fn drop(&mut self) {
         if let Output::Ready(Err(Error::Panicked(message))) = &*self.output.borrow() {
             if !self.retrieved.get() {
-                tracing::error!(task = %self.header.name(), panic = %message, "a task's panic was never retrieved");
+                let context = ExceptionContext::new("Task exception was never retrieved")
+                    .with_error(Error::Panicked(message.clone()))
+                    .with_task(self.header.name());
+                exception::report(context);
             }
         }
     }
@@ -454,8 +469,8 @@ where
 ///         Ok::<_, aio::Cancelled>("slow")
 ///     })
 ///     .with_name("slow one");
-///     assert_eq!(slow.name(), "slow one");
-///     assert!(!slow.done());
+///     assert_eq!(&*slow.name(), "slow one");
+///     assert!(!slow.is_done());
 ///     assert_eq!(slow.await.unwrap().unwrap(), "slow");
 /// })
 /// .unwrap();
@@ -500,15 +515,16 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
-    ///     assert!(!task.done());
+    ///     assert!(!task.is_done());
     /// })
     /// .unwrap();
     /// ```
     ///
     /// # Python
     ///
-    /// `task.done()`.
-    pub fn done(&self) -> bool {
+    /// `task.is_done()`.
+    #[doc(alias = "done")]
+    pub fn is_done(&self) -> bool {
         self.core.header.is_done()
     }
 
@@ -520,24 +536,25 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
-    ///     task.cancel("never mind");
+    ///     task.cancel();
     ///     aio::sleep(std::time::Duration::ZERO).await.unwrap();
-    ///     assert!(task.cancelled());
+    ///     assert!(task.is_cancelled());
     /// })
     /// .unwrap();
     /// ```
     ///
     /// # Python
     ///
-    /// `task.cancelled()`.
-    pub fn cancelled(&self) -> bool {
+    /// `task.is_cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
         self.core.header.state.get() == TaskState::Cancelled
     }
 
-    /// Asks the task to stop: a [`Cancelled`] with `message` is handed to it
-    /// at its next `aio` await, where it may clean up, handle it, or return
-    /// it. A task not started yet never starts. Returns `false` if the task
-    /// had already finished.
+    /// Asks the task to stop: a [`Cancelled`] is handed to it at its next
+    /// `aio` await, where it may clean up, handle it, or return it. A task
+    /// not started yet never starts. Returns `false` if the task had
+    /// already finished.
     ///
     /// # Examples
     ///
@@ -551,7 +568,35 @@ impl<T: 'static> Task<T> {
     ///         Ok::<_, aio::Cancelled>(())
     ///     });
     ///     aio::sleep(Duration::ZERO).await.unwrap();
-    ///     assert!(sleeper.cancel("shutting down"));
+    ///     assert!(sleeper.cancel());
+    ///     assert!(sleeper.await.unwrap_err().is_cancelled());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `task.cancel()`.
+    pub fn cancel(&self) -> bool {
+        self.core.header.cancel(None)
+    }
+
+    /// As [`cancel`](Self::cancel), with a message the [`Cancelled`] error
+    /// carries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    ///
+    /// aio::run(async {
+    ///     let sleeper = aio::create_task(async {
+    ///         aio::sleep(Duration::from_secs(60)).await?;
+    ///         Ok::<_, aio::Cancelled>(())
+    ///     });
+    ///     aio::sleep(Duration::ZERO).await.unwrap();
+    ///     assert!(sleeper.cancel_with("shutting down"));
     ///     let err = sleeper.await.unwrap_err();
     ///     assert_eq!(err.to_string(), "the task was cancelled: shutting down");
     /// })
@@ -560,9 +605,10 @@ impl<T: 'static> Task<T> {
     ///
     /// # Python
     ///
-    /// `task.cancel(msg)`; pass `""` for no message.
-    pub fn cancel(&self, message: &str) -> bool {
-        self.core.header.cancel((!message.is_empty()).then(|| Arc::from(message)))
+    /// `task.cancel(msg)`.
+    #[doc(alias = "cancel")]
+    pub fn cancel_with(&self, message: impl Into<Arc<str>>) -> bool {
+        self.core.header.cancel(Some(message.into()))
     }
 
     /// How many cancellations are pending on the task and not withdrawn.
@@ -573,7 +619,7 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
-    ///     task.cancel("");
+    ///     task.cancel();
     ///     assert_eq!(task.cancelling(), 1);
     /// })
     /// .unwrap();
@@ -595,7 +641,7 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async { 7 });
-    ///     task.cancel("");
+    ///     task.cancel();
     ///     assert_eq!(task.uncancel(), 0);
     ///     assert_eq!(task.await.unwrap(), 7); // it ran after all
     /// })
@@ -609,7 +655,8 @@ impl<T: 'static> Task<T> {
         self.core.header.uncancel()
     }
 
-    /// The task's name: `Task-<n>` unless one was given.
+    /// The task's name: `Task-<n>` unless one was given. A shared string:
+    /// reading it again does not allocate.
     ///
     /// # Examples
     ///
@@ -625,7 +672,8 @@ impl<T: 'static> Task<T> {
     /// # Python
     ///
     /// `task.get_name()`.
-    pub fn name(&self) -> String {
+    #[doc(alias = "get_name")]
+    pub fn name(&self) -> Rc<str> {
         self.core.header.name()
     }
 
@@ -638,7 +686,7 @@ impl<T: 'static> Task<T> {
     /// aio::run(async {
     ///     let task = aio::create_task(async {});
     ///     task.set_name("fetcher");
-    ///     assert_eq!(task.name(), "fetcher");
+    ///     assert_eq!(&*task.name(), "fetcher");
     /// })
     /// .unwrap();
     /// ```
@@ -647,7 +695,7 @@ impl<T: 'static> Task<T> {
     ///
     /// `task.set_name(name)`.
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.core.header.name.borrow_mut() = Some(name.into().into_boxed_str());
+        self.core.header.set_name(name);
     }
 
     /// The task, named: for `create_task(fut).with_name("..")`.
@@ -658,7 +706,7 @@ impl<T: 'static> Task<T> {
     /// use concur::aio;
     /// aio::run(async {
     ///     let task = aio::create_task(async {}).with_name("poller");
-    ///     assert_eq!(task.name(), "poller");
+    ///     assert_eq!(&*task.name(), "poller");
     /// })
     /// .unwrap();
     /// ```
@@ -731,16 +779,13 @@ impl<T: 'static> Task<T> {
     /// `task.exception()`; for a cancelled task Python raises, here it is
     /// `Some(Error::Cancelled)`.
     pub fn exception(&self) -> Result<Option<Error>, Error> {
-        self.core.retrieved.set(true);
-        match &*self.core.output.borrow() {
-            Output::Empty => Err(Error::NotDone),
-            Output::Ready(Ok(_)) | Output::Taken => Ok(None),
-            Output::Ready(Err(error)) => Ok(Some(error.clone())),
-        }
+        self.core.0.exception()
     }
 
     /// Runs `callback` once the task finishes (soon after, on the loop),
     /// with the task. Added to a finished task, it is scheduled at once.
+    /// Returns the callback's [`CallbackId`], for
+    /// [`remove_done_callback`](Self::remove_done_callback).
     ///
     /// # Examples
     ///
@@ -763,29 +808,87 @@ impl<T: 'static> Task<T> {
     /// # Python
     ///
     /// `task.add_done_callback(fn)`; the callback gets the task.
-    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) {
-        if self.done() {
+    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) -> CallbackId {
+        let id = CallbackId::next();
+        if self.is_done() {
             let task = Task { core: self.core.clone(), observer: true };
             context::schedule_or_run(Box::new(move || callback(&task)));
         } else {
-            self.core.callbacks.borrow_mut().push(Box::new(callback));
+            self.core.callbacks.borrow_mut().push((id, Box::new(callback)));
         }
+        id
     }
 
-    /// A handle to the task without its value: what
-    /// [`current_task`](super::current_task) gives, for naming and cancelling.
+    /// Removes the done callback `id` names, if it has not been scheduled;
+    /// returns how many were removed: 1, or 0 if the task finished already
+    /// (its callbacks are then scheduled), the callback was removed before,
+    /// or it belongs to another task.
     ///
     /// # Examples
     ///
     /// ```
     /// use concur::aio;
     /// aio::run(async {
-    ///     let task = aio::create_task(async {}).with_name("t");
-    ///     assert_eq!(task.as_ref().name(), "t");
+    ///     let task = aio::create_task(async { 1 });
+    ///     let id = task.add_done_callback(|_| unreachable!("removed before the task ran"));
+    ///     assert_eq!(task.remove_done_callback(id), 1);
+    ///     assert_eq!(task.remove_done_callback(id), 0);
+    ///     assert_eq!(task.await, Ok(1));
     /// })
     /// .unwrap();
     /// ```
-    pub fn as_ref(&self) -> TaskRef {
+    ///
+    /// # Python
+    ///
+    /// `task.remove_done_callback(fn)`, which returns the number removed;
+    /// Python removes every addition of `fn`, here each addition has an id
+    /// of its own, since closures cannot be compared.
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        let mut callbacks = self.core.callbacks.borrow_mut();
+        let Some(at) = callbacks.iter().position(|(mine, _)| *mine == id) else { return 0 };
+        let (_, callback) = callbacks.remove(at);
+        // Dropped after the borrow: a closure's captures may run any code
+        // when dropped, this task's methods included.
+        drop(callbacks);
+        drop(callback);
+        1
+    }
+
+    /// A handle to the task without its value: what
+    /// [`current_task`](super::current_task) gives. It names and cancels
+    /// the task, and tells whether and how it ended after this handle was
+    /// moved into [`wait_for`](super::wait_for), [`shield`](super::shield)
+    /// or [`gather`](super::gather).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    /// aio::run(async {
+    ///     let task = aio::create_task(aio::sleep(Duration::from_secs(60))).with_name("t");
+    ///     let watch = task.task_ref();
+    ///     assert_eq!(&*watch.name(), "t");
+    ///     let _ = aio::wait_for(task, Duration::from_millis(5)).await;
+    ///     assert!(watch.is_done() && watch.is_cancelled());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// A `Task` is not [`AsRef`]: the method that looked like it is this one.
+    ///
+    /// ```compile_fail
+    /// concur::aio::run(async {
+    ///     let task = concur::aio::create_task(async {});
+    ///     let _ = task.as_ref().name();
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// The task object itself, which Python code keeps after passing it on.
+    pub fn task_ref(&self) -> TaskRef {
         TaskRef::from_header(self.core.clone())
     }
 
@@ -797,18 +900,24 @@ impl<T: 'static> Task<T> {
 
     /// Has the awaiting future be told through `signal` as `index`.
     pub(crate) fn watch(&self, signal: &Rc<Signal>, index: usize) {
-        if self.done() {
+        if self.is_done() {
             signal.notify(index);
         } else {
             *self.core.awaiter.borrow_mut() = Awaiter::Signal(signal.clone(), index);
         }
     }
 
-    /// Moves the outcome out of a finished task.
+    /// Moves the value out of a finished task. An error stays (a copy is
+    /// returned), so that `exception` and `result` still tell how the task
+    /// ended, through a [`TaskRef`] too.
     pub(crate) fn take_output(&self) -> Result<T, Error> {
         self.core.retrieved.set(true);
         self.core.header.awaited.set(true);
-        match std::mem::replace(&mut *self.core.output.borrow_mut(), Output::Taken) {
+        let mut output = self.core.output.borrow_mut();
+        if let Output::Ready(Err(error)) = &*output {
+            return Err(error.clone());
+        }
+        match std::mem::replace(&mut *output, Output::Taken) {
             Output::Ready(outcome) => outcome,
             Output::Taken => Err(Error::Taken),
             Output::Empty => Err(Error::NotDone),
@@ -817,23 +926,139 @@ impl<T: 'static> Task<T> {
 
     /// Passes a pending cancellation of the current task on to this one.
     pub(crate) fn forward_cancellation(&self) {
-        if !self.done() {
+        if !self.is_done() {
             if let Some(message) = forward_pending() {
-                self.cancel_with(message);
+                self.core.header.cancel(message);
             }
         }
     }
 
-    pub(crate) fn cancel_with(&self, message: Option<Arc<str>>) -> bool {
+    /// Cancels with the message, or none, that the awaiting task was given.
+    pub(crate) fn cancel_passed_on(&self, message: Option<Arc<str>>) -> bool {
         self.core.header.cancel(message)
     }
 }
 
-impl<T: 'static> Future for Task<T> {
+/// Awaiting a task gives its value, or how it failed. A `Task` is not a
+/// [`Future`] itself but turns into one ([`TaskFuture`]) when awaited, so
+/// that the helpers that take tasks ([`gather`](super::gather),
+/// [`wait`](super::wait) …) can take any future as well, through
+/// [`IntoTask`].
+impl<T: 'static> std::future::IntoFuture for Task<T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = TaskFuture<T>;
+
+    fn into_future(self) -> TaskFuture<T> {
+        TaskFuture { task: self }
+    }
+}
+
+/// The future of awaiting a [`Task`]: its value, or [`Error::Cancelled`] /
+/// [`Error::Panicked`] (or [`Error::Failed`] for a task of a
+/// [`TaskGroup`](super::TaskGroup)).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::IntoFuture;
+/// use concur::aio;
+///
+/// aio::run(async {
+///     let awaiting = aio::create_task(async { 3 }).into_future();
+///     assert_eq!(awaiting.await, Ok(3));
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the task running; its value is lost.
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct TaskFuture<T> {
+    task: Task<T>,
+}
+
+impl<T> Unpin for TaskFuture<T> {}
+
+impl<T: 'static> Future for TaskFuture<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, Error>> {
-        self.get_mut().poll_with(cx, true)
+        self.get_mut().task.poll_with(cx, true)
+    }
+}
+
+/// What the helpers that await many tasks take: a [`Task`], or any future,
+/// which is started as a task of the running loop as
+/// [`create_task`](super::create_task) does.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio;
+///
+/// async fn double(n: u64) -> u64 {
+///     aio::sleep(Duration::from_millis(n)).await.unwrap();
+///     n * 2
+/// }
+///
+/// aio::run(async {
+///     // Futures: gather starts each as a task, as Python's does a coroutine.
+///     assert_eq!(aio::gather([3, 1, 2].map(double)).await, Ok(vec![6, 2, 4]));
+///     // Tasks: gathered as they are.
+///     let tasks = [3, 1].map(|n| aio::create_task(double(n)));
+///     assert_eq!(aio::gather(tasks).await, Ok(vec![6, 2]));
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Panics
+///
+/// [`into_task`](Self::into_task) of a future panics outside a running
+/// loop, as `create_task` does.
+///
+/// # Python
+///
+/// `asyncio.ensure_future(aw)`: what `gather`, `wait`, `as_completed` and
+/// `shield` do to the coroutines they are given.
+pub trait IntoTask {
+    /// The value of the task.
+    type Output: 'static;
+
+    /// The task: itself, or the future started as a task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio::{self, IntoTask};
+    /// aio::run(async {
+    ///     let task = async { 'x' }.into_task();
+    ///     assert_eq!(task.await, Ok('x'));
+    /// })
+    /// .unwrap();
+    /// ```
+    fn into_task(self) -> Task<Self::Output>;
+}
+
+impl<T: 'static> IntoTask for Task<T> {
+    type Output = T;
+
+    fn into_task(self) -> Task<T> {
+        self
+    }
+}
+
+impl<F> IntoTask for F
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    type Output = F::Output;
+
+    fn into_task(self) -> Task<F::Output> {
+        super::create_task(self)
     }
 }
 
@@ -843,7 +1068,7 @@ impl<T: 'static> Task<T> {
     pub(crate) fn poll_with(&mut self, cx: &mut Context<'_>, forward: bool) -> Poll<Result<T, Error>> {
         let this = self;
         this.core.header.awaited.set(true);
-        if !this.done() {
+        if !this.is_done() {
             if forward {
                 this.forward_cancellation();
             }
@@ -1001,7 +1226,7 @@ mod tests {
                 std::future::pending::<()>().await;
             });
             aio::sleep(Duration::ZERO).await.unwrap();
-            task.cancel("stop");
+            task.cancel_with("stop");
             assert!(task.await.is_err());
         })
         .unwrap();
@@ -1022,7 +1247,7 @@ mod tests {
             aio::sleep(Duration::ZERO).await.unwrap();
             aio::sleep(Duration::ZERO).await.unwrap();
             assert_eq!(seen.get(), 6);
-            assert!(kept.done());
+            assert!(kept.is_done());
             assert_eq!(kept.await.unwrap(), "kept");
         })
         .unwrap();

@@ -19,7 +19,7 @@ use super::task::{self, Task};
 /// ```
 /// use concur::aio::TaskGroupError;
 /// let error = TaskGroupError::Closed;
-/// assert!(error.to_string().contains("joined"));
+/// assert!(error.to_string().contains("finished"));
 /// ```
 ///
 /// # Python
@@ -34,8 +34,8 @@ pub enum TaskGroupError {
     /// The task joining the group was cancelled; the group's tasks were
     /// cancelled and waited for.
     Cancelled(Cancelled),
-    /// A task was added to a group that is being joined or has failed; it
-    /// was not started.
+    /// A task was added to a group that failed (is shutting down), or was
+    /// joined and has no task left (finished); it was not started.
     Closed,
     /// No event loop runs on this thread.
     Loop(LoopError),
@@ -49,7 +49,7 @@ impl fmt::Display for TaskGroupError {
             }
             TaskGroupError::Cancelled(cancelled) => fmt::Display::fmt(cancelled, f),
             TaskGroupError::Closed => {
-                f.write_str("the task group is joined or has failed: no new task can be added to it")
+                f.write_str("the task group has finished or is shutting down: no new task can be added to it")
             }
             TaskGroupError::Loop(error) => fmt::Display::fmt(error, f),
         }
@@ -90,7 +90,7 @@ impl Group {
         }
         for child in self.children.borrow().iter() {
             if !matches!(child.state(), header::TaskState::Done | header::TaskState::Cancelled) {
-                child.cancel("another task of the group failed");
+                child.cancel_with("another task of the group failed");
             }
         }
     }
@@ -134,7 +134,7 @@ impl Group {
 ///     group.create_task(async { Err::<(), _>(std::io::Error::other("disk full")) }).unwrap();
 ///     let outcome = group.join().await;
 ///     assert!(matches!(&outcome, Err(TaskGroupError::Failed(errors)) if errors.len() == 1));
-///     assert!(slow.cancelled()); // cancelled when its sibling failed
+///     assert!(slow.is_cancelled()); // cancelled when its sibling failed
 /// })
 /// .unwrap();
 /// ```
@@ -177,9 +177,10 @@ impl TaskGroup {
     ///
     /// # Errors
     ///
-    /// [`TaskGroupError::Closed`] once the group failed or is being joined
-    /// (the task is not started); [`TaskGroupError::Loop`] outside a running
-    /// loop.
+    /// [`TaskGroupError::Closed`] once the group failed, or was joined and
+    /// its tasks all finished (the task is not started); while the join
+    /// waits for tasks, new ones may join them, as Python allows.
+    /// [`TaskGroupError::Loop`] outside a running loop.
     ///
     /// # Examples
     ///
@@ -204,23 +205,38 @@ impl TaskGroup {
         T: 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if self.group.aborting.get() || self.group.joining.get() {
-            return Err(TaskGroupError::Closed);
-        }
-        let body = async move { fut.await.map_err(|error| Error::Failed(Failure::new(error))) };
-        let task = context::with_running(|state| task::spawn(state, body, |outcome| outcome))?;
-        task.mark_awaited();
-        self.group.running.set(self.group.running.get() + 1);
-        self.group.children.borrow_mut().push(task.as_ref());
-        let group = self.group.clone();
-        task.add_done_callback(move |task| {
-            let failure = match task.exception() {
-                Ok(Some(error @ (Error::Failed(_) | Error::Panicked(_)))) => Some(error),
-                _ => None,
-            };
-            group.child_done(failure);
-        });
-        Ok(task)
+        spawn_child(&self.group, fut)
+    }
+
+    /// A handle that adds tasks to this group, for its tasks to keep: a
+    /// task may add others to its own group, while the group is joined too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio::{self, TaskGroup};
+    ///
+    /// aio::run(async {
+    ///     let group = TaskGroup::new();
+    ///     let handle = group.handle();
+    ///     let parent = group
+    ///         .create_task(async move {
+    ///             let child = handle.create_task(async { Ok::<_, std::io::Error>("child") }).unwrap();
+    ///             Ok::<_, std::io::Error>(child)
+    ///         })
+    ///         .unwrap();
+    ///     group.join().await.unwrap(); // waits for the child too
+    ///     let child = parent.await.unwrap();
+    ///     assert!(child.is_done());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// The `tg` a coroutine is passed to call `tg.create_task` on.
+    pub fn handle(&self) -> TaskGroupHandle {
+        TaskGroupHandle { group: self.group.clone() }
     }
 
     /// Waits until every task of the group finished.
@@ -283,6 +299,95 @@ impl TaskGroup {
             None => Ok(()),
         }
     }
+}
+
+/// Adds tasks to a [`TaskGroup`]; made by [`TaskGroup::handle`]. It does
+/// not own the group: dropping it changes nothing.
+///
+/// # Examples
+///
+/// ```
+/// use concur::aio::{self, TaskGroup};
+/// aio::run(async {
+///     let group = TaskGroup::new();
+///     let more = group.handle();
+///     more.create_task(async { Ok::<_, std::io::Error>(()) }).unwrap();
+///     group.join().await.unwrap();
+/// })
+/// .unwrap();
+/// ```
+#[derive(Clone)]
+pub struct TaskGroupHandle {
+    group: Rc<Group>,
+}
+
+impl TaskGroupHandle {
+    /// Starts `fut` as a task of the group, as
+    /// [`TaskGroup::create_task`].
+    ///
+    /// # Errors
+    ///
+    /// As [`TaskGroup::create_task`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio::{self, TaskGroup, TaskGroupError};
+    /// aio::run(async {
+    ///     let group = TaskGroup::new();
+    ///     let late = group.handle();
+    ///     group.join().await.unwrap();
+    ///     let refused = late.create_task(async { Ok::<_, std::io::Error>(()) });
+    ///     assert_eq!(refused.unwrap_err(), TaskGroupError::Closed); // the group finished
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `tg.create_task(coro)`.
+    pub fn create_task<F, T, E>(&self, fut: F) -> Result<Task<T>, TaskGroupError>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        spawn_child(&self.group, fut)
+    }
+}
+
+impl fmt::Debug for TaskGroupHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupHandle").field("running", &self.group.running.get()).finish()
+    }
+}
+
+/// Starts a task of `group`, unless it failed or finished.
+fn spawn_child<F, T, E>(group: &Rc<Group>, fut: F) -> Result<Task<T>, TaskGroupError>
+where
+    F: Future<Output = Result<T, E>> + 'static,
+    T: 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // Python's "TaskGroup is shutting down" and "TaskGroup is finished": a
+    // group being joined still takes tasks while some run.
+    if group.aborting.get() || (group.joining.get() && group.running.get() == 0) {
+        return Err(TaskGroupError::Closed);
+    }
+    let body = async move { fut.await.map_err(|error| Error::Failed(Failure::new(error))) };
+    let task = context::with_running(|state| task::spawn(state, body, |outcome| outcome))?;
+    task.mark_awaited();
+    group.running.set(group.running.get() + 1);
+    group.children.borrow_mut().push(task.task_ref());
+    let watching = group.clone();
+    task.add_done_callback(move |task| {
+        let failure = match task.exception() {
+            Ok(Some(error @ (Error::Failed(_) | Error::Panicked(_)))) => Some(error),
+            _ => None,
+        };
+        watching.child_done(failure);
+    });
+    Ok(task)
 }
 
 /// Cancels the group's tasks if the join is dropped before they finish.

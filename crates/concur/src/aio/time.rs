@@ -7,13 +7,16 @@
 //! [`Error::Timeout`] when the future ends. If the future waits on something
 //! that cannot take a cancellation, it is dropped instead.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use super::awaitable::Awaitable;
 use super::context::{self, SleepKey};
 use super::error::{Cancelled, Error};
 use super::header::{self, current_task};
@@ -202,6 +205,10 @@ pin_project! {
         #[pin]
         timer: Timer,
         allowed: Duration,
+        // The deadline the timer was armed for; the handle's may differ
+        // after a `reschedule`.
+        armed_for: Option<Instant>,
+        control: Rc<Control>,
         // The task's cancellation count when the scope was entered (its
         // first poll), as Python's `timeout` records on entry.
         entered: Option<u32>,
@@ -214,6 +221,8 @@ pin_project! {
     #[derive(Debug)]
     enum Inner<F> {
         Live { #[pin] fut: F },
+        // `wait_for` with no time: the future was never started.
+        Unstarted { yielded: bool },
         Gone,
     }
 }
@@ -245,7 +254,9 @@ pin_project! {
 /// `async with asyncio.timeout(delay): ...` (3.11), with the block as a
 /// future.
 pub fn timeout<F: Future>(limit: Duration, fut: F) -> Timeout<F> {
-    Timeout { fut: Inner::Live { fut }, timer: Timer::after(limit), allowed: limit, entered: None, fired: false }
+    let mut limited = timeout_at(Instant::now() + limit, fut);
+    limited.allowed = limit;
+    limited
 }
 
 /// As [`timeout`], with a deadline instead of a duration.
@@ -276,6 +287,12 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
         fut: Inner::Live { fut },
         timer: Timer::at(deadline),
         allowed: deadline.saturating_duration_since(Instant::now()),
+        armed_for: Some(deadline),
+        control: Rc::new(Control {
+            deadline: Cell::new(Some(deadline)),
+            expired: Cell::new(false),
+            waker: RefCell::new(None),
+        }),
         entered: None,
         fired: false,
     }
@@ -283,7 +300,10 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 
 /// Awaits `fut` for at most `limit`; on timeout `fut` is cancelled and the
 /// result is [`Error::Timeout`]. The same as [`timeout`], under Python's
-/// other name.
+/// other name, but for a zero `limit` as Python 3.12's: a future is not
+/// started at all (it is dropped unpolled, after the loop ran the work
+/// ready once) and a [`Task`](super::Task) is cancelled (a finished one
+/// gives its value); the result is [`Error::Timeout`].
 ///
 /// # Errors
 ///
@@ -300,7 +320,7 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 ///         aio::sleep(Duration::from_secs(60)).await?;
 ///         Ok::<_, aio::Cancelled>(())
 ///     });
-///     let state = slow.as_ref();
+///     let state = slow.task_ref();
 ///     // Awaiting a task passes the cancellation on to it: it is cancelled too.
 ///     let outcome = aio::wait_for(slow, Duration::from_millis(10)).await;
 ///     assert!(matches!(outcome, Err(Error::Timeout(_))));
@@ -316,8 +336,154 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 /// # Python
 ///
 /// `await asyncio.wait_for(aw, timeout)`.
-pub fn wait_for<F: std::future::IntoFuture>(fut: F, limit: Duration) -> Timeout<F::IntoFuture> {
-    timeout(limit, fut.into_future())
+pub fn wait_for<A: Awaitable>(fut: A, limit: Duration) -> Timeout<A::Future> {
+    let mut limited = timeout(limit, fut.into_awaited());
+    if limit.is_zero() && !A::STARTED {
+        limited.fut = Inner::Unstarted { yielded: false };
+    }
+    limited
+}
+
+/// What a [`TimeoutHandle`] shares with its [`Timeout`].
+#[derive(Debug)]
+struct Control {
+    deadline: Cell<Option<Instant>>,
+    expired: Cell<bool>,
+    /// Wakes the timeout's future so that it sees a new deadline.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl<F> Timeout<F> {
+    /// A handle to read and move this timeout's deadline while it runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use concur::aio;
+    ///
+    /// aio::run(async {
+    ///     let limited = aio::timeout(Duration::from_millis(5), aio::sleep(Duration::from_millis(30)));
+    ///     let handle = limited.handle();
+    ///     handle.reschedule(Some(Instant::now() + Duration::from_secs(5))); // more time
+    ///     assert_eq!(limited.await, Ok(Ok(())));
+    ///     assert!(!handle.expired());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// The object `async with asyncio.timeout(delay) as cm` binds.
+    pub fn handle(&self) -> TimeoutHandle {
+        TimeoutHandle { control: self.control.clone() }
+    }
+}
+
+/// Reads and moves the deadline of a running [`Timeout`]; made by
+/// [`Timeout::handle`]. Stays on the loop's thread.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, Error};
+///
+/// aio::run(async {
+///     let limited = aio::timeout(Duration::from_secs(60), aio::sleep(Duration::from_secs(60)));
+///     let handle = limited.handle();
+///     let sooner = handle.clone();
+///     aio::create_task(async move { sooner.reschedule(Some(std::time::Instant::now())) });
+///     assert!(matches!(limited.await, Err(Error::Timeout(_))));
+///     assert!(handle.expired());
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Python
+///
+/// `asyncio.Timeout`: `when()`, `reschedule(when)`, `expired()`.
+#[derive(Debug, Clone)]
+pub struct TimeoutHandle {
+    control: Rc<Control>,
+}
+
+impl TimeoutHandle {
+    /// The deadline; `None` if there is none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// let limited = concur::aio::timeout_at(deadline, async {});
+    /// assert_eq!(limited.handle().when(), Some(deadline));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `cm.when()`.
+    pub fn when(&self) -> Option<Instant> {
+        self.control.deadline.get()
+    }
+
+    /// Moves the deadline (sooner or later), or removes it with `None`;
+    /// the timeout's future sees the change at its next poll. Returns
+    /// `false`, changing nothing, once the timeout expired.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    ///
+    /// aio::run(async {
+    ///     let limited = aio::timeout(Duration::from_millis(1), aio::sleep(Duration::from_millis(20)));
+    ///     assert!(limited.handle().reschedule(None)); // no limit at all
+    ///     assert_eq!(limited.await, Ok(Ok(())));
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `cm.reschedule(when)`; Python raises `RuntimeError` once the timeout
+    /// is expiring, here the answer is `false`.
+    pub fn reschedule(&self, when: Option<Instant>) -> bool {
+        if self.control.expired.get() {
+            return false;
+        }
+        self.control.deadline.set(when);
+        if let Some(waker) = self.control.waker.borrow_mut().take() {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Whether the deadline passed while the future ran (it was cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    ///
+    /// aio::run(async {
+    ///     let limited = aio::timeout(Duration::from_millis(1), aio::sleep(Duration::from_secs(60)));
+    ///     let handle = limited.handle();
+    ///     assert!(!handle.expired());
+    ///     assert!(limited.await.is_err());
+    ///     assert!(handle.expired());
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `cm.expired()`.
+    pub fn expired(&self) -> bool {
+        self.control.expired.get()
+    }
 }
 
 impl<F: Future> Future for Timeout<F> {
@@ -325,15 +491,40 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        if let InnerProj::Unstarted { yielded } = this.fut.as_mut().project() {
+            // Out of time before it started: Python cancels the task it
+            // made of the coroutine and waits one turn of the loop for it.
+            if !*yielded {
+                *yielded = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+        }
         let me = current_task();
         if this.entered.is_none() {
             *this.entered = Some(me.as_ref().map_or(0, |me| me.cancelling()));
         }
-        if !*this.fired && this.timer.as_mut().poll(cx).is_ready() {
+        let mut waker = this.control.waker.borrow_mut();
+        match &*waker {
+            Some(known) if known.will_wake(cx.waker()) => {}
+            _ => *waker = Some(cx.waker().clone()),
+        }
+        drop(waker);
+        let wanted = this.control.deadline.get();
+        if wanted != *this.armed_for {
+            *this.armed_for = wanted;
+            if let Some(deadline) = wanted {
+                this.timer.set(Timer::at(deadline));
+                *this.allowed = deadline.saturating_duration_since(Instant::now());
+            }
+        }
+        if !*this.fired && this.armed_for.is_some() && this.timer.as_mut().poll(cx).is_ready() {
             *this.fired = true;
+            this.control.expired.set(true);
             match &me {
                 Some(me) => {
-                    me.cancel("timed out");
+                    me.cancel_with("timed out");
                 }
                 None => {
                     this.fut.set(Inner::Gone);
@@ -343,7 +534,7 @@ impl<F: Future> Future for Timeout<F> {
         }
         let polled = match this.fut.as_mut().project() {
             InnerProj::Live { fut } => fut.poll(cx),
-            InnerProj::Gone => return Poll::Ready(Err(Error::Timeout(*this.allowed))),
+            InnerProj::Gone | InnerProj::Unstarted { .. } => return Poll::Ready(Err(Error::Timeout(*this.allowed))),
         };
         let (true, Some(before), Some(me)) = (*this.fired, *this.entered, &me) else {
             return polled.map(Ok);

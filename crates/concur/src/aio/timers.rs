@@ -325,9 +325,14 @@ impl TimerHandle {
     ///
     /// ```
     /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// assert!(!lp.call_later(std::time::Duration::ZERO, || {}).cancelled());
+    /// assert!(!lp.call_later(std::time::Duration::ZERO, || {}).is_cancelled());
     /// ```
-    pub fn cancelled(&self) -> bool {
-        self.handle.cancelled()
+    ///
+    /// # Python
+    ///
+    /// `timer_handle.cancelled()`.
+    #[doc(alias = "cancelled")]
+    pub fn is_cancelled(&self) -> bool {
+        self.handle.is_cancelled()
     }
 }

@@ -7,15 +7,16 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::error::{Cancelled, Error};
+use super::error::{Error, WaitError};
 use super::header;
-use super::task::{Signal, Task};
+use super::task::{IntoTask, Signal, Task};
 use super::time::Timer;
 pub use crate::futures::ReturnWhen;
 
 /// Waits until the tasks meet `return_when`, or `timeout` passes; returns
 /// them split into the finished and the pending, each in the order given.
-/// Nothing is cancelled: pending tasks run on.
+/// Nothing is cancelled: pending tasks run on. A future that is not a task
+/// is started as one (see [`IntoTask`]); it comes back as that task.
 ///
 /// `ReturnWhen::FirstException` returns at the first task that panicked
 /// (a cancelled task is not an exception, as in Python), or when all are
@@ -23,7 +24,9 @@ pub use crate::futures::ReturnWhen;
 ///
 /// # Errors
 ///
-/// [`Cancelled`] if the awaiting task is cancelled (the tasks are not).
+/// [`WaitError::Empty`] if there was nothing to wait for, as Python raises
+/// `ValueError`; [`WaitError::Cancelled`] if the awaiting task is
+/// cancelled (the tasks are not).
 ///
 /// # Examples
 ///
@@ -52,18 +55,21 @@ pub use crate::futures::ReturnWhen;
 ///
 /// `await asyncio.wait(tasks, timeout=..., return_when=...)`, with lists
 /// for Python's sets.
-pub async fn wait<T: 'static>(
-    tasks: impl IntoIterator<Item = Task<T>>,
+pub async fn wait<A: IntoTask>(
+    tasks: impl IntoIterator<Item = A>,
     return_when: ReturnWhen,
     timeout: Option<Duration>,
-) -> Result<(Vec<Task<T>>, Vec<Task<T>>), Cancelled> {
-    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+) -> Result<(Vec<Task<A::Output>>, Vec<Task<A::Output>>), WaitError> {
+    let tasks: Vec<Task<A::Output>> = tasks.into_iter().map(IntoTask::into_task).collect();
+    if tasks.is_empty() {
+        return Err(WaitError::Empty);
+    }
     let signal = Signal::new();
     for (index, task) in tasks.iter().enumerate() {
         task.watch(&signal, index);
     }
     let mut finished = 0;
-    let met = |task: &Task<T>, finished: usize| match return_when {
+    let met = |task: &Task<A::Output>, finished: usize| match return_when {
         ReturnWhen::FirstCompleted => finished > 0,
         ReturnWhen::AllCompleted => finished == tasks.len(),
         ReturnWhen::FirstException => {
@@ -75,7 +81,7 @@ pub async fn wait<T: 'static>(
         if let Some(cancelled) = header::take_cancellation() {
             return Poll::Ready(Err(cancelled));
         }
-        let mut done = tasks.is_empty();
+        let mut done = false;
         for index in signal.poll_finished(cx) {
             finished += 1;
             done |= met(&tasks[index], finished);
@@ -90,12 +96,13 @@ pub async fn wait<T: 'static>(
     })
     .await;
     outcome?;
-    Ok(tasks.into_iter().partition(|task| task.done()))
+    Ok(tasks.into_iter().partition(|task| task.is_done()))
 }
 
 /// The values of `tasks` in the order they finish, one per
 /// [`next`](AsCompleted::next); with a `timeout`, an [`Error::Timeout`]
-/// once it passes (the tasks left run on).
+/// once it passes (the tasks left run on). A future that is not a task is
+/// started as one (see [`IntoTask`]).
 ///
 /// # Examples
 ///
@@ -123,8 +130,11 @@ pub async fn wait<T: 'static>(
 /// # Python
 ///
 /// `for next in asyncio.as_completed(tasks, timeout=...): value = await next`.
-pub fn as_completed<T: 'static>(tasks: impl IntoIterator<Item = Task<T>>, timeout: Option<Duration>) -> AsCompleted<T> {
-    let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
+pub fn as_completed<A: IntoTask>(
+    tasks: impl IntoIterator<Item = A>,
+    timeout: Option<Duration>,
+) -> AsCompleted<A::Output> {
+    let tasks: Vec<Option<Task<A::Output>>> = tasks.into_iter().map(|task| Some(task.into_task())).collect();
     let signal = Signal::new();
     for (index, task) in tasks.iter().enumerate() {
         if let Some(task) = task {

@@ -134,7 +134,7 @@ struct Shared<T> {
 pub struct CallbackId(u64);
 
 impl CallbackId {
-    fn next() -> CallbackId {
+    pub(crate) fn next() -> CallbackId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         // Relaxed: the counter only has to hand out distinct numbers.
         CallbackId(NEXT.fetch_add(1, Ordering::Relaxed))

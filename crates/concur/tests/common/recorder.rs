@@ -61,7 +61,13 @@ impl Recorder {
     pub(crate) fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<Recorded>) {
         let recorder = Recorder::default();
         let state = recorder.state.clone();
-        let value = tracing::subscriber::with_default(recorder, f);
+        let value = tracing::subscriber::with_default(recorder, || {
+            // A call site another test thread hit first, while no subscriber
+            // of its own was set, may have cached "never": ask again now
+            // that this one is set.
+            tracing::callsite::rebuild_interest_cache();
+            f()
+        });
         let events = std::mem::take(&mut state.lock().unwrap().events);
         (value, events)
     }

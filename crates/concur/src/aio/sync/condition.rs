@@ -313,7 +313,7 @@ impl Condition {
     ///     cond.notify(&guard, 1);
     ///     drop(guard);
     ///     aio::sleep(std::time::Duration::ZERO).await.unwrap();
-    ///     assert!(sleepers[0].done() && !sleepers[1].done()); // one woken, in order
+    ///     assert!(sleepers[0].is_done() && !sleepers[1].is_done()); // one woken, in order
     /// })
     /// .unwrap();
     /// ```

@@ -27,7 +27,7 @@ use crate::aio::error::Cancelled;
 ///         })
 ///         .collect();
 ///     aio::sleep(std::time::Duration::from_millis(1)).await.unwrap();
-///     assert!(runners.iter().all(|r| !r.done()));
+///     assert!(runners.iter().all(|r| !r.is_done()));
 ///     start.set();
 ///     aio::gather(runners).await.unwrap()
 /// })

@@ -208,7 +208,7 @@ impl Lock {
     ///     let waiter = aio::create_task(async move { other.acquire().await.map(drop) });
     ///     aio::sleep(std::time::Duration::ZERO).await.unwrap();
     ///     assert_eq!(lock.waiters(), 1);
-    ///     waiter.cancel("");
+    ///     waiter.cancel();
     ///     assert!(waiter.await.is_err());
     ///     assert_eq!(lock.waiters(), 0); // the cancelled waiter left the queue
     /// })
