@@ -12,7 +12,8 @@
 //! cargo bench -p concur-worker --bench remote_pool
 //! ```
 //!
-//! `CONCUR_BENCH_CALLS` sets the calls of a batch run (default 20,000; a
+//! `CONCUR_BENCH_CALLS` sets the calls of a batch run (default 20,000, and
+//! 500 for the check `cargo test --benches` makes; a
 //! tenth of it one at a time). Worker processes of both pools are this
 //! executable, re-run.
 
@@ -41,7 +42,7 @@ fn main() {
         worker.run().expect("the bench worker runs");
         return;
     }
-    let calls: usize = std::env::var("CONCUR_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let calls = common::bench_size("CALLS", 20_000, 500);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(

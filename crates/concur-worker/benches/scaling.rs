@@ -19,7 +19,8 @@
 //! cargo bench -p concur-worker --bench scaling
 //! ```
 //!
-//! `CONCUR_BENCH_TASKS` sets the tasks per drain (default 60,000) and
+//! `CONCUR_BENCH_TASKS` sets the tasks per drain (default 60,000, and 2,000
+//! for the check `cargo test --benches` makes) and
 //! `CONCUR_BENCH_WORKERS` the worker processes (default: the machine's
 //! cores). Worker processes are this executable, re-run. docs/SCALING.md
 //! records the figures.
@@ -59,7 +60,7 @@ fn main() {
         worker.run().expect("the bench worker runs");
         return;
     }
-    let tasks = env_number("CONCUR_BENCH_TASKS", 60_000);
+    let tasks = common::bench_size("TASKS", 60_000, 2_000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = env_number("CONCUR_BENCH_WORKERS", cores);
     println!(

@@ -20,7 +20,8 @@
 //! cargo bench -p concur-worker --bench worker
 //! ```
 //!
-//! `CONCUR_BENCH_TASKS` sets the tasks per throughput run (default 100,000;
+//! `CONCUR_BENCH_TASKS` sets the tasks per throughput run (default 100,000,
+//! and 2,000 for the check `cargo test --benches` makes;
 //! a fifth of it at concurrency 1). Worker processes are this executable,
 //! re-run, with the concurrency in `CONCUR_BENCH_CONCURRENCY` and the
 //! prefetch in `CONCUR_BENCH_PREFETCH`.
@@ -62,7 +63,7 @@ fn main() {
         worker.run().expect("the bench worker runs");
         return;
     }
-    let tasks: usize = std::env::var("CONCUR_BENCH_TASKS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let tasks = common::bench_size("TASKS", 100_000, 2_000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = RedisServer::start();
     println!("worker bench: {tasks} no-op tasks per run ({} at concurrency 1), {cores} cores", tasks / 5);
