@@ -248,7 +248,7 @@ fn fill(server: &RedisServer, scale: &Scale) {
     }
     // A count that is a multiple of the chunk leaves nothing to send (and
     // Redis refuses an empty pipeline).
-    if scale.dead % 10_000 != 0 {
+    if !scale.dead.is_multiple_of(10_000) {
         pipe.query::<()>(&mut raw).expect("push dead letters");
     }
     for w in 0..scale.workers {

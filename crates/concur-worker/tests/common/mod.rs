@@ -253,7 +253,7 @@ pub(crate) fn stop_on_signals(worker: &concur_worker::Worker) {
 /// For a bench: `full` under `cargo bench` (which passes `--bench`), or
 /// `CONCUR_BENCH_<name>` when set; `quick` under `cargo test --benches`,
 /// which runs each bench once, unoptimised, only to see that it works.
-pub fn bench_size(name: &str, full: usize, quick: usize) -> usize {
+pub(crate) fn bench_size(name: &str, full: usize, quick: usize) -> usize {
     let default = if std::env::args().any(|arg| arg == "--bench") { full } else { quick };
     std::env::var(format!("CONCUR_BENCH_{name}")).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
