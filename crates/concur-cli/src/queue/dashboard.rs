@@ -30,7 +30,7 @@ pub(crate) struct DashboardArgs {
     /// Seconds between live reads of Redis (1 to 60), shared by every open page.
     #[arg(long, default_value = "2", value_name = "SECONDS", value_parser = numbers::seconds_above_zero)]
     refresh: Duration,
-    /// The public origin behind a reverse proxy that rewrites Host (https://ops.example.com); may be repeated.
+    /// The public origin behind a reverse proxy that rewrites Host (scheme and host, such as `https://ops.example.com`); may be repeated.
     #[arg(long, value_name = "URL")]
     origin: Vec<String>,
     /// Log only warnings and errors (RUST_LOG, when set, decides instead).
