@@ -67,10 +67,9 @@ use tokio::task::LocalSet;
 
 use super::callback::{run_callback, Handle};
 use super::error::LoopError;
-use super::exception::ExceptionHandler;
-use super::header::{HasHeader, TaskRef};
+use super::exception::{self, HandlerSlot};
+use super::header::{HasHeader, Runnable, TaskRef};
 use super::remote::{Message, Remote};
-use super::task::Runnable;
 use super::timers::{Fired, TimerHandle, TimerKey, Timers};
 use crate::executor::{Shutdown, ThreadPool};
 
@@ -132,7 +131,7 @@ pub(crate) struct LoopState {
     /// Woken whenever a task finishes (`aio::run`'s last step waits on it).
     pub(super) finished_waker: RefCell<Option<Waker>>,
     /// `set_exception_handler`'s handler; `None` for the default.
-    pub(super) exception_handler: RefCell<Option<ExceptionHandler>>,
+    pub(super) exception_handler: HandlerSlot,
 }
 
 /// An entry of the ready queue.
@@ -222,7 +221,7 @@ impl LoopState {
             executor: OnceCell::new(),
             tasks: RefCell::new(Registry::default()),
             finished_waker: RefCell::new(None),
-            exception_handler: RefCell::new(None),
+            exception_handler: Rc::new(RefCell::new(None)),
         });
         // The task that runs what other threads send is the loop's first,
         // so that their callbacks queue up from the start.
@@ -598,12 +597,14 @@ impl RunGuard {
         }
         state.remote.running.store(true, Ordering::Release);
         RUNNING.with(|running| *running.borrow_mut() = Some(state.clone()));
+        exception::set_current(Some(state.exception_handler.clone()));
         Ok(RunGuard)
     }
 }
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
+        exception::set_current(None);
         if let Some(state) = RUNNING.with(|running| running.borrow_mut().take()) {
             state.stopping.set(false);
             state.remote.running.store(false, Ordering::Release);

@@ -19,6 +19,7 @@ use super::awaitable::Awaitable;
 use super::callback::Handle;
 use super::context::{self, Drive, LoopState, RunGuard};
 use super::error::{Error, LoopError};
+use super::exception::{self, ExceptionContext, ExceptionHandler};
 use super::handle::LoopHandle;
 use super::header::{TaskRef, TaskState};
 use super::lend::lend;
@@ -805,4 +806,98 @@ impl EventLoop {
 /// `asyncio.all_tasks()`.
 pub fn all_tasks() -> Result<Vec<TaskRef>, LoopError> {
     context::with_running(|state| state.unfinished())
+}
+
+impl RunningLoop {
+    /// Sets the handler the loop calls with what went wrong where nobody
+    /// could be told: a callback that panicked, a task's panic that was
+    /// never read. `None` puts the default back
+    /// ([`default_exception_handler`](super::default_exception_handler)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use concur::aio::EventLoop;
+    ///
+    /// let lp = EventLoop::new().unwrap();
+    /// let seen = Rc::new(RefCell::new(Vec::new()));
+    /// let record = seen.clone();
+    /// lp.set_exception_handler(Some(Rc::new(move |context| record.borrow_mut().push(context.to_string()))));
+    /// lp.call_soon(|| panic!("oops"));
+    /// lp.run_until_complete(async {}).unwrap();
+    /// assert_eq!(*seen.borrow(), ["Exception in callback: the task panicked: oops"]);
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.set_exception_handler(handler)`; the handler gets the context
+    /// only (the loop is [`running_loop`](super::running_loop)).
+    pub fn set_exception_handler(&self, handler: Option<ExceptionHandler>) {
+        *self.state.exception_handler.borrow_mut() = handler;
+    }
+
+    /// The handler set by [`set_exception_handler`](Self::set_exception_handler),
+    /// if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = concur::aio::EventLoop::new().unwrap();
+    /// assert!(lp.get_exception_handler().is_none());
+    /// lp.set_exception_handler(Some(std::rc::Rc::new(|_| {})));
+    /// assert!(lp.get_exception_handler().is_some());
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.get_exception_handler()`.
+    pub fn get_exception_handler(&self) -> Option<ExceptionHandler> {
+        self.state.exception_handler.borrow().clone()
+    }
+
+    /// Calls the loop's exception handler with `context`, or the default
+    /// one. A handler that panics is reported by the default one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use concur::aio::{EventLoop, ExceptionContext};
+    ///
+    /// let lp = EventLoop::new().unwrap();
+    /// let calls = Rc::new(Cell::new(0));
+    /// let count = calls.clone();
+    /// lp.set_exception_handler(Some(Rc::new(move |_| count.set(count.get() + 1))));
+    /// lp.call_exception_handler(&ExceptionContext::new("reported by hand"));
+    /// assert_eq!(calls.get(), 1);
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.call_exception_handler(context)`.
+    pub fn call_exception_handler(&self, context: &ExceptionContext) {
+        let handler = self.get_exception_handler();
+        exception::call(handler.as_ref(), context);
+    }
+
+    /// The default handler, as [`default_exception_handler`](super::default_exception_handler): for a
+    /// handler of the program's own to fall back on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio::{EventLoop, ExceptionContext};
+    /// let lp = EventLoop::new().unwrap();
+    /// lp.default_exception_handler(&ExceptionContext::new("logged through tracing"));
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `loop.default_exception_handler(context)`.
+    pub fn default_exception_handler(&self, context: &ExceptionContext) {
+        exception::default_exception_handler(context);
+    }
 }

@@ -10,9 +10,9 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use super::context;
+use std::cell::RefCell;
+
 use super::error::{panic_message, Error};
-use super::event_loop::RunningLoop;
 
 /// What went wrong, for the loop's exception handler.
 ///
@@ -99,6 +99,23 @@ impl fmt::Display for ExceptionContext {
 /// A loop's exception handler; see [`RunningLoop::set_exception_handler`].
 pub type ExceptionHandler = Rc<dyn Fn(&ExceptionContext)>;
 
+/// A loop's handler, shared between the loop's state and, while the loop
+/// runs, this thread's [`CURRENT`].
+pub(crate) type HandlerSlot = Rc<RefCell<Option<ExceptionHandler>>>;
+
+thread_local! {
+    /// The handler of the loop running on this thread, set by the loop's
+    /// run guard: how a report finds it without this file depending on the
+    /// loop's (which depend on it to report).
+    static CURRENT: RefCell<Option<HandlerSlot>> = const { RefCell::new(None) };
+}
+
+/// The loop whose handler `slot` is starts (`Some`) or stops (`None`)
+/// running on this thread.
+pub(crate) fn set_current(slot: Option<HandlerSlot>) {
+    let _ = CURRENT.try_with(|current| *current.borrow_mut() = slot);
+}
+
 /// What a loop does with an exception when no handler was set: reports it
 /// through `tracing` at error level, target `concur::aio`.
 ///
@@ -126,8 +143,8 @@ pub fn default_exception_handler(context: &ExceptionContext) {
 /// to the default handler when none runs (a task dropped after its loop
 /// stopped).
 pub(crate) fn report(context: ExceptionContext) {
-    let handler = context::with_running(|state| state.exception_handler.borrow().clone()).ok().flatten();
-    call(handler.as_ref(), &context);
+    let handler = CURRENT.try_with(|current| current.borrow().as_ref().and_then(|slot| slot.borrow().clone()));
+    call(handler.ok().flatten().as_ref(), &context);
 }
 
 /// Reports a caught panic, under `message` (the words Python's loop uses).
@@ -135,7 +152,7 @@ pub(crate) fn report_panic(message: &str, panic: &(dyn std::any::Any + Send)) {
     report(ExceptionContext::new(message).with_error(Error::Panicked(panic_message(panic))));
 }
 
-fn call(handler: Option<&ExceptionHandler>, context: &ExceptionContext) {
+pub(crate) fn call(handler: Option<&ExceptionHandler>, context: &ExceptionContext) {
     let Some(handler) = handler else {
         default_exception_handler(context);
         return;
@@ -147,99 +164,5 @@ fn call(handler: Option<&ExceptionHandler>, context: &ExceptionContext) {
             .with_error(Error::Panicked(panic_message(&*panic)));
         failed.task = context.task.clone();
         default_exception_handler(&failed);
-    }
-}
-
-impl RunningLoop {
-    /// Sets the handler the loop calls with what went wrong where nobody
-    /// could be told: a callback that panicked, a task's panic that was
-    /// never read. `None` puts the default back
-    /// ([`default_exception_handler`]).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::cell::RefCell;
-    /// use std::rc::Rc;
-    /// use concur::aio::EventLoop;
-    ///
-    /// let lp = EventLoop::new().unwrap();
-    /// let seen = Rc::new(RefCell::new(Vec::new()));
-    /// let record = seen.clone();
-    /// lp.set_exception_handler(Some(Rc::new(move |context| record.borrow_mut().push(context.to_string()))));
-    /// lp.call_soon(|| panic!("oops"));
-    /// lp.run_until_complete(async {}).unwrap();
-    /// assert_eq!(*seen.borrow(), ["Exception in callback: the task panicked: oops"]);
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.set_exception_handler(handler)`; the handler gets the context
-    /// only (the loop is [`running_loop`](super::running_loop)).
-    pub fn set_exception_handler(&self, handler: Option<ExceptionHandler>) {
-        *self.state.exception_handler.borrow_mut() = handler;
-    }
-
-    /// The handler set by [`set_exception_handler`](Self::set_exception_handler),
-    /// if any.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lp = concur::aio::EventLoop::new().unwrap();
-    /// assert!(lp.get_exception_handler().is_none());
-    /// lp.set_exception_handler(Some(std::rc::Rc::new(|_| {})));
-    /// assert!(lp.get_exception_handler().is_some());
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.get_exception_handler()`.
-    pub fn get_exception_handler(&self) -> Option<ExceptionHandler> {
-        self.state.exception_handler.borrow().clone()
-    }
-
-    /// Calls the loop's exception handler with `context`, or the default
-    /// one. A handler that panics is reported by the default one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::cell::Cell;
-    /// use std::rc::Rc;
-    /// use concur::aio::{EventLoop, ExceptionContext};
-    ///
-    /// let lp = EventLoop::new().unwrap();
-    /// let calls = Rc::new(Cell::new(0));
-    /// let count = calls.clone();
-    /// lp.set_exception_handler(Some(Rc::new(move |_| count.set(count.get() + 1))));
-    /// lp.call_exception_handler(&ExceptionContext::new("reported by hand"));
-    /// assert_eq!(calls.get(), 1);
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.call_exception_handler(context)`.
-    pub fn call_exception_handler(&self, context: &ExceptionContext) {
-        let handler = self.get_exception_handler();
-        call(handler.as_ref(), context);
-    }
-
-    /// The default handler, as [`default_exception_handler`]: for a
-    /// handler of the program's own to fall back on.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concur::aio::{EventLoop, ExceptionContext};
-    /// let lp = EventLoop::new().unwrap();
-    /// lp.default_exception_handler(&ExceptionContext::new("logged through tracing"));
-    /// ```
-    ///
-    /// # Python
-    ///
-    /// `loop.default_exception_handler(context)`.
-    pub fn default_exception_handler(&self, context: &ExceptionContext) {
-        default_exception_handler(context);
     }
 }

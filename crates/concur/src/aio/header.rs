@@ -531,3 +531,13 @@ impl fmt::Debug for TaskRef {
 pub fn current_task() -> Option<TaskRef> {
     CURRENT.with(|current| current.borrow().clone().map(TaskRef::from_header))
 }
+
+/// A task as the loop's registry holds it: something to poll, or to drop
+/// unfinished when the loop closes.
+pub(crate) trait Runnable: HasHeader {
+    /// Polls the task's body once, with `waker` as its waker.
+    fn run(self: Rc<Self>, waker: &Waker);
+    /// The loop closed under the unfinished task: drops its body and ends
+    /// it cancelled.
+    fn abandon(&self);
+}

@@ -172,6 +172,7 @@ mod iter;
 mod kinds;
 mod ranking;
 mod ring;
+mod sequence;
 mod simple;
 mod store;
 mod tasks;

@@ -46,7 +46,7 @@ use std::cmp::Ordering;
 use std::mem::ManuallyDrop;
 use std::ptr;
 
-use super::store::Sequence;
+use super::sequence::Sequence;
 
 /// A min-heap of items with their arrival numbers.
 #[derive(Debug)]

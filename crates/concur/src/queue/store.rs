@@ -21,6 +21,7 @@ use crossbeam_utils::CachePadded;
 use super::error::{GetError, PutError};
 use super::ranking::Ranking;
 use super::ring::Ring;
+use super::sequence::Sequence;
 use super::tasks::{count, Counted};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering as MemoryOrder};
 use crate::loom::sync::Mutex;
@@ -234,28 +235,6 @@ impl<S> Counting<S> {
     }
 }
 
-impl<T> Sequence<T> for VecDeque<T> {
-    #[inline]
-    fn push(&mut self, item: T) {
-        self.push_back(item);
-    }
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        self.pop_front()
-    }
-    #[inline]
-    fn len(&self) -> usize {
-        VecDeque::len(self)
-    }
-}
-
-/// A plain sequence that a [`Locked`] store guards.
-pub(crate) trait Sequence<T>: Default {
-    fn push(&mut self, item: T);
-    fn pop(&mut self) -> Option<T>;
-    fn len(&self) -> usize;
-}
-
 /// A sequence and its closed flag under one mutex, and the count of its
 /// pushes beside them.
 #[derive(Debug)]
@@ -334,21 +313,6 @@ impl<S> Counted for Locked<S> {
 
 /// Last in, first out (`queue.LifoQueue`).
 pub(crate) type Lifo<T> = Locked<Vec<T>>;
-
-impl<T> Sequence<T> for Vec<T> {
-    #[inline]
-    fn push(&mut self, item: T) {
-        Vec::push(self, item);
-    }
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        Vec::pop(self)
-    }
-    #[inline]
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-}
 
 /// Lowest first; equal items leave in the order they came
 /// (`queue.PriorityQueue`, made stable).
