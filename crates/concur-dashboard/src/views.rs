@@ -193,9 +193,8 @@ pub(crate) struct Throughput {
 pub(crate) fn throughput(store: &Store, queues: &[String], minutes: usize, hours: usize) -> Result<Throughput, Error> {
     let mut per_minute: BTreeMap<u64, u64> = BTreeMap::new();
     let mut per_hour: BTreeMap<u64, u64> = BTreeMap::new();
-    for queue in queues {
-        let (minute, hour) =
-            store.with_client(queue, |client| Ok((client.done_per_minute(minutes)?, client.done_per_hour(hours)?)))?;
+    let read = |client: &mut Client| Ok((client.done_per_minute(minutes)?, client.done_per_hour(hours)?));
+    for (minute, hour) in store.per_queue(queues, read)? {
         for (into, periods) in [(&mut per_minute, minute), (&mut per_hour, hour)] {
             for (start, done) in periods {
                 let secs = start.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
