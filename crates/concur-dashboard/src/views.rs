@@ -193,8 +193,12 @@ pub(crate) struct Throughput {
 pub(crate) fn throughput(store: &Store, queues: &[String], minutes: usize, hours: usize) -> Result<Throughput, Error> {
     let mut per_minute: BTreeMap<u64, u64> = BTreeMap::new();
     let mut per_hour: BTreeMap<u64, u64> = BTreeMap::new();
-    let read = |client: &mut Client| Ok((client.done_per_minute(minutes)?, client.done_per_hour(hours)?));
-    for (minute, hour) in store.per_queue(queues, read)? {
+    // One clock for every queue: one round trip a queue, not four.
+    let Some(first) = queues.first() else {
+        return Ok(Throughput { per_minute: Vec::new(), per_hour: Vec::new() });
+    };
+    let at = store.with_client(first, Client::server_time)?;
+    for (minute, hour) in store.per_queue(queues, |client| client.done_history_at(minutes, hours, at))? {
         for (into, periods) in [(&mut per_minute, minute), (&mut per_hour, hour)] {
             for (start, done) in periods {
                 let secs = start.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);

@@ -229,6 +229,16 @@ fn the_history_and_the_statistics_count_what_workers_report() {
     assert!(matches!(queue.done_per_minute(61), Err(Error::InvalidOption(_))));
     assert!(matches!(queue.done_per_hour(721), Err(Error::InvalidOption(_))));
     assert!(queue.done_per_minute(0).unwrap().is_empty());
+    // Both at once, as of one reading of the server's clock.
+    let now = queue.server_time().unwrap();
+    let (per_minute, per_hour) = queue.done_history_at(60, 720, now).unwrap();
+    assert_eq!((per_minute.len(), per_hour.len()), (60, 720));
+    assert_eq!(per_minute.iter().map(|(_, n)| n).sum::<u64>(), 7);
+    assert_eq!(per_hour.iter().map(|(_, n)| n).sum::<u64>(), 7);
+    assert!(per_minute.last().unwrap().0 <= now && now < per_minute.last().unwrap().0 + Duration::from_secs(60));
+    assert!(matches!(queue.done_history_at(61, 1, now), Err(Error::InvalidOption(_))));
+    assert!(matches!(queue.done_history_at(1, 721, now), Err(Error::InvalidOption(_))));
+    assert_eq!(queue.done_history_at(0, 0, now).unwrap(), (vec![], vec![]));
 
     // Statistics as a worker records them; names past the cap fold into one.
     let mut stats = concur_worker::TaskStats::default();

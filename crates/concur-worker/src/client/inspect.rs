@@ -7,7 +7,7 @@
 //! history reads a fixed number of counters. Nothing here scans keys.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Client;
 use crate::envelope::{parse, Envelope};
@@ -257,9 +257,7 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn done_per_minute(&mut self, minutes: usize) -> Result<Vec<(SystemTime, u64)>, Error> {
-        if minutes > MINUTES_KEPT {
-            return Err(Error::InvalidOption(format!("at most {MINUTES_KEPT} minutes are kept, not {minutes}")));
-        }
+        check_kept(minutes, 0)?;
         self.done_history(minutes, 60, Keys::done_in_minute)
     }
 
@@ -280,9 +278,7 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn done_per_hour(&mut self, hours: usize) -> Result<Vec<(SystemTime, u64)>, Error> {
-        if hours > HOURS_KEPT {
-            return Err(Error::InvalidOption(format!("at most {HOURS_KEPT} hours are kept, not {hours}")));
-        }
+        check_kept(0, hours)?;
         self.done_history(hours, 3600, Keys::done_in_hour)
     }
 
@@ -345,9 +341,58 @@ impl Client {
 
     /// The server's clock, as a time since the Unix epoch: the counters are
     /// named by it, so reading them by the client's clock could miss one.
-    fn server_time(&mut self) -> Result<Duration, Error> {
+    /// The server's clock, which the throughput counters follow: read it
+    /// once to read several queues' history as of one moment with
+    /// [`done_history_at`](Self::done_history_at).
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// let now = queue.server_time()?;
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn server_time(&mut self) -> Result<SystemTime, Error> {
         let (secs, micros): (u64, u64) = self.with_conn(|c| redis::cmd("TIME").query(c))?;
-        Ok(Duration::from_secs(secs) + Duration::from_micros(micros))
+        Ok(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros))
+    }
+
+    /// [`done_per_minute`](Self::done_per_minute) and
+    /// [`done_per_hour`](Self::done_per_hour) together, as of `at` (a time
+    /// of the server's clock, from [`server_time`](Self::server_time)), in
+    /// one round trip per shard: what a view of many queues reads.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] for more minutes or hours than are kept;
+    /// connection errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// let now = queue.server_time()?;
+    /// let (per_minute, per_hour) = queue.done_history_at(60, 24, now)?;
+    /// assert_eq!((per_minute.len(), per_hour.len()), (60, 24));
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn done_history_at(
+        &mut self,
+        minutes: usize,
+        hours: usize,
+        at: SystemTime,
+    ) -> Result<(Vec<(SystemTime, u64)>, Vec<(SystemTime, u64)>), Error> {
+        check_kept(minutes, hours)?;
+        let mut both =
+            self.histories_at(at, &[(minutes, 60, Keys::done_in_minute), (hours, 3600, Keys::done_in_hour)])?;
+        let per_hour = both.pop().unwrap_or_default();
+        let per_minute = both.pop().unwrap_or_default();
+        Ok((per_minute, per_hour))
     }
 
     fn done_history(
@@ -359,18 +404,62 @@ impl Client {
         if periods == 0 {
             return Ok(Vec::new());
         }
-        let now = self.server_time()?.as_secs() / seconds;
-        let numbers: Vec<u64> = (now.saturating_sub(periods as u64 - 1)..=now).collect();
-        let mut totals = vec![0_u64; numbers.len()];
-        for keys in self.members() {
-            let names: Vec<String> = numbers.iter().map(|&n| key(&keys, n)).collect();
-            let counts: Vec<Option<u64>> = self.with_conn(|c| redis::cmd("MGET").arg(&names).query(c))?;
-            for (total, count) in totals.iter_mut().zip(counts) {
-                *total += count.unwrap_or(0);
+        let now = self.server_time()?;
+        Ok(self.histories_at(now, &[(periods, seconds, key)])?.pop().unwrap_or_default())
+    }
+
+    /// For each (periods, seconds, key) of `spans`, the counts of the last
+    /// `periods` periods of `seconds` up to `at`, oldest first, summed over
+    /// the shards: one MGET per shard for all of them.
+    fn histories_at(&mut self, at: SystemTime, spans: &[History]) -> Result<Vec<Vec<(SystemTime, u64)>>, Error> {
+        let now = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let numbers: Vec<Vec<u64>> = spans
+            .iter()
+            .map(|&(periods, seconds, _)| {
+                if periods == 0 {
+                    return Vec::new();
+                }
+                let last = now / seconds;
+                (last.saturating_sub(periods as u64 - 1)..=last).collect()
+            })
+            .collect();
+        let mut totals: Vec<Vec<u64>> = numbers.iter().map(|n| vec![0; n.len()]).collect();
+        if numbers.iter().any(|n| !n.is_empty()) {
+            for keys in self.members() {
+                let names: Vec<String> = spans
+                    .iter()
+                    .zip(&numbers)
+                    .flat_map(|(&(_, _, key), periods)| periods.iter().map(|&n| key(&keys, n)).collect::<Vec<_>>())
+                    .collect();
+                let counts: Vec<Option<u64>> = self.with_conn(|c| redis::cmd("MGET").arg(&names).query(c))?;
+                let mut counts = counts.into_iter();
+                for total in totals.iter_mut().flatten() {
+                    *total += counts.next().flatten().unwrap_or(0);
+                }
             }
         }
-        Ok(numbers.into_iter().map(|n| from_unix_seconds((n * seconds) as f64)).zip(totals).collect())
+        Ok(spans
+            .iter()
+            .zip(numbers)
+            .zip(totals)
+            .map(|((&(_, seconds, _), periods), counts)| {
+                periods.into_iter().map(|n| from_unix_seconds((n * seconds) as f64)).zip(counts).collect()
+            })
+            .collect())
     }
+}
+
+/// Periods kept, the seconds of one, and the key of period `n`.
+type History = (usize, u64, fn(&Keys, u64) -> String);
+
+fn check_kept(minutes: usize, hours: usize) -> Result<(), Error> {
+    if minutes > MINUTES_KEPT {
+        return Err(Error::InvalidOption(format!("at most {MINUTES_KEPT} minutes are kept, not {minutes}")));
+    }
+    if hours > HOURS_KEPT {
+        return Err(Error::InvalidOption(format!("at most {HOURS_KEPT} hours are kept, not {hours}")));
+    }
+    Ok(())
 }
 
 fn check_page(count: usize) -> Result<(), Error> {
