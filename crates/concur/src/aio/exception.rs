@@ -3,7 +3,7 @@
 //!
 //! By default they go to [`default_exception_handler`], which reports them
 //! through `tracing` at error level (the library installs no subscriber).
-//! [`RunningLoop::set_exception_handler`] puts a handler of the program's
+//! [`RunningLoop::set_exception_handler`](super::RunningLoop::set_exception_handler) puts a handler of the program's
 //! own in its place, as Python's `loop.set_exception_handler` does.
 
 use std::fmt;
@@ -96,7 +96,7 @@ impl fmt::Display for ExceptionContext {
     }
 }
 
-/// A loop's exception handler; see [`RunningLoop::set_exception_handler`].
+/// A loop's exception handler; see [`RunningLoop::set_exception_handler`](super::RunningLoop::set_exception_handler).
 pub type ExceptionHandler = Rc<dyn Fn(&ExceptionContext)>;
 
 /// A loop's handler, shared between the loop's state and, while the loop
