@@ -13,7 +13,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use concur::aio::{self, Cancelled, Error};
+use concur::aio::{self, Cancelled, Error, TimeoutError};
 
 // One predicate style: `is_done` and `is_cancelled` on the task, its
 // `TaskRef` and the callback handles.
@@ -84,7 +84,7 @@ fn task_ref_answers_after_the_task_moved() {
         let watch = slow.task_ref();
         assert_eq!(watch.exception(), Err(Error::NotDone));
         let outcome = aio::wait_for(slow, Duration::from_millis(5)).await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))));
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))));
         assert!(watch.is_done() && watch.is_cancelled());
         assert!(matches!(watch.exception(), Ok(Some(Error::Cancelled(_)))));
 
@@ -228,7 +228,7 @@ fn wait_for_with_a_zero_timeout_does_not_start_the_future() {
             flag.set(true);
         };
         let outcome = aio::wait_for(foo, Duration::ZERO).await;
-        assert_eq!(outcome, Err(Error::Timeout(Duration::ZERO)));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(Duration::ZERO)));
         assert!(!started.get());
         // The awaiting task was not cancelled by it.
         nap(1).await;
@@ -331,13 +331,16 @@ fn timeout_when_reschedule_and_expired() {
         let task = aio::create_task(limited);
         yield_now().await;
         assert_eq!(cm.when(), Some(deadline1));
-        assert!(cm.reschedule(Some(deadline2)));
+        cm.reschedule(Some(deadline2)).unwrap();
         assert_eq!(cm.when(), Some(deadline2));
-        assert!(cm.reschedule(None));
+        cm.reschedule(None).unwrap();
         assert_eq!(cm.when(), None);
         task.cancel();
         assert!(task.await.unwrap_err().is_cancelled());
         assert!(!cm.expired());
+        // Python: "Cannot change state of finished Timeout".
+        assert_eq!(cm.reschedule(Some(deadline1)), Err(aio::RescheduleError::Finished));
+        assert_eq!(cm.when(), None, "a refused reschedule leaves the deadline");
     });
 }
 
@@ -351,11 +354,11 @@ fn timeout_rescheduled_sooner_expires() {
         let sooner = cm.clone();
         aio::create_task(async move {
             nap(2).await;
-            assert!(sooner.reschedule(Some(std::time::Instant::now())));
+            sooner.reschedule(Some(std::time::Instant::now())).unwrap();
         });
         let outcome = aio::wait_for(limited, Duration::from_secs(30)).await;
-        assert!(matches!(outcome, Ok(Err(Error::Timeout(_)))), "{outcome:?}");
+        assert!(matches!(outcome, Ok(Err(TimeoutError::Elapsed(_)))), "{outcome:?}");
         assert!(cm.expired());
-        assert!(!cm.reschedule(None), "an expired timeout cannot be moved");
+        assert_eq!(cm.reschedule(None), Err(aio::RescheduleError::Expired), "an expired timeout cannot be moved");
     });
 }

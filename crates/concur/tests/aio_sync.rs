@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use concur::aio::{self, BoundedSemaphore, Cancelled, Condition, Error, Event, Lock, Semaphore, Task};
+use concur::aio::{self, BoundedSemaphore, Cancelled, Condition, Error, Event, Lock, Semaphore, Task, TimeoutError};
 use concur::sync::ReleaseError;
 
 /// Long enough for a loaded 2-core machine; short enough that a hang fails.
@@ -416,7 +416,7 @@ fn lock_acquire_under_a_timeout() {
         let lock = Lock::new();
         let held = lock.acquire().await.unwrap();
         let outcome = aio::wait_for(lock.acquire(), Duration::from_millis(20)).await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))));
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))));
         assert_eq!(lock.waiters(), 0);
         drop(held);
         let again = aio::wait_for(lock.acquire(), Duration::from_secs(5)).await;
@@ -572,7 +572,7 @@ fn event_wait_on_a_set_event_returns_at_once_and_clear_resets() {
         event.clear();
         assert!(!event.is_set());
         let outcome = aio::wait_for(event.wait(), Duration::from_millis(10)).await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))), "a cleared event let a waiter through");
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))), "a cleared event let a waiter through");
         assert_eq!(event.waiters(), 0);
     });
 }
@@ -1221,7 +1221,7 @@ fn condition_wait_under_a_timeout_keeps_the_lock() {
         let cond = Condition::new();
         let mut guard = cond.acquire().await.unwrap();
         let outcome = aio::wait_for(cond.wait(&mut guard), Duration::from_millis(20)).await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))));
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))));
         assert!(cond.is_locked());
         assert_eq!(cond.waiters(), 0);
         drop(guard);
@@ -1269,7 +1269,7 @@ fn condition_notified_waiter_cancelled_passes_the_notification_on() {
                     aio::wait_for(cond.wait_for(&mut guard, || state.get() == 0), Duration::from_millis(50)).await;
                 // The waiting consumer took the unit; this wait may or may
                 // not have been notified before its time ran out.
-                assert!(matches!(consumed, Ok(Ok(())) | Err(Error::Timeout(_))), "{consumed:?}");
+                assert!(matches!(consumed, Ok(Ok(())) | Err(TimeoutError::Elapsed(_))), "{consumed:?}");
                 assert_eq!(state.get(), 0, "the notification was lost (relock: {relock})");
                 state.set(-1);
                 cond.notify_all(&guard);
@@ -1321,7 +1321,7 @@ fn condition_over_a_shared_lock() {
         assert!(cond.is_locked());
         cond.notify_all(&guard);
         let outcome = aio::wait_for(cond.wait(&mut guard), Duration::from_millis(5)).await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))));
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))));
         assert!(lock.is_locked());
     });
 }

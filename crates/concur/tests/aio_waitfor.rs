@@ -14,7 +14,7 @@
 //!
 //! Changed, because Rust differs:
 //! - `async with asyncio.timeout(d):` is `aio::timeout(d, async { .. })`;
-//!   its `TimeoutError` is `Err(Error::Timeout(d))`.
+//!   its `TimeoutError` is `Err(TimeoutError::Elapsed(d))`.
 //! - CPython's `_EPSILON` (0.1 ms) timeouts are 1 ms here, the timer's
 //!   resolution, and its `time.sleep` stands for a loop blocked by work.
 //! - Both timers of `test_nested_timeouts` fire; the inner scope reports its
@@ -36,7 +36,7 @@ use std::future::{pending, Future};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use concur::aio::{self, Cancelled, Error, TaskGroup, TaskState};
+use concur::aio::{self, Cancelled, Error, TaskGroup, TaskState, TimeoutError};
 
 /// Sets its flag when dropped: shows that a future was dropped.
 struct DropFlag(Rc<Cell<bool>>);
@@ -80,7 +80,7 @@ fn test_timeout_basic() {
     run(|| async {
         let start = Instant::now();
         let outcome = aio::timeout(ms(10), aio::sleep(Duration::from_secs(10))).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(10))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(10))));
         assert!(start.elapsed() >= ms(10));
         assert!(start.elapsed() < Duration::from_secs(5));
         assert_eq!(outcome.unwrap_err().to_string(), "the operation did not finish within 10ms");
@@ -93,7 +93,7 @@ fn test_timeout_at_basic() {
     run(|| async {
         let deadline = Instant::now() + ms(10);
         let outcome = aio::timeout_at(deadline, aio::sleep(Duration::from_secs(10))).await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))), "{outcome:?}");
         assert!(Instant::now() >= deadline);
     });
 }
@@ -103,7 +103,7 @@ fn test_timeout_at_basic() {
 fn test_timeout_zero() {
     run(|| async {
         let outcome = aio::timeout(Duration::ZERO, aio::sleep(Duration::from_secs(10))).await;
-        assert_eq!(outcome, Err(Error::Timeout(Duration::ZERO)));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(Duration::ZERO)));
     });
 }
 
@@ -123,7 +123,7 @@ fn test_waiter_cancelled() {
             Ok(())
         })
         .await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(10))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(10))));
         assert!(cancelled.get());
     });
 }
@@ -145,7 +145,7 @@ fn clean_up_that_awaits_finishes_before_the_timeout_returns() {
             outcome
         };
         let outcome = aio::wait_for(inner, ms(1)).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(1))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(1))));
         assert!(task_done.get());
     });
 }
@@ -160,7 +160,7 @@ fn test_wait_for() {
         let fut = aio::create_task(foo(&running, 10_000));
         let state = fut.task_ref();
         let outcome = aio::wait_for(fut, ms(100)).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(100))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(100))));
         assert_eq!(state.state(), TaskState::Cancelled, "cancelled by the timeout");
         assert_eq!(running.get(), Some(false));
     });
@@ -182,7 +182,7 @@ fn test_wait_for_waits_for_task_cancellation() {
         });
         let state = inner_task.task_ref();
         let outcome = aio::wait_for(inner_task, ms(1)).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(1))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(1))));
         assert!(task_done.get());
         assert_eq!(state.state(), TaskState::Cancelled);
     });
@@ -197,7 +197,7 @@ fn test_wait_for_timeout_0() {
         nap(1).await; // it started
         assert_eq!(running.get(), Some(true));
         let state = fut.task_ref();
-        assert_eq!(aio::wait_for(fut, Duration::ZERO).await, Err(Error::Timeout(Duration::ZERO)));
+        assert_eq!(aio::wait_for(fut, Duration::ZERO).await, Err(TimeoutError::Elapsed(Duration::ZERO)));
         assert_eq!(state.state(), TaskState::Cancelled);
         assert_eq!(running.get(), Some(false));
     });
@@ -213,7 +213,7 @@ fn test_wait_for_timeout_0_future_done() {
         assert_eq!(aio::wait_for(fut, Duration::ZERO).await, Ok(Ok("done")));
         // A future is a coroutine here, never a finished one: with no time
         // it is not started (test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started).
-        assert_eq!(aio::wait_for(async { "ready" }, Duration::ZERO).await, Err(Error::Timeout(Duration::ZERO)));
+        assert_eq!(aio::wait_for(async { "ready" }, Duration::ZERO).await, Err(TimeoutError::Elapsed(Duration::ZERO)));
     });
 }
 
@@ -392,7 +392,7 @@ fn test_nested_timeouts() {
             .await
         })
         .await;
-        assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+        assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))), "{outcome:?}");
         assert!(cancelled.get());
         assert_eq!(aio::current_task().unwrap().cancelling(), 0);
         nap(1).await; // no cancellation left behind
@@ -404,7 +404,11 @@ fn test_nested_timeouts() {
 /// is a cancellation (as CPython's `assertRaises(TimeoutError)` lets any
 /// other error through), and then a 10 s sleep for the outer scope to stop.
 /// Returns the outer outcome and the inner one.
-async fn nested_over_a_busy_loop(outer: u64, inner: u64, busy: u64) -> (Result<Result<(), Cancelled>, Error>, Error) {
+async fn nested_over_a_busy_loop(
+    outer: u64,
+    inner: u64,
+    busy: u64,
+) -> (Result<Result<(), Cancelled>, TimeoutError>, TimeoutError) {
     let start = Instant::now();
     let inner_outcome = Rc::new(RefCell::new(None));
     let record = inner_outcome.clone();
@@ -416,7 +420,7 @@ async fn nested_over_a_busy_loop(outer: u64, inner: u64, busy: u64) -> (Result<R
         .await;
         let error = inner.expect_err("the inner scope expired");
         *record.borrow_mut() = Some(error.clone());
-        if let Error::Cancelled(passed_on) = error {
+        if let TimeoutError::Cancelled(passed_on) = error {
             return Err(passed_on);
         }
         // The timeout was handled; this sleep is for the outer one to stop.
@@ -436,8 +440,8 @@ async fn nested_over_a_busy_loop(outer: u64, inner: u64, busy: u64) -> (Result<R
 fn test_nested_timeouts_loop_busy() {
     run(|| async {
         let (outcome, inner) = nested_over_a_busy_loop(100, 10, 100).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(100))));
-        assert!(matches!(inner, Error::Timeout(_) | Error::Cancelled(_)), "{inner:?}");
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(100))));
+        assert!(matches!(inner, TimeoutError::Elapsed(_) | TimeoutError::Cancelled(_)), "{inner:?}");
     });
 }
 
@@ -449,8 +453,8 @@ fn test_nested_timeouts_loop_busy() {
 fn nested_timeouts_expiring_in_one_turn_report_the_outer() {
     run(|| async {
         let (outcome, inner) = nested_over_a_busy_loop(20, 10, 50).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(20))));
-        assert!(matches!(inner, Error::Cancelled(_)), "{inner:?}");
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(20))));
+        assert!(matches!(inner, TimeoutError::Cancelled(_)), "{inner:?}");
     });
 }
 
@@ -474,7 +478,7 @@ fn test_nested_timeouts_concurrent() {
             inner
         })
         .await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(2))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(2))));
         assert_eq!(*inner_outcome.borrow(), Some(true), "the inner scope passed the cancellation through");
     });
 }
@@ -492,7 +496,7 @@ fn a_future_waiting_on_something_not_aio_is_dropped() {
             pending::<()>().await
         })
         .await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(10))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(10))));
         assert!(dropped.get(), "the future was dropped when time ran out");
         assert_eq!(aio::current_task().unwrap().cancelling(), 0);
 
@@ -511,7 +515,7 @@ fn a_future_waiting_on_something_not_aio_is_dropped() {
             aio::sleep(ms(1)).await?;
             Ok::<_, Cancelled>(outcome)
         });
-        assert_eq!(task.await, Ok(Ok(Err(Error::Timeout(ms(10))))));
+        assert_eq!(task.await, Ok(Ok(Err(TimeoutError::Elapsed(ms(10))))));
         assert!(dropped.get());
     });
 }
@@ -556,7 +560,7 @@ fn an_outside_cancel_during_a_timeout_comes_out_of_the_scope() {
                 Ok::<_, Cancelled>(())
             })
             .await;
-            let outside = matches!(&scoped, Err(Error::Cancelled(c)) if c.message.as_deref() == Some("outside"));
+            let outside = matches!(&scoped, Err(TimeoutError::Cancelled(c)) if c.message.as_deref() == Some("outside"));
             record.borrow_mut().push(if outside { "scope: the outside cancellation" } else { "scope: other" });
             scoped
         });
@@ -582,7 +586,7 @@ fn test_outer_task_is_not_cancelled() {
     run(|| async {
         let outer = aio::create_task(async {
             let outcome = aio::timeout(ms(1), aio::sleep(Duration::from_secs(10))).await;
-            assert_eq!(outcome, Err(Error::Timeout(ms(1))));
+            assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(1))));
             let me = aio::current_task().unwrap();
             assert_eq!(me.cancelling(), 0);
             // Code after the scope is not affected by the timeout.
@@ -607,7 +611,7 @@ fn test_timeout_after_cancellation() {
             let clean_up = aio::timeout(Duration::ZERO, aio::sleep(Duration::from_secs(1))).await;
             (handled, clean_up)
         });
-        assert_eq!(task.await, Ok((true, Err(Error::Timeout(Duration::ZERO)))));
+        assert_eq!(task.await, Ok((true, Err(TimeoutError::Elapsed(Duration::ZERO)))));
     });
 }
 
@@ -625,7 +629,7 @@ fn a_cancellation_handled_before_a_timeout_is_not_delivered_again() {
             let afterwards = aio::sleep(ms(1)).await;
             (handled, clean_up, afterwards.is_ok())
         });
-        assert_eq!(task.await, Ok((true, Err(Error::Timeout(ms(1))), true)));
+        assert_eq!(task.await, Ok((true, Err(TimeoutError::Elapsed(ms(1))), true)));
     });
 }
 
@@ -671,7 +675,7 @@ fn test_timeout_taskgroup() {
         }
         let start = Instant::now();
         let outcome = aio::timeout(ms(10), group.join()).await;
-        assert_eq!(outcome, Err(Error::Timeout(ms(10))));
+        assert_eq!(outcome, Err(TimeoutError::Elapsed(ms(10))));
         assert_eq!(cancelled.get(), 3);
         assert!(start.elapsed() < Duration::from_secs(5));
     });
@@ -690,7 +694,7 @@ fn test_shielded_timeout() {
             });
             let state = task.task_ref();
             let outcome = aio::wait_for(aio::shield(task), limit).await;
-            assert_eq!(outcome, Err(Error::Timeout(limit)));
+            assert_eq!(outcome, Err(TimeoutError::Elapsed(limit)));
             assert_eq!(state.state(), TaskState::Running, "the shielded task was not cancelled");
             let deadline = Instant::now() + Duration::from_secs(5);
             while state.state() != TaskState::Done {

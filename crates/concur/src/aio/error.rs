@@ -160,6 +160,77 @@ impl From<WaitError> for Error {
     }
 }
 
+/// Why a [`Timeout`](super::Timeout) — the future of
+/// [`timeout`](super::timeout), [`timeout_at`](super::timeout_at) and
+/// [`wait_for`](super::wait_for) — gave no value: the two of [`Error`]'s
+/// cases it can end in. It converts into [`Error`], so `?` in a body that
+/// returns [`Error`] takes it as it is.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, TimeoutError};
+///
+/// let outcome = aio::run(aio::wait_for(aio::sleep(Duration::from_secs(60)), Duration::from_millis(5))).unwrap();
+/// assert_eq!(outcome, Err(TimeoutError::Elapsed(Duration::from_millis(5))));
+/// assert_eq!(outcome.unwrap_err().to_string(), "the operation did not finish within 5ms");
+/// ```
+///
+/// # Python
+///
+/// The `TimeoutError` of `asyncio.timeout` and `asyncio.wait_for`, and the
+/// `CancelledError` of the task that awaits them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutError {
+    /// Time ran out, after this long; what was awaited was cancelled.
+    Elapsed(Duration),
+    /// The awaiting task was cancelled, by something other than the
+    /// timeout.
+    Cancelled(Cancelled),
+}
+
+impl TimeoutError {
+    /// Whether this is a cancellation from outside.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert!(!concur::aio::TimeoutError::Elapsed(Duration::ZERO).is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TimeoutError::Cancelled(_))
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeoutError::Elapsed(allowed) => write!(f, "the operation did not finish within {allowed:?}"),
+            TimeoutError::Cancelled(cancelled) => fmt::Display::fmt(cancelled, f),
+        }
+    }
+}
+
+impl std::error::Error for TimeoutError {}
+
+impl From<Cancelled> for TimeoutError {
+    fn from(cancelled: Cancelled) -> TimeoutError {
+        TimeoutError::Cancelled(cancelled)
+    }
+}
+
+impl From<TimeoutError> for Error {
+    fn from(error: TimeoutError) -> Error {
+        match error {
+            TimeoutError::Elapsed(allowed) => Error::Timeout(allowed),
+            TimeoutError::Cancelled(cancelled) => Error::Cancelled(cancelled),
+        }
+    }
+}
+
 /// Why an awaited task, or an `aio` helper, gave no value.
 ///
 /// # Examples
@@ -168,7 +239,11 @@ impl From<WaitError> for Error {
 /// use std::time::Duration;
 /// use concur::aio::{self, Error};
 ///
-/// let outcome = aio::run(aio::wait_for(aio::sleep(Duration::from_secs(60)), Duration::from_millis(5))).unwrap();
+/// let outcome = aio::run(async {
+///     aio::wait_for(aio::sleep(Duration::from_secs(60)), Duration::from_millis(5)).await??;
+///     Ok::<_, Error>(())
+/// })
+/// .unwrap();
 /// assert!(matches!(outcome, Err(Error::Timeout(_))));
 /// ```
 ///

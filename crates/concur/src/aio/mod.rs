@@ -102,8 +102,10 @@
 //! future that knows nothing of `aio` (a tokio socket, say) cannot be handed
 //! the error and is dropped there; wrap such futures in [`cancellable`] to
 //! give them the error. [`timeout`] and [`wait_for`] cancel the task they run
-//! in when time runs out and turn that cancellation into [`Error::Timeout`],
-//! as Python 3.11's `asyncio.timeout` does.
+//! in when time runs out and turn that cancellation into
+//! [`TimeoutError::Elapsed`], as Python 3.11's `asyncio.timeout` does; their
+//! error type has only the two cases they can end in, and converts into
+//! [`Error`] for `?`.
 //!
 //! # Errors, once
 //!
@@ -114,7 +116,9 @@
 //! returns `Result<T, aio::Error>` is passed on with one more `?`, which
 //! `From<LoopError> for Error` makes work. Operations that can fail in only
 //! a few ways say so in their type: [`wait`] gives [`WaitError`],
-//! [`Gather::return_exceptions`] and [`sleep`] only [`Cancelled`].
+//! [`timeout`] and [`wait_for`] [`TimeoutError`], [`Gather::return_exceptions`]
+//! and [`sleep`] only [`Cancelled`]; each converts into [`Error`].
+//! [`TimeoutHandle::reschedule`] gives [`RescheduleError`].
 //!
 //! # What is not here
 //!
@@ -179,7 +183,7 @@ pub use awaitable::Awaitable;
 pub use background::spawn_background;
 pub use blocking::{run_in_executor, to_thread, ExecutorCall};
 pub use callback::Handle;
-pub use error::{Cancelled, Error, Failure, LoopError, WaitError};
+pub use error::{Cancelled, Error, Failure, LoopError, TimeoutError, WaitError};
 pub use event_loop::{all_tasks, create_task, run, running_loop, EventLoop, EventLoopBuilder, RunningLoop, DEBUG_ENV};
 pub use exception::{default_exception_handler, ExceptionContext, ExceptionHandler};
 pub use gather::{gather, shield, Gather, GatherAll, Shield};
@@ -188,6 +192,6 @@ pub use header::{current_task, TaskRef, TaskState};
 pub use sync::{BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphoreGuard};
 pub use task::{cancellable, Cancellable, IntoTask, Task, TaskFuture};
 pub use task_group::{TaskGroup, TaskGroupError, TaskGroupHandle};
-pub use time::{sleep, timeout, timeout_at, wait_for, Sleep, Timeout, TimeoutHandle};
+pub use time::{sleep, timeout, timeout_at, wait_for, RescheduleError, Sleep, Timeout, TimeoutHandle};
 pub use timers::TimerHandle;
 pub use wait::{as_completed, wait, AsCompleted, ReturnWhen};

@@ -4,7 +4,7 @@
 //! A timeout works as Python 3.11's `asyncio.timeout` does: when time runs
 //! out it cancels the task it runs in, lets the future see that cancellation
 //! at its await (so it can clean up), and turns the cancellation into
-//! [`Error::Timeout`] when the future ends. If the future waits on something
+//! [`TimeoutError::Elapsed`] when the future ends. If the future waits on something
 //! that cannot take a cancellation, it is dropped instead.
 
 use std::cell::{Cell, RefCell};
@@ -18,7 +18,7 @@ use pin_project_lite::pin_project;
 
 use super::awaitable::Awaitable;
 use super::context::{self, SleepKey};
-use super::error::{Cancelled, Error};
+use super::error::{Cancelled, TimeoutError};
 use super::header::{self, current_task};
 
 pin_project! {
@@ -229,20 +229,20 @@ pin_project! {
 
 /// Runs `fut`, but for no longer than `limit`: when time runs out, the
 /// future is cancelled (it sees [`Cancelled`] at its `aio` await and may
-/// clean up) and the result is [`Error::Timeout`].
+/// clean up) and the result is [`TimeoutError::Elapsed`].
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when time ran out first.
+/// [`TimeoutError::Elapsed`] when time ran out first.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use concur::aio::{self, Error};
+/// use concur::aio::{self, TimeoutError};
 ///
 /// let outcome = aio::run(aio::timeout(Duration::from_millis(10), aio::sleep(Duration::from_secs(60)))).unwrap();
-/// assert_eq!(outcome, Err(Error::Timeout(Duration::from_millis(10))));
+/// assert_eq!(outcome, Err(TimeoutError::Elapsed(Duration::from_millis(10))));
 /// ```
 ///
 /// # Cancel safety
@@ -263,7 +263,7 @@ pub fn timeout<F: Future>(limit: Duration, fut: F) -> Timeout<F> {
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when the deadline passed first.
+/// [`TimeoutError::Elapsed`] when the deadline passed first.
 ///
 /// # Examples
 ///
@@ -291,6 +291,7 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
         control: Rc::new(Control {
             deadline: Cell::new(Some(deadline)),
             expired: Cell::new(false),
+            finished: Cell::new(false),
             waker: RefCell::new(None),
         }),
         entered: None,
@@ -299,21 +300,21 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 }
 
 /// Awaits `fut` for at most `limit`; on timeout `fut` is cancelled and the
-/// result is [`Error::Timeout`]. The same as [`timeout`], under Python's
+/// result is [`TimeoutError::Elapsed`]. The same as [`timeout`], under Python's
 /// other name, but for a zero `limit` as Python 3.12's: a future is not
 /// started at all (it is dropped unpolled, after the loop ran the work
 /// ready once) and a [`Task`](super::Task) is cancelled (a finished one
-/// gives its value); the result is [`Error::Timeout`].
+/// gives its value); the result is [`TimeoutError::Elapsed`].
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when time ran out first.
+/// [`TimeoutError::Elapsed`] when time ran out first.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use concur::aio::{self, Error};
+/// use concur::aio::{self, TimeoutError};
 ///
 /// aio::run(async {
 ///     let slow = aio::create_task(async {
@@ -323,7 +324,7 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
 ///     let state = slow.task_ref();
 ///     // Awaiting a task passes the cancellation on to it: it is cancelled too.
 ///     let outcome = aio::wait_for(slow, Duration::from_millis(10)).await;
-///     assert!(matches!(outcome, Err(Error::Timeout(_))));
+///     assert!(matches!(outcome, Err(TimeoutError::Elapsed(_))));
 ///     assert_eq!(state.state(), aio::TaskState::Cancelled);
 /// })
 /// .unwrap();
@@ -349,6 +350,8 @@ pub fn wait_for<A: Awaitable>(fut: A, limit: Duration) -> Timeout<A::Future> {
 struct Control {
     deadline: Cell<Option<Instant>>,
     expired: Cell<bool>,
+    /// The timeout's future gave its output: there is nothing left to limit.
+    finished: Cell<bool>,
     /// Wakes the timeout's future so that it sees a new deadline.
     waker: RefCell<Option<Waker>>,
 }
@@ -365,7 +368,7 @@ impl<F> Timeout<F> {
     /// aio::run(async {
     ///     let limited = aio::timeout(Duration::from_millis(5), aio::sleep(Duration::from_millis(30)));
     ///     let handle = limited.handle();
-    ///     handle.reschedule(Some(Instant::now() + Duration::from_secs(5))); // more time
+    ///     handle.reschedule(Some(Instant::now() + Duration::from_secs(5))).unwrap(); // more time
     ///     assert_eq!(limited.await, Ok(Ok(())));
     ///     assert!(!handle.expired());
     /// })
@@ -387,14 +390,14 @@ impl<F> Timeout<F> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use concur::aio::{self, Error};
+/// use concur::aio::{self, TimeoutError};
 ///
 /// aio::run(async {
 ///     let limited = aio::timeout(Duration::from_secs(60), aio::sleep(Duration::from_secs(60)));
 ///     let handle = limited.handle();
 ///     let sooner = handle.clone();
-///     aio::create_task(async move { sooner.reschedule(Some(std::time::Instant::now())) });
-///     assert!(matches!(limited.await, Err(Error::Timeout(_))));
+///     aio::create_task(async move { sooner.reschedule(Some(std::time::Instant::now())).unwrap() });
+///     assert!(matches!(limited.await, Err(TimeoutError::Elapsed(_))));
 ///     assert!(handle.expired());
 /// })
 /// .unwrap();
@@ -428,36 +431,48 @@ impl TimeoutHandle {
     }
 
     /// Moves the deadline (sooner or later), or removes it with `None`;
-    /// the timeout's future sees the change at its next poll. Returns
-    /// `false`, changing nothing, once the timeout expired.
+    /// the timeout's future sees the change at its next poll. Moving it
+    /// before the first poll is allowed (the deadline is the timeout's
+    /// from the start).
+    ///
+    /// # Errors
+    ///
+    /// [`RescheduleError::Expired`] once the deadline passed (the future
+    /// was cancelled), [`RescheduleError::Finished`] once the future gave
+    /// its output; the deadline is left as it was.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concur::aio;
+    /// use concur::aio::{self, RescheduleError};
     ///
     /// aio::run(async {
     ///     let limited = aio::timeout(Duration::from_millis(1), aio::sleep(Duration::from_millis(20)));
-    ///     assert!(limited.handle().reschedule(None)); // no limit at all
+    ///     let handle = limited.handle();
+    ///     handle.reschedule(None).unwrap(); // no limit at all
     ///     assert_eq!(limited.await, Ok(Ok(())));
+    ///     assert_eq!(handle.reschedule(None), Err(RescheduleError::Finished));
     /// })
     /// .unwrap();
     /// ```
     ///
     /// # Python
     ///
-    /// `cm.reschedule(when)`; Python raises `RuntimeError` once the timeout
-    /// is expiring, here the answer is `false`.
-    pub fn reschedule(&self, when: Option<Instant>) -> bool {
+    /// `cm.reschedule(when)`, which raises `RuntimeError` ("Cannot change
+    /// state of expiring/expired/finished Timeout") in the same cases.
+    pub fn reschedule(&self, when: Option<Instant>) -> Result<(), RescheduleError> {
         if self.control.expired.get() {
-            return false;
+            return Err(RescheduleError::Expired);
+        }
+        if self.control.finished.get() {
+            return Err(RescheduleError::Finished);
         }
         self.control.deadline.set(when);
         if let Some(waker) = self.control.waker.borrow_mut().take() {
             waker.wake();
         }
-        true
+        Ok(())
     }
 
     /// Whether the deadline passed while the future ran (it was cancelled).
@@ -487,9 +502,19 @@ impl TimeoutHandle {
 }
 
 impl<F: Future> Future for Timeout<F> {
-    type Output = Result<F::Output, Error>;
+    type Output = Result<F::Output, TimeoutError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let polled = self.as_mut().poll_limited(cx);
+        if polled.is_ready() {
+            self.control.finished.set(true);
+        }
+        polled
+    }
+}
+
+impl<F: Future> Timeout<F> {
+    fn poll_limited(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<F::Output, TimeoutError>> {
         let mut this = self.project();
         if let InnerProj::Unstarted { yielded } = this.fut.as_mut().project() {
             // Out of time before it started: Python cancels the task it
@@ -499,7 +524,7 @@ impl<F: Future> Future for Timeout<F> {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+            return Poll::Ready(Err(TimeoutError::Elapsed(*this.allowed)));
         }
         let me = current_task();
         if this.entered.is_none() {
@@ -528,13 +553,15 @@ impl<F: Future> Future for Timeout<F> {
                 }
                 None => {
                     this.fut.set(Inner::Gone);
-                    return Poll::Ready(Err(Error::Timeout(*this.allowed)));
+                    return Poll::Ready(Err(TimeoutError::Elapsed(*this.allowed)));
                 }
             }
         }
         let polled = match this.fut.as_mut().project() {
             InnerProj::Live { fut } => fut.poll(cx),
-            InnerProj::Gone | InnerProj::Unstarted { .. } => return Poll::Ready(Err(Error::Timeout(*this.allowed))),
+            InnerProj::Gone | InnerProj::Unstarted { .. } => {
+                return Poll::Ready(Err(TimeoutError::Elapsed(*this.allowed)))
+            }
         };
         let (true, Some(before), Some(me)) = (*this.fired, *this.entered, &me) else {
             return polled.map(Ok);
@@ -551,9 +578,9 @@ impl<F: Future> Future for Timeout<F> {
                 }
                 drop(value);
                 Poll::Ready(Err(if others {
-                    Error::Cancelled(task.deliver_now())
+                    TimeoutError::Cancelled(task.deliver_now())
                 } else {
-                    Error::Timeout(*this.allowed)
+                    TimeoutError::Elapsed(*this.allowed)
                 }))
             }
             Poll::Pending => {
@@ -562,9 +589,9 @@ impl<F: Future> Future for Timeout<F> {
                     this.fut.set(Inner::Gone);
                     let others = me.uncancel() > before;
                     return Poll::Ready(Err(if others {
-                        Error::Cancelled(task.deliver_now())
+                        TimeoutError::Cancelled(task.deliver_now())
                     } else {
-                        Error::Timeout(*this.allowed)
+                        TimeoutError::Elapsed(*this.allowed)
                     }));
                 }
                 Poll::Pending
@@ -572,3 +599,46 @@ impl<F: Future> Future for Timeout<F> {
         }
     }
 }
+
+/// Why [`TimeoutHandle::reschedule`] changed nothing: the timeout is over.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concur::aio::{self, RescheduleError};
+///
+/// aio::run(async {
+///     let limited = aio::timeout(Duration::from_millis(1), aio::sleep(Duration::from_secs(60)));
+///     let handle = limited.handle();
+///     assert!(limited.await.is_err());
+///     let refused = handle.reschedule(None).unwrap_err();
+///     assert_eq!(refused, RescheduleError::Expired);
+///     assert_eq!(refused.to_string(), "cannot move the deadline of an expired timeout");
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Python
+///
+/// The `RuntimeError` of `cm.reschedule` on an expiring, expired or
+/// finished `asyncio.Timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RescheduleError {
+    /// The deadline passed and the future was cancelled.
+    Expired,
+    /// The future gave its output before the deadline.
+    Finished,
+}
+
+impl std::fmt::Display for RescheduleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RescheduleError::Expired => "cannot move the deadline of an expired timeout",
+            RescheduleError::Finished => "cannot move the deadline of a finished timeout",
+        })
+    }
+}
+
+impl std::error::Error for RescheduleError {}
