@@ -83,6 +83,18 @@ fn main() {
         }
 
         // A panic stays in its thread and comes back from join() as a value.
+        // This one is on purpose: report it in one line, as Python's
+        // threading.excepthook would, rather than as a failure with a
+        // backtrace (which RUST_BACKTRACE=1 adds); any other panic keeps
+        // the default report.
+        let default_report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() == Some("fragile") {
+                eprintln!("(thread 'fragile' panicked, as planned: {})", concur::thread::panic_message(info.payload()));
+            } else {
+                default_report(info);
+            }
+        }));
         let fragile = Builder::new()
             .name("fragile")
             .spawn(|| -> u32 { panic!("the disk is full") })
