@@ -23,6 +23,13 @@
 //! password, a bad config file); 1 for any other failure; 130 when
 //! interrupted by Ctrl-C (128 + the signal's number for another).
 
+// The crate is built on Unix process groups and signals; say so at
+// build time rather than with a page of unresolved imports.
+#[cfg(not(unix))]
+compile_error!(
+    "the concur binary runs on Unix only: `concur worker` and `concur bench` use signals and process groups"
+);
+
 mod bench;
 
 mod queue;

@@ -88,6 +88,11 @@
 //! `multiprocessing` and `asyncio`; `--python` ([`BenchConfig::python`])
 //! shows it beside concur, cell by cell.
 
+// The crate is built on Unix process groups and signals; say so at
+// build time rather than with a page of unresolved imports.
+#[cfg(not(unix))]
+compile_error!("concur-lab runs on Unix only: its workloads start process groups and read /proc");
+
 mod bench;
 mod children;
 mod config;

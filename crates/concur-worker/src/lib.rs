@@ -121,6 +121,11 @@
 //! worker dies; the reliable fetch here is the one Sidekiq sells as "super
 //! fetch" and RQ approximates with its started-job registry.
 
+// The crate is built on Unix process groups and signals; say so at
+// build time rather than with a page of unresolved imports.
+#[cfg(not(unix))]
+compile_error!("concur-worker runs on Unix only: program tasks run in process groups of their own, and its Redis threads block signals");
+
 mod client;
 mod config;
 mod envelope;
