@@ -52,7 +52,7 @@ fn main() {
     println!("load average before: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     println!();
 
-    let local = ProcessPool::new(WORKERS);
+    let local = ProcessPool::new(WORKERS).expect("the bench's pool has workers");
     // Start the processes before timing: both sides are measured warm.
     let _ = local.map(&square, 0..WORKERS as u64 * 4).expect("the pool takes calls").count();
     let local_batch = batch(calls, |n| local.submit(&square, n).unwrap());

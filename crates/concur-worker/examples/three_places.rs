@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let on_threads = report("ThreadPool(2)", &futures)?;
 
     // 2. Processes: the registered function, by name, in two processes here.
-    let processes = ProcessPool::new(2);
+    let processes = ProcessPool::new(2)?;
     let futures: Vec<_> = LIMITS.iter().map(|&n| processes.submit(&primes, n).unwrap()).collect();
     let in_processes = report("ProcessPool(2)", &futures)?;
     processes.shutdown(Shutdown::wait());

@@ -20,6 +20,7 @@ use crate::retry::RetryPolicy;
 /// assert_eq!(config.default_max_attempts, 5);
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "a QueueConfig does nothing until it is passed to `Client::connect`, `RemotePool::connect` or `WorkerBuilder::queue_config`"]
 pub struct QueueConfig {
     /// The queue's name; the pending list is the Redis key of that name.
     /// Default: `queue`, the list of the reference.

@@ -60,6 +60,7 @@ use crate::keys::Keys;
 /// Celery's `-Q critical,default` (strict) and Sidekiq's
 /// `-q critical,5 -q default,2` (weighted).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a QueueSet does nothing until it is passed to `WorkerBuilder::queues`"]
 pub struct QueueSet {
     queues: Vec<(String, u32)>,
     weighted: bool,

@@ -40,6 +40,7 @@ use rand::Rng;
 /// Python's standard library has no task queue; this is the policy of Celery's
 /// `retry_backoff` / `retry_jitter` and of Sidekiq's retries, in their spirit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[must_use = "a RetryPolicy does nothing until it is set as a QueueConfig's `retry`"]
 pub struct RetryPolicy {
     /// The step after the first failure. Serialized as `initial_secs`.
     #[serde(rename = "initial_secs", serialize_with = "crate::record::serialize_secs")]

@@ -108,6 +108,7 @@ impl ScheduleError {
 /// Celery beat's `beat_schedule` (`crontab(...)`, `schedule(30.0)`), or
 /// rq-scheduler's `cron`, run by every worker with one enqueue per tick.
 #[derive(Clone)]
+#[must_use = "a Schedule does nothing until it is passed to `WorkerBuilder::schedule`"]
 pub struct Schedule {
     name: String,
     when: When,

@@ -74,7 +74,7 @@ fn cpu_bound(c: &mut Criterion, fib_in_worker: &Function<u32, u64>) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("serial", |b| b.iter(|| (0..calls).map(|_| fib(black_box(FIB))).sum::<u64>()));
-    let processes = ProcessPool::new(cores);
+    let processes = ProcessPool::new(cores).unwrap();
     group.bench_function("concur::ProcessPool", |b| {
         b.iter(|| {
             let futures: Vec<_> = (0..calls).map(|_| processes.submit(fib_in_worker, FIB).unwrap()).collect();

@@ -42,7 +42,8 @@ fn main() {
     let serial_time = started.elapsed();
     println!("one after another: {serial_time:.2?}");
 
-    let processes = ProcessPool::new(cores);
+    // `available_parallelism` is at least 1, so the pool has a worker.
+    let processes = ProcessPool::new(cores).unwrap();
     let started = Instant::now();
     let in_processes: Vec<u64> = processes.map(&count_in_worker, LIMITS).unwrap().map(Result::unwrap).collect();
     let process_time = started.elapsed();

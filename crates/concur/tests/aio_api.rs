@@ -36,6 +36,37 @@ fn predicates_read_is_done_and_is_cancelled() {
     });
 }
 
+// `is_running` is true from the task's first step until it finishes, on
+// the task and on its `TaskRef`, and never for a task cancelled before it
+// started (the state `concurrent.futures.Future.running()` reports).
+#[test]
+fn is_running_from_the_first_step_until_the_end() {
+    run(|| async {
+        let sleeper = aio::create_task(async {
+            aio::sleep(Duration::from_secs(60)).await?;
+            Ok::<_, Cancelled>(())
+        });
+        let never_started = aio::create_task(async {});
+        let watch = sleeper.task_ref();
+        assert!(!sleeper.is_running() && !watch.is_running(), "created, not yet run");
+        assert!(never_started.cancel());
+        yield_now().await;
+        assert!(sleeper.is_running() && watch.is_running(), "paused at its sleep");
+        assert!(!sleeper.is_done());
+        assert!(!never_started.is_running() && never_started.is_cancelled());
+        assert!(aio::current_task().unwrap().is_running(), "the task asking runs");
+
+        sleeper.cancel();
+        yield_now().await;
+        assert!(!watch.is_running() && watch.is_cancelled(), "cancelled is not running");
+
+        let quick = aio::create_task(async { 7 });
+        let watch = quick.task_ref();
+        assert_eq!(quick.await.unwrap(), 7);
+        assert!(!watch.is_running() && watch.is_done(), "finished is not running");
+    });
+}
+
 // `cancel()` carries no message, `cancel_with(msg)` one
 // (test_tasks.test_cancel_with_message_then_future_result).
 #[test]

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use concur::executor::{Function, ProcessPool, Registry, Shutdown, SubmitError};
+use concur::executor::{BuildError, Function, ProcessPool, Registry, Shutdown, SubmitError};
 use concur::futures::{as_completed, FutureError};
 
 /// Set in the environment of a pool whose workers must fail at start-up:
@@ -93,6 +93,8 @@ fn main() -> ExitCode {
         ("sigkill_mid_call_fails_that_future_and_the_pool_goes_on", Box::new(move || sigkill_mid_call(f))),
         ("a_call_whose_worker_died_before_it_began_runs_on_a_fresh_one", Box::new(move || killed_before_it_began(f))),
         ("max_tasks_per_child_replaces_workers", Box::new(move || max_tasks_per_child(f))),
+        ("test_max_workers_negative", Box::new(max_workers_negative)),
+        ("max_tasks_per_child_zero_is_refused", Box::new(max_tasks_per_child_zero)),
         ("initializer_runs_in_every_worker", Box::new(move || initializer_runs(f))),
         ("failing_initializer_breaks_the_pool", Box::new(move || failing_initializer(f))),
         ("unknown_function_fails_the_future", Box::new(move || unknown_function(f, unknown))),
@@ -136,7 +138,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 // test_concurrent_futures.executor.ExecutorTest.test_submit
 fn submit_and_result(f: &Functions) {
-    let pool = ProcessPool::new(2);
+    let pool = ProcessPool::new(2).unwrap();
     let future = pool.submit(&f.square, 12).unwrap();
     assert_eq!(future.result_timeout(LIMIT), Ok(144));
     let pid = pool.submit(&f.pid, ()).unwrap().result_timeout(LIMIT).unwrap();
@@ -146,14 +148,14 @@ fn submit_and_result(f: &Functions) {
 
 // test_concurrent_futures.executor.ExecutorTest.test_map
 fn map_keeps_input_order(f: &Functions) {
-    let pool = ProcessPool::new(3);
+    let pool = ProcessPool::new(3).unwrap();
     let squares: Vec<u64> = pool.map(&f.square, 0..20).unwrap().map(Result::unwrap).collect();
     assert_eq!(squares, (0..20).map(|n| n * n).collect::<Vec<_>>());
 }
 
 // test_concurrent_futures.executor.ExecutorTest.test_map_exception
 fn panicking_call(f: &Functions) {
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let bad = pool.submit(&f.explode, "bad input".to_string()).unwrap();
     let good = pool.submit(&f.square, 3).unwrap();
     assert_eq!(bad.result_timeout(LIMIT), Err(FutureError::Panicked("bad input".into())));
@@ -161,7 +163,7 @@ fn panicking_call(f: &Functions) {
 }
 
 fn sigkill_mid_call(f: &Functions) {
-    let pool = ProcessPool::new(2);
+    let pool = ProcessPool::new(2).unwrap();
     let marker = std::env::temp_dir().join(format!("concur-test-begun-{}", std::process::id()));
     let _ = std::fs::remove_file(&marker);
     let doomed = pool.submit(&f.marked_nap, (marker.display().to_string(), 30_000)).unwrap();
@@ -199,7 +201,7 @@ fn sigkill_mid_call(f: &Functions) {
 /// the call had not begun, so the pool resends it to a fresh worker and it
 /// succeeds. (The worker is stopped first, so it cannot read the call.)
 fn killed_before_it_began(f: &Functions) {
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     assert_eq!(pool.submit(&f.square, 2).unwrap().result_timeout(LIMIT), Ok(4));
     let [pid] = pool.pids()[..] else { panic!("one worker: {:?}", pool.pids()) };
     send_signal("STOP", pid);
@@ -224,10 +226,10 @@ fn send_signal(signal: &str, pid: u32) {
 
 // test_concurrent_futures.test_process_pool.ProcessPoolExecutorTest.test_max_tasks_per_child
 fn max_tasks_per_child(f: &Functions) {
-    let pool = ProcessPool::builder().max_workers(1).max_tasks_per_child(1).build();
+    let pool = ProcessPool::builder().max_workers(1).max_tasks_per_child(1).build().unwrap();
     let pids: HashSet<u32> = (0..3).map(|_| pool.submit(&f.pid, ()).unwrap().result_timeout(LIMIT).unwrap()).collect();
     assert_eq!(pids.len(), 3, "each call ran in a fresh worker");
-    let pool = ProcessPool::builder().max_workers(1).max_tasks_per_child(2).build();
+    let pool = ProcessPool::builder().max_workers(1).max_tasks_per_child(2).build().unwrap();
     let pids: Vec<u32> = (0..4).map(|_| pool.submit(&f.pid, ()).unwrap().result_timeout(LIMIT).unwrap()).collect();
     assert_eq!(pids[0], pids[1]);
     assert_eq!(pids[2], pids[3]);
@@ -235,8 +237,32 @@ fn max_tasks_per_child(f: &Functions) {
 }
 
 // test_concurrent_futures.test_init.InitializerMixin.test_initializer
+// test_concurrent_futures.executor.ExecutorTest.test_max_workers_negative
+// (0 only: a `usize` cannot be negative). Python raises `ValueError`; here
+// both ways of building refuse with an error, not a panic, and start no
+// process.
+fn max_workers_negative() {
+    assert_eq!(ProcessPool::new(0).unwrap_err(), BuildError::ZeroWorkers);
+    assert_eq!(ProcessPool::builder().max_workers(0).build().unwrap_err(), BuildError::ZeroWorkers);
+    let message = ProcessPool::new(0).unwrap_err().to_string();
+    assert!(message.contains("max_workers of at least 1"), "{message}");
+}
+
+// CPython's `ProcessPoolExecutor(max_tasks_per_child=0)` raises
+// `ValueError: max_tasks_per_child must be >= 1`, whatever `max_workers` is;
+// here it is an error, not a panic, and no process starts.
+fn max_tasks_per_child_zero() {
+    assert_eq!(ProcessPool::builder().max_tasks_per_child(0).build().unwrap_err(), BuildError::ZeroTasksPerChild);
+    assert_eq!(
+        ProcessPool::builder().max_workers(2).max_tasks_per_child(0).build().unwrap_err(),
+        BuildError::ZeroTasksPerChild
+    );
+    let message = ProcessPool::builder().max_tasks_per_child(0).build().unwrap_err().to_string();
+    assert!(message.contains("max_tasks_per_child of at least 1"), "{message}");
+}
+
 fn initializer_runs(f: &Functions) {
-    let pool = ProcessPool::builder().max_workers(2).initializer(&f.warm_up, 7).build();
+    let pool = ProcessPool::builder().max_workers(2).initializer(&f.warm_up, 7).build().unwrap();
     let seen: Vec<u32> = (0..4).map(|_| pool.submit(&f.warmed, ()).unwrap().result_timeout(LIMIT).unwrap()).collect();
     assert_eq!(seen, [7, 7, 7, 7]);
 }
@@ -246,7 +272,7 @@ fn failing_initializer(f: &Functions) {
     let mut other = Registry::new();
     // A handle whose name the workers run as `explode`, which panics.
     let failing: Function<String, ()> = other.register("explode", |_: String| ());
-    let pool = ProcessPool::builder().max_workers(1).initializer(&failing, "no config".to_string()).build();
+    let pool = ProcessPool::builder().max_workers(1).initializer(&failing, "no config".to_string()).build().unwrap();
     let first = pool.submit(&f.square, 2).unwrap();
     let err = first.result_timeout(LIMIT).unwrap_err();
     assert!(matches!(&err, FutureError::Failed(m) if m.contains("initializer \"explode\" failed")), "{err:?}");
@@ -268,7 +294,7 @@ fn failing_initializer(f: &Functions) {
 }
 
 fn unknown_function(f: &Functions, unknown: &Function<u64, u64>) {
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let err = pool.submit(unknown, 1).unwrap().result_timeout(LIMIT).unwrap_err();
     assert!(
         matches!(&err, FutureError::Failed(m) if m.contains("no function named \"registered_too_late\"")),
@@ -281,7 +307,7 @@ fn unreadable_arguments(f: &Functions) {
     let mut other = Registry::new();
     // The workers' `square` takes a number, not text.
     let wrong: Function<String, u64> = other.register("square", |_: String| 0);
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let err = pool.submit(&wrong, "twelve".into()).unwrap().result_timeout(LIMIT).unwrap_err();
     assert!(
         matches!(&err, FutureError::Failed(m) if m.contains("could not read the arguments of \"square\"")),
@@ -291,7 +317,7 @@ fn unreadable_arguments(f: &Functions) {
 }
 
 fn unwritable_result(f: &Functions) {
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     // A map with tuple keys has no JSON form.
     let err = pool.submit(&f.bad_result, ()).unwrap().result_timeout(LIMIT).unwrap_err();
     assert!(
@@ -305,14 +331,14 @@ fn unreadable_result() {
     let mut other = Registry::new();
     // The workers' `pid` returns a number; this side expects text.
     let wrong: Function<(), String> = other.register("pid", |()| String::new());
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let err = pool.submit(&wrong, ()).unwrap().result_timeout(LIMIT).unwrap_err();
     assert!(matches!(&err, FutureError::Failed(m) if m.contains("the result of \"pid\" could not be read")), "{err:?}");
 }
 
 fn workers_exit_at_start_up(f: &Functions) {
     std::env::set_var(EXIT_EARLY, "1");
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let futures: Vec<_> = (0..3).map(|n| pool.submit(&f.square, n).unwrap()).collect();
     for future in &futures {
         let err = future.result_timeout(LIMIT).unwrap_err();
@@ -375,7 +401,7 @@ fn worker_refuses_4_gib() {
 /// the worker, and serves the next call on a new one.
 fn pool_refuses_4_gib(f: &Functions) {
     std::env::set_var(ANNOUNCE_4_GIB, "1");
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let broken = pool.submit(&f.square, 3).unwrap();
     let err = broken.result_timeout(LIMIT).unwrap_err();
     std::env::remove_var(ANNOUNCE_4_GIB);
@@ -387,7 +413,7 @@ fn pool_refuses_4_gib(f: &Functions) {
 
 // test_concurrent_futures.test_shutdown.ProcessPoolShutdownTest.test_cancel_futures
 fn shutdown_cancels(f: &Functions) {
-    let pool = ProcessPool::new(1);
+    let pool = ProcessPool::new(1).unwrap();
     let busy = pool.submit(&f.nap, 300).unwrap();
     let queued: Vec<_> = (0..5).map(|n| pool.submit(&f.square, n).unwrap()).collect();
     while !busy.is_running() {
@@ -400,7 +426,7 @@ fn shutdown_cancels(f: &Functions) {
 }
 
 fn cpu_work_spreads(f: &Functions) {
-    let pool = ProcessPool::new(2);
+    let pool = ProcessPool::new(2).unwrap();
     let futures: Vec<_> = (0..4).map(|_| pool.submit(&f.fib, 24).unwrap()).collect();
     let mut done = 0;
     for finished in as_completed(&futures, Some(LIMIT)) {
@@ -413,7 +439,7 @@ fn cpu_work_spreads(f: &Functions) {
 
 fn many_calls(f: &Functions) {
     const CALLS: u64 = 100_000;
-    let pools = [ProcessPool::new(2), ProcessPool::new(1)];
+    let pools = [ProcessPool::new(2).unwrap(), ProcessPool::new(1).unwrap()];
     let futures: Vec<_> = (0..CALLS).map(|n| pools[(n % 2) as usize].submit(&f.square, n).unwrap()).collect();
     for (n, future) in (0..CALLS).zip(futures) {
         assert_eq!(future.result_timeout(LIMIT), Ok(n * n), "call {n}");

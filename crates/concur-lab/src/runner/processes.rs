@@ -51,8 +51,11 @@ pub(super) fn run(tasks: &[Task], stop: &Stop) -> Result<Timed, CellError> {
     let functions = worker_functions();
     let owned = tasks.to_vec();
     let start = Instant::now();
-    let pool =
-        ProcessPool::builder().max_workers(workers_for(owned.len())).initializer(&functions.own_group, ()).build();
+    let pool = ProcessPool::builder()
+        .max_workers(workers_for(owned.len()))
+        .initializer(&functions.own_group, ())
+        .build()
+        .map_err(|error| CellError::Model(format!("the process pool could not be built: {error}")))?;
     let mut pending = Vec::with_capacity(owned.len());
     for task in owned {
         match pool.submit(&functions.run_task, task) {

@@ -26,6 +26,7 @@ const ENQUEUE_BATCH: usize = 1000;
 /// assert!(later.eta.is_none());
 /// ```
 #[derive(Debug, Clone, Default)]
+#[must_use = "EnqueueOptions do nothing until they are passed to `Client::enqueue` or `RemotePool::with_options`"]
 pub struct EnqueueOptions {
     /// Run no earlier than this long from now. Zero: now.
     pub delay: Duration,

@@ -161,6 +161,7 @@ impl WorkerError {
 /// # Ok::<(), concur_worker::WorkerError>(())
 /// ```
 #[derive(Debug)]
+#[must_use = "a WorkerBuilder does nothing until `build` makes the Worker"]
 pub struct WorkerBuilder {
     url: String,
     queue: QueueConfig,

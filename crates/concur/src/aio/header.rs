@@ -273,6 +273,15 @@ pub(crate) fn raise(error: Error) -> Error {
 /// [`wait_for`](super::wait_for), [`shield`](super::shield) or
 /// [`gather`](super::gather) ([`Task::task_ref`](super::Task::task_ref)).
 ///
+/// # Why no `result`
+///
+/// A `TaskRef` does not know the type of the task's value (that is what
+/// lets [`current_task`] return one for any task), so it cannot hand the
+/// value back. Await the [`Task`](super::Task) itself for the value, or
+/// ask [`exception`](Self::exception) here to learn how the task ended:
+/// `Ok(None)` for a value, `Ok(Some(error))` for a panic or a
+/// cancellation.
+///
 /// # Examples
 ///
 /// ```
@@ -368,6 +377,35 @@ impl TaskRef {
     #[doc(alias = "done")]
     pub fn is_done(&self) -> bool {
         self.header.header().is_done()
+    }
+
+    /// Whether the task has started and not finished, as
+    /// [`Task::is_running`](super::Task::is_running): its state is
+    /// [`TaskState::Running`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concur::aio;
+    /// aio::run(async {
+    ///     let me = aio::current_task().unwrap();
+    ///     assert!(me.is_running()); // a task asking about itself is running
+    ///     let task = aio::create_task(async {});
+    ///     let watch = task.task_ref();
+    ///     assert!(!watch.is_running()); // created, not yet started
+    ///     task.await.unwrap();
+    ///     assert!(!watch.is_running()); // finished
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `asyncio.Task` has no `running()`; the name is that of
+    /// `concurrent.futures.Future.running()`.
+    #[doc(alias = "running")]
+    pub fn is_running(&self) -> bool {
+        self.header.header().state.get() == TaskState::Running
     }
 
     /// Whether the task ended cancelled.

@@ -512,10 +512,43 @@ impl<T: 'static> Task<T> {
     ///
     /// # Python
     ///
-    /// `task.is_done()`.
+    /// `task.done()`.
     #[doc(alias = "done")]
     pub fn is_done(&self) -> bool {
         self.core.header.is_done()
+    }
+
+    /// Whether the task has started and not finished: its
+    /// [`state`](Self::state) is [`TaskState::Running`], whether it runs
+    /// now or is paused at an await. A task created and not yet run is not
+    /// running, nor is one that finished or was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concur::aio;
+    ///
+    /// aio::run(async {
+    ///     let task = aio::create_task(aio::sleep(Duration::from_millis(20)));
+    ///     assert!(!task.is_running()); // created, not yet started
+    ///     aio::sleep(Duration::ZERO).await.unwrap();
+    ///     assert!(task.is_running()); // started, paused in its sleep
+    ///     let watch = task.task_ref();
+    ///     task.await.unwrap();
+    ///     assert!(!watch.is_running()); // finished
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// # Python
+    ///
+    /// `asyncio.Task` has no `running()`; the name is that of
+    /// `concurrent.futures.Future.running()`, and a Python task is in this
+    /// state while it is pending and its coroutine has begun.
+    #[doc(alias = "running")]
+    pub fn is_running(&self) -> bool {
+        self.core.header.state.get() == TaskState::Running
     }
 
     /// Whether it ended cancelled.
@@ -535,7 +568,7 @@ impl<T: 'static> Task<T> {
     ///
     /// # Python
     ///
-    /// `task.is_cancelled()`.
+    /// `task.cancelled()`.
     #[doc(alias = "cancelled")]
     pub fn is_cancelled(&self) -> bool {
         self.core.header.state.get() == TaskState::Cancelled

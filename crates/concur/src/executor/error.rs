@@ -54,19 +54,26 @@ impl std::error::Error for SubmitError {}
 ///
 /// # Python
 ///
-/// `ValueError: max_workers must be greater than 0`.
+/// `ValueError: max_workers must be greater than 0` and `ValueError:
+/// max_tasks_per_child must be >= 1`.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BuildError {
     /// `max_workers` was 0: such a pool could never run a call.
     ZeroWorkers,
+    /// A process pool's `max_tasks_per_child` was 0: a worker would have to
+    /// be replaced before its first call.
+    ZeroTasksPerChild,
 }
 
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::ZeroWorkers => f.write_str("a pool needs max_workers of at least 1, and 0 was given"),
+            BuildError::ZeroTasksPerChild => {
+                f.write_str("a process pool needs max_tasks_per_child of at least 1, and 0 was given")
+            }
         }
     }
 }

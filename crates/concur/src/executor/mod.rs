@@ -35,7 +35,7 @@
 //! | `map(fn, *iterables, timeout)` | [`ThreadPool::map`], [`ThreadPool::map_timeout`] |
 //! | `shutdown(wait, cancel_futures)`, `with` | [`ThreadPool::shutdown`] with a [`Shutdown`], drop |
 //! | `RuntimeError` after shutdown, `BrokenThreadPool` | [`SubmitError`] |
-//! | `ValueError` for `max_workers=0` | [`BuildError`] |
+//! | `ValueError` for `max_workers=0` or `max_tasks_per_child=0` | [`BuildError`] |
 //!
 //! A worker started for a call is running, with that call in hand, when
 //! `submit` returns (Python's `Thread.start()` waits for the thread in the

@@ -39,7 +39,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::SubmitError;
+use super::error::{BuildError, SubmitError};
 use super::registry::{encode, read_frame, send, write_frame, CallError, Function, Request, Response, WORKER_ENV};
 use super::shutdown::Shutdown;
 use super::workers::{Job, Workers};
@@ -139,7 +139,7 @@ impl Settings {
 /// ```
 /// use concur::executor::ProcessPool;
 ///
-/// let pool = ProcessPool::builder().max_workers(2).max_tasks_per_child(100).build();
+/// let pool = ProcessPool::builder().max_workers(2).max_tasks_per_child(100).build().unwrap();
 /// assert_eq!(pool.max_workers(), 2);
 /// ```
 #[derive(Default)]
@@ -158,7 +158,7 @@ impl ProcessPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ProcessPool::builder().max_workers(3).build();
+    /// let pool = concur::executor::ProcessPool::builder().max_workers(3).build().unwrap();
     /// assert_eq!(pool.max_workers(), 3);
     /// ```
     pub fn max_workers(mut self, max_workers: usize) -> ProcessPoolBuilder {
@@ -172,7 +172,7 @@ impl ProcessPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ProcessPool::builder().max_tasks_per_child(1).build();
+    /// let pool = concur::executor::ProcessPool::builder().max_tasks_per_child(1).build().unwrap();
     /// # drop(pool);
     /// ```
     pub fn max_tasks_per_child(mut self, tasks: usize) -> ProcessPoolBuilder {
@@ -190,7 +190,7 @@ impl ProcessPoolBuilder {
     /// let mut registry = concur::executor::Registry::new();
     /// let warm_up = registry.register("warm_up", |level: u8| assert!(level < 10));
     /// registry.serve_if_worker();
-    /// let pool = concur::executor::ProcessPool::builder().initializer(&warm_up, 3).build();
+    /// let pool = concur::executor::ProcessPool::builder().initializer(&warm_up, 3).build().unwrap();
     /// # drop(pool);
     /// ```
     pub fn initializer<A: Serialize>(mut self, function: &Function<A, ()>, args: A) -> ProcessPoolBuilder {
@@ -206,23 +206,36 @@ impl ProcessPoolBuilder {
 
     /// Builds the pool. Worker processes start as calls arrive.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `max_workers` or `max_tasks_per_child` was set to 0 (Python:
-    /// `ValueError`).
+    /// [`BuildError::ZeroWorkers`] if `max_workers` was set to 0, and
+    /// [`BuildError::ZeroTasksPerChild`] if `max_tasks_per_child` was.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ProcessPool::builder().build();
+    /// use concur::executor::{BuildError, ProcessPool};
+    ///
+    /// let pool = ProcessPool::builder().build().unwrap();
     /// assert!(pool.max_workers() >= 1);
+    /// assert_eq!(ProcessPool::builder().max_workers(0).build().unwrap_err(), BuildError::ZeroWorkers);
+    /// assert_eq!(ProcessPool::builder().max_tasks_per_child(0).build().unwrap_err(), BuildError::ZeroTasksPerChild);
     /// ```
-    pub fn build(self) -> ProcessPool {
+    ///
+    /// # Python
+    ///
+    /// `ProcessPoolExecutor(...)`, which raises `ValueError` for
+    /// `max_workers <= 0` and for `max_tasks_per_child <= 0`.
+    pub fn build(self) -> Result<ProcessPool, BuildError> {
         static POOLS: AtomicUsize = AtomicUsize::new(0);
         let max_workers =
             self.max_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        assert!(max_workers > 0, "ProcessPool: max_workers must be at least 1");
-        assert!(self.max_tasks_per_child != Some(0), "ProcessPool: max_tasks_per_child must be at least 1");
+        if max_workers == 0 {
+            return Err(BuildError::ZeroWorkers);
+        }
+        if self.max_tasks_per_child == Some(0) {
+            return Err(BuildError::ZeroTasksPerChild);
+        }
         let pool = ProcessPool {
             workers: Arc::new(Workers::new(max_workers)),
             settings: Arc::new(Settings {
@@ -235,7 +248,7 @@ impl ProcessPoolBuilder {
         if let Some(reason) = self.initializer_error {
             pool.workers.break_with(reason);
         }
-        pool
+        Ok(pool)
     }
 }
 
@@ -277,7 +290,7 @@ impl fmt::Debug for ProcessPoolBuilder {
 ///     let count_primes = registry.register("count_primes", count_primes);
 ///     registry.serve_if_worker();
 ///
-///     let pool = ProcessPool::new(4);
+///     let pool = ProcessPool::new(4).unwrap();
 ///     let futures: Vec<_> = [10_000, 20_000, 30_000]
 ///         .into_iter()
 ///         .map(|limit| pool.submit(&count_primes, limit).unwrap())
@@ -302,17 +315,22 @@ pub struct ProcessPool {
 impl ProcessPool {
     /// A pool of at most `max_workers` processes.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `max_workers` is 0.
+    /// [`BuildError::ZeroWorkers`] if `max_workers` is 0.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ProcessPool::new(2);
+    /// let pool = concur::executor::ProcessPool::new(2).unwrap();
     /// assert_eq!(pool.max_workers(), 2);
+    /// assert!(concur::executor::ProcessPool::new(0).is_err());
     /// ```
-    pub fn new(max_workers: usize) -> ProcessPool {
+    ///
+    /// # Python
+    ///
+    /// `ProcessPoolExecutor(max_workers)`, which raises `ValueError` for 0.
+    pub fn new(max_workers: usize) -> Result<ProcessPool, BuildError> {
         ProcessPoolBuilder::default().max_workers(max_workers).build()
     }
 
@@ -321,7 +339,7 @@ impl ProcessPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = concur::executor::ProcessPool::builder().max_workers(1).build();
+    /// let pool = concur::executor::ProcessPool::builder().max_workers(1).build().unwrap();
     /// assert_eq!(pool.max_workers(), 1);
     /// ```
     pub fn builder() -> ProcessPoolBuilder {
@@ -333,7 +351,7 @@ impl ProcessPool {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(concur::executor::ProcessPool::new(3).max_workers(), 3);
+    /// assert_eq!(concur::executor::ProcessPool::new(3).unwrap().max_workers(), 3);
     /// ```
     pub fn max_workers(&self) -> usize {
         self.workers.max()
@@ -345,7 +363,7 @@ impl ProcessPool {
     ///
     /// ```
     /// // No call yet, so no worker yet.
-    /// assert!(concur::executor::ProcessPool::new(2).pids().is_empty());
+    /// assert!(concur::executor::ProcessPool::new(2).unwrap().pids().is_empty());
     /// ```
     pub fn pids(&self) -> Vec<u32> {
         self.settings.pids.lock().iter().flatten().copied().collect()
@@ -371,7 +389,7 @@ impl ProcessPool {
     /// let mut registry = concur::executor::Registry::new();
     /// let double = registry.register("double", |n: i64| n * 2);
     /// registry.serve_if_worker();
-    /// let pool = concur::executor::ProcessPool::new(1);
+    /// let pool = concur::executor::ProcessPool::new(1).unwrap();
     /// pool.shutdown(concur::executor::Shutdown::wait());
     /// assert!(pool.submit(&double, 21).is_err());
     /// ```
@@ -411,7 +429,7 @@ impl ProcessPool {
     /// # let mut registry = concur::executor::Registry::new();
     /// # let square = registry.register("square", |n: u64| n * n);
     /// # registry.serve_if_worker();
-    /// let pool = concur::executor::ProcessPool::new(2);
+    /// let pool = concur::executor::ProcessPool::new(2).unwrap();
     /// let squares: Vec<u64> = pool.map(&square, 1..=4).unwrap().map(Result::unwrap).collect();
     /// assert_eq!(squares, [1, 4, 9, 16]);
     /// ```
@@ -448,7 +466,7 @@ impl ProcessPool {
     /// ```
     /// use concur::executor::{ProcessPool, Shutdown};
     ///
-    /// let pool = ProcessPool::new(1);
+    /// let pool = ProcessPool::new(1).unwrap();
     /// pool.shutdown(Shutdown::wait().cancel_futures());
     /// ```
     pub fn shutdown(&self, how: Shutdown) {
