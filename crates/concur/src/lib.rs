@@ -16,8 +16,12 @@
 //! | [`aio`] (feature `aio`) | `EventLoop`, `Task`, `gather`, `wait`, `TaskGroup`, timeouts, `to_thread`, locks for tasks, `LoopHandle` for other threads | `asyncio` |
 //!
 //! Every call Python would raise on returns a typed error here, whose message
-//! names the call and the object; nothing panics, hangs or changes state on
-//! misuse. Each module's page opens with what the concept is for, a complete
+//! names the call and the object; nothing hangs or changes state on misuse.
+//! The few calls that panic instead — as std and tokio do for the same
+//! misuse, where a `Result` would burden every correct call — say so under
+//! "Panics": scheduling on a closed `aio` loop or outside a running one, an
+//! `aio::Condition` given another lock's guard, a thread the OS refuses to
+//! start through `thread::spawn`. Each module's page opens with what the concept is for, a complete
 //! example, and a table of the Python calls it stands for.
 //!
 //! # Example
