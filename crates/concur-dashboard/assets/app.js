@@ -36,8 +36,12 @@
     return grouped(value);
   }
 
-  function heartbeat(ms) {
-    return typeof ms === "number" ? (ms / 1000).toFixed(1) + " s left" : "missing";
+  // Same rule as the server's: the age when the TTL is known, else the
+  // time left.
+  function heartbeat(left, age) {
+    if (typeof left !== "number") return "missing";
+    if (typeof age === "number") return "last beat " + (age / 1000).toFixed(1) + " s ago";
+    return (left / 1000).toFixed(1) + " s left";
   }
 
   // Same rule as the server's: one path segment, or ?id= for . and ..
@@ -65,7 +69,7 @@
       cell(tr, w.queues.map(function (q) { return q.queue + " (" + grouped(q.processing) + ")"; }).join(", "));
       cell(tr, grouped(w.in_flight));
       cell(tr, grouped(w.concurrency));
-      cell(tr, heartbeat(w.heartbeat_ms));
+      cell(tr, heartbeat(w.heartbeat_ms, w.heartbeat_age_ms));
       cell(tr, w.state === null || w.state === undefined ? "—" : w.state);
       rows.push(tr);
     });
@@ -89,6 +93,10 @@
     var queues = view.queues || [view];
     var byName = {};
     queues.forEach(function (q) { byName[q.name] = q; });
+    // A shard's row is named by the shard; a queue shown by that name wins.
+    queues.forEach(function (q) {
+      (q.shards || []).forEach(function (s) { if (!byName[s.name]) byName[s.name] = s; });
+    });
     document.querySelectorAll("[data-queue][data-field]").forEach(function (el) {
       var q = byName[el.getAttribute("data-queue")];
       var field = el.getAttribute("data-field");

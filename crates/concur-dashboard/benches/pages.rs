@@ -1,6 +1,7 @@
 //! The dashboard at scale: 100 queues, one of them with 1,000,000 pending
-//! tasks and 200,000 dead letters, and 20 workers. Each page and API view is
-//! requested one at a time, and for each the bench records the latency
+//! tasks and 200,000 dead letters, and 20 workers, one of which holds 1,000
+//! of its tasks. Each page and API view, and the retry of one dead letter
+//! (`POST`, a different one each time), is requested one at a time, and for each the bench records the latency
 //! (median, p95, slowest) and the Redis commands per request, seen with
 //! `MONITOR` in a separate pass (it slows the server): the commands the
 //! dashboard sent (round trips), and the commands Redis ran for them in
@@ -31,11 +32,21 @@ struct Scale {
     pending: usize,
     dead: usize,
     workers: usize,
+    /// Tasks of `big` the first worker holds.
+    held: usize,
     requests: usize,
 }
 
-const FULL: Scale = Scale { queues: 100, pending: 1_000_000, dead: 200_000, workers: 20, requests: 40 };
-const QUICK: Scale = Scale { queues: 5, pending: 2_000, dead: 500, workers: 3, requests: 2 };
+const FULL: Scale = Scale { queues: 100, pending: 1_000_000, dead: 200_000, workers: 20, held: 1_000, requests: 40 };
+const QUICK: Scale = Scale { queues: 5, pending: 2_000, dead: 500, workers: 3, held: 120, requests: 2 };
+
+/// What one row of the table requests.
+enum Call {
+    Get(String),
+    /// `POST {"ids": [id]}` to the path with the session's CSRF token, the
+    /// id made from the request's number so each finds a dead letter.
+    Post(String, Box<dyn Fn(usize) -> String>),
+}
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
@@ -44,11 +55,12 @@ fn main() {
     let started = Instant::now();
     fill(&server, &scale);
     println!(
-        "dashboard pages bench: {} queues, {} pending and {} dead letters in `big`, {} workers; filled in {:.0} s",
+        "dashboard pages bench: {} queues, {} pending and {} dead letters in `big`, {} workers (one holding {} tasks); filled in {:.0} s",
         scale.queues + 1,
         scale.pending,
         scale.dead,
         scale.workers,
+        scale.held,
         started.elapsed().as_secs_f64()
     );
     let mut names: Vec<String> = (0..scale.queues).map(|i| format!("q{i:03}")).collect();
@@ -65,8 +77,10 @@ fn main() {
 
     let last_dead = (scale.dead as u64).div_ceil(50);
     let last_pending = (scale.pending as u64).div_ceil(50);
+    let last_held = (scale.held as u64).div_ceil(50);
     let known_task = known_id(&server);
-    let views = [
+    let dead = scale.dead;
+    let mut views: Vec<(String, Call)> = [
         ("overview page `/`".to_owned(), "/".to_owned()),
         ("`/api/overview`".to_owned(), "/api/overview".to_owned()),
         ("queue page, dead letters page 1".to_owned(), "/queues/big".to_owned()),
@@ -84,24 +98,53 @@ fn main() {
         ("workers page".to_owned(), "/workers".to_owned()),
         ("task names, all queues".to_owned(), "/stats".to_owned()),
         ("`/metrics`".to_owned(), "/metrics".to_owned()),
-    ];
+        (format!("worker page, in flight page 1 of {last_held}"), "/workers/bench-worker-0?queue=big".to_owned()),
+        (
+            format!("worker page, in flight page {last_held} (the last)"),
+            format!("/workers/bench-worker-0?queue=big&page={last_held}"),
+        ),
+        (
+            format!("confirm \"retry all\" ({dead} dead letters counted)"),
+            "/queues/big/confirm?action=retry-all".to_owned(),
+        ),
+        ("confirm \"retry\" of one selected".to_owned(), "/queues/big/confirm?action=retry&id=dead-0".to_owned()),
+        ("task names, queue `big`".to_owned(), "/queues/big/stats".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, path)| (name, Call::Get(path)))
+    .collect();
+    // Last, since each takes a dead letter away and queues it again: one
+    // an operator finds on the first page, and one on the last.
+    let retry_route = "/api/queues/big/dead/retry".to_owned();
+    views.push((
+        "retry one dead letter, the newest (`POST`)".to_owned(),
+        Call::Post(retry_route.clone(), Box::new(move |k| format!("dead-{}", dead - 1 - k))),
+    ));
+    views.push((
+        format!("retry one dead letter, the oldest of {dead} (`POST`)"),
+        Call::Post(retry_route, Box::new(|k| format!("dead-{k}"))),
+    ));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
     println!();
     println!("| view | requests | median | p95 | slowest | commands sent | commands run in Redis |");
     println!("|---|---|---|---|---|---|---|");
+    let csrf = runtime.block_on(session_token(&client, &format!("http://{addr}/api/session")));
     let monitor = Monitor::start(&server);
-    for (name, path) in &views {
-        let url = format!("http://{addr}{path}");
+    for (name, call) in &views {
+        let send = |k: usize| match call {
+            Call::Get(path) => runtime.block_on(request(&client, &format!("http://{addr}{path}"))),
+            Call::Post(path, id) => runtime.block_on(retry(&client, &format!("http://{addr}{path}"), &csrf, &id(k))),
+        };
         // One request under MONITOR to count its commands, which also warms
         // the connection pool; then the timed ones, without.
         monitor.resume();
-        runtime.block_on(request(&client, &url));
+        send(0);
         let (sent, run) = monitor.pause(&server);
         let mut times = Vec::with_capacity(scale.requests);
-        for _ in 0..scale.requests {
+        for k in 1..=scale.requests {
             let start = Instant::now();
-            runtime.block_on(request(&client, &url));
+            send(k);
             times.push(start.elapsed());
         }
         times.sort();
@@ -125,6 +168,28 @@ async fn request(client: &reqwest::Client, url: &str) {
     // An unknown task is a 404 page, and is measured like any other.
     let unknown = url.ends_with("/no-such-task") && status == reqwest::StatusCode::NOT_FOUND;
     assert!(status.is_success() || unknown, "GET {url}: {status}: {}", String::from_utf8_lossy(&body));
+}
+
+/// The session's CSRF token, which a program sends with a change.
+async fn session_token(client: &reqwest::Client, url: &str) -> String {
+    let session: serde_json::Value = client.get(url).send().await.expect("a session").json().await.expect("JSON");
+    session["csrf"].as_str().expect("a CSRF token").to_owned()
+}
+
+/// Retries the dead letter `id`, which must be there.
+async fn retry(client: &reqwest::Client, url: &str, csrf: &str, id: &str) {
+    let response = client
+        .post(url)
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({ "ids": [id] }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = response.status();
+    let body = response.text().await.expect("a body");
+    assert!(status.is_success(), "POST {url} ({id}): {status}: {body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["touched"], 1, "POST {url} ({id}): {body}");
 }
 
 fn ms(d: Duration) -> String {
@@ -257,5 +322,14 @@ fn fill(server: &RedisServer, scale: &Scale) {
             queue.heartbeat(&id, Duration::from_secs(3600)).unwrap();
         }
         big.heartbeat(&id, Duration::from_secs(3600)).unwrap();
+    }
+    // The first worker holds `held` tasks, queued for it so that `big`
+    // keeps the pending count of the scale.
+    big.enqueue_many("resize", batch(scale.held), &EnqueueOptions::default()).expect("enqueue");
+    let mut held = 0;
+    while held < scale.held {
+        let fetched = big.fetch("bench-worker-0", scale.held - held, Duration::from_secs(1)).expect("fetch");
+        assert!(!fetched.is_empty(), "the worker's tasks were not fetched");
+        held += fetched.len();
     }
 }

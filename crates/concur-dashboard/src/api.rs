@@ -42,7 +42,9 @@ pub(crate) async fn session(State(state): State<AppState>) -> Response {
 
 /// `GET /api/overview`.
 pub(crate) async fn overview(State(state): State<AppState>, head: Head) -> Response {
-    head.answer(blocking(&state.store, |store| Ok(Overview::new(&store.statuses()?))).await.map(|view| json(&view)))
+    head.answer(
+        blocking(&state.store, |store| Ok(Overview::new(store.statuses_with_shards()?))).await.map(|view| json(&view)),
+    )
 }
 
 /// `GET /api/queues`: the names of the queues shown.

@@ -81,7 +81,7 @@ impl Hub {
         };
         *self.reads.lock().entry(kind).or_default() += 1;
         let outcome = match topic {
-            Topic::Overview => blocking(&self.store, |store| Ok(Overview::new(&store.statuses()?)))
+            Topic::Overview => blocking(&self.store, |store| Ok(Overview::new(store.statuses_with_shards()?)))
                 .await
                 .and_then(|view| to_json(&view)),
             Topic::Queue(name) => {

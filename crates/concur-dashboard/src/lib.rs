@@ -9,8 +9,9 @@
 //! # What it serves
 //!
 //! - **The overview** (`/`): each queue's pending, processing, delayed and
-//!   dead counts, its workers and throughput; every live worker with its
-//!   heartbeat, concurrency and tasks in flight. Counts update live.
+//!   dead counts, its workers and throughput, and a sharded queue's shards
+//!   each on a row of its own; every live worker with how long ago it last
+//!   beat, its concurrency and tasks in flight. Counts update live.
 //! - **A queue's page** (`/queues/NAME`): its counts, workers, schedules and
 //!   shards, and its dead letters, paged, with their reason, attempts and
 //!   payload; retry one, the selected or all of them, or delete them all —

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use concur_worker::{ScheduleStatus, Status, WorkerControl};
+use concur_worker::{ScheduleStatus, ShardStatus, Status, WorkerControl};
 use serde::Serialize;
 
 /// One queue's counts.
@@ -31,10 +31,38 @@ pub(crate) struct QueueSummary {
     pub(crate) paused: bool,
     /// How long ago the oldest pending task was enqueued, in milliseconds.
     pub(crate) oldest_pending_age_ms: Option<u64>,
+    /// Each shard's own counts, for a sharded queue; the counts above add
+    /// them up with the queue's own lists.
+    pub(crate) shards: Vec<ShardSummary>,
+}
+
+/// One shard's counts, shown under its queue.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShardSummary {
+    pub(crate) name: String,
+    pub(crate) pending: u64,
+    pub(crate) processing: u64,
+    pub(crate) delayed: u64,
+    pub(crate) dead: u64,
+    pub(crate) oldest_pending_age_ms: Option<u64>,
+}
+
+impl ShardSummary {
+    fn new(shard: &ShardStatus) -> ShardSummary {
+        let status = &shard.status;
+        ShardSummary {
+            name: shard.name.clone(),
+            pending: status.pending,
+            processing: status.processing(),
+            delayed: status.delayed,
+            dead: status.dead,
+            oldest_pending_age_ms: status.oldest_pending_age.map(millis),
+        }
+    }
 }
 
 impl QueueSummary {
-    pub(crate) fn new(name: &str, status: &Status) -> QueueSummary {
+    pub(crate) fn new(name: &str, status: &Status, shards: &[ShardStatus]) -> QueueSummary {
         QueueSummary {
             name: name.to_owned(),
             pending: status.pending,
@@ -51,6 +79,7 @@ impl QueueSummary {
             done_last_minute: status.done_last_minute,
             paused: status.paused,
             oldest_pending_age_ms: status.oldest_pending_age.map(millis),
+            shards: shards.iter().map(ShardSummary::new).collect(),
         }
     }
 }
@@ -68,6 +97,10 @@ pub(crate) struct WorkerRow {
     /// The shortest time left on its heartbeats, in milliseconds; `None`
     /// when one is missing (a reaper takes it for dead if it stays so).
     pub(crate) heartbeat_ms: Option<u64>,
+    /// How long ago it last beat (its heartbeat TTL less the time left),
+    /// in milliseconds, the longest over its queues; `None` when a
+    /// heartbeat is missing or a queue's record holds no TTL.
+    pub(crate) heartbeat_age_ms: Option<u64>,
     pub(crate) concurrency: Option<u64>,
     pub(crate) serves: Option<String>,
     /// What it last said it was doing: `running`, `quiet` or `stopping`
@@ -102,13 +135,14 @@ pub(crate) struct Overview {
     pub(crate) workers: Vec<WorkerRow>,
 }
 
+/// One queue's status, with its shards' own (none when not sharded).
+pub(crate) type QueueStatus = (String, Status, Vec<ShardStatus>);
+
 impl Overview {
-    pub(crate) fn new(statuses: &[(String, Status)]) -> Overview {
-        Overview {
-            generated_at: unix_now(),
-            queues: statuses.iter().map(|(name, status)| QueueSummary::new(name, status)).collect(),
-            workers: merge_workers(statuses),
-        }
+    pub(crate) fn new(statuses: Vec<QueueStatus>) -> Overview {
+        let queues = statuses.iter().map(|(name, status, shards)| QueueSummary::new(name, status, shards)).collect();
+        let statuses: Vec<(String, Status)> = statuses.into_iter().map(|(name, status, _)| (name, status)).collect();
+        Overview { generated_at: unix_now(), queues, workers: merge_workers(&statuses) }
     }
 }
 
@@ -118,12 +152,17 @@ pub(crate) fn merge_workers(statuses: &[(String, Status)]) -> Vec<WorkerRow> {
     for (queue, status) in statuses {
         for worker in &status.workers {
             let heartbeat = worker.heartbeat.map(millis);
+            let age = worker.heartbeat_age().map(millis);
             let share = WorkerQueue { queue: queue.clone(), processing: worker.processing };
             match rows.get_mut(worker.id.as_str()) {
                 Some(row) => {
                     row.in_flight += worker.processing;
                     row.heartbeat_ms = match (row.heartbeat_ms, heartbeat) {
                         (Some(a), Some(b)) => Some(a.min(b)),
+                        _ => None,
+                    };
+                    row.heartbeat_age_ms = match (row.heartbeat_age_ms, age) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
                         _ => None,
                     };
                     row.concurrency = row.concurrency.or(worker.concurrency);
@@ -143,6 +182,7 @@ pub(crate) fn merge_workers(statuses: &[(String, Status)]) -> Vec<WorkerRow> {
                             queues: vec![share],
                             in_flight: worker.processing,
                             heartbeat_ms: heartbeat,
+                            heartbeat_age_ms: age,
                             concurrency: worker.concurrency,
                             serves: worker.serves.clone(),
                             state: worker.state.clone(),
@@ -184,8 +224,6 @@ pub(crate) struct QueueDetail {
     pub(crate) summary: QueueSummary,
     pub(crate) workers: Vec<WorkerRow>,
     pub(crate) schedules: Vec<ScheduleStatus>,
-    /// The queue's shards, as its client read them.
-    pub(crate) shards: Vec<String>,
 }
 
 /// The current time as Unix seconds.

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concur_worker::{Client, Error, Status};
+
+use crate::snapshot::QueueStatus;
 use parking_lot::Mutex;
 
 use crate::error::Refusal;
@@ -103,6 +105,14 @@ impl Store {
     pub(crate) fn statuses(&self) -> Result<Vec<(String, Status)>, Error> {
         let statuses = self.per_queue(&self.queues, Client::status)?;
         Ok(self.queues.iter().cloned().zip(statuses).collect())
+    }
+
+    /// [`statuses`](Self::statuses) with each sharded queue's shards' own,
+    /// read in the same calls (a script per shard, which the total reads
+    /// anyway): what the overview shows.
+    pub(crate) fn statuses_with_shards(&self) -> Result<Vec<QueueStatus>, Error> {
+        let statuses = self.per_queue(&self.queues, Client::status_with_shards)?;
+        Ok(self.queues.iter().cloned().zip(statuses).map(|(name, (status, shards))| (name, status, shards)).collect())
     }
 
     /// `read` on each of `queues`, a few queues at a time, answers in the

@@ -20,15 +20,13 @@ pub(crate) fn queue_detail(store: &Store, name: &str) -> Result<QueueDetail, Err
 }
 
 fn detail_of(client: &mut Client, name: &str) -> Result<QueueDetail, Error> {
-    let status = client.status()?;
+    let (status, shards) = client.status_with_shards()?;
     let schedules = client.schedules()?;
-    let shards = client.shards().map(str::to_owned).collect();
     Ok(QueueDetail {
         generated_at: unix_now(),
-        summary: QueueSummary::new(name, &status),
+        summary: QueueSummary::new(name, &status, &shards),
         workers: merge_workers(&[(name.to_owned(), status)]),
         schedules,
-        shards,
     })
 }
 

@@ -134,9 +134,16 @@ async fn a_registered_worker_has_its_page() {
     assert_eq!(worker["id"], "w-1");
     assert_eq!(worker["queues"][0]["queue"], "emails");
     assert!(worker["heartbeat_ms"].as_u64().unwrap() > 20_000);
+    // Its heartbeat's age: the 30 s TTL its beat recorded, less the time left.
+    let beat_age = worker["heartbeat_age_ms"].as_u64().unwrap();
+    assert!(beat_age < 10_000, "it beat just now, not {beat_age} ms ago");
+    assert_eq!(beat_age + worker["heartbeat_ms"].as_u64().unwrap(), 30_000);
     let (status, page) = get_text(&client, &served.url("/workers/w-1")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Worker <span class=\"name\">w-1</span>"));
+    assert!(page.contains("last beat ") && page.contains(" s ago"), "{page}");
+    let (_, overview) = get_text(&client, &served.url("/")).await;
+    assert!(overview.contains("last beat "), "{overview}");
     // The tasks it holds, paged, and where a task it holds is.
     let id = conn.enqueue("echo", vec![json!("held")], &concur_worker::EnqueueOptions::default()).unwrap();
     conn.fetch("w-1", 1, std::time::Duration::from_secs(1)).unwrap();
@@ -153,6 +160,69 @@ async fn a_registered_worker_has_its_page() {
     assert_eq!(status, 404, "not registered there");
     let (status, _) = get_text(&client, &served.url("/workers/w-2")).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_sharded_queue_shows_each_shard_under_it() {
+    let server = RedisServer::start();
+    let mut client =
+        concur_worker::Client::connect(&server.url(), concur_worker::QueueConfig::named("orders")).unwrap();
+    client.set_shards(3).unwrap();
+    let shards: Vec<String> = client.shards().map(str::to_owned).collect();
+    // Shard 0: two pending. Shard 1: one pending, one delayed. Shard 2: one
+    // dead letter, one held by a worker.
+    enqueue(&server, &shards[0], 2);
+    enqueue(&server, &shards[1], 1);
+    let later = concur_worker::EnqueueOptions { delay: std::time::Duration::from_secs(3600), ..Default::default() };
+    common::connection(&server, &shards[1]).enqueue("echo", vec![], &later).unwrap();
+    dead_letters(&server, &shards[2], "send", vec![], "no", 1);
+    let mut worker = common::connection(&server, &shards[2]);
+    worker.heartbeat("w-s", std::time::Duration::from_secs(30)).unwrap();
+    enqueue(&server, &shards[2], 1);
+    assert_eq!(worker.fetch("w-s", 1, std::time::Duration::from_secs(1)).unwrap().len(), 1);
+    let served = Served::queues(&server, &["orders"]);
+    let http = http();
+
+    let (status, overview) = get_json(&http, &served.url("/api/overview")).await;
+    assert_eq!(status, 200);
+    let queue = &overview["queues"][0];
+    let totals = ["pending", "processing", "delayed", "dead"].map(|field| queue[field].clone());
+    assert_eq!(totals, [json!(3), json!(1), json!(1), json!(1)], "the queue adds up its shards");
+    let listed: Vec<_> = queue["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let counts = ["pending", "processing", "delayed", "dead"].map(|field| s[field].as_u64().unwrap());
+            (s["name"].as_str().unwrap().to_owned(), counts)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(shards[0].clone(), [2, 0, 0, 0]), (shards[1].clone(), [1, 0, 1, 0]), (shards[2].clone(), [0, 1, 0, 1]),]
+    );
+    assert!(queue["shards"][0]["oldest_pending_age_ms"].is_u64());
+    assert!(queue["shards"][2]["oldest_pending_age_ms"].is_null(), "nothing pending there");
+    assert_eq!(overview["workers"][0]["queues"][0], json!({ "queue": "orders", "processing": 1 }));
+
+    let (status, page) = get_text(&http, &served.url("/")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("<tr class=\"shard\">").count(), 3, "{page}");
+    for shard in &shards {
+        assert!(page.contains(&format!("data-queue=\"{shard}\" data-field=\"pending\"")), "{shard}: {page}");
+    }
+
+    let (status, detail) = get_json(&http, &served.url("/api/queues/orders")).await;
+    assert_eq!(status, 200);
+    let field = |view: &serde_json::Value, name: &str| -> Vec<serde_json::Value> {
+        view["shards"].as_array().unwrap().iter().map(|s| s[name].clone()).collect()
+    };
+    assert_eq!(field(&detail, "name"), field(queue, "name"), "the queue's view and the overview agree");
+    assert_eq!(field(&detail, "delayed"), [json!(0), json!(1), json!(0)]);
+
+    // An unsharded queue lists no shards.
+    let (_, overview) = get_json(&http, &Served::queues(&server, &["plain"]).url("/api/overview")).await;
+    assert_eq!(overview["queues"][0]["shards"], json!([]));
 }
 
 #[tokio::test]

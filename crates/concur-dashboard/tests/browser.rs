@@ -9,7 +9,7 @@
 //!
 //! Each case saves a screenshot under the target directory
 //! (`CARGO_TARGET_TMPDIR/screenshots/`). Install the browser with
-//! `apt-get install -y chromium chromium-driver` (`.ci/run` does).
+//! `apt-get install -y chromium chromium-driver` (`scripts/test` does).
 
 mod common;
 
@@ -241,8 +241,9 @@ fn the_overview_counts_change_without_a_reload() {
             &server,
             Dashboard::builder().queues(["emails", "reports", "thumbnails"]).refresh(Duration::from_secs(1)),
         );
-        let worker = RunningWorker::start(&server, "reports,thumbnails");
+        // The dead letters first: a running worker would take their tasks.
         dead_letters(&server, "reports", "render", vec![json!("q3.pdf")], "the template is missing", 3);
+        let worker = RunningWorker::start(&server, "reports,thumbnails");
         enqueue(&server, "emails", 3);
         // Some throughput to show: tasks the worker runs.
         let mut thumbnails = common::connection(&server, "thumbnails");

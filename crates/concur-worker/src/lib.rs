@@ -145,8 +145,8 @@ mod stats;
 mod worker;
 
 pub use client::{
-    Client, DeadRetry, EnqueueOptions, ListedTask, ScheduleStatus, Status, TaskLocation, UnknownControl, WorkerControl,
-    WorkerStatus, HOURS_KEPT, MAX_PAGE, MINUTES_KEPT,
+    Client, DeadRetry, EnqueueOptions, ListedTask, ScheduleStatus, ShardStatus, Status, TaskLocation, UnknownControl,
+    WorkerControl, WorkerStatus, HOURS_KEPT, MAX_PAGE, MINUTES_KEPT,
 };
 pub use config::QueueConfig;
 pub use envelope::SLEEP_TASK;

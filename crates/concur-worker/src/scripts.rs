@@ -658,19 +658,21 @@ return n
 /// ARGV: processing prefix, heartbeat prefix, done prefix, window in seconds,
 /// worker info prefix.
 /// One snapshot, so the counts add up. The age of the oldest pending task
-/// is read from its envelope's `enqueued_at` (nil when it has none).
+/// is read from its envelope's `enqueued_at` (nil when it has none); each
+/// worker's heartbeat TTL (0 when its record has none) comes last.
 pub(crate) static STATUS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local names, lengths, ttls, serves, sizes, states = {}, {}, {}, {}, {}, {}
+local names, lengths, ttls, serves, sizes, states, beats = {}, {}, {}, {}, {}, {}, {}
 for i, worker in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   names[i] = worker
   lengths[i] = redis.call('LLEN', ARGV[1] .. worker)
   ttls[i] = redis.call('PTTL', ARGV[2] .. worker)
-  local info = redis.call('HMGET', ARGV[5] .. worker, 'serves', 'concurrency', 'state', 'control')
+  local info = redis.call('HMGET', ARGV[5] .. worker, 'serves', 'concurrency', 'state', 'control', 'ttl')
   serves[i] = info[1] or ''
   sizes[i] = tonumber(info[2]) or 0
   states[i] = (info[3] or '') .. '/' .. (info[4] or '')
+  beats[i] = tonumber(info[5]) or 0
 end
 local time = redis.call('TIME')
 local now = tonumber(time[1])
@@ -686,7 +688,7 @@ if oldest then
 end
 return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]),
         redis.call('LLEN', KEYS[6]), redis.call('HGETALL', KEYS[5]), names, lengths, ttls, recent, serves, sizes,
-        states, redis.call('EXISTS', KEYS[7]), age}
+        states, redis.call('EXISTS', KEYS[7]), age, beats}
 "#,
     )
 });

@@ -285,3 +285,37 @@ fn statistics_keep_at_most_the_cap_of_names() {
     let other = read.iter().find(|s| s.name == concur_worker::OTHER_TASKS).unwrap();
     assert_eq!(other.count, 5);
 }
+
+#[test]
+fn a_sharded_status_gives_each_shard_its_own_counts_and_their_sum() {
+    let server = RedisServer::start();
+    let mut client = concur_worker::Client::connect(&server.url(), QueueConfig::named("orders")).unwrap();
+    client.set_shards(2).unwrap();
+    let shards: Vec<String> = client.shards().map(str::to_owned).collect();
+    let mut first = server.queue(QueueConfig::named(&shards[0]));
+    first.enqueue("echo", vec![json!(1)], &EnqueueOptions::default()).unwrap();
+    first.enqueue("echo", vec![json!(2)], &later(600)).unwrap();
+    let mut second = server.queue(QueueConfig::named(&shards[1]));
+    second.heartbeat("w1", Duration::from_secs(30)).unwrap();
+    second.enqueue("echo", vec![json!(3)], &EnqueueOptions::default()).unwrap();
+    assert_eq!(second.fetch("w1", 1, Duration::from_secs(1)).unwrap().len(), 1);
+
+    let (total, parts) = client.status_with_shards().unwrap();
+    assert_eq!((total.pending, total.delayed, total.processing()), (1, 1, 1));
+    let seen: Vec<_> =
+        parts.iter().map(|s| (s.name.as_str(), s.status.pending, s.status.delayed, s.status.processing())).collect();
+    assert_eq!(seen, [(shards[0].as_str(), 1, 1, 0), (shards[1].as_str(), 0, 0, 1)]);
+    let again = client.status().unwrap();
+    assert_eq!((again.pending, again.delayed, again.processing()), (1, 1, 1), "status is the same total");
+    let plain =
+        concur_worker::Client::connect(&server.url(), QueueConfig::named("plain")).unwrap().status_with_shards();
+    assert!(plain.unwrap().1.is_empty(), "a queue that is not sharded has no shard part");
+
+    // The worker's heartbeat: its TTL, as its beat recorded it, less the
+    // time left is how long ago it beat.
+    let worker = &parts[1].status.workers[0];
+    assert_eq!(worker.heartbeat_ttl, Some(Duration::from_secs(30)));
+    let age = worker.heartbeat_age().unwrap();
+    assert!(age < Duration::from_secs(10), "it beat just now, not {age:?} ago");
+    assert_eq!(age + worker.heartbeat.unwrap(), Duration::from_secs(30));
+}

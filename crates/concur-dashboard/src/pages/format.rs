@@ -43,11 +43,14 @@ pub(crate) fn when(unix: f64) -> String {
         .unwrap_or_default()
 }
 
-/// Time left on a heartbeat: `12.3 s left`, or `missing`.
-pub(crate) fn heartbeat(ms: Option<u64>) -> String {
-    match ms {
-        Some(ms) => format!("{:.1} s left", ms as f64 / 1000.0),
-        None => "missing".to_owned(),
+/// A heartbeat's age, `last beat 1.8 s ago`; the time left on it, `12.3 s
+/// left`, for a worker that recorded no TTL (so its age is unknown); or
+/// `missing`.
+pub(crate) fn heartbeat(left_ms: Option<u64>, age_ms: Option<u64>) -> String {
+    match (left_ms, age_ms) {
+        (None, _) => "missing".to_owned(),
+        (Some(_), Some(age)) => format!("last beat {:.1} s ago", age as f64 / 1000.0),
+        (Some(left), None) => format!("{:.1} s left", left as f64 / 1000.0),
     }
 }
 
@@ -114,8 +117,9 @@ mod tests {
     fn times_and_texts() {
         assert_eq!(when(0.0), "");
         assert_eq!(when(1_764_000_000.5), "2025-11-24 16:00:00 UTC");
-        assert_eq!(heartbeat(Some(12_345)), "12.3 s left");
-        assert_eq!(heartbeat(None), "missing");
+        assert_eq!(heartbeat(Some(12_345), Some(17_655)), "last beat 17.7 s ago");
+        assert_eq!(heartbeat(Some(12_345), None), "12.3 s left");
+        assert_eq!(heartbeat(None, Some(1)), "missing");
         assert_eq!(clip("héllo", 2), ("hé".to_owned(), true));
         assert_eq!(clip("hi", 2), ("hi".to_owned(), false));
         assert_eq!(age(None), "—");

@@ -8,7 +8,7 @@ use super::chart::Chart;
 use super::format::{age, count, heartbeat, item_href, or_dash, when};
 use crate::params::Query;
 use crate::respond::{render, Head, Page};
-use crate::snapshot::{Overview, QueueSummary, WorkerRow};
+use crate::snapshot::{Overview, QueueSummary, ShardSummary, WorkerRow};
 use crate::state::AppState;
 use crate::store::blocking;
 use crate::views::{self, Throughput};
@@ -30,6 +30,31 @@ pub(crate) struct QueueRow {
     pub(crate) results: String,
     pub(crate) oldest: String,
     pub(crate) paused: bool,
+    /// Its shards' rows, shown indented under it.
+    pub(crate) shards: Vec<ShardRow>,
+}
+
+/// A shard's row, formatted.
+pub(crate) struct ShardRow {
+    pub(crate) name: String,
+    pub(crate) pending: String,
+    pub(crate) processing: String,
+    pub(crate) delayed: String,
+    pub(crate) dead: String,
+    pub(crate) oldest: String,
+}
+
+impl From<&ShardSummary> for ShardRow {
+    fn from(s: &ShardSummary) -> ShardRow {
+        ShardRow {
+            name: s.name.clone(),
+            pending: count(s.pending),
+            processing: count(s.processing),
+            delayed: count(s.delayed),
+            dead: count(s.dead),
+            oldest: age(s.oldest_pending_age_ms),
+        }
+    }
 }
 
 impl From<&QueueSummary> for QueueRow {
@@ -50,6 +75,7 @@ impl From<&QueueSummary> for QueueRow {
             results: count(q.results),
             oldest: age(q.oldest_pending_age_ms),
             paused: q.paused,
+            shards: q.shards.iter().map(ShardRow::from).collect(),
         }
     }
 }
@@ -84,7 +110,7 @@ impl From<&WorkerRow> for WorkerView {
                 .join(", "),
             in_flight: count(w.in_flight),
             concurrency: or_dash(w.concurrency),
-            heartbeat: heartbeat(w.heartbeat_ms),
+            heartbeat: heartbeat(w.heartbeat_ms, w.heartbeat_age_ms),
             alive: w.alive(),
             state: or_dash(w.state.as_ref()),
             control: or_dash(w.control),
@@ -116,7 +142,7 @@ pub(crate) async fn overview(State(state): State<AppState>, head: Head, query: Q
     let outcome = async {
         let range = query.range()?;
         let (view, throughput) = blocking(&state.store, move |store| {
-            let view = Overview::new(&store.statuses()?);
+            let view = Overview::new(store.statuses_with_shards()?);
             let throughput = views::throughput(store, store.queues(), range.minutes, range.hours)?;
             Ok((view, throughput))
         })

@@ -268,7 +268,7 @@ pub(crate) async fn queue_page(
             charts: charts(&throughput),
             workers: detail.workers.iter().map(WorkerView::from).collect(),
             schedules: detail.schedules.iter().map(ScheduleRow::from).collect(),
-            shards: detail.shards.clone(),
+            shards: detail.summary.shards.iter().map(|s| s.name.clone()).collect(),
             list: ListView::new(&dead, format!("/queues/{name}?"), |_, e| DeadRow::from(e)),
         }))
     };

@@ -49,6 +49,13 @@ pub struct WorkerStatus {
     /// as `heartbeat_ms`, milliseconds or `null`.
     #[serde(rename = "heartbeat_ms", serialize_with = "crate::record::serialize_millis")]
     pub heartbeat: Option<Duration>,
+    /// The TTL it gives its heartbeat, as its last beat recorded it; `None`
+    /// for a worker whose record has none. With
+    /// [`heartbeat`](Self::heartbeat) it tells how long ago the worker
+    /// last beat ([`heartbeat_age`](Self::heartbeat_age)). Serialized as
+    /// `heartbeat_ttl_ms`.
+    #[serde(rename = "heartbeat_ttl_ms", serialize_with = "crate::record::serialize_millis")]
+    pub heartbeat_ttl: Option<Duration>,
     /// The queues it serves, as it said (`critical:5,default:2,low:1`);
     /// `None` for a worker that did not say.
     pub serves: Option<String>,
@@ -138,6 +145,50 @@ pub struct ScheduleStatus {
     pub enqueued: Option<f64>,
 }
 
+impl WorkerStatus {
+    /// How long ago the worker last beat: its heartbeat TTL less the time
+    /// left on it, both by the server's clock, so a worker whose clock is
+    /// off is still read right. `None` when the heartbeat is missing or the
+    /// worker recorded no TTL.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+    /// for worker in queue.status()?.workers {
+    ///     if let Some(age) = worker.heartbeat_age() {
+    ///         println!("{} beat {:.1} s ago", worker.id, age.as_secs_f64());
+    ///     }
+    /// }
+    /// # Ok::<(), concur_worker::Error>(())
+    /// ```
+    pub fn heartbeat_age(&self) -> Option<Duration> {
+        Some(self.heartbeat_ttl?.saturating_sub(self.heartbeat?))
+    }
+}
+
+/// One shard's part of a sharded queue's status, as
+/// [`Client::status_with_shards`] reads it.
+///
+/// # Examples
+///
+/// ```no_run
+/// # let mut queue = concur_worker::Client::connect("redis://127.0.0.1", Default::default())?;
+/// let (total, shards) = queue.status_with_shards()?;
+/// for shard in &shards {
+///     println!("{}: {} of {} pending", shard.name, shard.status.pending, total.pending);
+/// }
+/// # Ok::<(), concur_worker::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ShardStatus {
+    /// The shard's queue name.
+    pub name: String,
+    /// Its own counts and workers.
+    pub status: Status,
+}
+
 impl Status {
     /// Adds the counts of a shard's status; a worker serving both is one
     /// worker, holding the tasks of both.
@@ -162,6 +213,7 @@ impl Status {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         _ => None,
                     };
+                    known.heartbeat_ttl = known.heartbeat_ttl.max(worker.heartbeat_ttl);
                 }
                 None => self.workers.push(worker),
             }
@@ -219,12 +271,33 @@ impl Client {
     ///
     /// See [`Status`].
     pub fn status(&mut self) -> Result<Status, Error> {
-        let mut total = Status::default();
-        for keys in self.members() {
-            total.add(self.status_of(&keys)?);
+        Ok(self.status_with_shards()?.0)
+    }
+
+    /// The [`status`](Self::status) of the queue, with each shard's own
+    /// beside it (none for a queue that is not sharded), in the same reads:
+    /// one script for the queue itself and one per shard. The total also
+    /// counts the queue's own lists, where producers that know nothing of
+    /// shards put their tasks.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`ShardStatus`].
+    pub fn status_with_shards(&mut self) -> Result<(Status, Vec<ShardStatus>), Error> {
+        let own = self.keys.clone();
+        let mut total = self.status_of(&own)?;
+        let mut shards = Vec::with_capacity(self.shards.len());
+        for keys in self.shards.clone() {
+            let status = self.status_of(&keys)?;
+            total.add(status.clone());
+            shards.push(ShardStatus { name: keys.name().to_owned(), status });
         }
         total.workers.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(total)
+        Ok((total, shards))
     }
 
     /// The status of this queue alone, without its shards.
@@ -250,29 +323,32 @@ impl Client {
             .arg(THROUGHPUT_WINDOW)
             .arg(keys.worker_info_prefix());
         let reply: Vec<redis::Value> = self.with_conn(|c| invocation.invoke(c))?;
-        if reply.len() != 14 {
-            return Err(self.protocol_error(format!("a status of {} parts instead of 14", reply.len())));
+        if reply.len() != 15 {
+            return Err(self.protocol_error(format!("a status of {} parts instead of 15", reply.len())));
         }
         let (counts, workers) = reply.split_at(5);
         let (pending, delayed, dead, results): (u64, u64, u64, u64) =
             self.read_reply(&redis::Value::Array(counts[..4].to_vec()))?;
         let stats: HashMap<String, u64> = self.read_reply(&counts[4])?;
+        let (workers, beats) = workers.split_at(workers.len() - 1);
         type Workers = (Vec<String>, Vec<u64>, Vec<i64>, u64, Vec<String>, Vec<u64>, Vec<String>, bool, i64);
         let (names, lengths, ttls, recent, serves, sizes, states, paused, age): Workers =
             self.read_reply(&redis::Value::Array(workers.to_vec()))?;
+        let beats: Vec<u64> = self.read_reply(&beats[0])?;
         let stat = |name: &str| stats.get(name).copied().unwrap_or(0);
         let mut workers: Vec<WorkerStatus> = names
             .into_iter()
             .zip(lengths)
             .zip(ttls)
             .zip(serves.into_iter().zip(sizes))
-            .zip(states)
-            .map(|((((id, processing), ttl), (serves, concurrency)), state)| {
+            .zip(states.into_iter().zip(beats))
+            .map(|((((id, processing), ttl), (serves, concurrency)), (state, beat))| {
                 let (state, control) = state.split_once('/').unwrap_or_default();
                 WorkerStatus {
                     id,
                     processing,
                     heartbeat: u64::try_from(ttl).ok().map(Duration::from_millis),
+                    heartbeat_ttl: (beat > 0).then(|| Duration::from_millis(beat)),
                     serves: (!serves.is_empty()).then_some(serves),
                     concurrency: (concurrency > 0).then_some(concurrency),
                     state: (!state.is_empty()).then(|| state.to_owned()),

@@ -22,7 +22,7 @@ use redis::RedisResult;
 
 use self::link::{Link, Server};
 
-pub use self::admin::{DeadRetry, ScheduleStatus, Status, WorkerStatus};
+pub use self::admin::{DeadRetry, ScheduleStatus, ShardStatus, Status, WorkerStatus};
 pub use self::inspect::{ListedTask, TaskLocation, HOURS_KEPT, MAX_PAGE, MINUTES_KEPT};
 pub use self::produce::EnqueueOptions;
 pub use self::steer::{UnknownControl, WorkerControl};
