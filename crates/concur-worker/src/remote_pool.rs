@@ -33,6 +33,12 @@
 //! [`QueueConfig::result_ttl`] above zero, the defaults): the notification
 //! says *that* a task ended, the result record says how.
 //!
+//! The listeners block every signal but the fault signals, as the worker's
+//! Redis threads do: their sockets wait with a timeout, and a signal handler
+//! run on one of them would cut its `BLPOP` short (`EINTR`) and cost a
+//! reconnect. A signal aimed at the process goes to one of the program's
+//! own threads instead.
+//!
 //! # Delivery
 //!
 //! Delivery is the worker's: at least once. A worker killed mid-call loses
@@ -213,7 +219,14 @@ impl RemotePool {
             let shared = Arc::clone(&shared);
             let listener = std::thread::Builder::new()
                 .name(format!("RemotePool-{target}"))
-                .spawn(move || listen(&shared, target, connection))
+                .spawn(move || {
+                    // A signal handler run on this thread would end its
+                    // `BLPOP` with `EINTR` (the socket has a read timeout),
+                    // which reads as a lost connection; the caller's threads
+                    // take the signals instead.
+                    let _blocked = crate::signal_mask::block_on_this_thread();
+                    listen(&shared, target, connection)
+                })
                 .map_err(|e| Error::InvalidOption(format!("no thread could be started for a listener: {e}")))?;
             listeners.push(listener);
         }

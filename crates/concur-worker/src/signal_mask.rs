@@ -1,4 +1,5 @@
-//! The worker's threads that talk to Redis keep signals off themselves.
+//! The threads that talk to Redis — the worker's, and a remote pool's
+//! listeners — keep signals off themselves.
 //!
 //! The library installs no signal handler: a program decides what SIGINT
 //! and SIGTERM do, and calls [`Shutdown::escalate`](crate::Shutdown::escalate)

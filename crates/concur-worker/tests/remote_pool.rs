@@ -1,19 +1,25 @@
 //! One registry, served by worker processes, called through a
 //! `RemotePool`: a thousand calls from one client to four workers, a worker
 //! killed with SIGKILL mid-way, Redis killed and restarted under a waiting
-//! client, a dead-lettered call, and a sharded queue on a Redis Cluster.
+//! client, a future awaited before any worker exists, a client process
+//! under a burst of signals, a dead-lettered call, and a sharded queue on a
+//! Redis Cluster.
 //!
 //! A plain program rather than a libtest harness: the worker processes are
 //! this very executable started again with `CONCUR_TEST_REMOTE_WORKER` set,
-//! which must reach `main` before anything else runs, as a program that
-//! serves its own registry would. Each case prints its name; the program
-//! exits non-zero if any fails.
+//! and the client under signals with `CONCUR_TEST_REMOTE_CLIENT` set, which
+//! must reach `main` before anything else runs, as a program that serves
+//! its own registry would. Each case prints its name; the program exits
+//! non-zero if any fails.
 
 mod common;
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use common::cluster::RedisCluster;
 use common::{cmd, wait_until, Ready, RedisServer};
@@ -22,6 +28,7 @@ use concur::futures::{as_completed, wait, ConcurrentFuture, FutureError, ReturnW
 use concur_worker::{Client, EnqueueOptions, QueueConfig, RemotePool, Worker};
 
 const CHILD: &str = "CONCUR_TEST_REMOTE_WORKER";
+const CLIENT: &str = "CONCUR_TEST_REMOTE_CLIENT";
 /// Every wait for futures is bounded by this, so a bug fails the case.
 const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -48,10 +55,15 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var(CHILD) {
         return child(&url);
     }
-    let cases: [(&str, fn()); 8] = [
+    if let Ok(url) = std::env::var(CLIENT) {
+        return signalled_client(&url);
+    }
+    let cases: [(&str, fn()); 10] = [
         ("a_thousand_submits_to_four_workers_all_come_back_right_without_polling", thousand_to_four),
         ("a_worker_killed_mid_way_leaves_no_future_unresolved", worker_killed),
         ("a_redis_restart_under_a_waiting_client_leaves_no_future_unresolved", redis_restarted),
+        ("a_future_awaited_before_any_worker_runs_resolves_when_one_starts", awaited_before_a_worker),
+        ("a_burst_of_signals_at_a_waiting_client_costs_its_listeners_no_reconnect", signals_at_the_client),
         ("lost_notifications_are_made_up_by_reading_the_results_after_the_listener_fails", lost_notifications),
         ("a_dead_lettered_call_fails_its_future_with_the_reason", dead_lettered),
         ("a_cancelling_shutdown_takes_back_the_calls_no_worker_took", cancelling_shutdown),
@@ -216,6 +228,156 @@ fn redis_restarted() {
         assert_eq!(future.result(), Ok(n as u64), "call {n}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `.await` on a call no worker can run yet: an `aio` event loop awaits the
+/// future, and only then does a worker start; the listener that reads the
+/// acknowledgement wakes the loop from its own thread.
+fn awaited_before_a_worker() {
+    let server = RedisServer::start();
+    let f = functions();
+    let pool = RemotePool::connect(&server.url(), QueueConfig::default()).unwrap();
+    let future = pool.submit(&f.square, 7).unwrap();
+    let (awaiting, started) = mpsc::channel();
+    let (sent, outcome) = mpsc::channel();
+    // The loop runs on a thread of its own, so that the wait for it is bounded.
+    std::thread::spawn(move || {
+        let awaited = concur::aio::run(async move {
+            awaiting.send(future.is_done()).unwrap();
+            future.await
+        });
+        let _ = sent.send(awaited);
+    });
+    let done_before = started.recv_timeout(PATIENCE).expect("the event loop starts");
+    assert!(!done_before, "the call was done with no worker running: the case proves nothing");
+    // Let the loop settle into the await before anything can run the call.
+    std::thread::sleep(Duration::from_millis(300));
+    let _workers = Workers::start(&server.url(), 1);
+    let awaited = outcome.recv_timeout(PATIENCE).expect("the awaited future resolves within the patience");
+    assert_eq!(awaited.unwrap(), Ok(49));
+}
+
+/// A client process waiting on remote calls gets a SIGUSR1 every
+/// millisecond, first while no worker runs (its listener sits in `BLPOP`),
+/// then while the results come in. A signal handler interrupts a socket
+/// read that has a timeout (`EINTR`, `SA_RESTART` or not), which a
+/// listener would take for a lost connection; the pool's threads block
+/// signals, so its log shows no reconnect and every call comes back.
+fn signals_at_the_client() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let exe = std::env::current_exe().expect("the test's own executable");
+    let mut process = Command::new(&exe)
+        .env(CLIENT, &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the client process starts");
+    let (stdout, stderr) = (process.stdout.take().unwrap(), process.stderr.take().unwrap());
+    let pid = process.id() as i32;
+    // Killed on drop, should the case fail.
+    let mut client = Workers(vec![process]);
+    let (line, lines) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for read in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = line.send(read);
+        }
+    });
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut log);
+        log
+    });
+    let ready = lines.recv_timeout(PATIENCE).expect("the client says it is ready");
+    assert_eq!(ready, "ready");
+    let signal = || {
+        // SAFETY: kill(2) on the id of a child this process started and has
+        // not reaped yet (a zombie at worst, which ignores it).
+        unsafe { libc::kill(pid, libc::SIGUSR1) };
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let quiet_until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < quiet_until {
+        signal();
+    }
+    let _workers = Workers::start(&url, 2);
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = client.0[0].try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the client still waits after {PATIENCE:?}");
+        signal();
+    };
+    // Both pipes are at their end once the client has exited.
+    let log = log.join().unwrap();
+    reader.join().unwrap();
+    let said: Vec<String> = lines.try_iter().collect();
+    assert!(status.success(), "the client failed ({status}): {said:?}\n{log}");
+    let handled: usize = said
+        .iter()
+        .find_map(|line| line.strip_prefix("handled "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the client did not say how many signals it handled: {said:?}"));
+    assert!(handled > 10, "only {handled} signals reached the client: the case proves nothing");
+    assert!(!log.contains("lost Redis"), "a listener reconnected under the signals:\n{log}");
+}
+
+/// The client of [`signals_at_the_client`]: a program with a SIGUSR1
+/// handler, a pool, and a thread of its own meant to take the signals.
+/// Submits 200 calls, says "ready", waits for them (bounded), and says how
+/// many signals it handled; the pool's log goes to stderr.
+fn signalled_client(url: &str) -> ExitCode {
+    static HANDLED: AtomicUsize = AtomicUsize::new(0);
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).init();
+    // SAFETY: the handler only adds to an atomic, which is async-signal-safe.
+    let registered = unsafe {
+        signal_hook::low_level::register(libc::SIGUSR1, || {
+            HANDLED.fetch_add(1, Ordering::Relaxed);
+        })
+    };
+    registered.expect("the SIGUSR1 handler is installed");
+    let f = functions();
+    let pool = RemotePool::connect(url, QueueConfig::default()).expect("the pool connects");
+    // The main thread blocks the signal too, so the kernel must choose
+    // among the other threads, in the order they were made — the pool's
+    // listeners first, unless they block it — as it does whenever the main
+    // thread has a signal pending already. The catcher, made after the
+    // pool, is left to take it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let catcher = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    // SAFETY: sigset_t is a plain C struct that sigemptyset/sigaddset fill
+    // in; pthread_sigmask only reads it.
+    unsafe {
+        let mut usr1: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut usr1);
+        libc::sigaddset(&mut usr1, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &usr1, std::ptr::null_mut());
+    }
+    let futures: Vec<_> = (0..200u64).map(|n| pool.submit(&f.nap, (n, 20)).unwrap()).collect();
+    println!("ready");
+    let (_, pending) = wait(&futures, ReturnWhen::AllCompleted, Some(PATIENCE));
+    stop.store(true, Ordering::Relaxed);
+    let _ = catcher.join();
+    println!("handled {}", HANDLED.load(Ordering::Relaxed));
+    if !pending.is_empty() {
+        eprintln!("{} calls still pending after {PATIENCE:?}", pending.len());
+        return ExitCode::FAILURE;
+    }
+    let wrong: Vec<_> =
+        futures.iter().enumerate().filter(|(n, future)| future.result() != Ok(*n as u64)).map(|(n, _)| n).collect();
+    if !wrong.is_empty() {
+        eprintln!("calls {wrong:?} came back wrong");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 fn lost_notifications() {
