@@ -625,6 +625,39 @@ return n
     )
 });
 
+/// KEYS: dead. ARGV: 1 to read from the newest end, -1 from the oldest; how
+/// many entries were already passed from that end; how many to read; then
+/// the needles (`"id":"ID"`). Returns how many entries it read, then those
+/// of them that contain a needle, raw, from that end on: a sweep for a few
+/// ids moves only the candidates over the wire, and the caller checks each
+/// (a needle inside a task's own arguments is escaped, so it is rare).
+pub(crate) static DEAD_FIND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local passed, window = tonumber(ARGV[2]), tonumber(ARGV[3])
+local entries
+if ARGV[1] == '1' then
+  entries = redis.call('LRANGE', KEYS[1], passed, passed + window - 1)
+else
+  entries = redis.call('LRANGE', KEYS[1], -(passed + window), -(passed + 1))
+end
+local found = {#entries}
+local first, last, step = 1, #entries, 1
+if ARGV[1] ~= '1' then first, last, step = #entries, 1, -1 end
+for i = first, last, step do
+  local entry = entries[i]
+  for n = 4, #ARGV do
+    if string.find(entry, ARGV[n], 1, true) then
+      found[#found + 1] = entry
+      break
+    end
+  end
+end
+return found
+",
+    )
+});
+
 /// KEYS: dead, pending. ARGV: 1 to search from the newest end, -1 from
 /// the oldest, then (entry, payload)… Each entry still in the list is
 /// removed and its payload queued again.

@@ -210,6 +210,43 @@ fn dead_letters_are_retried_and_deleted_by_id_past_the_first_chunk() {
     assert_eq!(next[2..], [ids[1].clone(), ids[2].clone()], "then the rest, oldest first");
 }
 
+// A retry or delete of a few ids has Redis look for them a window at a time
+// (DEAD_FIND): the oldest of 12,000 entries is past the first window, and a
+// task whose arguments name another task's id is not taken for it.
+#[test]
+fn dead_letters_deep_in_a_long_list_are_found_by_id_and_only_they() {
+    let server = RedisServer::start();
+    let mut queue = server.queue(QueueConfig { default_max_attempts: 1, ..config() });
+    queue.heartbeat("w1", Duration::from_secs(30)).unwrap();
+    let ids = queue.enqueue_many("echo", (0..12_000).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    let decoy = queue
+        .enqueue_many(
+            "echo",
+            [vec![json!({ "id": ids[0] }), json!(format!("\"id\":\"{}\"", ids[1]))]],
+            &EnqueueOptions::default(),
+        )
+        .unwrap()
+        .remove(0);
+    while let Ok(batch) = queue.fetch("w1", 1000, Duration::ZERO) {
+        if batch.is_empty() {
+            break;
+        }
+        for item in batch {
+            let Fetched::Task(task) = item else { panic!("a malformed payload") };
+            queue.fail("w1", &task, "no").unwrap();
+        }
+    }
+    assert_eq!(queue.status().unwrap().dead, 12_001);
+    assert_eq!(queue.dead_retry(&[&ids[0]]).unwrap().retried, 1, "the oldest, past the first window");
+    assert_eq!(queue.dead_delete(&[&ids[1], &ids[6000]]).unwrap(), 2);
+    let status = queue.status().unwrap();
+    assert_eq!((status.dead, status.pending), (11_998, 1));
+    let pending: Vec<String> = queue.pending_page(0, 10).unwrap().into_iter().map(|t| t.envelope.unwrap().id).collect();
+    assert_eq!(pending, [ids[0].clone()], "the decoy naming it stayed dead");
+    let newest = queue.dead_list(0, 1).unwrap();
+    assert_eq!(newest[0].id, decoy, "the decoy naming ids[0] and ids[1] is still the newest dead letter");
+}
+
 #[test]
 fn the_history_and_the_statistics_count_what_workers_report() {
     let server = RedisServer::start();

@@ -472,7 +472,8 @@ impl Client {
     /// ```
     pub fn dead_retry(&mut self, ids: &[&str]) -> Result<DeadRetry, Error> {
         let wanted: std::collections::HashSet<&str> = ids.iter().copied().collect();
-        self.retry_dead(|entry| wanted.contains(entry.id.as_str()), Some(wanted.len()))
+        let ids: Vec<&str> = wanted.iter().copied().collect();
+        self.retry_dead(|entry| wanted.contains(entry.id.as_str()), Some(wanted.len()), Some(&ids))
     }
 
     /// Queues again every dead-letter entry that can be retried; see
@@ -486,7 +487,7 @@ impl Client {
     ///
     /// See [`DeadRetry`].
     pub fn dead_retry_all(&mut self) -> Result<DeadRetry, Error> {
-        self.retry_dead(|_| true, None)
+        self.retry_dead(|_| true, None, None)
     }
 
     /// Deletes the dead-letter list (the queue's and its shards') and returns
@@ -547,7 +548,12 @@ impl Client {
         .transpose()
     }
 
-    fn retry_dead(&mut self, select: impl Fn(&DeadEntry) -> bool, limit: Option<usize>) -> Result<DeadRetry, Error> {
+    fn retry_dead(
+        &mut self,
+        select: impl Fn(&DeadEntry) -> bool,
+        limit: Option<usize>,
+        ids: Option<&[&str]>,
+    ) -> Result<DeadRetry, Error> {
         let mut outcome = DeadRetry::default();
         // A retry of everything starts at the oldest end, so the oldest dead
         // run first again; a retry of a few starts at the newest, where an
@@ -556,7 +562,7 @@ impl Client {
         for keys in self.members() {
             let pending = keys.pending().to_owned();
             let not_retriable = &mut outcome.not_retriable;
-            outcome.retried += self.sweep_dead(&keys, from, &select, limit, &mut |client, dead, chosen| {
+            outcome.retried += self.sweep_dead(&keys, from, &select, limit, ids, &mut |client, dead, chosen| {
                 let mut invocation = scripts::DEAD_RETRY.prepare_invoke();
                 invocation.key(dead).key(&pending).arg(from.direction());
                 let mut any = false;

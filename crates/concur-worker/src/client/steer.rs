@@ -270,17 +270,24 @@ impl Client {
             return Ok(0);
         }
         let select = |entry: &DeadEntry| wanted.contains(entry.id.as_str());
+        let ids: Vec<&str> = wanted.iter().copied().collect();
         let mut deleted = 0;
         for keys in self.members() {
-            deleted +=
-                self.sweep_dead(&keys, End::Newest, &select, Some(wanted.len()), &mut |client, dead, chosen| {
+            deleted += self.sweep_dead(
+                &keys,
+                End::Newest,
+                &select,
+                Some(wanted.len()),
+                Some(&ids),
+                &mut |client, dead, chosen| {
                     let mut invocation = scripts::DEAD_DELETE.prepare_invoke();
                     invocation.key(dead).arg(End::Newest.direction());
                     for (raw, _) in chosen {
                         invocation.arg(raw.as_slice());
                     }
                     client.with_conn(|c| invocation.invoke(c))
-                })?;
+                },
+            )?;
         }
         Ok(deleted)
     }

@@ -6,6 +6,7 @@ use super::Client;
 use crate::error::Error;
 use crate::keys::Keys;
 use crate::record::DeadEntry;
+use crate::scripts;
 
 impl Client {
     /// Reads the dead-letter list of `keys` a chunk at a time from `from`,
@@ -15,28 +16,57 @@ impl Client {
     /// what `act` removed. Entries pushed meanwhile at the newest end shift
     /// a scan from there back over entries it has seen, never past unseen
     /// ones.
+    ///
+    /// With `ids`, Redis itself looks through a window of the list at a
+    /// time for entries that name one of them, and only those cross the
+    /// wire: finding the oldest of 200,000 entries takes 20 round trips
+    /// instead of 200, and no reading of the others here.
     pub(crate) fn sweep_dead(
         &mut self,
         keys: &Keys,
         from: End,
         select: &dyn Fn(&DeadEntry) -> bool,
         limit: Option<usize>,
+        ids: Option<&[&str]>,
         act: &mut DeadAction<'_>,
     ) -> Result<usize, Error> {
         let dead = keys.dead();
-        let chunk = DEAD_CHUNK as i64;
+        let needles: Option<Vec<String>> = ids.map(|ids| ids.iter().map(|id| format!("\"id\":\"{id}\"")).collect());
+        let chunk = if needles.is_some() { DEAD_FIND_WINDOW } else { DEAD_CHUNK };
         let (mut stayed, mut picked, mut removed) = (0_i64, 0, 0);
         loop {
-            let (start, stop) = match from {
-                End::Newest => (stayed, stayed + chunk - 1),
-                End::Oldest => (-(stayed + chunk), -(stayed + 1)),
+            let (read, raws) = match &needles {
+                Some(needles) => {
+                    let mut invocation = scripts::DEAD_FIND.prepare_invoke();
+                    invocation.key(&dead).arg(from.direction()).arg(stayed).arg(chunk).arg(needles);
+                    let reply: Vec<redis::Value> = self.with_conn(|c| invocation.invoke(c))?;
+                    let mut reply = reply.into_iter();
+                    let read = match reply.next() {
+                        Some(redis::Value::Int(read)) => usize::try_from(read).unwrap_or(0),
+                        _ => 0,
+                    };
+                    let found = reply
+                        .filter_map(|value| match value {
+                            redis::Value::BulkString(raw) => Some(raw),
+                            _ => None,
+                        })
+                        .collect();
+                    (read, found)
+                }
+                None => {
+                    let size = chunk as i64;
+                    let (start, stop) = match from {
+                        End::Newest => (stayed, stayed + size - 1),
+                        End::Oldest => (-(stayed + size), -(stayed + 1)),
+                    };
+                    let mut raws: Vec<Vec<u8>> =
+                        self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(start).arg(stop).query(c))?;
+                    if from == End::Oldest {
+                        raws.reverse();
+                    }
+                    (raws.len(), raws)
+                }
             };
-            let mut raws: Vec<Vec<u8>> =
-                self.with_conn(|c| redis::cmd("LRANGE").arg(&dead).arg(start).arg(stop).query(c))?;
-            let read = raws.len();
-            if from == End::Oldest {
-                raws.reverse();
-            }
             let chosen: Vec<(Vec<u8>, DeadEntry)> = raws
                 .into_iter()
                 .map(|raw| {
@@ -49,7 +79,7 @@ impl Client {
             picked += chosen.len();
             removed += gone;
             stayed += i64::try_from(read - gone.min(read)).unwrap_or(i64::MAX);
-            if read < DEAD_CHUNK || limit.is_some_and(|limit| picked >= limit) {
+            if read < chunk || limit.is_some_and(|limit| picked >= limit) {
                 return Ok(removed);
             }
         }
@@ -63,6 +93,10 @@ pub(crate) type DeadAction<'a> = dyn FnMut(&mut Client, &str, &[(Vec<u8>, DeadEn
 
 /// The most dead-letter entries read in one command.
 const DEAD_CHUNK: usize = 1000;
+
+/// The most dead-letter entries Redis looks through in one search for ids:
+/// a few milliseconds of its time, so other clients wait no longer.
+const DEAD_FIND_WINDOW: usize = 10_000;
 
 /// The end of a list a scan starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
