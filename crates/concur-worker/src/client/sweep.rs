@@ -32,7 +32,9 @@ impl Client {
     ) -> Result<usize, Error> {
         let dead = keys.dead();
         let needles: Option<Vec<String>> = ids.map(|ids| ids.iter().map(|id| format!("\"id\":\"{id}\"")).collect());
-        let chunk = if needles.is_some() { DEAD_FIND_WINDOW } else { DEAD_CHUNK };
+        // The first search window is a chunk's: the ids asked for are
+        // usually among the newest, which a small window finds at once.
+        let mut chunk = DEAD_CHUNK;
         let (mut stayed, mut picked, mut removed) = (0_i64, 0, 0);
         loop {
             let (read, raws) = match &needles {
@@ -81,6 +83,9 @@ impl Client {
             stayed += i64::try_from(read - gone.min(read)).unwrap_or(i64::MAX);
             if read < chunk || limit.is_some_and(|limit| picked >= limit) {
                 return Ok(removed);
+            }
+            if needles.is_some() {
+                chunk = DEAD_FIND_WINDOW;
             }
         }
     }
