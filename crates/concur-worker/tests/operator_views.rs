@@ -175,12 +175,9 @@ fn many_delayed_tasks_due_at_once_are_each_found_by_id() {
     assert_eq!(index_len(&server), 446);
 }
 
-#[test]
-fn dead_letters_are_retried_and_deleted_by_id_past_the_first_chunk() {
-    let server = RedisServer::start();
-    let mut queue = server.queue(QueueConfig { default_max_attempts: 1, ..config() });
-    queue.heartbeat("w1", Duration::from_secs(30)).unwrap();
-    let ids = queue.enqueue_many("echo", (0..2500).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+/// Fetches every pending task as worker "w1" and fails it: with one attempt
+/// allowed, each becomes a dead letter, oldest first.
+fn fail_everything(queue: &mut Connection) {
     while let Ok(batch) = queue.fetch("w1", 1000, Duration::ZERO) {
         if batch.is_empty() {
             break;
@@ -190,6 +187,15 @@ fn dead_letters_are_retried_and_deleted_by_id_past_the_first_chunk() {
             queue.fail("w1", &task, "no").unwrap();
         }
     }
+}
+
+#[test]
+fn dead_letters_are_retried_and_deleted_by_id_past_the_first_chunk() {
+    let server = RedisServer::start();
+    let mut queue = server.queue(QueueConfig { default_max_attempts: 1, ..config() });
+    queue.heartbeat("w1", Duration::from_secs(30)).unwrap();
+    let ids = queue.enqueue_many("echo", (0..2500).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
+    fail_everything(&mut queue);
     assert_eq!(queue.status().unwrap().dead, 2500);
     // ids[0] died first: it is the oldest entry, 2,500 from the newest end.
     let retried = queue.dead_retry(&[&ids[0], &ids[1300]]).unwrap();
@@ -227,15 +233,7 @@ fn dead_letters_deep_in_a_long_list_are_found_by_id_and_only_they() {
         )
         .unwrap()
         .remove(0);
-    while let Ok(batch) = queue.fetch("w1", 1000, Duration::ZERO) {
-        if batch.is_empty() {
-            break;
-        }
-        for item in batch {
-            let Fetched::Task(task) = item else { panic!("a malformed payload") };
-            queue.fail("w1", &task, "no").unwrap();
-        }
-    }
+    fail_everything(&mut queue);
     assert_eq!(queue.status().unwrap().dead, 12_001);
     assert_eq!(queue.dead_retry(&[&ids[0]]).unwrap().retried, 1, "the oldest, past the first window");
     assert_eq!(queue.dead_delete(&[&ids[1], &ids[6000]]).unwrap(), 2);
