@@ -13,7 +13,7 @@
 //! | `concur_queue_pending`, `_processing`, `_delayed`, `_dead`, `_results`, `_workers`, `_done_last_minute` | gauge | `queue` |
 //! | `concur_queue_done_total`, `_retried_total`, `_dead_letters_total`, `_reaped_total`, `_dead_trimmed_total` | counter | `queue` |
 //! | `concur_queue_paused`, `concur_queue_oldest_pending_age_seconds` | gauge | `queue` |
-//! | `concur_worker_in_flight`, `_concurrency`, `_heartbeat_seconds`, `_alive` | gauge | `queue`, `worker` |
+//! | `concur_worker_in_flight`, `_concurrency`, `_heartbeat_seconds` (left), `_heartbeat_age_seconds`, `_alive` | gauge | `queue`, `worker` |
 //! | `concur_task_attempts_total`, `concur_task_failures_total` | counter | `queue`, `task` |
 //! | `concur_task_run_seconds`, `concur_task_wait_seconds` | histogram | `queue`, `task` |
 //! | `concur_dashboard_actions_total`, `_action_tasks_total` | counter | `action`, `queue` |
@@ -177,6 +177,11 @@ pub(crate) fn worker_metrics(registry: &mut Registry, statuses: &[(String, Statu
         family(registry, "concur_worker_concurrency", "Tasks a worker runs at once, as it said");
     let heartbeat: Gauges<WorkerLabels> =
         family(registry, "concur_worker_heartbeat_seconds", "Seconds left on a worker's heartbeat (0 when missing)");
+    let age: Gauges<WorkerLabels> = family(
+        registry,
+        "concur_worker_heartbeat_age_seconds",
+        "Seconds since a worker's last heartbeat, by Redis's clock (absent while it is missing)",
+    );
     let alive: Gauges<WorkerLabels> =
         family(registry, "concur_worker_alive", "1 while a worker's heartbeat stands, 0 once it is missing");
     for (name, status) in statuses {
@@ -188,6 +193,9 @@ pub(crate) fn worker_metrics(registry: &mut Registry, statuses: &[(String, Statu
             }
             let left = worker.heartbeat.map(|d| d.as_secs()).unwrap_or(0);
             heartbeat.get_or_create(&w).set(signed(left));
+            if let Some(since) = worker.heartbeat_age() {
+                age.get_or_create(&w).set(signed(since.as_secs()));
+            }
             alive.get_or_create(&w).set(i64::from(worker.heartbeat.is_some()));
         }
     }

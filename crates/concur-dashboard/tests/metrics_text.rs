@@ -40,6 +40,12 @@ async fn a_scrape_shows_every_queue_and_worker() {
         assert!(text.lines().any(|l| l == line), "missing {line}:\n{text}");
     }
     assert!(text.lines().any(|l| l.starts_with(r#"concur_worker_heartbeat_seconds{queue="reports",worker="w-7"} "#)));
+    // Within the 30 s the heartbeat lasts, by Redis's clock.
+    let age = text
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"concur_worker_heartbeat_age_seconds{queue="reports",worker="w-7"} "#))
+        .unwrap_or_else(|| panic!("no heartbeat age for w-7:\n{text}"));
+    assert!(age.parse::<u64>().is_ok_and(|s| s <= 30), "age {age}");
     assert_eq!(text.lines().last(), Some("# EOF"));
     // Every sample is `name{labels} value` with a number for a value.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
