@@ -2,14 +2,15 @@
 //! drives it: program tasks whose exits deliver SIGCHLD by the thousand, a
 //! Ctrl-C, a worker killed with SIGKILL while its programs (and their
 //! children) run, Redis flushed under running workers, a Redis that may
-//! evict keys, and a full dead-letter list.
+//! evict keys, a full dead-letter list, and dead letters retried by id
+//! from the command line after Redis was killed and restarted.
 
 mod common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{cmd, wait_until, Ready, RedisServer, Scratch, WorkerProcess};
+use common::{cmd, concur, wait_until, Ready, RedisServer, Scratch, WorkerProcess};
 use concur_worker::{EnqueueOptions, QueueConfig};
 use serde_json::json;
 
@@ -322,4 +323,80 @@ fn an_operator_pauses_a_queue_quiets_a_worker_with_sigtstp_and_stops_another_fro
     // Bad input names what was wrong and exits 2.
     common::expect(&common::concur(&["control", "--redis", &url, &id, "stop"]), 2, "no worker");
     common::expect(&common::concur(&["control", "--redis", &url, &id, "pause"]), 2, "not a worker control");
+}
+
+// The operator's path through dead letters, black-box but for the producer:
+// a real worker whose program fails the first run of each task (one attempt
+// allowed) fills the dead-letter list; Redis is killed and restarted from
+// its append-only file under the running worker; `concur dead retry` of the
+// oldest entry (past the first window a search by id looks at) and of the
+// newest queues those two again, and the worker, reconnected by itself,
+// runs them and they succeed; SIGTERM then stops it cleanly.
+#[test]
+fn dead_letters_of_failed_programs_are_retried_by_id_from_the_command_line_after_redis_restarts() {
+    const TOTAL: usize = 1500;
+    let scratch = Scratch::new("dead-retry");
+    let (data, marks) = (scratch.path("redis"), scratch.path("marks"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&marks).unwrap();
+    let data = data.display().to_string();
+    let persistent = ["--appendonly", "yes", "--appendfsync", "always", "--dir", data.as_str()];
+    let mut server = RedisServer::start_with(&persistent, Ready::Ping);
+    let port = server.port;
+    let runs = scratch.path("runs");
+    let script = format!(
+        "echo \"$1\" >> {runs}; [ -e {marks}/$1 ] && exit 0; touch {marks}/$1; exit 1",
+        runs = runs.display(),
+        marks = marks.display()
+    );
+    let config = scratch.write(
+        "tasks.json",
+        &json!({"tasks": {"flaky": {"program": "/bin/sh", "args": ["-c", script, "flaky"]}}}).to_string(),
+    );
+    let url = server.url();
+    let mut worker =
+        WorkerProcess::start(&["--redis", &url, "--config", &config, "--concurrency", "100"], &scratch.path("log"));
+    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let once = EnqueueOptions { max_attempts: Some(1), ..EnqueueOptions::default() };
+    server.queue(QueueConfig::default()).enqueue_many("flaky", (0..TOTAL).map(|n| vec![json!(n)]), &once).unwrap();
+    wait_until("every task failed its one attempt", Duration::from_secs(120), || {
+        server.queue(QueueConfig::default()).status().is_ok_and(|s| s.dead == TOTAL as u64)
+    });
+
+    server.kill();
+    std::thread::sleep(Duration::from_secs(1));
+    let restarted = RedisServer::start_on(port, &persistent, Ready::Ping);
+    let listed = concur(&["dead", "list", "--redis", &url, "--limit", &TOTAL.to_string(), "--json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    // Newest first: each entry's id, and the argument its payload carried.
+    let entries: Vec<(String, String)> = listed
+        .stdout
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("a JSON entry");
+            let payload: serde_json::Value =
+                serde_json::from_str(entry["payload"].as_str().expect("a kept payload")).expect("an envelope");
+            (entry["id"].as_str().unwrap().to_owned(), payload["args"][0].to_string())
+        })
+        .collect();
+    assert_eq!(entries.len(), TOTAL, "the dead letters outlived the restart");
+    let (newest, oldest) = (&entries[0], &entries[TOTAL - 1]);
+    let retried = concur(&["dead", "retry", "--redis", &url, &oldest.0, &newest.0]);
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert!(retried.stdout.contains("2 tasks queued again"), "{}", retried.stdout);
+    wait_until("the two retried tasks succeed", Duration::from_secs(60), || {
+        restarted.queue(QueueConfig::default()).status().is_ok_and(|s| s.done == 2)
+    });
+    let log = worker.stop();
+    assert!(log.contains("the consumer reached Redis again"), "the worker noticed the outage by itself:\n{log}");
+
+    let counts = line_counts(&runs);
+    assert_eq!(counts.len(), TOTAL, "every task ran");
+    let mut twice: Vec<&String> = counts.iter().filter(|(_, &n)| n != 1).map(|(arg, _)| arg).collect();
+    twice.sort();
+    let mut expected = vec![&oldest.1, &newest.1];
+    expected.sort();
+    assert_eq!(twice, expected, "only the two retried tasks ran again");
+    let status = restarted.queue(QueueConfig::default()).status().unwrap();
+    assert_eq!((status.done, status.dead, status.pending, status.processing()), (2, TOTAL as u64 - 2, 0, 0));
 }
