@@ -1,7 +1,7 @@
 //! What operators call: the queue's status, its dead letters, results, and
 //! the server's eviction policy.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::sweep::End;
@@ -471,9 +471,8 @@ impl Client {
     /// # Ok::<(), concur_worker::Error>(())
     /// ```
     pub fn dead_retry(&mut self, ids: &[&str]) -> Result<DeadRetry, Error> {
-        let wanted: std::collections::HashSet<&str> = ids.iter().copied().collect();
-        let ids: Vec<&str> = wanted.iter().copied().collect();
-        self.retry_dead(|entry| wanted.contains(entry.id.as_str()), Some(wanted.len()), Some(&ids))
+        let wanted: HashSet<&str> = ids.iter().copied().collect();
+        self.retry_dead(Some(&wanted))
     }
 
     /// Queues again every dead-letter entry that can be retried; see
@@ -487,7 +486,7 @@ impl Client {
     ///
     /// See [`DeadRetry`].
     pub fn dead_retry_all(&mut self) -> Result<DeadRetry, Error> {
-        self.retry_dead(|_| true, None, None)
+        self.retry_dead(None)
     }
 
     /// Deletes the dead-letter list (the queue's and its shards') and returns
@@ -548,21 +547,17 @@ impl Client {
         .transpose()
     }
 
-    fn retry_dead(
-        &mut self,
-        select: impl Fn(&DeadEntry) -> bool,
-        limit: Option<usize>,
-        ids: Option<&[&str]>,
-    ) -> Result<DeadRetry, Error> {
+    /// Retries the `wanted` dead letters (by id), or every one for `None`.
+    fn retry_dead(&mut self, wanted: Option<&HashSet<&str>>) -> Result<DeadRetry, Error> {
         let mut outcome = DeadRetry::default();
         // A retry of everything starts at the oldest end, so the oldest dead
         // run first again; a retry of a few starts at the newest, where an
         // operator usually finds them.
-        let from = if limit.is_some() { End::Newest } else { End::Oldest };
+        let from = if wanted.is_some() { End::Newest } else { End::Oldest };
         for keys in self.members() {
             let pending = keys.pending().to_owned();
             let not_retriable = &mut outcome.not_retriable;
-            outcome.retried += self.sweep_dead(&keys, from, &select, limit, ids, &mut |client, dead, chosen| {
+            outcome.retried += self.sweep_dead(&keys, from, wanted, &mut |client, dead, chosen| {
                 let mut invocation = scripts::DEAD_RETRY.prepare_invoke();
                 invocation.key(dead).key(&pending).arg(from.direction());
                 let mut any = false;

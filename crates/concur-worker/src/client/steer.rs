@@ -14,7 +14,7 @@ use super::sweep::End;
 use super::Client;
 use crate::error::Error;
 use crate::keys::{check_task_id, check_worker_id, Keys};
-use crate::record::{unix_seconds, DeadEntry};
+use crate::record::unix_seconds;
 use crate::scripts;
 
 /// What an operator can ask of a running worker through Redis, with
@@ -269,25 +269,16 @@ impl Client {
         if wanted.is_empty() {
             return Ok(0);
         }
-        let select = |entry: &DeadEntry| wanted.contains(entry.id.as_str());
-        let ids: Vec<&str> = wanted.iter().copied().collect();
         let mut deleted = 0;
         for keys in self.members() {
-            deleted += self.sweep_dead(
-                &keys,
-                End::Newest,
-                &select,
-                Some(wanted.len()),
-                Some(&ids),
-                &mut |client, dead, chosen| {
-                    let mut invocation = scripts::DEAD_DELETE.prepare_invoke();
-                    invocation.key(dead).arg(End::Newest.direction());
-                    for (raw, _) in chosen {
-                        invocation.arg(raw.as_slice());
-                    }
-                    client.with_conn(|c| invocation.invoke(c))
-                },
-            )?;
+            deleted += self.sweep_dead(&keys, End::Newest, Some(&wanted), &mut |client, dead, chosen| {
+                let mut invocation = scripts::DEAD_DELETE.prepare_invoke();
+                invocation.key(dead).arg(End::Newest.direction());
+                for (raw, _) in chosen {
+                    invocation.arg(raw.as_slice());
+                }
+                client.with_conn(|c| invocation.invoke(c))
+            })?;
         }
         Ok(deleted)
     }

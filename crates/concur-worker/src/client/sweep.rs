@@ -2,6 +2,8 @@
 //! end and acting on the entries picked, for the retries of `admin.rs` and
 //! the deletes of `steer.rs`.
 
+use std::collections::HashSet;
+
 use super::Client;
 use crate::error::Error;
 use crate::keys::Keys;
@@ -10,14 +12,14 @@ use crate::scripts;
 
 impl Client {
     /// Reads the dead-letter list of `keys` a chunk at a time from `from`,
-    /// hands each chunk's entries that `select` picks to `act` — which
-    /// removes some of them from the list and says how many — and stops at
-    /// the end of the list or once `limit` entries were picked. Returns
-    /// what `act` removed. Entries pushed meanwhile at the newest end shift
-    /// a scan from there back over entries it has seen, never past unseen
-    /// ones.
+    /// hands each chunk's entries that are `wanted` (by id; every entry for
+    /// `None`) to `act` — which removes some of them from the list and says
+    /// how many — and stops at the end of the list or once every wanted id
+    /// was picked. Returns what `act` removed. Entries pushed meanwhile at
+    /// the newest end shift a scan from there back over entries it has
+    /// seen, never past unseen ones.
     ///
-    /// With `ids`, Redis itself looks through a window of the list at a
+    /// For wanted ids, Redis itself looks through a window of the list at a
     /// time for entries that name one of them, and only those cross the
     /// wire: finding the oldest of 200,000 entries takes 20 round trips
     /// instead of 200, and no reading of the others here.
@@ -25,13 +27,11 @@ impl Client {
         &mut self,
         keys: &Keys,
         from: End,
-        select: &dyn Fn(&DeadEntry) -> bool,
-        limit: Option<usize>,
-        ids: Option<&[&str]>,
+        wanted: Option<&HashSet<&str>>,
         act: &mut DeadAction<'_>,
     ) -> Result<usize, Error> {
         let dead = keys.dead();
-        let needles: Option<Vec<String>> = ids.map(|ids| ids.iter().map(|id| format!("\"id\":\"{id}\"")).collect());
+        let needles: Option<Vec<String>> = wanted.map(|ids| ids.iter().map(|id| format!("\"id\":\"{id}\"")).collect());
         // The first search window is a chunk's: the ids asked for are
         // usually among the newest, which a small window finds at once.
         let mut chunk = DEAD_CHUNK;
@@ -75,13 +75,13 @@ impl Client {
                     let entry = DeadEntry::from_json(&String::from_utf8_lossy(&raw));
                     (raw, entry)
                 })
-                .filter(|(_, entry)| select(entry))
+                .filter(|(_, entry)| wanted.is_none_or(|ids| ids.contains(entry.id.as_str())))
                 .collect();
             let gone = if chosen.is_empty() { 0 } else { act(self, &dead, &chosen)? };
             picked += chosen.len();
             removed += gone;
             stayed += i64::try_from(read - gone.min(read)).unwrap_or(i64::MAX);
-            if read < chunk || limit.is_some_and(|limit| picked >= limit) {
+            if read < chunk || wanted.is_some_and(|ids| picked >= ids.len()) {
                 return Ok(removed);
             }
             if needles.is_some() {
