@@ -212,7 +212,6 @@ pin_project! {
         // The task's cancellation count when the scope was entered (its
         // first poll), as Python's `timeout` records on entry.
         entered: Option<u32>,
-        fired: bool,
     }
 }
 
@@ -295,7 +294,6 @@ pub fn timeout_at<F: Future>(deadline: Instant, fut: F) -> Timeout<F> {
             waker: RefCell::new(None),
         }),
         entered: None,
-        fired: false,
     }
 }
 
@@ -544,8 +542,7 @@ impl<F: Future> Timeout<F> {
                 *this.allowed = deadline.saturating_duration_since(Instant::now());
             }
         }
-        if !*this.fired && this.armed_for.is_some() && this.timer.as_mut().poll(cx).is_ready() {
-            *this.fired = true;
+        if !this.control.expired.get() && this.armed_for.is_some() && this.timer.as_mut().poll(cx).is_ready() {
             this.control.expired.set(true);
             match &me {
                 Some(me) => {
@@ -563,7 +560,7 @@ impl<F: Future> Timeout<F> {
                 return Poll::Ready(Err(TimeoutError::Elapsed(*this.allowed)))
             }
         };
-        let (true, Some(before), Some(me)) = (*this.fired, *this.entered, &me) else {
+        let (true, Some(before), Some(me)) = (this.control.expired.get(), *this.entered, &me) else {
             return polled.map(Ok);
         };
         let task = me.raw();
