@@ -15,11 +15,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concur_worker::{Client, Error, Status};
-
-use crate::snapshot::QueueStatus;
 use parking_lot::Mutex;
 
 use crate::error::Refusal;
+use crate::snapshot::QueueStatus;
 
 /// Idle clients kept per queue.
 const IDLE_PER_QUEUE: usize = 4;
