@@ -23,6 +23,8 @@ use criterion::{criterion_group, Criterion, Throughput};
 
 use concur::aio::{self, EventLoop};
 
+mod support;
+
 const TASKS: usize = 100_000;
 const SLEEPERS_ENV: &str = "CONCUR_BENCH_SLEEPERS";
 
@@ -194,37 +196,6 @@ fn measure_sleepers() {
     }
 }
 
-/// Criterion's name filter among the arguments, if one was given: the
-/// first word that is neither an option nor an option's value.
-fn filter(args: &[String]) -> Option<&str> {
-    const WITH_VALUE: [&str; 15] = [
-        "--warm-up-time",
-        "--measurement-time",
-        "--sample-size",
-        "--save-baseline",
-        "--baseline",
-        "--baseline-lenient",
-        "--load-baseline",
-        "--color",
-        "--output-format",
-        "--noise-threshold",
-        "--confidence-level",
-        "--significance-level",
-        "--nresamples",
-        "--plotting-backend",
-        "--profile-time",
-    ];
-    let mut words = args.iter();
-    while let Some(arg) = words.next() {
-        if WITH_VALUE.contains(&arg.as_str()) {
-            words.next();
-        } else if !arg.starts_with('-') {
-            return Some(arg);
-        }
-    }
-    None
-}
-
 criterion_group!(benches, spawn_and_gather);
 
 fn main() {
@@ -234,8 +205,7 @@ fn main() {
     }
     // `cargo test --benches` runs this with `--bench` absent: keep it quick.
     // A filter that does not match "sleepers" skips them.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--bench") && filter(&args).is_none_or(|filter| "sleepers".contains(filter)) {
+    if support::selects("sleepers") {
         measure_sleepers();
     }
     benches();

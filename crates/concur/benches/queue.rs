@@ -9,6 +9,17 @@
 //! - `PriorityQueue` put + get beside a `BinaryHeap` under a
 //!   `parking_lot::Mutex`.
 //!
+//! Between two cores, a transfer runs in one of two states for seconds at a
+//! time — producer and consumer in step, a cache line crossing for nearly
+//! every item, or apart, a line's worth at a time — two to three times
+//! apart in speed, for every queue alike. Criterion measures one function
+//! for seconds and then the next, so the state a function happened to get
+//! can decide a ratio. So the run first measures *alternating pairs*: one
+//! transfer of concur's, one of the peer's, in turn (which goes first
+//! alternates too), 100 pairs by default (`CONCUR_BENCH_PAIRS`), and prints
+//! the median of the pairs' ratios with its range. `scripts/compare` takes
+//! its queue ratios from those lines; `-- pairs` runs them alone.
+//!
 //! `bench/python/queues.py` runs the same in Python. Results are in
 //! `docs/BENCHMARKS.md`.
 
@@ -17,9 +28,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 use concur::queue::{PriorityQueue, Queue, SimpleQueue};
+
+mod support;
 
 const ITEMS: u64 = 1_000_000;
 const CAPACITY: usize = 1024;
@@ -272,5 +285,68 @@ fn priority(c: &mut Criterion) {
     group.finish();
 }
 
+/// One transfer of `ITEMS` items, in seconds.
+fn once<C: Channel>(producers: u64, consumers: u64) -> f64 {
+    transfer::<C>(producers, consumers, 1).as_secs_f64()
+}
+
+/// Alternating pairs of transfers, concur's and the peer's (see the module
+/// docs); prints the median ratio of the peer's time over concur's.
+fn pairs() {
+    let count: usize = std::env::var("CONCUR_BENCH_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    type Transfer = fn(u64, u64) -> f64;
+    let comparisons: [(&str, &str, Transfer, &str, Transfer); 3] = [
+        ("capacity 1024", "concur::Queue", once::<ConcurQueue>, "crossbeam_channel::bounded", once::<Crossbeam>),
+        (
+            "unbounded",
+            "concur::SimpleQueue",
+            once::<ConcurSimple>,
+            "crossbeam_channel::unbounded",
+            once::<CrossbeamUnbounded>,
+        ),
+        (
+            "unbounded",
+            "concur::Queue",
+            once::<ConcurUnbounded>,
+            "crossbeam_channel::unbounded",
+            once::<CrossbeamUnbounded>,
+        ),
+    ];
+    for (producers, consumers) in [(1, 1), (2, 2)] {
+        for (kind, ours_name, ours, theirs_name, theirs) in comparisons {
+            let (mut ratios, mut our_times, mut their_times) = (Vec::new(), Vec::new(), Vec::new());
+            for n in 0..count {
+                let (a, b) = if n % 2 == 0 {
+                    let a = ours(producers, consumers);
+                    (a, theirs(producers, consumers))
+                } else {
+                    let b = theirs(producers, consumers);
+                    (ours(producers, consumers), b)
+                };
+                ratios.push(b / a);
+                our_times.push(a);
+                their_times.push(b);
+            }
+            let ratio = support::median(&mut ratios);
+            println!(
+                "pairs/{producers}P/{consumers}C, {kind}/{ours_name} vs {theirs_name}: ratio median {ratio:.3} \
+                 (lowest {:.3}, highest {:.3}) over {count} pairs; medians {:.2} ms and {:.2} ms per {ITEMS} items",
+                ratios[0],
+                ratios[count - 1],
+                support::median(&mut our_times) * 1e3,
+                support::median(&mut their_times) * 1e3,
+            );
+        }
+    }
+}
+
 criterion_group!(benches, throughput, unbounded, one_thread, priority);
-criterion_main!(benches);
+
+fn main() {
+    // `cargo test --benches` runs this without `--bench`: no pairs then.
+    if support::selects("pairs") {
+        pairs();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -2,9 +2,11 @@
 //! threads below runs, so a lost wake-up shows as a loom deadlock report and
 //! a lost or doubled item as a failed assertion.
 //!
-//! The engine's locks, atomics and fences go through the `loom` facade, and
-//! its two crates (`concurrent-queue`, `event-listener`) are built with their
-//! loom support, so the waits and wake-ups are modelled too.
+//! The engine's and the stores' locks, atomics, fences and cells go through
+//! the `loom` facade, and `event-listener` is built with its loom support,
+//! so the waits and wake-ups are modelled too. An unbounded `Queue` and a
+//! `SimpleQueue` run on the list of `queue/list.rs`, a bounded `Queue` on
+//! the ring of `queue/ring.rs`.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p concur --test loom_queue --release`.
 #![cfg(loom)]
@@ -12,7 +14,7 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use concur::queue::{LifoQueue, Queue, ShutDown};
+use concur::queue::{LifoQueue, Queue, ShutDown, SimpleQueue};
 
 /// Enough preemptions to reach every ordering of a put, a get and a wake-up,
 /// few enough to finish in CI.
@@ -204,5 +206,64 @@ fn locked_store_wakes_a_blocked_get_and_join() {
         q.put(5).unwrap();
         q.join();
         assert_eq!(worker.join().unwrap(), 5);
+    });
+}
+
+/// The task count of an unbounded `Queue` is the list's tail less the
+/// position `task_done` has reached, as for the ring above.
+#[test]
+fn list_join_waits_for_a_put_racing_its_task_done() {
+    model(|| {
+        let q = Arc::new(Queue::unbounded());
+        q.put(1).unwrap();
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || q.put(2).unwrap())
+        };
+        let worker = work_off(&q, 2);
+        producer.join().unwrap();
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err(), "join returned before every task was done");
+        worker.join().unwrap();
+    });
+}
+
+/// Two puts race a shutdown on the list: each put either lands and is taken
+/// exactly once, or is refused with its item handed back — never lost,
+/// never taken after the getter was told the queue is shut down.
+#[test]
+fn list_puts_racing_a_shutdown_land_once_or_come_back() {
+    model(|| {
+        let q = Arc::new(SimpleQueue::new());
+        let producers: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                let q = q.clone();
+                thread::spawn(move || match q.put(n) {
+                    Ok(()) => Some(n),
+                    Err(ShutDown(back)) => {
+                        assert_eq!(back, n);
+                        None
+                    }
+                })
+            })
+            .collect();
+        let consumer = {
+            let q = q.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Ok(n) = q.get() {
+                    got.push(n);
+                }
+                got
+            })
+        };
+        q.shutdown();
+        let mut landed: Vec<i32> = producers.into_iter().filter_map(|p| p.join().unwrap()).collect();
+        let mut got = consumer.join().unwrap();
+        landed.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, landed);
     });
 }

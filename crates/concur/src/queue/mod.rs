@@ -136,13 +136,12 @@
 //!
 //! - **Task tracking was the cost.** A `Queue` counts every put for `join`.
 //!   Kept as one shared atomic beside the items, that is a second locked
-//!   read-modify-write per put on a line both sides write. The unbounded
-//!   `Queue` still pays it (its list has no index that counts pushes), and
-//!   the one-thread bench shows the price: put + get of 1,000 items takes
-//!   `Queue::unbounded` about 15 % longer than `SimpleQueue`, the same store
-//!   without the counter. A bounded `Queue` no longer pays it: its ring's
-//!   tail counts the puts and `task_done` keeps its own count (`tasks.rs`,
-//!   `ring.rs`), so a put is the ring's work and nothing more — on one
+//!   read-modify-write per put on a line both sides write; with it, put +
+//!   get of 1,000 items on one thread took `Queue::unbounded` about 15 %
+//!   longer than `SimpleQueue`. No `Queue` pays it now: the tails of its
+//!   ring and of its list count the puts, and `task_done` keeps its own
+//!   count (`tasks.rs`, `ring.rs`, `list.rs`), so a put is the store's work
+//!   and nothing more — on one
 //!   thread the same time as `crossbeam_channel::bounded`, and under
 //!   `perf` both spend four fifths of a transfer on the same two things,
 //!   the compare-exchange of the head or tail and the slot's stamp, lines
@@ -157,10 +156,15 @@
 //!   number that keeps equal items in order: a `BinaryHeap` of
 //!   `(key, arrival)` pairs, which pays the same, measures no faster than
 //!   `PriorityQueue` in the same run.
-//! - **`SimpleQueue`** is `concurrent_queue::ConcurrentQueue` with nothing
-//!   beside it; on one thread and across threads it runs level with
-//!   crossbeam's unbounded channel, within the spread of runs on a shared
-//!   machine (0.8–1.17× over the runs taken for issue 19).
+//! - **The unbounded list** (`SimpleQueue`, `Queue::unbounded`) was
+//!   `concurrent-queue`'s, which yields the thread where crossbeam spins;
+//!   it is now crossbeam's algorithm in a store of concur's own, which also
+//!   reuses its last retired block instead of freeing it. Measured in
+//!   alternating pairs of transfers — criterion's one-function-at-a-time
+//!   runs are at the mercy of a two-state machine here (see
+//!   `benches/queue.rs`) — `SimpleQueue` runs at 1.12× crossbeam's
+//!   unbounded channel at 1P/1C and 1.25× at 2P/2C (`list.rs` has the
+//!   figures and what the spare block changed).
 //! - **Waiting.** A blocked call spins and yields about ten times
 //!   (crossbeam's back-off) before it sleeps on an `event_listener` event;
 //!   a put or get with nobody asleep pays one load for the wake-up check
@@ -170,6 +174,7 @@ mod engine;
 mod error;
 mod iter;
 mod kinds;
+mod list;
 mod ranking;
 mod ring;
 mod sequence;

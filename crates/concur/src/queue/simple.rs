@@ -4,11 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use concurrent_queue::ConcurrentQueue;
-
 use super::engine::Engine;
 use super::error::{GetError, ShutDown};
 use super::iter::Iter;
+use super::list::List;
 use crate::deadline::Deadline;
 
 /// An unbounded first-in, first-out queue with no `task_done` or `join`:
@@ -44,7 +43,7 @@ use crate::deadline::Deadline;
 /// `queue.SimpleQueue`. Python's has no `shutdown`; this one has it, so its
 /// iterator can end.
 pub struct SimpleQueue<T> {
-    engine: Engine<T, ConcurrentQueue<T>>,
+    engine: Engine<T, List<T>>,
 }
 
 impl<T> SimpleQueue<T> {

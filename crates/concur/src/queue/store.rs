@@ -2,10 +2,10 @@
 //! first in first out, last in first out, or lowest first.
 //!
 //! A bounded first-in-first-out queue keeps its items in a lock-free
-//! [`Ring`] of its own (see `ring.rs` for why not a crate's), an unbounded
-//! one in `concurrent_queue::ConcurrentQueue`, the smol project's lock-free
-//! block list. Both close atomically with their pushes: no item can slip in
-//! after a shutdown. The other two orders have no lock-free form worth its
+//! [`Ring`] of its own, an unbounded one in a lock-free [`List`] of blocks
+//! of its own (see `ring.rs` and `list.rs` for why not a crate's). Both
+//! close atomically with their pushes — no item can slip in after a
+//! shutdown — and both count their pushes with their tails. The other two orders have no lock-free form worth its
 //! complexity, so they keep a sequence under a mutex, with the closed flag
 //! under the same mutex for the same guarantee.
 //!
@@ -15,10 +15,8 @@
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
-use concurrent_queue::{ConcurrentQueue, PopError, PushError};
-use crossbeam_utils::CachePadded;
-
 use super::error::{GetError, PutError};
+use super::list::List;
 use super::ranking::Ranking;
 use super::ring::Ring;
 use super::sequence::Sequence;
@@ -58,7 +56,7 @@ pub(crate) trait Store<T> {
 ///
 /// Up to [`RING_LIMIT`] items, the items live in a [`Ring`] allocated up
 /// front, whose tail counts the pushes. Without a limit they live in a
-/// `ConcurrentQueue`, with a counter of pushes beside it. A bounded ring
+/// [`List`], whose tail counts them too. A bounded ring
 /// allocates every slot at once, though, so a queue with a larger limit —
 /// `Queue::bounded(10_000_000)`, or an absurd one — keeps its items in a
 /// `VecDeque` under a mutex instead, which grows as items come, as Python's
@@ -69,7 +67,7 @@ pub(crate) trait Store<T> {
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Fifo<T> {
     Ring(Ring<T>),
-    List(Counting<ConcurrentQueue<T>>),
+    List(List<T>),
     Locked(Locked<VecDeque<T>>),
 }
 
@@ -79,7 +77,7 @@ pub(crate) const RING_LIMIT: usize = 1 << 16;
 impl<T> Store<T> for Fifo<T> {
     fn with_maxsize(maxsize: usize) -> Self {
         match maxsize {
-            0 => Fifo::List(Counting::with_maxsize(0)),
+            0 => Fifo::List(List::new()),
             1..=RING_LIMIT => Fifo::Ring(Ring::new(maxsize)),
             _ => Fifo::Locked(Locked::with_maxsize(maxsize)),
         }
@@ -152,86 +150,32 @@ impl<T> Counted for Fifo<T> {
     }
 }
 
-/// The unbounded lock-free list, uncounted: `SimpleQueue`'s store.
-impl<T> Store<T> for ConcurrentQueue<T> {
+/// The unbounded lock-free list: `SimpleQueue`'s store, and an unbounded
+/// `Queue`'s (through [`Fifo`]), whose pushes its tail counts.
+impl<T> Store<T> for List<T> {
     fn with_maxsize(maxsize: usize) -> Self {
-        match maxsize {
-            0 => ConcurrentQueue::unbounded(),
-            _ => ConcurrentQueue::bounded(maxsize),
-        }
+        debug_assert_eq!(maxsize, 0, "the list is only for unbounded queues");
+        List::new()
     }
     #[inline]
     fn push(&self, item: T) -> Result<(), PutError<T>> {
-        ConcurrentQueue::push(self, item).map_err(|e| match e {
-            PushError::Full(item) => PutError::Full(item),
-            PushError::Closed(item) => PutError::ShutDown(item),
-        })
+        List::push(self, item)
     }
     #[inline]
     fn pop(&self) -> Result<T, GetError> {
-        ConcurrentQueue::pop(self).map_err(|e| match e {
-            PopError::Empty => GetError::Empty,
-            PopError::Closed => GetError::ShutDown,
-        })
+        List::pop(self)
     }
     fn close(&self) -> bool {
-        ConcurrentQueue::close(self)
+        List::close(self)
     }
     fn is_closed(&self) -> bool {
-        ConcurrentQueue::is_closed(self)
+        List::is_closed(self)
     }
     fn len(&self) -> usize {
-        ConcurrentQueue::len(self)
+        List::len(self)
     }
     fn is_full(&self) -> bool {
-        ConcurrentQueue::is_full(self)
-    }
-}
-
-/// A lock-free store with a counter of its pushes beside it.
-///
-/// The counter is raised before the push, so that the item is counted
-/// before anyone can take it, and lowered again if the push is refused.
-/// That costs a locked read-modify-write per put, which the ring avoids by
-/// counting with its tail; an unbounded list has no such index to read.
-#[derive(Debug)]
-pub(crate) struct Counting<S> {
-    store: S,
-    pushed: CachePadded<AtomicUsize>,
-}
-
-impl<T, S: Store<T>> Store<T> for Counting<S> {
-    fn with_maxsize(maxsize: usize) -> Self {
-        Counting { store: S::with_maxsize(maxsize), pushed: CachePadded::new(AtomicUsize::new(0)) }
-    }
-    #[inline]
-    fn push(&self, item: T) -> Result<(), PutError<T>> {
-        self.pushed.fetch_add(1, MemoryOrder::SeqCst);
-        self.store.push(item).inspect_err(|_| {
-            self.pushed.fetch_sub(1, MemoryOrder::SeqCst);
-        })
-    }
-    #[inline]
-    fn pop(&self) -> Result<T, GetError> {
-        self.store.pop()
-    }
-    fn close(&self) -> bool {
-        self.store.close()
-    }
-    fn is_closed(&self) -> bool {
-        self.store.is_closed()
-    }
-    fn len(&self) -> usize {
-        self.store.len()
-    }
-    fn is_full(&self) -> bool {
-        self.store.is_full()
-    }
-}
-
-impl<S> Counting<S> {
-    fn put_position(&self) -> usize {
-        self.pushed.load(MemoryOrder::SeqCst)
+        false
     }
 }
 

@@ -8,8 +8,9 @@
 //! goes"). So the two halves are counted apart:
 //!
 //! - the store counts its pushes, as a *position* that moves forward by one
-//!   with each push — for the ring, its tail, which a push moves anyway;
-//!   for a store under a mutex, a number written while the mutex is held;
+//!   with each push — for the ring and the list, their tails, which a push
+//!   moves anyway; for a store under a mutex, a number written while the
+//!   mutex is held;
 //! - [`Tasks`] counts the `task_done` calls as a position in the same
 //!   numbering, on a cache line of its own.
 //!
@@ -30,11 +31,6 @@
 //! computes is never less than the count was when it loaded `done`, and
 //! when it finds zero the count *was* zero at that moment — which is what
 //! `join` promises.
-//!
-//! The one exception is the unbounded store, which counts a push before
-//! trying it and takes the count back when a shutdown refuses it: a
-//! `task_done` called too often in that instant is accepted, and the count
-//! reads zero until the store's catches up (see `Counting`).
 
 use crossbeam_utils::CachePadded;
 
@@ -106,15 +102,15 @@ impl Tasks {
 }
 
 /// Positions that are plain counts of pushes, wrapping at the word size:
-/// the numbering of the stores that keep a counter of their own.
+/// the numbering of the list and of the stores under a mutex.
 pub(crate) mod count {
     pub(crate) fn advance(position: usize, n: usize) -> usize {
         position.wrapping_add(n)
     }
 
-    /// A distance past half the word is `to` *behind* `from`: only the
-    /// unbounded store's take-back (see the module docs) makes one, and it
-    /// counts as nothing left.
+    /// A distance past half the word is `to` *behind* `from`, which no
+    /// store makes; it counts as nothing left rather than as nearly
+    /// `usize::MAX` unfinished tasks.
     pub(crate) fn distance(from: usize, to: usize) -> usize {
         let ahead = to.wrapping_sub(from);
         if ahead > usize::MAX / 2 {
