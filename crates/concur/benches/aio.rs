@@ -6,12 +6,15 @@
 //!   with `spawn_local`). `bench/python/aio.py` runs `asyncio.create_task` +
 //!   `gather` the same way.
 //! - Concurrent `sleep(1 s)`: wall time and peak memory of 100,000 and
-//!   1,000,000 on the loop, beside 1,000,000 on tokio's current-thread
-//!   runtime (`tokio::time::sleep`, spawn + join) and 100,000 on Python's
-//!   asyncio, in the same run. Each is measured in a child process (this
-//!   bench run again with `CONCUR_BENCH_SLEEPERS` set; Python through
-//!   `python3 -c`), so that the peak is the sleepers' alone. The load
-//!   average is printed beside them. Run only these with
+//!   1,000,000 on the loop (`create_task(sleep(..))` of each, then
+//!   `gather`), beside 1,000,000 on tokio's current-thread runtime
+//!   (`tokio::spawn(tokio::time::sleep(..))`, then each handle awaited) and
+//!   100,000 on Python's asyncio, in the same run. Each is measured in a
+//!   child process (this bench run again with `CONCUR_BENCH_SLEEPERS` set;
+//!   Python through `python3 -c`), so that the peak is the sleepers' alone;
+//!   the million runs three times each, alternating, after one uncounted
+//!   run, and the medians are printed (`measure_sleepers` says why). The
+//!   load average is printed beside them. Run only these with
 //!   `cargo bench -p concur --bench aio -- sleepers`.
 //!
 //! `main` is written out instead of `criterion_main!` for the child.
@@ -112,10 +115,11 @@ fn sleepers(count: usize, peer: Option<&str>) {
                 join_each(handles).await
             })
         }
+        // The same shape on both: each task is the sleep itself, whose
+        // deadline is set when `sleep` is called, as tokio's is.
         _ => aio::run(async move {
-            let tasks: Vec<_> =
-                (0..count).map(|_| aio::create_task(async move { aio::sleep(nap).await.is_ok() })).collect();
-            aio::gather(tasks).await.unwrap().into_iter().filter(|&woke| woke).count()
+            let tasks: Vec<_> = (0..count).map(|_| aio::create_task(aio::sleep(nap))).collect();
+            aio::gather(tasks).await.unwrap().into_iter().filter(Result::is_ok).count()
         })
         .unwrap(),
     };
@@ -160,40 +164,79 @@ fn load() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn measure_sleepers() {
-    let bench = std::env::current_exe().unwrap();
-    let runs: [(&str, usize, std::process::Command); 4] = [
-        ("concur::aio", TASKS, std::process::Command::new(&bench)),
-        ("concur::aio", 1_000_000, std::process::Command::new(&bench)),
-        ("tokio current-thread", 1_000_000, std::process::Command::new(&bench)),
-        ("Python asyncio", TASKS, std::process::Command::new("python3")),
-    ];
-    for (who, count, mut command) in runs {
-        match who {
-            "Python asyncio" => command.args(["-c", PYTHON_SLEEPERS, &count.to_string()]),
-            "tokio current-thread" => command.env(SLEEPERS_ENV, count.to_string()).env(PEER_ENV, "tokio"),
-            _ => command.env(SLEEPERS_ENV, count.to_string()),
-        };
-        let before = load();
-        let output = match command.output() {
-            Ok(output) => output,
-            Err(error) => {
-                println!("{who} sleepers: could not start: {error}");
-                continue;
+/// What one sleepers child measured: wall and CPU seconds, peak RSS in MiB.
+type Run = (f64, f64, f64);
+
+/// One sleepers child, after printing its line; `None` (said) if it failed.
+fn sleepers_child(who: &str, count: usize) -> Option<Run> {
+    let mut command = match who {
+        "Python asyncio" => {
+            let mut command = std::process::Command::new("python3");
+            command.args(["-c", PYTHON_SLEEPERS, &count.to_string()]);
+            command
+        }
+        _ => {
+            let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+            command.env(SLEEPERS_ENV, count.to_string());
+            if who.starts_with("tokio") {
+                command.env(PEER_ENV, "tokio");
             }
-        };
-        let text = String::from_utf8_lossy(&output.stdout);
-        let fields: Vec<&str> = text.split_whitespace().collect();
-        if let [count, wall, peak, cpu] = fields[..] {
-            let peak_mib = peak.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
-            println!(
-                "sleepers/{who}/{count} concurrent sleep(1 s): wall {wall} s, CPU {cpu} s, \
-                 peak RSS {peak_mib:.1} MiB (load before: {before})"
-            );
-        } else {
-            println!("{who} sleepers: the child failed: {}", String::from_utf8_lossy(&output.stderr));
+            command
+        }
+    };
+    let before = load();
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(error) => {
+            println!("{who} sleepers: could not start: {error}");
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<f64> = text.split_whitespace().filter_map(|field| field.parse().ok()).collect();
+    if let [_, wall, peak, cpu] = fields[..] {
+        let peak_mib = peak / (1024.0 * 1024.0);
+        println!(
+            "sleepers/{who}/{count} concurrent sleep(1 s): wall {wall:.3} s, CPU {cpu:.3} s, \
+             peak RSS {peak_mib:.1} MiB (load before: {before})"
+        );
+        Some((wall, cpu, peak_mib))
+    } else {
+        println!("{who} sleepers: the child failed: {}", String::from_utf8_lossy(&output.stderr));
+        None
+    }
+}
+
+/// The million sleepers, concur's and tokio's, in alternating runs after
+/// one that is not counted; the 100,000 on concur and on Python once each.
+///
+/// The first process on a machine to take half a gigabyte can take twice
+/// as long as the next (1.2 s of CPU where the next took 0.6 s: the kernel
+/// reclaiming page cache for it), whichever runtime it is, so one run
+/// warms up and the median of the rest is reported.
+fn measure_sleepers() {
+    const MILLION: usize = 1_000_000;
+    const RUNS: usize = 3;
+    sleepers_child("warm-up, not counted: concur::aio", MILLION);
+    let mut runs: [(&str, Vec<Run>); 2] = [("concur::aio", Vec::new()), ("tokio current-thread", Vec::new())];
+    for _ in 0..RUNS {
+        for (who, figures) in &mut runs {
+            figures.extend(sleepers_child(who, MILLION));
         }
     }
+    for (who, figures) in runs {
+        if figures.is_empty() {
+            continue;
+        }
+        let of = |pick: fn(&Run) -> f64| support::median(&mut figures.iter().map(pick).collect::<Vec<_>>());
+        let (wall, cpu, peak) = (of(|f| f.0), of(|f| f.1), of(|f| f.2));
+        println!(
+            "sleepers/{who}/{MILLION} median of {}: wall {wall:.3} s, CPU {cpu:.3} s, peak RSS {peak:.1} MiB",
+            figures.len()
+        );
+    }
+    sleepers_child("concur::aio", TASKS);
+    sleepers_child("Python asyncio", TASKS);
 }
 
 criterion_group!(benches, spawn_and_gather);
