@@ -5,6 +5,9 @@
 //! - `Event` ping-pong between two threads vs the same protocol on a pair of
 //!   `parking_lot` Mutex + Condvar.
 //!
+//! The ping-pong is measured first in alternating pairs (100 by default,
+//! `CONCUR_BENCH_PAIRS`; `-- pairs` runs them alone), see `pairs`.
+//!
 //! Run twice to see the lock-order checker's cost: `cargo bench --bench sync`
 //! (checker off) and `cargo bench --bench sync --features lock-order`; the
 //! group names say which. `bench/python/primitives.py` runs the same loops in
@@ -14,9 +17,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 
 use concur::sync::{lock_order, Event, Lock, RLock};
+
+mod support;
 
 fn checker() -> &'static str {
     if lock_order::is_enabled() {
@@ -126,5 +131,47 @@ fn event_ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
+/// Alternating pairs of ping-pong runs, concur's `Event` and the peer's
+/// pair in turn (which goes first alternates too), as the queue bench does
+/// for its transfers and for the same reason: two threads on two cores run
+/// in one of two states for seconds at a time, and criterion's
+/// one-function-at-a-time runs can land each side in a different one.
+/// Prints the median ratio of the peer's time over concur's.
+fn pairs() {
+    const ROUNDS: u64 = 5_000;
+    let count: usize = std::env::var("CONCUR_BENCH_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for n in 0..count {
+        let (a, b) = if n % 2 == 0 {
+            let a = ping_pong::<Event>(ROUNDS);
+            (a, ping_pong::<CondvarPair>(ROUNDS))
+        } else {
+            let b = ping_pong::<CondvarPair>(ROUNDS);
+            (ping_pong::<Event>(ROUNDS), b)
+        };
+        let (a, b) = (a.as_secs_f64() / ROUNDS as f64, b.as_secs_f64() / ROUNDS as f64);
+        ratios.push(b / a);
+        ours.push(a);
+        theirs.push(b);
+    }
+    let ratio = support::median(&mut ratios);
+    println!(
+        "pairs/ping-pong round trip/concur::Event vs parking_lot Mutex+Condvar pair: ratio median {ratio:.3} \
+         (lowest {:.3}, highest {:.3}) over {count} pairs; medians {:.2} µs and {:.2} µs per round trip",
+        ratios[0],
+        ratios[count - 1],
+        support::median(&mut ours) * 1e6,
+        support::median(&mut theirs) * 1e6,
+    );
+}
+
 criterion_group!(benches, uncontended, event_ping_pong);
-criterion_main!(benches);
+
+fn main() {
+    // `cargo test --benches` runs this without `--bench`: no pairs then.
+    if support::selects("pairs") {
+        pairs();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
