@@ -20,6 +20,9 @@
 //! cargo bench -p concur-worker --bench worker
 //! ```
 //!
+//! Each throughput figure is the median of three rounds, each round a run
+//! of `redis-benchmark` and one drain of each kind.
+//!
 //! `CONCUR_BENCH_TASKS` sets the tasks per throughput run (default 100,000,
 //! and 2,000 for the check `cargo test --benches` makes;
 //! a fifth of it at concurrency 1). Worker processes are this executable,
@@ -68,29 +71,64 @@ fn main() {
     let server = RedisServer::start();
     println!("worker bench: {tasks} no-op tasks per run ({} at concurrency 1), {cores} cores", tasks / 5);
     println!();
-    let plain = redis_benchmark(server.port, &[]);
-    let pipelined = redis_benchmark(server.port, &["-P", "16"]);
-    let show = |what: &str, rate: Option<f64>| match rate {
-        Some(rate) => println!("  redis-benchmark -t lpush {what:<8} {rate:>10.0} requests/s"),
-        None => println!("  redis-benchmark -t lpush {what:<8} could not run"),
-    };
-    show("", plain);
-    show("-P 16", pipelined);
-    for (processes, concurrency, prefetch, n) in [
+    // Each drain beside a run of redis-benchmark, in rounds: the server's
+    // speed drifts on a shared machine, and a ratio of two figures taken
+    // minutes apart would measure the drift. Medians are printed.
+    let configs = [
         (1, 1, 0, tasks / 5),
         (1, 1, PREFETCH, tasks / 5),
         (1, DEFAULT_CONCURRENCY, 0, tasks),
         (2, DEFAULT_CONCURRENCY, 0, tasks),
-    ] {
-        let (rate, profile) = throughput(&server, n, processes, concurrency, prefetch);
+    ];
+    let mut plain_runs = Vec::new();
+    let mut rates = vec![Vec::new(); configs.len()];
+    let mut profiles = vec![String::new(); configs.len()];
+    // One round for the quick check `cargo test --benches` makes.
+    let rounds = if tasks < 10_000 { 1 } else { ROUNDS };
+    for _ in 0..rounds {
+        plain_runs.extend(redis_benchmark(server.port, &[]));
+        for (i, &(processes, concurrency, prefetch, n)) in configs.iter().enumerate() {
+            let (rate, profile) = throughput(&server, n, processes, concurrency, prefetch);
+            rates[i].push(rate);
+            profiles[i] = profile;
+        }
+    }
+    let plain = median(&mut plain_runs);
+    let pipelined = redis_benchmark(server.port, &["-P", "16"]);
+    match plain {
+        Some(rate) => println!("  redis-benchmark -t lpush          {rate:>10.0} requests/s ({})", runs(&plain_runs)),
+        None => println!("  redis-benchmark -t lpush          could not run"),
+    }
+    match pipelined {
+        Some(rate) => println!("  redis-benchmark -t lpush -P 16    {rate:>10.0} requests/s"),
+        None => println!("  redis-benchmark -t lpush -P 16    could not run"),
+    }
+    for (i, (processes, concurrency, prefetch, _)) in configs.into_iter().enumerate() {
+        let rate = median(&mut rates[i]).expect("every round measures every drain");
         let ratio = plain.map_or(String::new(), |plain| format!(" ({:.2}x redis-benchmark unpipelined)", rate / plain));
         let ahead = if prefetch > 0 { format!(", prefetch {prefetch}") } else { String::new() };
         println!(
-            "  concur worker, {processes} process(es) at concurrency {concurrency}{ahead}: {rate:.0} tasks/s{ratio}"
+            "  concur worker, {processes} process(es) at concurrency {concurrency}{ahead}: {rate:.0} tasks/s{ratio}, {}",
+            runs(&rates[i])
         );
-        println!("    per task in Redis: {profile}");
+        println!("    per task in Redis (last round): {}", profiles[i]);
     }
     latency(&server);
+}
+
+/// Rounds of the throughput runs (see `main`).
+const ROUNDS: usize = 3;
+
+/// The median of `values` (the upper one of an even count), if any.
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// "median of 3 runs: 81000, 84000, 90000", of sorted `values`.
+fn runs(values: &[f64]) -> String {
+    let all: Vec<String> = values.iter().map(|v| format!("{v:.0}")).collect();
+    format!("median of {} runs: {}", values.len(), all.join(", "))
 }
 
 /// `redis-benchmark -t lpush -q` with `extra` against the same server:

@@ -151,13 +151,11 @@ fn work_off(q: &Arc<Queue<i32>>, n: usize) -> thread::JoinHandle<()> {
     })
 }
 
-/// The task count of a bounded `Queue` is the ring's tail less the
-/// position `task_done` has reached: a put and a `task_done` on other
-/// threads, and a `join` that must not return before both.
-#[test]
-fn ring_join_waits_for_a_put_racing_its_task_done() {
-    model(|| {
-        let q = Arc::new(Queue::bounded(2).unwrap());
+/// A put and a `task_done` on other threads, and a `join` that must not
+/// return before both, on the queue `make` makes.
+fn join_waits_for_a_put_racing_its_task_done(make: fn() -> Queue<i32>) {
+    model(move || {
+        let q = Arc::new(make());
         q.put(1).unwrap();
         let producer = {
             let q = q.clone();
@@ -170,6 +168,20 @@ fn ring_join_waits_for_a_put_racing_its_task_done() {
         assert!(q.task_done().is_err(), "join returned before every task was done");
         worker.join().unwrap();
     });
+}
+
+/// The task count of a bounded `Queue` is the ring's tail less the
+/// position `task_done` has reached.
+#[test]
+fn ring_join_waits_for_a_put_racing_its_task_done() {
+    join_waits_for_a_put_racing_its_task_done(|| Queue::bounded(2).unwrap());
+}
+
+/// The task count of an unbounded `Queue` is the list's tail, counted in
+/// pushes, less the position `task_done` has reached.
+#[test]
+fn list_join_waits_for_a_put_racing_its_task_done() {
+    join_waits_for_a_put_racing_its_task_done(Queue::unbounded);
 }
 
 /// A `task_done` for an item taken from a lap of the ring later than the
@@ -206,26 +218,6 @@ fn locked_store_wakes_a_blocked_get_and_join() {
         q.put(5).unwrap();
         q.join();
         assert_eq!(worker.join().unwrap(), 5);
-    });
-}
-
-/// The task count of an unbounded `Queue` is the list's tail less the
-/// position `task_done` has reached, as for the ring above.
-#[test]
-fn list_join_waits_for_a_put_racing_its_task_done() {
-    model(|| {
-        let q = Arc::new(Queue::unbounded());
-        q.put(1).unwrap();
-        let producer = {
-            let q = q.clone();
-            thread::spawn(move || q.put(2).unwrap())
-        };
-        let worker = work_off(&q, 2);
-        producer.join().unwrap();
-        q.join();
-        assert_eq!(q.unfinished_tasks(), 0);
-        assert!(q.task_done().is_err(), "join returned before every task was done");
-        worker.join().unwrap();
     });
 }
 

@@ -5,8 +5,7 @@
 //!
 //! This is the list of crossbeam-channel's `unbounded` flavor and of
 //! `concurrent_queue::ConcurrentQueue::unbounded`, which this store used to
-//! be. Four things made a store of concur's own worth its unsafe code —
-//! the three below, and the spare block after them:
+//! be. Three things made a store of concur's own worth its unsafe code:
 //!
 //! - `concurrent-queue`, built with its `std` feature (which
 //!   `event-listener` switches on for every user), *yields the thread* —
@@ -28,16 +27,22 @@
 //! the side that keeps a sender, and no `try` push that hands the item back
 //! on shutdown; `crossbeam_queue::SegQueue` has no close at all.
 //!
-//! One thing here neither crate does: a retired block is kept as a spare
-//! and reused by the next push that needs one (`List::recycle`), so a steady
-//! stream through the list allocates nothing. With the same algorithm as
-//! crossbeam's, that is what puts the list ahead of it: in alternating
-//! pairs of transfers (`cargo bench -p concur --bench queue -- pairs`, 300
-//! pairs, 2-core AMD EPYC VM, 2026-12-02) `SimpleQueue` moved a million
-//! items at 1.12× crossbeam's unbounded channel's speed with one producer
-//! and one consumer and 1.25× with two of each (median ratios); the same
-//! list without the spare measured 0.96× and 0.95×.
+//! Measured in alternating pairs of transfers (`cargo bench -p concur
+//! --bench queue -- pairs`, 300 pairs, 2-core AMD EPYC VM, 2026-12-02),
+//! `SimpleQueue` on this list moved a million items at 0.96× crossbeam's
+//! unbounded channel's speed with one producer and one consumer and 0.95×
+//! with two of each (median ratios; the pairs' own spread is ±0.1): level
+//! with it, as the same algorithm should be.
 //!
+//! Tried and not kept: keeping the last freed block as a spare for the next
+//! push, so that a steady stream allocates nothing. It took the transfers
+//! to 1.12× and 1.25× crossbeam, but cost `concur worker`, whose threads
+//! talk through `SimpleQueue`s, about a tenth of its drain rate at
+//! concurrency 64 (81,000–84,000 tasks/s against 90,000–95,000 without it,
+//! three rounds each beside `redis-benchmark`). Why is not settled; the
+//! likeliest reason is that a reused block's lines must first come over
+//! from the core that freed it.
+
 //! # The algorithm
 //!
 //! crossbeam-channel's list (`flavors/list.rs`), with `concurrent-queue`'s
@@ -159,10 +164,6 @@ struct Position<T> {
 pub(crate) struct List<T> {
     head: CachePadded<Position<T>>,
     tail: CachePadded<Position<T>>,
-    /// The last block freed, kept for the next push that needs one: a
-    /// steady stream through the list then allocates nothing (see
-    /// `recycle`).
-    spare: CachePadded<AtomicPtr<Block<T>>>,
 }
 
 // SAFETY: the list moves whole `T`s from the thread that pushes to the one
@@ -177,26 +178,11 @@ impl<T> List<T> {
         List {
             head: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
             tail: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
-            spare: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
         }
     }
 
-    /// An empty block: the spare if there is one, else a new one.
-    fn empty_block(&self) -> Box<Block<T>> {
-        if !self.spare.load(Ordering::Relaxed).is_null() {
-            let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
-            if !spare.is_null() {
-                // SAFETY: `recycle` put it there emptied, from a `Box`,
-                // and the swap gave it to this thread alone.
-                return unsafe { Box::from_raw(spare) };
-            }
-        }
-        Block::new()
-    }
-
-    /// Marks the slots from `start` on for destruction, and retires the
-    /// block unless one of them is still being read (its reader retires it
-    /// then).
+    /// Marks the slots from `start` on for destruction, and frees the block
+    /// unless one of them is still being read (its reader frees it then).
     ///
     /// # Safety
     ///
@@ -207,7 +193,7 @@ impl<T> List<T> {
         // The last slot need not be marked: its reader is what started the
         // destruction.
         for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is live until retired below, and `i` is in
+            // SAFETY: the block is live until freed below, and `i` is in
             // range.
             let slot = unsafe { (*block).slots.get_unchecked(i) };
             if slot.state.load(Ordering::Acquire) & READ == 0
@@ -218,36 +204,8 @@ impl<T> List<T> {
             }
         }
         // SAFETY: every slot has been read and no thread uses the block any
-        // more; it came from a `Box`.
-        unsafe { self.recycle(block) };
-    }
-
-    /// Keeps a retired block as the spare, emptied, or frees it if there
-    /// is one already.
-    ///
-    /// This is what the allocator would do with a freed block — hand the
-    /// same memory to the next allocation — without its cost: in a
-    /// transfer between two threads, `malloc`, `free` and the page faults
-    /// of fresh blocks were about 7 % of the time (`perf`). A block is
-    /// retired only when no thread will touch it again (every slot read,
-    /// see `destroy`), which is what freeing it needs too, and it reaches
-    /// other threads again only through the same `Release` stores of a
-    /// block's link as a new block, after its states are cleared here.
-    ///
-    /// # Safety
-    ///
-    /// `block` came from a `Box` and no thread will use it any more.
-    unsafe fn recycle(&self, block: *mut Block<T>) {
-        // SAFETY: the caller gives this thread the block alone.
-        let emptied = unsafe { &*block };
-        emptied.next.store(ptr::null_mut(), Ordering::Relaxed);
-        for slot in &emptied.slots {
-            slot.state.store(0, Ordering::Relaxed);
-        }
-        if self.spare.compare_exchange(ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed).is_err() {
-            // SAFETY: as above; there is a spare already.
-            drop(unsafe { Box::from_raw(block) });
-        }
+        // more; it came from `Box::into_raw`.
+        drop(unsafe { Box::from_raw(block) });
     }
 
     pub(crate) fn push(&self, value: T) -> Result<(), PutError<T>> {
@@ -271,11 +229,11 @@ impl<T> List<T> {
             // taking the slot, so that others wait for the link as briefly
             // as possible.
             if offset + 1 == BLOCK_CAP && next_block.is_none() {
-                next_block = Some(self.empty_block());
+                next_block = Some(Block::<T>::new());
             }
             // The very first push allocates the first block.
             if block.is_null() {
-                let new = Box::into_raw(self.empty_block());
+                let new = Box::into_raw(Block::<T>::new());
                 if self.tail.block.compare_exchange(block, new, Ordering::Release, Ordering::Relaxed).is_ok() {
                     self.head.block.store(new, Ordering::Release);
                     block = new;
@@ -446,10 +404,6 @@ impl<T> Drop for List<T> {
             }
             if !block.is_null() {
                 drop(Box::from_raw(block));
-            }
-            let spare = self.spare.load(Ordering::Relaxed);
-            if !spare.is_null() {
-                drop(Box::from_raw(spare));
             }
         }
     }
