@@ -42,7 +42,7 @@
 //! three rounds each beside `redis-benchmark`). Why is not settled; the
 //! likeliest reason is that a reused block's lines must first come over
 //! from the core that freed it.
-
+//!
 //! # The algorithm
 //!
 //! crossbeam-channel's list (`flavors/list.rs`), with `concurrent-queue`'s
@@ -153,6 +153,33 @@ impl<T> Block<T> {
             backoff.snooze();
         }
     }
+
+    /// Marks the slots from `start` on for destruction, and frees the block
+    /// unless one of them is still being read (its reader frees it then).
+    ///
+    /// # Safety
+    ///
+    /// `block` came from `Box::into_raw`, and every slot of it below
+    /// `start` has been read, and whose last slot's reader is the caller or has
+    /// called this.
+    unsafe fn destroy(block: *mut Block<T>, start: usize) {
+        // The last slot need not be marked: its reader is what started the
+        // destruction.
+        for i in start..BLOCK_CAP - 1 {
+            // SAFETY: the block is live until freed below, and `i` is in
+            // range.
+            let slot = unsafe { (*block).slots.get_unchecked(i) };
+            if slot.state.load(Ordering::Acquire) & READ == 0
+                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
+            {
+                // That slot's reader sees `DESTROY` and goes on from here.
+                return;
+            }
+        }
+        // SAFETY: every slot has been read and no thread uses the block any
+        // more; it came from `Box::into_raw`.
+        drop(unsafe { Box::from_raw(block) });
+    }
 }
 
 /// An end of the list.
@@ -179,33 +206,6 @@ impl<T> List<T> {
             head: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
             tail: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
         }
-    }
-
-    /// Marks the slots from `start` on for destruction, and frees the block
-    /// unless one of them is still being read (its reader frees it then).
-    ///
-    /// # Safety
-    ///
-    /// `block` is a block of this list every slot of which below `start`
-    /// has been read, and whose last slot's reader is the caller or has
-    /// called this.
-    unsafe fn destroy(&self, block: *mut Block<T>, start: usize) {
-        // The last slot need not be marked: its reader is what started the
-        // destruction.
-        for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is live until freed below, and `i` is in
-            // range.
-            let slot = unsafe { (*block).slots.get_unchecked(i) };
-            if slot.state.load(Ordering::Acquire) & READ == 0
-                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
-            {
-                // That slot's reader sees `DESTROY` and goes on from here.
-                return;
-            }
-        }
-        // SAFETY: every slot has been read and no thread uses the block any
-        // more; it came from `Box::into_raw`.
-        drop(unsafe { Box::from_raw(block) });
     }
 
     pub(crate) fn push(&self, value: T) -> Result<(), PutError<T>> {
@@ -330,9 +330,9 @@ impl<T> List<T> {
                         // The last slot's reader frees the block; so does a
                         // reader that the freeing thread left it to.
                         if offset + 1 == BLOCK_CAP {
-                            self.destroy(block, 0);
+                            Block::destroy(block, 0);
                         } else if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
-                            self.destroy(block, offset + 1);
+                            Block::destroy(block, offset + 1);
                         }
                         return Ok(value);
                     }
