@@ -9,14 +9,16 @@
 //!   Redis ──────────────────────────► consumer ─────────────────► aio loop: one task per
 //!     ▲                               (this thread)                fetched task, under its
 //!     │                                                            time limit
-//!     │  ack_many / fail / reject / return            Report(outcome)  │
-//!     └──────────────────────────────── finisher ◄─────────────────────┘
+//!     │  ack(+fetch) / fail / reject / return         Report(outcome)  │
+//!     └─────────────────────────── finishers (2) ◄─────────────────────┘
 //!     │
 //!     └── heartbeat, promote_due, reap ── maintenance (own timer)
 //! ```
 //!
-//! Four connections, one per thread: a blocking fetch holds its own, and the
-//! heartbeat never waits behind a batch of acknowledgements. A task takes a
+//! One connection per thread and queue: a blocking fetch holds its own, and
+//! the heartbeat never waits behind a batch of acknowledgements. A worker of
+//! two or more slots runs two finishers, so that one batch of tasks is in
+//! Redis while the other runs (see `finisher.rs`). A task takes a
 //! slot from its fetch until Redis confirmed how it ended, so the processing
 //! list never holds more than the concurrency.
 
@@ -934,7 +936,8 @@ impl Worker {
         let span =
             tracing::info_span!("worker", worker.id = shared.worker.as_str(), queue = plan.set().to_string().as_str());
         let _entered = span.enter();
-        let finisher_queues = clone_all(&queues)?;
+        let finishers = if shared.settings.slots() >= 2 { finisher::FINISHERS } else { 1 };
+        let finisher_queues = (0..finishers).map(|_| clone_all(&queues)).collect::<Result<Vec<_>, _>>()?;
         let maintenance_queues = clone_all(&queues)?;
         let ttl = shared.settings.heartbeat_ttl;
         for (m, queue) in queues.iter_mut().enumerate() {
@@ -962,7 +965,7 @@ impl Worker {
                 return Err(error);
             }
         };
-        let Threads { handle, loop_thread, finisher, maintenance, scheduler } = threads;
+        let Threads { handle, loop_thread, finishers, maintenance, scheduler } = threads;
         // From here on this thread talks to Redis; the loop's thread, started
         // above with the caller's mask, takes the signals instead.
         let _blocked = crate::signal_mask::block_on_this_thread();
@@ -983,9 +986,12 @@ impl Worker {
             }
         }
         shared.give_up_at(Instant::now() + FLUSH_LIMIT);
+        // One flush: each finisher passes it on to the next as it ends.
         let _ = to_finisher.put(Message::Flush);
-        if finisher.join().is_err() {
-            tracing::error!("the finisher thread panicked");
+        for finisher in finishers {
+            if finisher.join().is_err() {
+                tracing::error!("a finisher thread panicked");
+            }
         }
         shared.stop_maintenance();
         if maintenance.join().is_err() {
@@ -1038,7 +1044,7 @@ impl Worker {
 struct Threads {
     handle: aio::LoopHandle,
     loop_thread: concur::thread::JoinHandle<Result<(), LoopError>>,
-    finisher: std::thread::JoinHandle<()>,
+    finishers: Vec<std::thread::JoinHandle<()>>,
     maintenance: std::thread::JoinHandle<()>,
     /// Only when the worker has schedules.
     scheduler: Option<std::thread::JoinHandle<()>>,
@@ -1049,7 +1055,7 @@ type Started = (Arc<SimpleQueue<LoopMessage>>, Arc<SimpleQueue<Message>>, Thread
 fn start_threads(
     shared: &Arc<Shared>,
     handlers: BTreeMap<String, Handler>,
-    mut finisher_queues: Vec<Connection>,
+    finisher_queues: Vec<Vec<Connection>>,
     mut maintenance_queues: Vec<Connection>,
     mut planned: Vec<scheduler::Planned>,
     span: &tracing::Span,
@@ -1065,17 +1071,20 @@ fn start_threads(
         to_finisher.clone(),
         span.clone(),
     )?;
-    let finisher = {
+    let most = finisher::round_size(shared.settings.slots(), finisher_queues.len());
+    let mut finishers = Vec::with_capacity(finisher_queues.len());
+    for mut queues in finisher_queues {
         let (shared, inbox, to_loop, span) = (shared.clone(), to_finisher.clone(), to_loop.clone(), span.clone());
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("concur-finisher".into())
             .spawn(move || {
                 let _entered = span.enter();
                 let _blocked = crate::signal_mask::block_on_this_thread();
-                finisher::run(&shared, &mut finisher_queues, &inbox, &to_loop)
+                finisher::run(&shared, &mut queues, &inbox, &to_loop, most)
             })
-            .map_err(|source| WorkerError::Thread { what: "finisher", source })?
-    };
+            .map_err(|source| WorkerError::Thread { what: "finisher", source })?;
+        finishers.push(thread);
+    }
     let maintenance = {
         let (shared, span) = (shared.clone(), span.clone());
         std::thread::Builder::new()
@@ -1101,7 +1110,7 @@ fn start_threads(
             .map_err(|source| WorkerError::Thread { what: "scheduler", source })?;
         Some(thread)
     };
-    Ok((to_loop, to_finisher, Threads { handle, loop_thread, finisher, maintenance, scheduler }))
+    Ok((to_loop, to_finisher, Threads { handle, loop_thread, finishers, maintenance, scheduler }))
 }
 
 /// A second connection to each member queue, for another thread.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::protocol::Task;
 use crate::RetryPolicy;
@@ -123,11 +123,15 @@ pub(crate) struct Shared {
     consumer_active: AtomicBool,
     /// The last local number given to a fetched task.
     last_seq: AtomicU64,
-    /// Held from a fetch's call to its tasks' registration as held, by the
-    /// consumer and by the finisher's refill alike, and by `recover`: so a
+    /// Held from a fetch's call to its tasks' registration as held: for
+    /// writing by the consumer (whose fetch asks for the free slots and may
+    /// first `recover`), for reading by the finishers' refills. So a
     /// recovery never takes for an orphan a task another fetch is about to
-    /// register, and the free slots a fetch asks for are still free.
-    fetching: Mutex<()>,
+    /// register, and the free slots the consumer asks for stay free. Refills
+    /// may overlap one another: each fetches at most as many tasks as it
+    /// acknowledges in the same script, so none takes a slot the other
+    /// counted on.
+    fetching: RwLock<()>,
     /// Per member queue: a fetch's reply may have been lost, so the
     /// processing list may hold tasks this worker never saw.
     recover: Mutex<Vec<bool>>,
@@ -157,7 +161,7 @@ impl Shared {
             blocked: Mutex::new(None),
             consumer_active: AtomicBool::new(true),
             last_seq: AtomicU64::new(0),
-            fetching: Mutex::new(()),
+            fetching: RwLock::new(()),
             recover: Mutex::new(vec![false; members]),
             counters: Counters::default(),
         }
@@ -264,14 +268,15 @@ impl Shared {
         tasks.into_iter().map(|task| (self.last_seq.fetch_add(1, Ordering::Relaxed) + 1, Arc::new(task))).collect()
     }
 
-    /// Waits for the right to fetch (see `fetching`).
-    pub(crate) fn fetch_lock(&self) -> MutexGuard<'_, ()> {
-        self.fetching.lock()
+    /// Waits for the sole right to fetch (see `fetching`).
+    pub(crate) fn fetch_lock(&self) -> RwLockWriteGuard<'_, ()> {
+        self.fetching.write()
     }
 
-    /// The right to fetch if no one else is fetching.
-    pub(crate) fn try_fetch_lock(&self) -> Option<MutexGuard<'_, ()>> {
-        self.fetching.try_lock()
+    /// The right to refill, shared with the other finishers, if the
+    /// consumer is neither fetching nor waiting to.
+    pub(crate) fn try_refill_lock(&self) -> Option<RwLockReadGuard<'_, ()>> {
+        self.fetching.try_read()
     }
 
     /// The free slots now: what a fetch may ask for once it holds the
