@@ -5,7 +5,8 @@
 //!
 //! This is the list of crossbeam-channel's `unbounded` flavor and of
 //! `concurrent_queue::ConcurrentQueue::unbounded`, which this store used to
-//! be. Three things made a store of concur's own worth its unsafe code:
+//! be. Four things made a store of concur's own worth its unsafe code —
+//! the three below, and the spare block after them:
 //!
 //! - `concurrent-queue`, built with its `std` feature (which
 //!   `event-listener` switches on for every user), *yields the thread* —
@@ -27,21 +28,24 @@
 //! the side that keeps a sender, and no `try` push that hands the item back
 //! on shutdown; `crossbeam_queue::SegQueue` has no close at all.
 //!
-//! Measured in alternating pairs of transfers (`cargo bench -p concur
-//! --bench queue -- pairs`, 300 pairs, 2-core AMD EPYC VM, 2026-12-02),
-//! `SimpleQueue` on this list moved a million items at 0.96× crossbeam's
-//! unbounded channel's speed with one producer and one consumer and 0.95×
-//! with two of each (median ratios; the pairs' own spread is ±0.1): level
-//! with it, as the same algorithm should be.
+//! One thing here neither crate does: a retired block is kept as a spare
+//! and reused by the next push that needs one (`List::recycle`), so a steady
+//! stream through the list allocates nothing. With the same algorithm as
+//! crossbeam's, that is what puts the list ahead of it. In alternating
+//! pairs of transfers (`cargo bench -p concur --bench queue -- pairs`, 100
+//! pairs, 2-core AMD EPYC VM, 2026-12-02), one producer and one consumer
+//! moving a million items, `SimpleQueue` ran at 1.18× crossbeam's unbounded
+//! channel's speed with the spare and 0.86× without it, an unbounded
+//! `Queue` at 1.10× and 0.68× (median ratios; with two of each, 1.28× and
+//! 1.12× for `SimpleQueue`).
 //!
-//! Tried and not kept: keeping the last freed block as a spare for the next
-//! push, so that a steady stream allocates nothing. It took the transfers
-//! to 1.12× and 1.25× crossbeam, but cost `concur worker`, whose threads
-//! talk through `SimpleQueue`s, about a tenth of its drain rate at
-//! concurrency 64 (81,000–84,000 tasks/s against 90,000–95,000 without it,
-//! three rounds each beside `redis-benchmark`). Why is not settled; the
-//! likeliest reason is that a reused block's lines must first come over
-//! from the core that freed it.
+//! The spare was taken out once, when `concur worker` (whose threads talk
+//! through `SimpleQueue`s) drained no-op tasks a tenth slower with it. That
+//! worker moved its whole concurrency as one batch, so its speed hung on
+//! every hand-off's timing; since it runs two finishers and keeps Redis
+//! busy, the drains with and without the spare are the same within the
+//! machine's noise (concurrency 64: 1.33× and 1.24× `redis-benchmark`
+//! unpipelined with it, 1.29× and 1.29× without, alternating rounds).
 //!
 //! # The algorithm
 //!
@@ -154,19 +158,20 @@ impl<T> Block<T> {
         }
     }
 
-    /// Marks the slots from `start` on for destruction, and frees the block
-    /// unless one of them is still being read (its reader frees it then).
+    /// Marks the slots from `start` on for destruction, and retires the
+    /// block to `list` unless one of them is still being read (its reader
+    /// retires it then).
     ///
     /// # Safety
     ///
-    /// `block` came from `Box::into_raw`, and every slot of it below
-    /// `start` has been read, and whose last slot's reader is the caller or has
-    /// called this.
-    unsafe fn destroy(block: *mut Block<T>, start: usize) {
+    /// `block` is a block of `list` every slot of which below `start` has
+    /// been read, and whose last slot's reader is the caller or has called
+    /// this.
+    unsafe fn destroy(list: &List<T>, block: *mut Block<T>, start: usize) {
         // The last slot need not be marked: its reader is what started the
         // destruction.
         for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is live until freed below, and `i` is in
+            // SAFETY: the block is live until retired below, and `i` is in
             // range.
             let slot = unsafe { (*block).slots.get_unchecked(i) };
             if slot.state.load(Ordering::Acquire) & READ == 0
@@ -178,7 +183,7 @@ impl<T> Block<T> {
         }
         // SAFETY: every slot has been read and no thread uses the block any
         // more; it came from `Box::into_raw`.
-        drop(unsafe { Box::from_raw(block) });
+        unsafe { list.recycle(block) };
     }
 }
 
@@ -191,6 +196,10 @@ struct Position<T> {
 pub(crate) struct List<T> {
     head: CachePadded<Position<T>>,
     tail: CachePadded<Position<T>>,
+    /// The last block retired, kept for the next push that needs one: a
+    /// steady stream through the list then allocates nothing (see
+    /// `recycle`).
+    spare: CachePadded<AtomicPtr<Block<T>>>,
 }
 
 // SAFETY: the list moves whole `T`s from the thread that pushes to the one
@@ -205,6 +214,52 @@ impl<T> List<T> {
         List {
             head: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
             tail: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
+            spare: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
+        }
+    }
+
+    /// An empty block: the spare if there is one, else a new one.
+    fn empty_block(&self) -> Box<Block<T>> {
+        // A plain load first: most pushes that need a block find the spare
+        // there, and a swap on an empty slot would only move its line.
+        if !self.spare.load(Ordering::Relaxed).is_null() {
+            // Acquire: pairs with `recycle`'s Release, so the cleared states
+            // are seen before the block is used.
+            let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
+            if !spare.is_null() {
+                // SAFETY: `recycle` put it there emptied, from a `Box`,
+                // and the swap gave it to this thread alone.
+                return unsafe { Box::from_raw(spare) };
+            }
+        }
+        Block::new()
+    }
+
+    /// Keeps a retired block as the spare, emptied, or frees it if there
+    /// is one already.
+    ///
+    /// This is what the allocator would do with a freed block — hand the
+    /// same memory to the next allocation — without its cost: in a
+    /// transfer between two threads, `malloc`, `free` and the page faults
+    /// of fresh blocks were about 7 % of the time (`perf`). A block is
+    /// retired only when no thread will touch it again (every slot read,
+    /// see `destroy`), which is what freeing it needs too, and it reaches
+    /// other threads again only through the same `Release` stores of a
+    /// block's link as a new block, after its states are cleared here.
+    ///
+    /// # Safety
+    ///
+    /// `block` came from a `Box` and no thread will use it any more.
+    unsafe fn recycle(&self, block: *mut Block<T>) {
+        // SAFETY: the caller gives this thread the block alone.
+        let emptied = unsafe { &*block };
+        emptied.next.store(ptr::null_mut(), Ordering::Relaxed);
+        for slot in &emptied.slots {
+            slot.state.store(0, Ordering::Relaxed);
+        }
+        if self.spare.compare_exchange(ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed).is_err() {
+            // SAFETY: as above; there is a spare already.
+            drop(unsafe { Box::from_raw(block) });
         }
     }
 
@@ -229,11 +284,11 @@ impl<T> List<T> {
             // taking the slot, so that others wait for the link as briefly
             // as possible.
             if offset + 1 == BLOCK_CAP && next_block.is_none() {
-                next_block = Some(Block::<T>::new());
+                next_block = Some(self.empty_block());
             }
             // The very first push allocates the first block.
             if block.is_null() {
-                let new = Box::into_raw(Block::<T>::new());
+                let new = Box::into_raw(self.empty_block());
                 if self.tail.block.compare_exchange(block, new, Ordering::Release, Ordering::Relaxed).is_ok() {
                     self.head.block.store(new, Ordering::Release);
                     block = new;
@@ -330,9 +385,9 @@ impl<T> List<T> {
                         // The last slot's reader frees the block; so does a
                         // reader that the freeing thread left it to.
                         if offset + 1 == BLOCK_CAP {
-                            Block::destroy(block, 0);
+                            Block::destroy(self, block, 0);
                         } else if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
-                            Block::destroy(block, offset + 1);
+                            Block::destroy(self, block, offset + 1);
                         }
                         return Ok(value);
                     }
@@ -405,6 +460,10 @@ impl<T> Drop for List<T> {
             if !block.is_null() {
                 drop(Box::from_raw(block));
             }
+            let spare = self.spare.load(Ordering::Relaxed);
+            if !spare.is_null() {
+                drop(Box::from_raw(spare));
+            }
         }
     }
 }
@@ -444,6 +503,33 @@ mod tests {
         }
         assert_eq!(list.pop(), Err(GetError::Empty));
         assert_eq!(list.put_position(), next);
+    }
+
+    #[test]
+    fn a_steady_stream_reuses_the_retired_block() {
+        let list = List::new();
+        for n in 0..BLOCK_CAP {
+            list.push(n).unwrap();
+        }
+        assert!(list.spare.load(Ordering::Relaxed).is_null());
+        let first = list.head.block.load(Ordering::Relaxed);
+        // Popping the whole first block retires it: the last pop moves the
+        // head on, and the block becomes the spare.
+        list.push(BLOCK_CAP).unwrap();
+        for n in 0..BLOCK_CAP {
+            assert_eq!(list.pop(), Ok(n));
+        }
+        assert_eq!(list.spare.load(Ordering::Relaxed), first);
+        // The push that fills the second block links the spare as the third,
+        // with its states cleared: the items come out right.
+        for n in BLOCK_CAP + 1..3 * BLOCK_CAP {
+            list.push(n).unwrap();
+        }
+        assert!(list.spare.load(Ordering::Relaxed).is_null());
+        for n in BLOCK_CAP..3 * BLOCK_CAP {
+            assert_eq!(list.pop(), Ok(n));
+        }
+        assert_eq!(list.pop(), Err(GetError::Empty));
     }
 
     #[test]
