@@ -11,16 +11,22 @@
 //!   and on a `ThreadPool` of the same size (no interpreter lock here, so
 //!   threads scale too).
 //!
+//! The CPU-bound calls are measured first in alternating pairs with the
+//! serial run (20 by default, `CONCUR_BENCH_CPU_PAIRS`; `-- pairs` runs
+//! them alone), see `pairs`.
+//!
 //! The pool's workers are this bench executable started again, so `main` is
 //! written out instead of `criterion_main!`: it serves as a worker first.
 //! Results are in `docs/BENCHMARKS.md`.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
 
 use concur::executor::{Function, ProcessPool, Registry, ThreadPool};
+
+mod support;
 
 const CALLS: u64 = 100_000;
 const WORKERS: usize = 4;
@@ -91,6 +97,70 @@ fn cpu_bound(c: &mut Criterion, fib_in_worker: &Function<u32, u64>) {
     group.finish();
 }
 
+/// Alternating pairs of the serial calls and the same calls on each pool
+/// (which goes first alternates too): a speed-up is a ratio of two runs,
+/// and this machine's two cores run in one of two states for seconds at a
+/// time (see the queue bench), so criterion's one-function-at-a-time runs
+/// can time the serial calls in one and the pool in the other. Prints each
+/// pool's median speed-up over the serial run.
+fn pairs(fib_in_worker: &Function<u32, u64>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let calls = 2 * cores;
+    let count: usize = std::env::var("CONCUR_BENCH_CPU_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
+    let group = format!("{calls} calls of fib({FIB}), {cores} cores");
+    let serial = || timed(|| (0..calls).map(|_| fib(black_box(FIB))).sum::<u64>());
+    let processes = ProcessPool::new(cores).unwrap();
+    let on_processes = || {
+        timed(|| {
+            let futures: Vec<_> = (0..calls).map(|_| processes.submit(fib_in_worker, FIB).unwrap()).collect();
+            futures.into_iter().map(|f| f.into_result().unwrap()).sum::<u64>()
+        })
+    };
+    // A first call starts the workers, which the criterion rows do not time
+    // either (their warm-up does it).
+    on_processes();
+    let threads = ThreadPool::new(cores).unwrap();
+    let on_threads = || {
+        timed(|| {
+            let futures: Vec<_> = (0..calls).map(|_| threads.submit(|| fib(black_box(FIB))).unwrap()).collect();
+            futures.into_iter().map(|f| f.into_result().unwrap()).sum::<u64>()
+        })
+    };
+    for (name, pool) in
+        [("concur::ProcessPool", &on_processes as &dyn Fn() -> f64), ("concur::ThreadPool", &on_threads)]
+    {
+        let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+        for n in 0..count {
+            let (a, b) = if n % 2 == 0 {
+                let a = pool();
+                (a, serial())
+            } else {
+                let b = serial();
+                (pool(), b)
+            };
+            ratios.push(b / a);
+            ours.push(a);
+            theirs.push(b);
+        }
+        let ratio = support::median(&mut ratios);
+        println!(
+            "pairs/{group}/{name} vs serial: ratio median {ratio:.3} (lowest {:.3}, highest {:.3}) over {count} \
+             pairs; medians {:.2} ms and {:.2} ms per {calls} calls",
+            ratios[0],
+            ratios[count - 1],
+            support::median(&mut ours) * 1e3,
+            support::median(&mut theirs) * 1e3,
+        );
+    }
+}
+
+/// Seconds `f` takes.
+fn timed<T>(f: impl FnOnce() -> T) -> f64 {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed().as_secs_f64()
+}
+
 criterion_group!(thread_benches, submit_and_result);
 
 fn main() {
@@ -98,6 +168,10 @@ fn main() {
     let fib_in_worker = registry.register("fib", fib);
     registry.serve_if_worker();
 
+    // `cargo test --benches` runs this without `--bench`: no pairs then.
+    if support::selects("pairs") {
+        pairs(&fib_in_worker);
+    }
     thread_benches();
     let mut criterion = Criterion::default().configure_from_args();
     cpu_bound(&mut criterion, &fib_in_worker);

@@ -5,7 +5,8 @@
 //! - `Event` ping-pong between two threads vs the same protocol on a pair of
 //!   `parking_lot` Mutex + Condvar.
 //!
-//! The ping-pong is measured first in alternating pairs (100 by default,
+//! The ping-pong and `Lock::guard` against `parking_lot::Mutex` are
+//! measured first in alternating pairs (100 by default,
 //! `CONCUR_BENCH_PAIRS`; `-- pairs` runs them alone), see `pairs`.
 //!
 //! Run twice to see the lock-order checker's cost: `cargo bench --bench sync`
@@ -31,8 +32,13 @@ fn checker() -> &'static str {
     }
 }
 
+/// The group of the uncontended rows, which says whether the checker is on.
+fn checker_group() -> String {
+    format!("acquire+release ({})", checker())
+}
+
 fn uncontended(c: &mut Criterion) {
-    let mut group = c.benchmark_group(format!("acquire+release ({})", checker()));
+    let mut group = c.benchmark_group(checker_group());
 
     let lock = Lock::new();
     group.bench_function("concur::Lock guard", |b| b.iter(|| drop(black_box(&lock).guard())));
@@ -131,37 +137,77 @@ fn event_ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
-/// Alternating pairs of ping-pong runs, concur's `Event` and the peer's
-/// pair in turn (which goes first alternates too), as the queue bench does
-/// for its transfers and for the same reason: two threads on two cores run
-/// in one of two states for seconds at a time, and criterion's
-/// one-function-at-a-time runs can land each side in a different one.
-/// Prints the median ratio of the peer's time over concur's.
+/// Alternating pairs of runs, concur's and the peer's in turn (which goes
+/// first alternates too), as the queue bench does for its transfers and for
+/// the same reason: this machine runs in one of two states for seconds at a
+/// time, and criterion's one-function-at-a-time runs can land each side in
+/// a different one. Prints, for the ping-pong and for an uncontended
+/// `Lock::guard`, the median ratio of the peer's time over concur's.
 fn pairs() {
     const ROUNDS: u64 = 5_000;
+    const GUARDS: u64 = 500_000;
     let count: usize = std::env::var("CONCUR_BENCH_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
-    let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
-    for n in 0..count {
-        let (a, b) = if n % 2 == 0 {
-            let a = ping_pong::<Event>(ROUNDS);
-            (a, ping_pong::<CondvarPair>(ROUNDS))
-        } else {
-            let b = ping_pong::<CondvarPair>(ROUNDS);
-            (ping_pong::<Event>(ROUNDS), b)
-        };
-        let (a, b) = (a.as_secs_f64() / ROUNDS as f64, b.as_secs_f64() / ROUNDS as f64);
-        ratios.push(b / a);
-        ours.push(a);
-        theirs.push(b);
+    let ping = in_pairs(count, || ping_pong::<Event>(ROUNDS), || ping_pong::<CondvarPair>(ROUNDS));
+    print_pairs(
+        "ping-pong round trip/concur::Event vs parking_lot Mutex+Condvar pair",
+        ping,
+        ROUNDS,
+        1e6,
+        "µs",
+        "round trip",
+    );
+    let lock = Lock::new();
+    let mutex = parking_lot::Mutex::new(());
+    let guards = in_pairs(
+        count,
+        || time(GUARDS, || drop(black_box(&lock).guard())),
+        || time(GUARDS, || drop(black_box(&mutex).lock())),
+    );
+    let name = format!("{}/concur::Lock guard vs parking_lot::Mutex", checker_group());
+    print_pairs(&name, guards, GUARDS, 1e9, "ns", "acquire+release");
+}
+
+/// `count` alternating pairs of `ours` and `theirs`: each side's times.
+fn in_pairs(count: usize, mut ours: impl FnMut() -> Duration, mut theirs: impl FnMut() -> Duration) -> Vec<(f64, f64)> {
+    (0..count)
+        .map(|n| {
+            let (a, b) = if n % 2 == 0 {
+                let a = ours();
+                (a, theirs())
+            } else {
+                let b = theirs();
+                (ours(), b)
+            };
+            (a.as_secs_f64(), b.as_secs_f64())
+        })
+        .collect()
+}
+
+/// How long `times` calls of `f` take.
+fn time(times: u64, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..times {
+        f();
     }
+    start.elapsed()
+}
+
+/// Prints pairs of times of `per` operations each in `scripts/compare`'s
+/// form: the median ratio, its range, and each side's median per operation
+/// in `unit` (`scale` per second).
+fn print_pairs(name: &str, times: Vec<(f64, f64)>, per: u64, scale: f64, unit: &str, operation: &str) {
+    let count = times.len();
+    let mut ratios: Vec<f64> = times.iter().map(|(a, b)| b / a).collect();
+    let mut ours: Vec<f64> = times.iter().map(|(a, _)| a / per as f64).collect();
+    let mut theirs: Vec<f64> = times.iter().map(|(_, b)| b / per as f64).collect();
     let ratio = support::median(&mut ratios);
     println!(
-        "pairs/ping-pong round trip/concur::Event vs parking_lot Mutex+Condvar pair: ratio median {ratio:.3} \
-         (lowest {:.3}, highest {:.3}) over {count} pairs; medians {:.2} µs and {:.2} µs per round trip",
+        "pairs/{name}: ratio median {ratio:.3} (lowest {:.3}, highest {:.3}) over {count} pairs; medians {:.2} {unit} \
+         and {:.2} {unit} per {operation}",
         ratios[0],
         ratios[count - 1],
-        support::median(&mut ours) * 1e6,
-        support::median(&mut theirs) * 1e6,
+        support::median(&mut ours) * scale,
+        support::median(&mut theirs) * scale,
     );
 }
 
