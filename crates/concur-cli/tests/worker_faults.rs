@@ -19,6 +19,13 @@ use serde_json::json;
 const FALSE_ALARMS: [&str; 5] =
     ["lost the connection", "could not fetch", "could not acknowledge", "reaper had already", "retrying with backoff"];
 
+/// Writes a config file with one program task, `name`, that runs `script`
+/// with `/bin/sh -c` (its argument as `$1`); returns the file's path.
+fn shell_task(scratch: &Scratch, name: &str, script: &str) -> String {
+    let args = json!(["-c", script, name]);
+    scratch.write("tasks.json", &json!({"tasks": {name: {"program": "/bin/sh", "args": args}}}).to_string())
+}
+
 fn done(server: &RedisServer) -> u64 {
     server.queue(QueueConfig::default()).status().expect("status").done
 }
@@ -40,14 +47,10 @@ fn two_thousand_program_tasks_at_concurrency_100_are_acknowledged_once_with_no_r
     let scratch = Scratch::new("sigchld");
     let runs = scratch.path("runs");
     let script = format!("echo \"$1\" >> {}", runs.display());
-    let config = scratch.write(
-        "tasks.json",
-        &json!({"tasks": {"record": {"program": "/bin/sh", "args": ["-c", script, "record"]}}}).to_string(),
-    );
+    let config = shell_task(&scratch, "record", &script);
     let url = server.url();
-    let mut worker =
-        WorkerProcess::start(&["--redis", &url, "--config", &config, "--concurrency", "100"], &scratch.path("log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let worker =
+        WorkerProcess::started(&["--redis", &url, "--config", &config, "--concurrency", "100"], &scratch.path("log"));
     let mut producer = server.queue(QueueConfig::default());
     producer.enqueue_many("record", (0..TOTAL).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
     wait_until("every task is done", Duration::from_secs(180), || done(&server) == TOTAL);
@@ -73,8 +76,7 @@ fn ctrl_c_stops_an_idle_worker_without_a_false_alarm() {
     let url = server.url();
     for round in 0..3 {
         let mut worker =
-            WorkerProcess::start(&["--redis", &url, "--grace", "0.3"], &scratch.path(&format!("log{round}")));
-        worker.wait_for_log("worker started", Duration::from_secs(30));
+            WorkerProcess::started(&["--redis", &url, "--grace", "0.3"], &scratch.path(&format!("log{round}")));
         // Let it block in its idle fetch.
         std::thread::sleep(Duration::from_millis(300));
         worker.signal(libc::SIGINT);
@@ -113,12 +115,10 @@ fn a_worker_killed_with_sigkill_takes_its_programs_and_their_children_with_it() 
     let pids = scratch.path("pids");
     // Each task starts a child of its own, writes both ids, and waits.
     let script = format!("sleep 60 & echo \"$$ $!\" >> {}; wait", pids.display());
-    let config = scratch
-        .write("tasks.json", &json!({"tasks": {"nest": {"program": "/bin/sh", "args": ["-c", script]}}}).to_string());
+    let config = shell_task(&scratch, "nest", &script);
     let url = server.url();
     let mut worker =
-        WorkerProcess::start(&["--redis", &url, "--config", &config, "--concurrency", "4"], &scratch.path("log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+        WorkerProcess::started(&["--redis", &url, "--config", &config, "--concurrency", "4"], &scratch.path("log"));
     let mut producer = server.queue(QueueConfig::default());
     producer.enqueue_many("nest", (0..4).map(|_| vec![]), &EnqueueOptions::default()).unwrap();
     wait_until("four programs and their children run", Duration::from_secs(30), || line_counts(&pids).len() == 4);
@@ -149,20 +149,15 @@ fn redis_flushed_under_running_workers_runs_no_task_twice() {
     let scratch = Scratch::new("flush");
     let starts = scratch.path("starts");
     let script = format!("echo \"$1\" >> {}; sleep 3", starts.display());
-    let config = scratch.write(
-        "tasks.json",
-        &json!({"tasks": {"slow": {"program": "/bin/sh", "args": ["-c", script, "slow"]}}}).to_string(),
-    );
+    let config = shell_task(&scratch, "slow", &script);
     let url = server.url();
     let args = ["--redis", &url, "--config", &config, "--concurrency", "10", "--heartbeat-ttl", "1"];
-    let mut first = WorkerProcess::start(&args, &scratch.path("first.log"));
-    first.wait_for_log("worker started", Duration::from_secs(30));
+    let first = WorkerProcess::started(&args, &scratch.path("first.log"));
     let mut producer = server.queue(QueueConfig::default());
     producer.enqueue_many("slow", (0..10).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
     wait_until("the first worker runs all ten", Duration::from_secs(30), || line_counts(&starts).len() == 10);
     // A second worker, whose reaper looks every half second or so.
-    let mut second = WorkerProcess::start(&args, &scratch.path("second.log"));
-    second.wait_for_log("worker started", Duration::from_secs(30));
+    let second = WorkerProcess::started(&args, &scratch.path("second.log"));
     let _: () = cmd(&mut server.raw(), &["FLUSHALL"]);
     // New work after the flush runs once, on either worker.
     producer.enqueue_many("slow", (10..15).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
@@ -187,8 +182,7 @@ fn a_worker_warns_once_when_redis_may_evict_its_keys() {
     let server = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"], Ready::Ping);
     let scratch = Scratch::new("evict");
     let url = server.url();
-    let mut worker = WorkerProcess::start(&["--redis", &url], &scratch.path("log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let worker = WorkerProcess::started(&["--redis", &url], &scratch.path("log"));
     let log = worker.stop();
     assert_eq!(log.matches("maxmemory-policy is allkeys-lru").count(), 1, "{log}");
     assert!(log.contains("maxmemory-policy noeviction"), "the warning names the setting to use:\n{log}");
@@ -199,8 +193,7 @@ fn a_full_dead_letter_list_is_trimmed_with_a_warning_the_first_time() {
     let server = RedisServer::start();
     let scratch = Scratch::new("trim");
     let url = server.url();
-    let mut worker = WorkerProcess::start(&["--redis", &url, "--dead-cap", "2"], &scratch.path("log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let worker = WorkerProcess::started(&["--redis", &url, "--dead-cap", "2"], &scratch.path("log"));
     let mut producer = server.queue(QueueConfig::default());
     producer.enqueue_many("no-such-task", (0..6).map(|n| vec![json!(n)]), &EnqueueOptions::default()).unwrap();
     wait_until("every task is dead-lettered", Duration::from_secs(30), || {
@@ -218,10 +211,7 @@ fn a_worker_serving_three_queues_killed_with_sigkill_loses_nothing() {
     let scratch = Scratch::new("three-queues");
     let starts = scratch.path("starts");
     let script = format!("echo \"$1\" >> {}; sleep 0.5", starts.display());
-    let config = scratch.write(
-        "tasks.json",
-        &json!({"tasks": {"slow": {"program": "/bin/sh", "args": ["-c", script, "slow"]}}}).to_string(),
-    );
+    let config = shell_task(&scratch, "slow", &script);
     let url = server.url();
     let queues = "critical:5,default:2,low:1";
     let names = ["critical", "default", "low"];
@@ -266,8 +256,7 @@ fn a_schedule_from_the_config_file_ticks_and_status_shows_it() {
             .to_string(),
     );
     let url = server.url();
-    let mut worker = WorkerProcess::start(&["--redis", &url, "--config", &config], &scratch.path("log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let worker = WorkerProcess::started(&["--redis", &url, "--config", &config], &scratch.path("log"));
     wait_until("three ticks are enqueued", Duration::from_secs(30), || {
         cmd::<i64>(&mut server.raw(), &["LLEN", "ticks"]) >= 3
     });
@@ -285,8 +274,7 @@ fn an_operator_pauses_a_queue_quiets_a_worker_with_sigtstp_and_stops_another_fro
     let server = RedisServer::start();
     let scratch = Scratch::new("steer");
     let url = server.url();
-    let mut worker = WorkerProcess::start(&["--redis", &url], &scratch.path("one.log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let mut worker = WorkerProcess::started(&["--redis", &url], &scratch.path("one.log"));
     let mut queue = server.queue(QueueConfig::default());
 
     // Paused: nothing is taken, and status says so.
@@ -349,14 +337,10 @@ fn dead_letters_of_failed_programs_are_retried_by_id_from_the_command_line_after
         runs = runs.display(),
         marks = marks.display()
     );
-    let config = scratch.write(
-        "tasks.json",
-        &json!({"tasks": {"flaky": {"program": "/bin/sh", "args": ["-c", script, "flaky"]}}}).to_string(),
-    );
+    let config = shell_task(&scratch, "flaky", &script);
     let url = server.url();
-    let mut worker =
-        WorkerProcess::start(&["--redis", &url, "--config", &config, "--concurrency", "100"], &scratch.path("log"));
-    worker.wait_for_log("worker started", Duration::from_secs(30));
+    let worker =
+        WorkerProcess::started(&["--redis", &url, "--config", &config, "--concurrency", "100"], &scratch.path("log"));
     let once = EnqueueOptions { max_attempts: Some(1), ..EnqueueOptions::default() };
     server.queue(QueueConfig::default()).enqueue_many("flaky", (0..TOTAL).map(|n| vec![json!(n)]), &once).unwrap();
     wait_until("every task failed its one attempt", Duration::from_secs(120), || {

@@ -116,6 +116,14 @@ impl WorkerProcess {
         WorkerProcess::run(&full, &[], log)
     }
 
+    /// Starts `concur worker ARGS`, logging to `log`, and waits up to 30 s
+    /// for it to log that it started.
+    pub(crate) fn started(args: &[&str], log: &Path) -> WorkerProcess {
+        let mut worker = WorkerProcess::start(args, log);
+        worker.wait_for_log("worker started", Duration::from_secs(30));
+        worker
+    }
+
     /// Starts `concur ARGS` (any long-running command) with the variables
     /// `env` set, logging to `log`.
     pub(crate) fn run(args: &[&str], env: &[(&str, &str)], log: &Path) -> WorkerProcess {
