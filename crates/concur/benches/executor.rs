@@ -106,7 +106,7 @@ fn cpu_bound(c: &mut Criterion, fib_in_worker: &Function<u32, u64>) {
 fn pairs(fib_in_worker: &Function<u32, u64>) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let calls = 2 * cores;
-    let count: usize = std::env::var("CONCUR_BENCH_CPU_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
+    let count = support::pair_count("CONCUR_BENCH_CPU_PAIRS", 20);
     let group = format!("{calls} calls of fib({FIB}), {cores} cores");
     let serial = || timed(|| (0..calls).map(|_| fib(black_box(FIB))).sum::<u64>());
     let processes = ProcessPool::new(cores).unwrap();
@@ -129,28 +129,8 @@ fn pairs(fib_in_worker: &Function<u32, u64>) {
     for (name, pool) in
         [("concur::ProcessPool", &on_processes as &dyn Fn() -> f64), ("concur::ThreadPool", &on_threads)]
     {
-        let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
-        for n in 0..count {
-            let (a, b) = if n % 2 == 0 {
-                let a = pool();
-                (a, serial())
-            } else {
-                let b = serial();
-                (pool(), b)
-            };
-            ratios.push(b / a);
-            ours.push(a);
-            theirs.push(b);
-        }
-        let ratio = support::median(&mut ratios);
-        println!(
-            "pairs/{group}/{name} vs serial: ratio median {ratio:.3} (lowest {:.3}, highest {:.3}) over {count} \
-             pairs; medians {:.2} ms and {:.2} ms per {calls} calls",
-            ratios[0],
-            ratios[count - 1],
-            support::median(&mut ours) * 1e3,
-            support::median(&mut theirs) * 1e3,
-        );
+        let times = support::in_pairs(count, pool, serial);
+        support::print_pairs(&format!("{group}/{name} vs serial"), &times, 1.0, 1e3, "ms", &format!("{calls} calls"));
     }
 }
 

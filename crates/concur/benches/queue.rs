@@ -293,7 +293,7 @@ fn once<C: Channel>(producers: u64, consumers: u64) -> f64 {
 /// Alternating pairs of transfers, concur's and the peer's (see the module
 /// docs); prints the median ratio of the peer's time over concur's.
 fn pairs() {
-    let count: usize = std::env::var("CONCUR_BENCH_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let count = support::pair_count("CONCUR_BENCH_PAIRS", 100);
     type Transfer = fn(u64, u64) -> f64;
     let comparisons: [(&str, &str, Transfer, &str, Transfer); 3] = [
         ("capacity 1024", "concur::Queue", once::<ConcurQueue>, "crossbeam_channel::bounded", once::<Crossbeam>),
@@ -314,28 +314,9 @@ fn pairs() {
     ];
     for (producers, consumers) in [(1, 1), (2, 2)] {
         for (kind, ours_name, ours, theirs_name, theirs) in comparisons {
-            let (mut ratios, mut our_times, mut their_times) = (Vec::new(), Vec::new(), Vec::new());
-            for n in 0..count {
-                let (a, b) = if n % 2 == 0 {
-                    let a = ours(producers, consumers);
-                    (a, theirs(producers, consumers))
-                } else {
-                    let b = theirs(producers, consumers);
-                    (ours(producers, consumers), b)
-                };
-                ratios.push(b / a);
-                our_times.push(a);
-                their_times.push(b);
-            }
-            let ratio = support::median(&mut ratios);
-            println!(
-                "pairs/{producers}P/{consumers}C, {kind}/{ours_name} vs {theirs_name}: ratio median {ratio:.3} \
-                 (lowest {:.3}, highest {:.3}) over {count} pairs; medians {:.2} ms and {:.2} ms per {ITEMS} items",
-                ratios[0],
-                ratios[count - 1],
-                support::median(&mut our_times) * 1e3,
-                support::median(&mut their_times) * 1e3,
-            );
+            let times = support::in_pairs(count, || ours(producers, consumers), || theirs(producers, consumers));
+            let name = format!("{producers}P/{consumers}C, {kind}/{ours_name} vs {theirs_name}");
+            support::print_pairs(&name, &times, 1.0, 1e3, "ms", &format!("{ITEMS} items"));
         }
     }
 }

@@ -146,69 +146,32 @@ fn event_ping_pong(c: &mut Criterion) {
 fn pairs() {
     const ROUNDS: u64 = 5_000;
     const GUARDS: u64 = 500_000;
-    let count: usize = std::env::var("CONCUR_BENCH_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
-    let ping = in_pairs(count, || ping_pong::<Event>(ROUNDS), || ping_pong::<CondvarPair>(ROUNDS));
-    print_pairs(
-        "ping-pong round trip/concur::Event vs parking_lot Mutex+Condvar pair",
-        ping,
-        ROUNDS,
-        1e6,
-        "µs",
-        "round trip",
+    let count = support::pair_count("CONCUR_BENCH_PAIRS", 100);
+    let ping = support::in_pairs(
+        count,
+        || ping_pong::<Event>(ROUNDS).as_secs_f64(),
+        || ping_pong::<CondvarPair>(ROUNDS).as_secs_f64(),
     );
+    let name = "ping-pong round trip/concur::Event vs parking_lot Mutex+Condvar pair";
+    support::print_pairs(name, &ping, ROUNDS as f64, 1e6, "µs", "round trip");
     let lock = Lock::new();
     let mutex = parking_lot::Mutex::new(());
-    let guards = in_pairs(
+    let guards = support::in_pairs(
         count,
         || time(GUARDS, || drop(black_box(&lock).guard())),
         || time(GUARDS, || drop(black_box(&mutex).lock())),
     );
     let name = format!("{}/concur::Lock guard vs parking_lot::Mutex", checker_group());
-    print_pairs(&name, guards, GUARDS, 1e9, "ns", "acquire+release");
+    support::print_pairs(&name, &guards, GUARDS as f64, 1e9, "ns", "acquire+release");
 }
 
-/// `count` alternating pairs of `ours` and `theirs`: each side's times.
-fn in_pairs(count: usize, mut ours: impl FnMut() -> Duration, mut theirs: impl FnMut() -> Duration) -> Vec<(f64, f64)> {
-    (0..count)
-        .map(|n| {
-            let (a, b) = if n % 2 == 0 {
-                let a = ours();
-                (a, theirs())
-            } else {
-                let b = theirs();
-                (ours(), b)
-            };
-            (a.as_secs_f64(), b.as_secs_f64())
-        })
-        .collect()
-}
-
-/// How long `times` calls of `f` take.
-fn time(times: u64, mut f: impl FnMut()) -> Duration {
+/// Seconds `times` calls of `f` take.
+fn time(times: u64, mut f: impl FnMut()) -> f64 {
     let start = Instant::now();
     for _ in 0..times {
         f();
     }
-    start.elapsed()
-}
-
-/// Prints pairs of times of `per` operations each in `scripts/compare`'s
-/// form: the median ratio, its range, and each side's median per operation
-/// in `unit` (`scale` per second).
-fn print_pairs(name: &str, times: Vec<(f64, f64)>, per: u64, scale: f64, unit: &str, operation: &str) {
-    let count = times.len();
-    let mut ratios: Vec<f64> = times.iter().map(|(a, b)| b / a).collect();
-    let mut ours: Vec<f64> = times.iter().map(|(a, _)| a / per as f64).collect();
-    let mut theirs: Vec<f64> = times.iter().map(|(_, b)| b / per as f64).collect();
-    let ratio = support::median(&mut ratios);
-    println!(
-        "pairs/{name}: ratio median {ratio:.3} (lowest {:.3}, highest {:.3}) over {count} pairs; medians {:.2} {unit} \
-         and {:.2} {unit} per {operation}",
-        ratios[0],
-        ratios[count - 1],
-        support::median(&mut ours) * scale,
-        support::median(&mut theirs) * scale,
-    );
+    start.elapsed().as_secs_f64()
 }
 
 criterion_group!(benches, uncontended, event_ping_pong);
