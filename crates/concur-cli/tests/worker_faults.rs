@@ -2,8 +2,9 @@
 //! drives it: program tasks whose exits deliver SIGCHLD by the thousand, a
 //! Ctrl-C, a worker killed with SIGKILL while its programs (and their
 //! children) run, Redis flushed under running workers, a Redis that may
-//! evict keys, a full dead-letter list, and dead letters retried by id
-//! from the command line after Redis was killed and restarted.
+//! evict keys, a full dead-letter list, dead letters retried by id from
+//! the command line after Redis was killed and restarted, and a busy
+//! worker's quick tasks through SIGTERM, SIGKILL and a Redis restart.
 
 mod common;
 
@@ -383,4 +384,108 @@ fn dead_letters_of_failed_programs_are_retried_by_id_from_the_command_line_after
     assert_eq!(twice, expected, "only the two retried tasks ran again");
     let status = restarted.queue(QueueConfig::default()).status().unwrap();
     assert_eq!((status.done, status.dead, status.pending, status.processing()), (2, TOTAL as u64 - 2, 0, 0));
+}
+
+/// The TCP connections process `pid` holds to `port` on this machine, as
+/// `ss -tp` would list them: its socket inodes, looked up in
+/// `/proc/net/tcp` (Linux).
+fn connections_to(pid: i32, port: u16) -> usize {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("the worker's descriptors")
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|target| Some(target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned()))
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let remote = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // Remote address, state (01: established), inode.
+            fields.len() > 9 && fields[2].ends_with(&remote) && fields[3] == "01" && inodes.contains(fields[9])
+        })
+        .count()
+}
+
+/// Acknowledged tasks, from the stats hash: one `HGET`, cheap enough to
+/// poll while a worker drains.
+fn acknowledged(server: &RedisServer) -> u64 {
+    cmd::<Option<u64>>(&mut server.raw(), &["HGET", "{queue}:stats", "done"]).unwrap_or(0)
+}
+
+// A busy worker at concurrency 64 moves its tasks in two batches through
+// two finishers, each refilling the slots it frees. Quick built-in tasks
+// by the ten thousand go through the faults that meet those refills: a
+// SIGTERM while both are in flight, a worker killed with SIGKILL and
+// reaped, and Redis killed and restarted from its AOF under a third. Each
+// task is acknowledged exactly once, and nothing is left behind.
+#[test]
+fn a_busy_worker_keeps_every_quick_task_through_sigterm_sigkill_and_a_redis_restart() {
+    const TOTAL: u64 = 60_000;
+    let scratch = Scratch::new("busy");
+    let data = scratch.path("redis");
+    std::fs::create_dir_all(&data).unwrap();
+    let data = data.display().to_string();
+    let persistent = ["--appendonly", "yes", "--appendfsync", "always", "--dir", data.as_str()];
+    let mut server = RedisServer::start_with(&persistent, Ready::Ping);
+    let (port, url) = (server.port, server.url());
+    server
+        .queue(QueueConfig::default())
+        .enqueue_many("echo", (0..TOTAL).map(|n| vec![json!(n)]), &EnqueueOptions::default())
+        .unwrap();
+
+    // A SIGTERM mid-drain: a clean exit, no false alarm, nothing held.
+    let first = WorkerProcess::started(&["--redis", &url, "--concurrency", "64"], &scratch.path("first.log"));
+    wait_until("the first worker is busy", Duration::from_secs(60), || acknowledged(&server) >= 3_000);
+    assert_eq!(
+        connections_to(first.pid(), port),
+        4,
+        "one queue at concurrency 64: the consumer's, two finishers' and the maintenance thread's"
+    );
+    let log = first.stop();
+    for alarm in FALSE_ALARMS {
+        assert!(!log.contains(alarm), "the first worker logged {alarm:?}:\n{log}");
+    }
+    assert!(log.contains("reconnects=0"), "{log}");
+    let status = server.queue(QueueConfig::default()).status().unwrap();
+    assert_eq!(status.processing(), 0, "the stopped worker holds nothing");
+    assert!(status.pending > 0, "the test stopped the worker under load");
+    assert_eq!(status.done + status.pending, TOTAL);
+
+    // A worker killed with SIGKILL: its heartbeat lapses after a second and
+    // the next worker's reaper returns what it held.
+    let killed = status.done;
+    let mut second = WorkerProcess::started(
+        &["--redis", &url, "--concurrency", "64", "--heartbeat-ttl", "1"],
+        &scratch.path("second.log"),
+    );
+    wait_until("the second worker is busy", Duration::from_secs(60), || acknowledged(&server) >= killed + 5_000);
+    second.signal(libc::SIGKILL);
+    second.wait(Duration::from_secs(10));
+
+    // Redis killed under a third worker, and started again from its AOF.
+    let third = WorkerProcess::started(
+        &["--redis", &url, "--concurrency", "64", "--heartbeat-ttl", "2"],
+        &scratch.path("third.log"),
+    );
+    let before_kill = acknowledged(&server);
+    wait_until("the third worker is busy", Duration::from_secs(60), || acknowledged(&server) >= before_kill + 5_000);
+    server.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    let restarted = RedisServer::start_on(port, &persistent, Ready::Ping);
+    wait_until("every task is acknowledged", Duration::from_secs(120), || {
+        restarted.queue(QueueConfig::default()).status().is_ok_and(|s| s.pending == 0 && s.processing() == 0)
+    });
+    let log = third.stop();
+    assert!(log.contains("reached Redis again"), "the third worker came back by itself:\n{log}");
+    assert!(!log.contains("no longer in this worker's processing list"), "nothing vanished:\n{log}");
+
+    let status = restarted.queue(QueueConfig::default()).status().unwrap();
+    assert_eq!(
+        (status.done, status.pending, status.processing(), status.dead, status.delayed),
+        (TOTAL, 0, 0, 0, 0),
+        "each task acknowledged exactly once"
+    );
+    assert!(status.reaped > 0, "the killed worker's tasks came back through a reaper");
 }
