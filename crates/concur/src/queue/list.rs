@@ -193,6 +193,15 @@ struct Position<T> {
     block: AtomicPtr<Block<T>>,
 }
 
+impl<T> Position<T> {
+    /// The index, then the block. Not one atomic snapshot: the block may be
+    /// newer than the index, which the compare-exchange on the index then
+    /// catches (it fails, and the caller loads again).
+    fn load(&self) -> (usize, *mut Block<T>) {
+        (self.index.load(Ordering::Acquire), self.block.load(Ordering::Acquire))
+    }
+}
+
 pub(crate) struct List<T> {
     head: CachePadded<Position<T>>,
     tail: CachePadded<Position<T>>,
@@ -265,8 +274,7 @@ impl<T> List<T> {
 
     pub(crate) fn push(&self, value: T) -> Result<(), PutError<T>> {
         let backoff = Backoff::new();
-        let mut tail = self.tail.index.load(Ordering::Acquire);
-        let mut block = self.tail.block.load(Ordering::Acquire);
+        let (mut tail, mut block) = self.tail.load();
         let mut next_block = None;
         loop {
             if tail & MARK_BIT != 0 {
@@ -276,8 +284,7 @@ impl<T> List<T> {
             // Another push is linking the next block.
             if offset == BLOCK_CAP {
                 backoff.snooze();
-                tail = self.tail.index.load(Ordering::Acquire);
-                block = self.tail.block.load(Ordering::Acquire);
+                (tail, block) = self.tail.load();
                 continue;
             }
             // This push may have to link the next block: allocate it before
@@ -296,8 +303,7 @@ impl<T> List<T> {
                     // SAFETY: `new` came from `Box::into_raw` and was not
                     // published; keep it for the next block.
                     next_block = Some(unsafe { Box::from_raw(new) });
-                    tail = self.tail.index.load(Ordering::Acquire);
-                    block = self.tail.block.load(Ordering::Acquire);
+                    (tail, block) = self.tail.load();
                     continue;
                 }
             }
@@ -332,15 +338,13 @@ impl<T> List<T> {
 
     pub(crate) fn pop(&self) -> Result<T, GetError> {
         let backoff = Backoff::new();
-        let mut head = self.head.index.load(Ordering::Acquire);
-        let mut block = self.head.block.load(Ordering::Acquire);
+        let (mut head, mut block) = self.head.load();
         loop {
             let offset = (head >> SHIFT) % LAP;
             // Another pop is moving the head to the next block.
             if offset == BLOCK_CAP {
                 backoff.snooze();
-                head = self.head.index.load(Ordering::Acquire);
-                block = self.head.block.load(Ordering::Acquire);
+                (head, block) = self.head.load();
                 continue;
             }
             let mut new_head = head + (1 << SHIFT);
@@ -360,8 +364,7 @@ impl<T> List<T> {
             // block.
             if block.is_null() {
                 backoff.snooze();
-                head = self.head.index.load(Ordering::Acquire);
-                block = self.head.block.load(Ordering::Acquire);
+                (head, block) = self.head.load();
                 continue;
             }
             match self.head.index.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Acquire) {

@@ -5,9 +5,10 @@
 //! [`Ring`] of its own, an unbounded one in a lock-free [`List`] of blocks
 //! of its own (see `ring.rs` and `list.rs` for why not a crate's). Both
 //! close atomically with their pushes — no item can slip in after a
-//! shutdown — and both count their pushes with their tails. The other two orders have no lock-free form worth its
-//! complexity, so they keep a sequence under a mutex, with the closed flag
-//! under the same mutex for the same guarantee.
+//! shutdown — and both count their pushes with their tails. The other two
+//! orders have no lock-free form worth its complexity, so they keep a
+//! sequence under a mutex, with the closed flag under the same mutex for
+//! the same guarantee.
 //!
 //! Every store but `SimpleQueue`'s also counts its pushes for `task_done`
 //! and `join` ([`Counted`], see `tasks.rs`).
